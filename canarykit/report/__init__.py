@@ -1,0 +1,1 @@
+"""canarykit.report layer."""
