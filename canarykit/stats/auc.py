@@ -1,0 +1,511 @@
+"""ΔAUC by DeLong's method: fast (Sun & Xu) midrank algorithm, paired and unpaired.
+
+The gating estimand is ``AUC(candidate) − AUC(control)``; the policy's non-inferiority rule
+is ``ΔAUC ≥ margin`` (default ``margin = −0.01``), decided with ``bound="min"``.
+
+Two interval types are offered:
+
+* ``sequential=True`` (the gating default) — an asymptotic confidence *sequence* in
+  information time (Waudby-Smith et al.): with ``I = 1/Var(Δ̂)`` the centred statistic
+  ``S = I·(Δ̂ − Δ)`` behaves like a Brownian motion in ``I``, so ``Δ̂ ± u(I)/I`` with ``u`` the
+  two-sided normal-mixture boundary of Howard et al. is valid simultaneously at every look
+  (a batch job may re-evaluate every few minutes). The mixture is tuned for a *planned
+  information* fixed before data are seen (default: ``1/0.004²``, i.e. a planned final
+  standard error of 0.004).
+* ``sequential=False`` — the classical fixed-horizon DeLong z-interval, valid only when the
+  check is evaluated once, at the end of the window.
+
+Unpaired comparisons (canary split) use the normal approximation with
+``Var = Var(AUC_c) + Var(AUC_t)``; pROC instead uses a Welch-type Student t for the
+unpaired case. With the thousands of labelled requests a canary gate needs, the two
+quantiles differ by less than 0.1 %; the normal form is what the information-time
+confidence sequence requires, so canarykit uses it throughout.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> y = rng.random(4000) < 0.3
+>>> s_c = rng.normal(size=4000) + 1.2 * y
+>>> s_t = s_c + rng.normal(scale=0.1, size=4000)
+>>> r = paired_auc_delta(y, s_c, s_t, sequential=False)
+>>> r.decide(-0.01, bound="min")
+'pass'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtri
+from scipy.stats import norm, rankdata
+
+from canarykit.errors import InvalidInputError
+from canarykit.stats.result import IntervalResult
+
+__all__ = [
+    "DEFAULT_MARGIN",
+    "DEFAULT_MIN_CLASS_COUNT",
+    "DEFAULT_PLANNED_SE",
+    "AucDeltaResult",
+    "auc_delta",
+    "auc_delta_from_moments",
+    "delong_auc",
+    "delong_covariance",
+    "paired_auc_delta",
+]
+
+DEFAULT_MARGIN = -0.01
+"""Policy margin for ``AUC(candidate) − AUC(control)`` (non-inferiority, ``bound="min"``)."""
+DEFAULT_MIN_CLASS_COUNT = 30
+"""Minimum number of positives and of negatives per arm below which ΔAUC is inconclusive."""
+DEFAULT_PLANNED_SE = 0.004
+"""Planned final standard error of Δ̂ used to tune the confidence sequence (ρ)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AucDeltaResult(IntervalResult):
+    """ΔAUC = AUC(candidate) − AUC(control) with a DeLong interval.
+
+    Extra attributes
+    ----------------
+    auc_control, auc_candidate : float
+        The two empirical AUCs (ties count ½).
+    se : float
+        DeLong standard error of Δ̂ (``sqrt(variance)``).
+    margin : float
+        Non-inferiority margin the ``pvalue`` refers to.
+    z : float
+        Non-inferiority statistic ``(Δ̂ − margin)/se``.
+    paired, sequential : bool
+        Design and interval type.
+    planned_information : float
+        ``1/planned_se²``, the information the confidence sequence was tuned for
+        (NaN for fixed-horizon intervals).
+    n_positives_control, n_negatives_control, n_positives_candidate, n_negatives_candidate : int
+        Class counts behind each AUC.
+    """
+
+    auc_control: float = math.nan
+    auc_candidate: float = math.nan
+    se: float = math.nan
+    margin: float = DEFAULT_MARGIN
+    z: float = math.nan
+    paired: bool = False
+    sequential: bool = True
+    planned_information: float = math.nan
+    n_positives_control: int = 0
+    n_negatives_control: int = 0
+    n_positives_candidate: int = 0
+    n_negatives_candidate: int = 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_level(confidence_level: float) -> float:
+    if not 0.0 < confidence_level < 1.0:
+        raise InvalidInputError(f"confidence_level: must be in (0, 1), got {confidence_level!r}")
+    return 1.0 - confidence_level
+
+
+def _best_rho(v_opt: float, alpha: float) -> float:
+    """Two-sided normal-mixture ρ optimal at intrinsic time ``v_opt`` (Howard et al. 2021)."""
+    la = math.log(1.0 / alpha)
+    return v_opt / (2.0 * la + math.log1p(2.0 * la))
+
+
+def _normal_mixture_bound(v: NDArray[np.float64], alpha: float, rho: float) -> NDArray[np.float64]:
+    """Two-sided normal-mixture boundary ``u(v) = sqrt((v+ρ)·ln((v+ρ)/(ρα²)))``.
+
+    Private stand-in for :mod:`canarykit.stats.boundaries` (stats_methods.md §2.2).
+    """
+    w = v + rho
+    return np.asarray(np.sqrt(w * (np.log(w / rho) + 2.0 * math.log(1.0 / alpha))))
+
+
+def _normal_mixture_log_e(
+    s: NDArray[np.float64], v: NDArray[np.float64], rho: float
+) -> NDArray[np.float64]:
+    """Log of the two-sided normal-mixture e-value ``½ln(ρ/(v+ρ)) + s²/(2(v+ρ))``."""
+    w = v + rho
+    return np.asarray(0.5 * np.log(rho / w) + s * s / (2.0 * w))
+
+
+def _validate_binary(name: str, labels: ArrayLike) -> NDArray[np.bool_]:
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise InvalidInputError(f"{name}: must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype == np.bool_:
+        return arr
+    if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
+        raise InvalidInputError(f"{name}: must contain only 0/1 or booleans")
+    return arr.astype(bool)
+
+
+def _validate_scores(name: str, scores: ArrayLike, size: int) -> NDArray[np.float64]:
+    arr = np.asarray(scores, dtype=np.float64)
+    if arr.shape != (size,):
+        raise InvalidInputError(
+            f"{name}: must have shape ({size},) like its labels, got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise InvalidInputError(f"{name}: must be finite (NaN or inf found)")
+    return arr
+
+
+# --------------------------------------------------------------------------- DeLong core
+
+
+def delong_covariance(
+    labels: ArrayLike, scores: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """AUCs and their DeLong covariance matrix for classifiers scored on the same units.
+
+    Parameters
+    ----------
+    labels : array_like of bool, shape (N,)
+        Outcome per unit (True = positive).
+    scores : array_like, shape (K, N) or (N,)
+        Scores of K classifiers (higher = more likely positive).
+
+    Returns
+    -------
+    aucs : ndarray, shape (K,)
+    cov : ndarray, shape (K, K)
+        ``S10/m + S01/n``; NaN when a class has fewer than two members.
+
+    Notes
+    -----
+    Sun & Xu (2014): with midranks ``T_X`` (positives), ``T_Y`` (negatives), ``T_Z`` (pooled),
+    ``AUC = ΣT_Z[pos]/(mn) − (m+1)/(2n)``; placements ``V10 = (T_Z[pos] − T_X)/n`` and
+    ``V01 = 1 − (T_Z[neg] − T_Y)/m``; ``S10``, ``S01`` are their sample covariances across
+    classifiers (divisor m−1, n−1). Ties count ½. O(N log N) per classifier.
+
+    References
+    ----------
+    DeLong, DeLong & Clarke-Pearson (1988), Biometrics 44:837–845.
+    Sun & Xu (2014), IEEE Signal Processing Letters 21(11):1389–1393.
+
+    Examples
+    --------
+    >>> aucs, cov = delong_covariance([0, 0, 1, 1, 1], [0.1, 0.4, 0.35, 0.8, 0.9])
+    >>> round(float(aucs[0]), 6)
+    0.833333
+    """
+    y = _validate_binary("labels", labels)
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    if s.shape[1] != y.size:
+        raise InvalidInputError(
+            f"scores: must have {y.size} columns like labels, got shape {s.shape}"
+        )
+    x_pos, x_neg = s[:, y], s[:, ~y]
+    m, n = x_pos.shape[1], x_neg.shape[1]
+    k = s.shape[0]
+    if m == 0 or n == 0:
+        return np.full(k, np.nan), np.full((k, k), np.nan)
+    tx = rankdata(x_pos, axis=1)
+    ty = rankdata(x_neg, axis=1)
+    tz = rankdata(np.concatenate([x_pos, x_neg], axis=1), axis=1)
+    aucs = (tz[:, :m].sum(axis=1) - m * (m + 1.0) / 2.0) / (m * n)  # Mann-Whitney U/(mn)
+    v10 = (tz[:, :m] - tx) / n
+    v01 = 1.0 - (tz[:, m:] - ty) / m
+    if m < 2 or n < 2:
+        return aucs, np.full((k, k), np.nan)
+    s10 = np.atleast_2d(np.cov(v10))
+    s01 = np.atleast_2d(np.cov(v01))
+    return aucs, s10 / m + s01 / n
+
+
+def delong_auc(
+    labels: ArrayLike, scores: ArrayLike, *, confidence_level: float = 0.95
+) -> IntervalResult:
+    """AUC of one classifier with its DeLong (fixed-horizon, normal) interval.
+
+    For reports; gating uses :func:`auc_delta` / :func:`paired_auc_delta`.
+
+    Examples
+    --------
+    Hanley & McNeil (1982) rating data (Stata ``roctab`` reports area 0.8932, s.e. 0.0307):
+
+    >>> import numpy as np
+    >>> y = np.repeat([0, 1], [58, 51])
+    >>> s = np.concatenate([np.repeat([1, 2, 3, 4, 5], [33, 6, 6, 11, 2]),
+    ...                     np.repeat([1, 2, 3, 4, 5], [3, 2, 2, 11, 33])])
+    >>> r = delong_auc(y, s)
+    >>> round(r.estimate, 4), round(r.ci_low, 5), round(r.ci_high, 5)
+    (0.8932, 0.83295, 0.95339)
+    """
+    alpha = _check_level(confidence_level)
+    y = _validate_binary("labels", labels)
+    s = _validate_scores("scores", scores, y.size)
+    aucs, cov = delong_covariance(y, s)
+    auc, var = float(aucs[0]), float(cov[0, 0])
+    note = ""
+    lo = hi = math.nan
+    if math.isnan(var):
+        note = "fewer than two positives or negatives: AUC variance not estimable"
+    else:
+        half = float(ndtri(1 - alpha / 2)) * math.sqrt(var)
+        lo, hi = auc - half, auc + half
+    return IntervalResult(
+        method="DeLong AUC, normal",
+        estimate=auc,
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=confidence_level,
+        n_control=0,
+        n_candidate=int(y.size),
+        note=note,
+    )
+
+
+# --------------------------------------------------------------------------- decision layer
+
+
+def auc_delta_from_moments(
+    *,
+    auc_control: float,
+    auc_candidate: float,
+    variance: float,
+    counts: tuple[int, int, int, int],
+    paired: bool,
+    margin: float = DEFAULT_MARGIN,
+    confidence_level: float = 0.95,
+    sequential: bool = True,
+    planned_se: float = DEFAULT_PLANNED_SE,
+    min_class_count: int = DEFAULT_MIN_CLASS_COUNT,
+    method_suffix: str = "",
+) -> AucDeltaResult:
+    """Turn two AUCs and the DeLong variance of their difference into a gating result.
+
+    Shared by the sort-based and histogram-based entry points.
+
+    Parameters
+    ----------
+    auc_control, auc_candidate : float
+        Empirical AUCs.
+    variance : float
+        DeLong variance of ``auc_candidate − auc_control``.
+    counts : (m_control, n_control, m_candidate, n_candidate)
+        Positives and negatives behind each AUC (paired: the same numbers twice).
+    paired : bool
+        Whether both AUCs come from the same units.
+    margin, confidence_level, sequential, planned_se, min_class_count
+        See :func:`auc_delta`.
+    method_suffix : str
+        Appended to ``method`` (e.g. ``", histogram"``).
+
+    Notes
+    -----
+    Fixed horizon: ``Δ̂ ± z_{1−α/2}·SE``. Sequential: ``Δ̂ ± u(I)/I``, ``I = 1/SE²``,
+    ``u(v) = sqrt((v+ρ)·ln((v+ρ)/(ρα²)))``, ``ρ = I*/(2ln(1/α) + ln(1+2ln(1/α)))``,
+    ``I* = 1/planned_se²``. The ``pvalue`` is for H0: Δ ≤ margin and is dual to the interval:
+    ``pvalue ≤ 1 − confidence_level`` exactly when ``ci_low > margin``. Fixed horizon:
+    ``2·(1 − Φ(z))`` with ``z = (Δ̂ − margin)/SE`` (1 when Δ̂ ≤ margin); sequential: the
+    mixture e-value bound ``min(1, exp(−log M))`` at ``s = I·(Δ̂ − margin)``, ``v = I``.
+    Sequential p-values are valid at every look; a caller that keeps state may take
+    their running minimum (and intersect the intervals) across looks.
+
+    Examples
+    --------
+    >>> r = auc_delta_from_moments(auc_control=0.80, auc_candidate=0.805, variance=1e-5,
+    ...                            counts=(500, 500, 500, 500), paired=True, sequential=False)
+    >>> round(r.ci_low, 4), r.decide(-0.01, bound="min")
+    (-0.0012, 'pass')
+    """
+    alpha = _check_level(confidence_level)
+    if not math.isfinite(margin):
+        raise InvalidInputError(f"margin: must be a finite number, got {margin!r}")
+    if not (math.isfinite(planned_se) and planned_se > 0):
+        raise InvalidInputError(f"planned_se: must be a positive number, got {planned_se!r}")
+    if min_class_count < 2:
+        raise InvalidInputError(f"min_class_count: must be >= 2, got {min_class_count!r}")
+    m_c, n_c, m_t, n_t = (int(c) for c in counts)
+    delta = auc_candidate - auc_control
+    design = "paired" if paired else "unpaired"
+    kind = "asymptotic CS (normal mixture, information time)" if sequential else "fixed-horizon"
+    method = f"DeLong ΔAUC, {design}, normal, {kind}{method_suffix}"
+    planned_info = 1.0 / planned_se**2 if sequential else math.nan
+    reasons = []
+    if min(m_c, m_t) == 0 or min(n_c, n_t) == 0:
+        reasons.append("only one class present in an arm")
+    elif min(m_c, m_t) < min_class_count or min(n_c, n_t) < min_class_count:
+        reasons.append(
+            f"too few labelled units: positives (control {m_c}, candidate {m_t}) and "
+            f"negatives (control {n_c}, candidate {n_t}) must each be >= {min_class_count}"
+        )
+    for arm, auc in (("control", auc_control), ("candidate", auc_candidate)):
+        if min(auc, 1.0 - auc) < 1e-12:
+            reasons.append(f"AUC({arm}) = {auc:g}: DeLong variance degenerate")
+    if not (math.isfinite(variance) and variance > 0.0):
+        reasons.append(f"DeLong variance of ΔAUC is {variance:g}: not estimable")
+    se = math.sqrt(variance) if math.isfinite(variance) and variance > 0 else math.nan
+    base: dict[str, Any] = dict(
+        method=method,
+        estimate=delta,
+        confidence_level=confidence_level,
+        n_control=m_c + n_c,
+        n_candidate=m_t + n_t,
+        auc_control=auc_control,
+        auc_candidate=auc_candidate,
+        se=se,
+        margin=margin,
+        paired=paired,
+        sequential=sequential,
+        planned_information=planned_info,
+        n_positives_control=m_c,
+        n_negatives_control=n_c,
+        n_positives_candidate=m_t,
+        n_negatives_candidate=n_t,
+    )
+    if reasons:
+        return AucDeltaResult(
+            ci_low=math.nan, ci_high=math.nan, pvalue=None, note="; ".join(reasons), **base
+        )
+    z = (delta - margin) / se
+    if sequential:
+        info = 1.0 / variance
+        rho = _best_rho(planned_info, alpha)
+        half = float(_normal_mixture_bound(np.asarray(info), alpha, rho)) / info
+        log_e = float(
+            _normal_mixture_log_e(np.asarray(info * (delta - margin)), np.asarray(info), rho)
+        )
+        pvalue = min(1.0, math.exp(-log_e)) if delta > margin else 1.0
+    else:
+        half = float(ndtri(1 - alpha / 2)) * se
+        pvalue = min(1.0, 2.0 * float(norm.sf(z))) if delta > margin else 1.0
+    return AucDeltaResult(
+        ci_low=delta - half, ci_high=delta + half, pvalue=pvalue, z=z, note="", **base
+    )
+
+
+def auc_delta(
+    labels_control: ArrayLike,
+    scores_control: ArrayLike,
+    labels_candidate: ArrayLike,
+    scores_candidate: ArrayLike,
+    *,
+    margin: float = DEFAULT_MARGIN,
+    confidence_level: float = 0.95,
+    sequential: bool = True,
+    planned_se: float = DEFAULT_PLANNED_SE,
+    min_class_count: int = DEFAULT_MIN_CLASS_COUNT,
+) -> AucDeltaResult:
+    """Unpaired ΔAUC (canary split: the arms score different requests).
+
+    Parameters
+    ----------
+    labels_control, scores_control : array_like, shape (N_c,)
+        Outcomes and scores of the control arm.
+    labels_candidate, scores_candidate : array_like, shape (N_t,)
+        Outcomes and scores of the canary arm.
+    margin : float
+        Non-inferiority margin (default −0.01); the check passes when ``ci_low ≥ margin``.
+    confidence_level : float
+        Two-sided level of the interval (each one-sided decision has error ≤ α/2).
+    sequential : bool
+        True (default): confidence sequence valid under repeated looks. False:
+        fixed-horizon DeLong interval (only for a check evaluated once).
+    planned_se : float
+        Standard error of Δ̂ expected at the end of the window; tunes the confidence
+        sequence (not its validity). Fix it before seeing data.
+    min_class_count : int
+        Minimum positives and negatives per arm; fewer gives an inconclusive result.
+
+    Returns
+    -------
+    AucDeltaResult
+
+    Notes
+    -----
+    ``Var(Δ̂) = Var_DeLong(AUC_t) + Var_DeLong(AUC_c)`` (independent samples), normal
+    approximation (pROC uses a Welch t; see module notes). Sign: positive Δ̂ = candidate better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> yc, yt = rng.random(3000) < 0.3, rng.random(3000) < 0.3
+    >>> r = auc_delta(yc, rng.normal(size=3000) + yc, yt, rng.normal(size=3000) + yt)
+    >>> r.paired, r.decide(-0.01, bound="min")
+    (False, 'inconclusive')
+    """
+    yc = _validate_binary("labels_control", labels_control)
+    yt = _validate_binary("labels_candidate", labels_candidate)
+    sc = _validate_scores("scores_control", scores_control, yc.size)
+    st = _validate_scores("scores_candidate", scores_candidate, yt.size)
+    auc_c, cov_c = delong_covariance(yc, sc)
+    auc_t, cov_t = delong_covariance(yt, st)
+    m_c, m_t = int(yc.sum()), int(yt.sum())
+    return auc_delta_from_moments(
+        auc_control=float(auc_c[0]),
+        auc_candidate=float(auc_t[0]),
+        variance=float(cov_c[0, 0] + cov_t[0, 0]),
+        counts=(m_c, yc.size - m_c, m_t, yt.size - m_t),
+        paired=False,
+        margin=margin,
+        confidence_level=confidence_level,
+        sequential=sequential,
+        planned_se=planned_se,
+        min_class_count=min_class_count,
+    )
+
+
+def paired_auc_delta(
+    labels: ArrayLike,
+    scores_control: ArrayLike,
+    scores_candidate: ArrayLike,
+    *,
+    margin: float = DEFAULT_MARGIN,
+    confidence_level: float = 0.95,
+    sequential: bool = True,
+    planned_se: float = DEFAULT_PLANNED_SE,
+    min_class_count: int = DEFAULT_MIN_CLASS_COUNT,
+) -> AucDeltaResult:
+    """Paired ΔAUC (shadow mode: both models score the same requests).
+
+    Parameters
+    ----------
+    labels : array_like, shape (N,)
+        Outcome per request (joined by ``request_id``).
+    scores_control, scores_candidate : array_like, shape (N,)
+        Scores of the production and the shadow model on the same requests, same order.
+    margin, confidence_level, sequential, planned_se, min_class_count
+        As in :func:`auc_delta`.
+
+    Notes
+    -----
+    ``Var(Δ̂) = S_tt + S_cc − 2 S_ct`` from the joint DeLong covariance (placements of the
+    two models on the same positives and negatives).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 0, 1, 1] * 20)
+    >>> r = paired_auc_delta(y, np.arange(80.0), np.arange(80.0))
+    >>> r.estimate, r.decide(-0.01, bound="min")
+    (0.0, 'inconclusive')
+    """
+    y = _validate_binary("labels", labels)
+    sc = _validate_scores("scores_control", scores_control, y.size)
+    st = _validate_scores("scores_candidate", scores_candidate, y.size)
+    aucs, cov = delong_covariance(y, np.vstack([sc, st]))
+    m = int(y.sum())
+    var = float(cov[0, 0] + cov[1, 1] - 2.0 * cov[0, 1])
+    return auc_delta_from_moments(
+        auc_control=float(aucs[0]),
+        auc_candidate=float(aucs[1]),
+        variance=var,
+        counts=(m, y.size - m, m, y.size - m),
+        paired=True,
+        margin=margin,
+        confidence_level=confidence_level,
+        sequential=sequential,
+        planned_se=planned_se,
+        min_class_count=min_class_count,
+    )
