@@ -1,0 +1,288 @@
+"""Change tickets (CHG-ID) and their CAB / executive approvals.
+
+A ticket is written as YAML or JSON::
+
+    id: CHG-1042
+    type: Normal                # Standard | Normal | Emergency
+    scope: {model: risk-default, versions: [v2.3.0]}
+    risk: medium                # low | medium | high
+    impact: "5% of scoring traffic during the canary, then all"
+    window: {start: "2026-11-30T09:00:00Z", end: "2026-11-30T12:00:00Z"}
+    steps: ["promote v2.3.0 to Approved", "move production alias"]
+    backout_plan: "canarykit rollback risk-default --alias production"
+    post_change_validation: ["canarykit check-startup risk-default ..."]
+    owners: [ops-olga]
+
+What a ticket may authorise is decided by the Rego change gate: Standard only moves the alias
+to an already Approved version (or rolls it back); Normal needs its CAB approvals; Emergency
+outside a calendar window, or in a freeze, needs an executive approver. Every change happens
+inside its own ticket window and for a model and version in its scope.
+
+Examples
+--------
+>>> t = ChangeTicket.from_dict({"id": "CHG-1", "type": "Standard",
+...     "scope": {"model": "m", "versions": ["v1"]}, "risk": "low", "impact": "none",
+...     "window": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"},
+...     "steps": ["move alias"], "backout_plan": "rollback",
+...     "post_change_validation": ["check-startup"], "owners": ["olga"]})
+>>> t.chg_id, t.type
+('CHG-1', 'Standard')
+>>> ChangeTicket.from_dict(t.to_dict()) == t
+True
+>>> ChangeTicket.from_dict({"id": "X", "type": "Big"})
+Traceback (most recent call last):
+...
+canarykit.errors.InvalidInputError: change ticket: id: 'X' must look like CHG-1234; type: ...
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from canarykit.errors import InvalidInputError
+from canarykit.promotion.approvals import ROLES
+from canarykit.promotion.audit import canonical_json
+from canarykit.promotion.clock import format_instant, parse_instant
+
+__all__ = [
+    "CHANGE_TYPES",
+    "RISKS",
+    "ChangeApproval",
+    "ChangeTicket",
+    "get_ticket",
+    "list_change_approvals",
+    "record_change_approval",
+    "record_ticket",
+]
+
+CHANGE_TYPES = ("Standard", "Normal", "Emergency")
+RISKS = ("low", "medium", "high")
+_CHG_ID = re.compile(r"^CHG-[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeTicket:
+    """A change ticket (see the module docstring for the file form)."""
+
+    chg_id: str
+    type: str
+    model: str
+    versions: tuple[str, ...]
+    risk: str
+    impact: str
+    window_start_ns: int
+    window_end_ns: int
+    steps: tuple[str, ...]
+    backout_plan: str
+    post_change_validation: tuple[str, ...]
+    owners: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ticket document (times as ISO 8601 text)."""
+        return {
+            "id": self.chg_id,
+            "type": self.type,
+            "scope": {"model": self.model, "versions": list(self.versions)},
+            "risk": self.risk,
+            "impact": self.impact,
+            "window": {
+                "start": format_instant(self.window_start_ns),
+                "end": format_instant(self.window_end_ns),
+            },
+            "steps": list(self.steps),
+            "backout_plan": self.backout_plan,
+            "post_change_validation": list(self.post_change_validation),
+            "owners": list(self.owners),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "change ticket") -> ChangeTicket:
+        """Validate a ticket document; every field error is collected and raised together."""
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(f"{source}: must be a mapping of ticket fields")
+        errors: list[str] = []
+        chg_id = data.get("id", data.get("chg_id"))
+        if not isinstance(chg_id, str) or not _CHG_ID.match(chg_id):
+            errors.append(f"id: {chg_id!r} must look like CHG-1234")
+        kind = data.get("type")
+        if kind not in CHANGE_TYPES:
+            errors.append(f"type: {kind!r} is not one of {', '.join(CHANGE_TYPES)}")
+        scope = data.get("scope")
+        model: str = ""
+        versions: tuple[str, ...] = ()
+        if scope is None:
+            errors.append("scope: required")
+        elif not isinstance(scope, Mapping):
+            errors.append("scope: must be a mapping with model and versions")
+        else:
+            raw_model = scope.get("model")
+            model = raw_model if isinstance(raw_model, str) else ""
+            if not model:
+                errors.append("scope.model: required string")
+            versions = _texts(scope.get("versions"), "scope.versions", errors)
+        risk = data.get("risk")
+        if risk is None:
+            errors.append("risk: required")
+        elif risk not in RISKS:
+            errors.append(f"risk: {risk!r} is not one of {', '.join(RISKS)}")
+        impact = _text(data.get("impact"), "impact", errors)
+        start = end = 0
+        window = data.get("window")
+        if window is None:
+            errors.append("window: required")
+        elif not isinstance(window, Mapping):
+            errors.append("window: must be a mapping with start and end")
+        else:
+            start = _instant(window.get("start"), "window.start", errors)
+            end = _instant(window.get("end"), "window.end", errors)
+            if start and end and end <= start:
+                errors.append("window.end: must be after window.start")
+        steps = _texts(data.get("steps"), "steps", errors)
+        backout = _text(data.get("backout_plan"), "backout_plan", errors)
+        validation_raw = data.get("post_change_validation")
+        if isinstance(validation_raw, str):
+            validation_raw = [validation_raw]
+        validation = _texts(validation_raw, "post_change_validation", errors)
+        owners = _texts(data.get("owners"), "owners", errors)
+        if errors:
+            raise InvalidInputError(f"{source}: " + "; ".join(errors))
+        return cls(
+            chg_id=str(chg_id),
+            type=str(kind),
+            model=model,
+            versions=versions,
+            risk=str(risk),
+            impact=impact,
+            window_start_ns=start,
+            window_end_ns=end,
+            steps=steps,
+            backout_plan=backout,
+            post_change_validation=validation,
+            owners=owners,
+        )
+
+
+def _text(value: Any, name: str, errors: list[str]) -> str:
+    if value is None:
+        errors.append(f"{name}: required")
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        errors.append(f"{name}: must be non-empty text")
+        return ""
+    return value
+
+
+def _texts(value: Any, name: str, errors: list[str]) -> tuple[str, ...]:
+    if value is None:
+        errors.append(f"{name}: required")
+        return ()
+    if not isinstance(value, list) or not value:
+        errors.append(f"{name}: must be a non-empty list")
+        return ()
+    bad = [i for i, item in enumerate(value) if not isinstance(item, str) or not item.strip()]
+    for index in bad:
+        errors.append(f"{name}[{index}]: must be non-empty text")
+    return tuple(str(item) for item in value)
+
+
+def _instant(value: Any, name: str, errors: list[str]) -> int:
+    if value is None:
+        errors.append(f"{name}: required")
+        return 0
+    try:
+        return parse_instant(value, field=name)
+    except InvalidInputError as err:
+        errors.append(str(err))
+        return 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeApproval:
+    """A CAB member's (or executive's) approval of a change ticket.
+
+    Examples
+    --------
+    >>> a = ChangeApproval(chg_id="CHG-1", actor="eve", role="executive", time_ns=0)
+    >>> ChangeApproval.from_dict(a.to_dict()) == a
+    True
+    """
+
+    chg_id: str
+    actor: str
+    role: str
+    time_ns: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "chg_id": self.chg_id,
+            "actor": self.actor,
+            "role": self.role,
+            "time": format_instant(self.time_ns),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChangeApproval:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            chg_id=str(data["chg_id"]),
+            actor=str(data["actor"]),
+            role=str(data["role"]),
+            time_ns=parse_instant(data["time"], field="time"),
+        )
+
+
+def record_ticket(
+    conn: sqlite3.Connection, ticket: ChangeTicket, *, created_by: str, now_ns: int
+) -> None:
+    """Insert a ticket (inside a write transaction); tickets are never overwritten."""
+    try:
+        conn.execute(
+            "INSERT INTO changes (chg_id, type, body_json, created_by, created_at_ns)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (ticket.chg_id, ticket.type, canonical_json(ticket.to_dict()), created_by, now_ns),
+        )
+    except sqlite3.IntegrityError:
+        raise InvalidInputError(f"id: change {ticket.chg_id} already exists") from None
+
+
+def get_ticket(conn: sqlite3.Connection, chg_id: str) -> tuple[ChangeTicket, str] | None:
+    """The ticket and who created it, or None."""
+    row = conn.execute(
+        "SELECT body_json, created_by FROM changes WHERE chg_id = ?", (chg_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return ChangeTicket.from_dict(json.loads(row[0])), str(row[1])
+
+
+def record_change_approval(conn: sqlite3.Connection, approval: ChangeApproval) -> None:
+    """Insert a change approval (inside a write transaction).
+
+    Raises
+    ------
+    InvalidInputError
+        If the role is unknown.
+    """
+    if approval.role not in ROLES:
+        raise InvalidInputError(f"role: {approval.role!r} is not one of {', '.join(ROLES)}")
+    conn.execute(
+        "INSERT OR IGNORE INTO change_approvals (chg_id, actor, role, time_ns) VALUES (?, ?, ?, ?)",
+        (approval.chg_id, approval.actor, approval.role, approval.time_ns),
+    )
+
+
+def list_change_approvals(conn: sqlite3.Connection, chg_id: str) -> list[ChangeApproval]:
+    """Approvals of one ticket, oldest first."""
+    rows = conn.execute(
+        "SELECT * FROM change_approvals WHERE chg_id = ? ORDER BY time_ns, actor, role", (chg_id,)
+    ).fetchall()
+    return [
+        ChangeApproval(chg_id=r["chg_id"], actor=r["actor"], role=r["role"], time_ns=r["time_ns"])
+        for r in rows
+    ]
