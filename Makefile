@@ -1,0 +1,42 @@
+# canarykit — developer entry points. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test validate bench lint format samples clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/canarykit demo --out demo_out
+
+test: install
+	$(BIN)/python -m pytest -q
+
+validate: install
+	$(BIN)/python benchmarks/validate.py --scale 1 --out docs/validation.md
+
+bench: install
+	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTS.md
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check canarykit tests benchmarks
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format canarykit tests benchmarks
+	$(BIN)/ruff check --fix .
+
+samples: install
+	$(BIN)/python data/samples/make_samples.py
+
+clean:
+	rm -rf demo_out .pytest_cache .mypy_cache .ruff_cache build *.egg-info

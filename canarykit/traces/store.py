@@ -1,0 +1,420 @@
+"""The DuckDB trace store: create/open, ingest (all-or-nothing), late labels, windows, info.
+
+A store is one embedded DuckDB file (or ``":memory:"``) holding table ``traces`` (the public
+contract, DESIGN.md §3, plus any segment columns the inputs bring) and a log of ingests.
+
+Ingest is all-or-nothing: every input is validated in SQL *before* the store is written, then
+all rows are inserted in one transaction. A rejected ingest therefore never writes to the file.
+
+Re-ingest policy: a row whose ``(request_id, arm)`` is already stored is **rejected** by default
+(``on_existing="error"``), so a batch job that re-sends a file never double-counts. With
+``on_existing="skip"`` rows identical to the stored ones are skipped and counted in the report,
+while a row that reuses a stored key with *different* content is still rejected as a conflict.
+
+Examples
+--------
+>>> import pandas as pd
+>>> store = TraceStore(":memory:")
+>>> df = pd.DataFrame({"request_id": ["r1", "r2"], "ts": ["2026-01-01T00:00:00Z"] * 2,
+...                    "model": "m", "version": ["v1", "v2"], "arm": ["control", "canary"],
+...                    "latency_ms": [12.5, 14.0], "error": [False, False]})
+>>> store.ingest(df).rows_ingested
+2
+>>> store.count()
+2
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from canarykit.errors import InvalidInputError, StorageError
+from canarykit.traces.info import StoreInfo, read_info
+from canarykit.traces.labels import LabelReport, plan_label_update
+from canarykit.traces.schema import CONTRACT_COLUMNS
+from canarykit.traces.sources import InputSource, quote_ident, quote_literal, resolve_inputs
+from canarykit.traces.validation import (
+    MAX_ROWS_SHOWN,
+    format_violation,
+    normalized_select,
+    parsed_expressions,
+    validate_source,
+)
+from canarykit.traces.window import TraceWindow
+
+Progress = Callable[[str], None]
+OnExisting = Literal["error", "skip"]
+KEY = ("request_id", "arm")
+
+__all__ = ["IngestReport", "LabelReport", "TraceStore", "remove_store_files"]
+
+_CREATE_TRACES = "CREATE TABLE IF NOT EXISTS traces ({})".format(
+    ", ".join(f"{quote_ident(c.name)} {c.sql_type}" for c in CONTRACT_COLUMNS)
+)
+_CREATE_INGESTS = """
+CREATE TABLE IF NOT EXISTS ingests (
+    ingest_id INTEGER, kind VARCHAR, sources VARCHAR[], rows BIGINT, skipped BIGINT,
+    ingested_at TIMESTAMP
+)"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestReport:
+    """What an ingest did."""
+
+    sources: tuple[str, ...]
+    rows_read: int
+    rows_ingested: int
+    rows_skipped: int = 0
+
+    def __str__(self) -> str:
+        skipped = f", skipped {self.rows_skipped} already stored" if self.rows_skipped else ""
+        return (f"ingested {self.rows_ingested} of {self.rows_read} rows from "
+                f"{len(self.sources)} source(s){skipped}")
+
+
+@dataclass(eq=False)
+class TraceStore:
+    """An embedded DuckDB trace store.
+
+    Parameters
+    ----------
+    path : str or Path
+        DuckDB file (created if missing) or ``":memory:"``.
+    read_only : bool
+        Open an existing file without the right to write.
+    memory_limit : str
+        DuckDB memory limit; larger work spills to a temporary directory.
+    """
+
+    path: str | Path = ":memory:"
+    read_only: bool = False
+    memory_limit: str = "600MB"
+    _con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
+    _tmpdir: str = field(init=False, repr=False)
+    _cleanup: weakref.finalize = field(init=False, repr=False)  # type: ignore[type-arg]
+
+    def __post_init__(self) -> None:
+        target = str(self.path)
+        if self.read_only and target != ":memory:" and not Path(target).is_file():
+            raise StorageError(f"{target}: no such trace store")
+        # spill space for large ingests; removed when the store is closed or collected
+        self._tmpdir = tempfile.mkdtemp(prefix="canarykit-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, ignore_errors=True)
+        try:
+            self._con = duckdb.connect(target, read_only=self.read_only)
+        except duckdb.Error as err:
+            raise StorageError(f"{target}: cannot open as a DuckDB trace store: "
+                               f"{str(err).splitlines()[0]}") from None
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute(f"SET memory_limit = {quote_literal(self.memory_limit)}")
+        self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
+        self._con.execute("SET preserve_insertion_order = false")
+        if not self.read_only and not self._has_table("traces"):
+            self._con.execute(_CREATE_TRACES)
+            self._con.execute(_CREATE_INGESTS)
+        elif not self._has_table("traces"):
+            raise StorageError(f"{target}: has no traces table")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    def from_files(cls, inputs: Any, *, memory_limit: str = "600MB") -> TraceStore:
+        """A read-only view over Parquet/CSV files (or tables) read in place, after validation.
+
+        The files are not copied: table ``traces`` is a view that parses them on every query.
+        """
+        store = cls(":memory:", memory_limit=memory_limit)
+        sources = resolve_inputs(inputs)
+        described = store._validate_all(sources, progress=None)
+        extras = store._extra_types(described)
+        selects = [
+            normalized_select(cols, src.relation(store._con), extra_types=extras)
+            for src, (cols, _) in described
+        ]
+        store._con.execute("DROP TABLE traces")
+        store._con.execute("CREATE VIEW traces AS " + " UNION ALL BY NAME ".join(selects))
+        return store
+
+    def close(self) -> None:
+        """Close the connection (the file stays)."""
+        self._con.close()
+        self._cleanup()
+
+    def __enter__(self) -> TraceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (for the summaries module in this layer)."""
+        return self._con
+
+    # -- ingest ------------------------------------------------------------------------------
+    def ingest(self, inputs: Any, *, on_existing: OnExisting = "error",
+               progress: Progress | None = None) -> IngestReport:
+        """Validate and insert traces from files/globs, Arrow tables or DataFrames, all or nothing.
+
+        Parameters
+        ----------
+        inputs : path, glob, pyarrow.Table, pandas.DataFrame, or a list of them
+        on_existing : {"error", "skip"}
+            What to do with rows whose ``(request_id, arm)`` is already stored (module docs).
+        progress : callable, optional
+            Called with a short message before each step (the CLI prints them on a terminal).
+
+        Raises
+        ------
+        InvalidInputError
+            Any broken rule; the store is left exactly as it was.
+        """
+        if on_existing not in ("error", "skip"):
+            raise InvalidInputError(f"on_existing: must be 'error' or 'skip', got {on_existing!r}")
+        self._require_writable()
+        sources = resolve_inputs(inputs)
+        described = self._validate_all(sources, progress=progress)
+        extras = self._extra_types(described)
+        self._check_extra_casts(described, extras)
+        self._check_unique_keys(described)
+        normalized = [
+            (src, normalized_select(cols, src.relation(self._con), extra_types=extras))
+            for src, (cols, _) in described
+        ]
+        skipped = self._check_against_store(normalized, on_existing)
+        _say(progress, "writing to the store")
+        total = sum(n for _, (_, n) in described)
+        self._con.begin()
+        try:
+            stored = self._table_columns("traces")
+            for name, sql_type in extras.items():
+                if name not in stored:
+                    self._con.execute(f"ALTER TABLE traces ADD COLUMN {quote_ident(name)} {sql_type}")
+            guard = "" if on_existing == "error" else (
+                " WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE t.request_id = s.request_id "
+                "AND t.arm = s.arm)")
+            for _, select in normalized:
+                self._con.execute(f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}")
+            self._log_ingest("traces", sources, total - skipped, skipped)
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        return IngestReport(sources=tuple(s.name for s in sources), rows_read=total,
+                            rows_ingested=total - skipped, rows_skipped=skipped)
+
+    def _validate_all(self, sources: list[InputSource], *, progress: Progress | None
+                      ) -> list[tuple[InputSource, tuple[dict[str, str], int]]]:
+        described = []
+        for i, src in enumerate(sources, start=1):
+            _say(progress, f"validating {src.name} ({i}/{len(sources)})")
+            described.append((src, validate_source(self._con, src)))
+        return described
+
+    def _extra_types(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
+                     ) -> dict[str, str]:
+        """Type of every non-contract column: the stored type if known, else the first input's."""
+        contract = {c.name for c in CONTRACT_COLUMNS}
+        stored = self._table_columns("traces") if self._has_table("traces") else {}
+        extras: dict[str, str] = {}
+        for _, (cols, _) in described:
+            for name, sql_type in cols.items():
+                if name in contract or name in extras:
+                    continue
+                if name.startswith("__"):
+                    raise InvalidInputError(f"column {name}: names starting with '__' are reserved")
+                extras[name] = stored.get(name, sql_type)
+                if extras[name].upper() in ('"NULL"', "NULL"):
+                    extras[name] = "VARCHAR"
+        return extras
+
+    def _check_extra_casts(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]],
+                           extras: dict[str, str]) -> None:
+        for src, (cols, _) in described:
+            for name, target in extras.items():
+                if name not in cols or cols[name] == target:
+                    continue
+                q = quote_ident(name)
+                cond = f"({q} IS NOT NULL AND TRY_CAST({q} AS {target}) IS NULL)"
+                self._raise_if_rows(src, cond, name, f"must be coercible to {target} "
+                                    "(the type this column has in the store)")
+
+    def _raise_if_rows(self, src: InputSource, condition: str, column: str, rule: str) -> None:
+        row = self._con.execute(
+            f"SELECT count(*) FROM {src.relation(self._con)} WHERE {condition}").fetchall()[0]
+        count = int(row[0]) if row else 0
+        if count:
+            rows = [int(r[0]) for r in self._con.execute(
+                f"SELECT __row FROM {src.relation(self._con, numbered=True)} WHERE {condition} "
+                f"ORDER BY __row LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+            raise InvalidInputError(format_violation(src.name, column, rule, count, rows))
+
+    def _keys_union(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]],
+                    *, numbered: bool) -> str:
+        parts = []
+        for i, (src, (cols, _)) in enumerate(described):
+            exprs = parsed_expressions({k: cols[k] for k in KEY})
+            row = ", __row" if numbered else ""
+            parts.append(f"SELECT {exprs['request_id']} AS request_id, {exprs['arm']} AS arm, "
+                         f"{i} AS __src{row} FROM {src.relation(self._con, numbered=numbered)}")
+        return " UNION ALL ".join(parts)
+
+    def _check_unique_keys(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
+                           ) -> None:
+        union = self._keys_union(described, numbered=False)
+        row = self._con.execute(
+            f"SELECT count(*), sum(c) FROM (SELECT count(*) AS c FROM ({union}) "
+            "GROUP BY request_id, arm HAVING count(*) > 1)").fetchall()[0]
+        if not row or not row[0]:
+            return
+        numbered = self._keys_union(described, numbered=True)
+        hits = self._con.execute(
+            f"SELECT __src, __row FROM (SELECT *, count(*) OVER (PARTITION BY request_id, arm) AS c "
+            f"FROM ({numbered})) WHERE c > 1 ORDER BY __src, __row LIMIT {MAX_ROWS_SHOWN}"
+        ).fetchall()
+        first_src = described[int(hits[0][0])][0]
+        rows = [int(r[1]) for r in hits if r[0] == hits[0][0]]
+        others = sorted({described[int(r[0])][0].name for r in hits if r[0] != hits[0][0]})
+        also = f"; repeats also in {', '.join(others)}" if others else ""
+        raise InvalidInputError(
+            format_violation(first_src.name, "(request_id, arm)", "must be unique within an ingest",
+                             int(row[1]), rows) + also)
+
+    def _check_against_store(self, normalized: list[tuple[InputSource, str]],
+                             on_existing: OnExisting) -> int:
+        """Count (skip mode) or reject (error mode) rows whose key is already stored."""
+        contract = [c.name for c in CONTRACT_COLUMNS]
+        same = " AND ".join(f"n.{quote_ident(c)} IS NOT DISTINCT FROM t.{quote_ident(c)}"
+                            for c in contract)
+        skipped = 0
+        for src, select in normalized:
+            row = self._con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE NOT ({same})) FROM ({select}) n "
+                "JOIN traces t ON n.request_id = t.request_id AND n.arm = t.arm").fetchall()[0]
+            existing, conflicting = (int(row[0]), int(row[1])) if row else (0, 0)
+            if not existing:
+                continue
+            if on_existing == "error" or conflicting:
+                cond = (f"EXISTS (SELECT 1 FROM traces t WHERE t.request_id = n.request_id AND "
+                        f"t.arm = n.arm{'' if on_existing == 'error' else f' AND NOT ({same})'})")
+                numbered = normalized_select(
+                    src.columns(self._con) | {"__row": "BIGINT"},
+                    src.relation(self._con, numbered=True), extra_types={"__row": "BIGINT"})
+                rows = [int(r[0]) for r in self._con.execute(
+                    f"SELECT __row FROM ({numbered}) n WHERE {cond} ORDER BY __row "
+                    f"LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+                if on_existing == "error":
+                    rule = ("must not already be in the store (re-ingesting would double-count; "
+                            "use on_existing='skip' or --skip-existing to skip identical rows)")
+                    count = existing
+                else:
+                    rule = "is already in the store with different content (conflicting re-ingest)"
+                    count = conflicting
+                raise InvalidInputError(format_violation(src.name, "(request_id, arm)", rule,
+                                                         count, rows))
+            skipped += existing
+        return skipped
+
+    # -- late labels ---------------------------------------------------------------------------
+    def ingest_labels(self, inputs: Any, *, on_unknown: Literal["error", "skip"] = "error",
+                      progress: Progress | None = None) -> LabelReport:
+        """Set ``label`` on stored rows by ``request_id`` (and ``arm`` when the input has it).
+
+        Without an ``arm`` column a label applies to every arm of the request (in shadow mode
+        control and shadow share the request and its outcome). Rules: ``request_id`` non-empty;
+        ``label`` true/false/1/0 (not NULL); ``arm``, when present, one of the arms; one label per
+        key; every key matches a stored row (``on_unknown="skip"`` skips and counts unmatched
+        ones); a stored label is never silently changed: a different value is rejected.
+        Validation happens before any write, so a rejected file leaves the store as it was.
+        """
+        if on_unknown not in ("error", "skip"):
+            raise InvalidInputError(f"on_unknown: must be 'error' or 'skip', got {on_unknown!r}")
+        self._require_writable()
+        sources = resolve_inputs(inputs)
+        plan = plan_label_update(self._con, sources, on_unknown=on_unknown, progress=progress)
+        _say(progress, "writing labels")
+        self._con.begin()
+        try:
+            self._con.execute(plan.update_sql)
+            self._log_ingest("labels", sources, plan.rows_updated, plan.labels_unknown)
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        return LabelReport(sources=tuple(s.name for s in sources), labels_read=plan.labels_read,
+                           rows_updated=plan.rows_updated, rows_unchanged=plan.rows_unchanged,
+                           labels_unknown=plan.labels_unknown)
+
+    # -- reading -------------------------------------------------------------------------------
+    def count(self, window: TraceWindow | None = None) -> int:
+        """Number of rows in ``window`` (all rows by default)."""
+        where, params = (window or TraceWindow()).where()
+        row = self._con.execute(f"SELECT count(*) FROM traces WHERE {where}", params).fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def select(self, window: TraceWindow | None = None, *, columns: Iterable[str] | None = None
+               ) -> pa.Table:
+        """The rows of ``window`` as an Arrow table, ordered by ``ts, arm, request_id``."""
+        where, params = (window or TraceWindow()).where()
+        cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
+        try:
+            return self._con.execute(
+                f"SELECT {cols} FROM traces WHERE {where} ORDER BY ts, arm, request_id", params
+            ).fetch_arrow_table()
+        except duckdb.Error as err:
+            raise InvalidInputError(f"select: {str(err).splitlines()[0]}") from None
+
+    def info(self) -> StoreInfo:
+        """What the store holds: per model/version/arm row counts, time range, label coverage."""
+        return read_info(self._con, str(self.path))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StorageError(f"{self.path}: opened read-only")
+        if self._is_view("traces"):
+            raise StorageError("this store reads files in place; ingest into a DuckDB file instead")
+
+    def _has_table(self, name: str) -> bool:
+        row = self._con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+            "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT temporary",
+            [name, name]).fetchall()
+        return any(r[0] for r in row)
+
+    def _is_view(self, name: str) -> bool:
+        row = self._con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                                [name]).fetchall()[0]
+        return bool(row and row[0])
+
+    def _table_columns(self, name: str) -> dict[str, str]:
+        return {str(r[0]): str(r[1]) for r in self._con.execute(f"DESCRIBE {name}").fetchall()}
+
+    def _log_ingest(self, kind: str, sources: list[InputSource], rows: int, skipped: int) -> None:
+        self._con.execute(
+            "INSERT INTO ingests SELECT coalesce(max(ingest_id), 0) + 1, ?, ?, ?, ?, ? FROM ingests",
+            [kind, [s.name for s in sources], rows, skipped,
+             dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    if progress is not None:
+        progress(message)
+
+
+def remove_store_files(path: str | Path) -> None:
+    """Delete a DuckDB file and its write-ahead log (used when a new store's first ingest fails)."""
+    for candidate in (Path(path), Path(f"{path}.wal")):
+        if candidate.exists():
+            os.remove(candidate)
