@@ -1,0 +1,617 @@
+"""Anytime-valid error-rate checks: Lindon–Malek count e-process, rate-ratio CS, absolute SLO bound.
+
+Two gating checks of the default policy live here:
+
+* ``error_rate_delta`` — candidate error rate ≤ margin × control error rate: the Lindon–Malek
+  Dirichlet-mixture e-process on the two error counts (:func:`error_rate_ratio_test`, or the
+  streaming :class:`ErrorRateEProcess`), inverted into a confidence sequence for the rate ratio.
+* ``error_rate`` — candidate error rate below an absolute SLO: a time-uniform beta-binomial
+  confidence sequence for a Bernoulli rate (:func:`error_rate_bound`).
+
+Traffic split
+-------------
+The e-process conditions on the *planned* share ``rho_candidate`` of requests routed to the
+candidate. With per-request Bernoulli errors and independent routing, the arm label of the next
+error is Bernoulli(θ) with ``θ = ρ_t·r / (ρ_c + ρ_t·r)`` for the rate ratio ``r``, whatever the
+(time-varying) traffic volume and common error level; the mixture is then an exact
+nonnegative martingale under each ``r``. Plugging in the *observed* share instead would make the
+null depend on the data and lose exact validity, so the planned split is used and a deviation is
+left to the sample-ratio check (the observed split is reported in ``note`` when it differs from
+the plan by more than 10 % relative). The split must be constant over the evaluated window.
+
+Examples
+--------
+>>> res = error_rate_ratio_test(n_control=95_000, n_control_errors=950,
+...                             n_candidate=5_000, n_candidate_errors=75, rho_candidate=0.05)
+>>> round(res.estimate, 2), res.decide(1.25, bound="max")
+(1.5, 'inconclusive')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, special
+
+from canarykit.errors import InvalidInputError
+from canarykit.stats.boundaries import (
+    bernoulli_confidence_interval,
+    check_count,
+    check_open_unit,
+    check_positive,
+)
+from canarykit.stats.result import IntervalResult
+
+__all__ = [
+    "ErrorRateEProcess",
+    "ErrorRateRatioResult",
+    "error_rate_bound",
+    "error_rate_ratio_test",
+    "lindon_malek_log_bf",
+    "msprt_bernoulli",
+    "msprt_normal",
+    "ratio_to_theta",
+    "theta_to_ratio",
+]
+
+Alternative = Literal["two-sided", "greater"]
+
+
+def _check_alternative(alternative: str) -> Alternative:
+    if alternative not in ("two-sided", "greater"):
+        raise InvalidInputError(
+            f"alternative must be 'two-sided' or 'greater' (candidate worse), got {alternative!r}"
+        )
+    return alternative  # type: ignore[return-value]
+
+
+def ratio_to_theta(ratio: npt.ArrayLike, rho_candidate: float) -> npt.NDArray[np.float64]:
+    """Probability that an error comes from the candidate, for a candidate/control rate ratio.
+
+    ``θ = ρ_t·r / (ρ_c + ρ_t·r)`` with ``ρ_c = 1 − ρ_t``.
+
+    Examples
+    --------
+    >>> float(ratio_to_theta(1.0, 0.05))
+    0.05
+    """
+    r = np.asarray(ratio, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(
+            np.isinf(r), 1.0, rho_candidate * r / ((1.0 - rho_candidate) + rho_candidate * r)
+        )
+
+
+def theta_to_ratio(theta: npt.ArrayLike, rho_candidate: float) -> npt.NDArray[np.float64]:
+    """Inverse of :func:`ratio_to_theta`: ``r = θ·ρ_c / ((1 − θ)·ρ_t)``.
+
+    Examples
+    --------
+    >>> round(float(theta_to_ratio(0.05, 0.05)), 12)
+    1.0
+    """
+    th = np.asarray(theta, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            th >= 1.0, np.inf, th * (1.0 - rho_candidate) / ((1.0 - th) * rho_candidate)
+        )
+
+
+def _xlogy(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    return np.asarray(special.xlogy(x, y), dtype=float)
+
+
+def lindon_malek_log_bf(
+    n_control_events: npt.ArrayLike,
+    n_candidate_events: npt.ArrayLike,
+    rho_candidate: float,
+    *,
+    k: float = 100.0,
+    alternative: Alternative = "two-sided",
+    theta_null: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64] | float:
+    """Log Bayes factor (log e-value) of the Lindon–Malek Dirichlet-mixture count test.
+
+    Parameters
+    ----------
+    n_control_events, n_candidate_events : array_like of int
+        Cumulative event (error) counts of each arm.
+    rho_candidate : float
+        Planned share of exposure (requests) of the candidate, in (0, 1).
+    k : float, default 100
+        Prior concentration: Dirichlet(k·ρ) (savvi default). Fix before data.
+    alternative : {"two-sided", "greater"}, default "two-sided"
+        "greater": H0 candidate *not worse* (θ_t ≤ θ0), the composite null is handled by
+        the supremum of the null likelihood.
+    theta_null : array_like, optional
+        Null probability that an event comes from the candidate; default ``rho_candidate``
+        (equal rates). Use :func:`ratio_to_theta` for a rate-ratio null.
+
+    Returns
+    -------
+    float or ndarray
+        ``log BF``; ``exp(-log BF)`` is an e-value based p-value (take the running minimum).
+
+    Notes
+    -----
+    ``log BF = lnB(kρ_c + N_c, kρ_t + N_t) − lnB(kρ_c, kρ_t) − N_c ln(1−θ0) − N_t ln θ0``;
+    one-sided: ``θ0 ← min(θ0, N_t/(N_c+N_t))``. The marginal likelihood is exchangeable, so the
+    value depends on the counts only: batch updates equal event-by-event updates.
+
+    References
+    ----------
+    .. [1] M. Lindon, A. Malek, "Anytime-Valid Inference for Multinomial Count Data",
+       NeurIPS 2022, arXiv:2011.03567.
+
+    Examples
+    --------
+    >>> round(lindon_malek_log_bf(100, 150, 0.5), 8)
+    2.96583888
+    """
+    rho_t = check_open_unit("rho_candidate", rho_candidate)
+    k = check_positive("k", k)
+    alternative = _check_alternative(alternative)
+    nc = np.asarray(n_control_events, dtype=float)
+    nt = np.asarray(n_candidate_events, dtype=float)
+    rho_c = 1.0 - rho_t
+    theta0 = np.asarray(rho_t if theta_null is None else theta_null, dtype=float)
+    if alternative == "greater":
+        n = nc + nt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            theta0 = np.where(n > 0, np.minimum(theta0, nt / np.where(n > 0, n, 1.0)), theta0)
+    log_marginal = special.betaln(k * rho_c + nc, k * rho_t + nt) - special.betaln(
+        k * rho_c, k * rho_t
+    )
+    out = log_marginal - _xlogy(nc, 1.0 - theta0) - _xlogy(nt, theta0)
+    return float(out) if np.ndim(out) == 0 else np.asarray(out)
+
+
+def _theta_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[float, float]:
+    """Two-sided CS for θ: ``{θ : log BF(θ) < ln(1/α)}`` (an interval: log BF is convex in θ)."""
+    rho_c = 1.0 - rho_t
+    const = float(
+        special.betaln(k * rho_c + nc, k * rho_t + nt) - special.betaln(k * rho_c, k * rho_t)
+    )
+    thr = math.log(1.0 / alpha)
+    n = nc + nt
+    if n == 0:
+        return 0.0, 1.0
+
+    def f(logit: float) -> float:
+        # log BF(θ) − ln(1/α) with θ = expit(logit); numerically stable logs
+        log_t = -math.log1p(math.exp(-logit)) if logit > -700 else logit
+        log_c = -math.log1p(math.exp(logit)) if logit < 700 else -logit
+        return const - nc * log_c - nt * log_t - thr
+
+    theta_hat = nt / n
+    lo_theta, hi_theta = 0.0, 1.0
+    if nt > 0:
+        centre = math.log(theta_hat / (1.0 - theta_hat)) if nc > 0 else 40.0
+        a = centre - 1.0
+        while f(a) < 0.0 and a > -745.0:
+            a = 2.0 * a - centre - 1.0
+        if f(a) >= 0.0:
+            lo_theta = float(special.expit(optimize.brentq(f, a, centre, xtol=1e-13)))
+    elif const >= thr:  # pragma: no cover - cannot happen: marginal ≤ max likelihood
+        lo_theta = 0.0
+    if nc > 0:
+        centre = math.log(theta_hat / (1.0 - theta_hat)) if nt > 0 else -40.0
+        b = centre + 1.0
+        while f(b) < 0.0 and b < 745.0:
+            b = 2.0 * b - centre + 1.0
+        if f(b) >= 0.0:
+            hi_theta = float(special.expit(optimize.brentq(f, centre, b, xtol=1e-13)))
+    return lo_theta, hi_theta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorRateRatioResult(IntervalResult):
+    """:class:`IntervalResult` for the candidate/control error-rate ratio, plus e-process details.
+
+    Attributes
+    ----------
+    log_e_value : float
+        Current log Bayes factor of the null "equal rates" (one-sided if ``alternative="greater"``).
+    n_control_errors, n_candidate_errors : int
+        Error counts that entered the computation.
+    rho_candidate : float
+        Planned candidate share of requests used by the test.
+    """
+
+    log_e_value: float = 0.0
+    n_control_errors: int = 0
+    n_candidate_errors: int = 0
+    rho_candidate: float = math.nan
+
+
+def _method(k: float, alternative: str) -> str:
+    return f"lindon-malek dirichlet-mixture e-process (k={k:g}, {alternative}), ratio CS"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorRateEProcess:
+    """Streaming Lindon–Malek e-process for two error counts with a planned split.
+
+    The state is immutable: :meth:`update` returns a new state, so a stored state can be
+    replayed exactly. It keeps the cumulative counts, the running minimum of the p-value and
+    the running intersection of the rate-ratio confidence sequence over the looks it was updated at.
+
+    Parameters
+    ----------
+    rho_candidate : float
+        Planned share of requests routed to the candidate (fixed for the window).
+    k : float, default 100
+        Dirichlet prior concentration (savvi default).
+    alternative : {"two-sided", "greater"}, default "greater"
+        Null of the reported p-value: equal rates ("two-sided") or candidate not worse ("greater").
+    confidence_level : float, default 0.95
+        Level of the rate-ratio confidence sequence.
+
+    Notes
+    -----
+    The log e-value depends only on the cumulative counts (exchangeable marginal likelihood),
+    so one update with a batch equals the same events applied one by one. The running-minimum
+    p-value and the intersected interval depend on the looks taken: finer looks can only give
+    smaller p-values and narrower intervals, and every look schedule is valid.
+
+    Examples
+    --------
+    >>> ep = ErrorRateEProcess(rho_candidate=0.5)
+    >>> ep = ep.update(100, 150)
+    >>> round(ep.pvalue, 6)
+    0.051517
+    >>> r = ep.result()
+    >>> r.decide(1.0, bound="max")
+    'inconclusive'
+    """
+
+    rho_candidate: float
+    k: float = 100.0
+    alternative: Alternative = "greater"
+    confidence_level: float = 0.95
+    n_control_errors: int = 0
+    n_candidate_errors: int = 0
+    n_control: int = 0
+    n_candidate: int = 0
+    pvalue: float = 1.0
+    ratio_low: float = 0.0
+    ratio_high: float = math.inf
+
+    def __post_init__(self) -> None:
+        check_open_unit("rho_candidate", self.rho_candidate)
+        check_positive("k", self.k)
+        _check_alternative(self.alternative)
+        check_open_unit("confidence_level", self.confidence_level)
+
+    @property
+    def log_e_value(self) -> float:
+        """Current log e-value (log Bayes factor) of the null of ``alternative``."""
+        return float(
+            lindon_malek_log_bf(
+                self.n_control_errors,
+                self.n_candidate_errors,
+                self.rho_candidate,
+                k=self.k,
+                alternative=self.alternative,
+            )
+        )
+
+    def update(
+        self,
+        n_control_events: int,
+        n_candidate_events: int,
+        *,
+        n_control: int = 0,
+        n_candidate: int = 0,
+    ) -> ErrorRateEProcess:
+        """Add a batch of new errors (and optionally new requests) per arm; return the new state."""
+        dc = check_count("n_control_events", n_control_events)
+        dt = check_count("n_candidate_events", n_candidate_events)
+        new = replace(
+            self,
+            n_control_errors=self.n_control_errors + dc,
+            n_candidate_errors=self.n_candidate_errors + dt,
+            n_control=self.n_control + check_count("n_control", n_control),
+            n_candidate=self.n_candidate + check_count("n_candidate", n_candidate),
+        )
+        p_now = min(1.0, math.exp(-new.log_e_value))
+        lo_t, hi_t = _theta_cs(
+            new.n_control_errors,
+            new.n_candidate_errors,
+            self.rho_candidate,
+            self.k,
+            1.0 - self.confidence_level,
+        )
+        lo = float(theta_to_ratio(lo_t, self.rho_candidate))
+        hi = float(theta_to_ratio(hi_t, self.rho_candidate))
+        return replace(
+            new,
+            pvalue=min(self.pvalue, p_now),
+            ratio_low=max(self.ratio_low, lo),
+            ratio_high=min(self.ratio_high, hi),
+        )
+
+    def result(self) -> ErrorRateRatioResult:
+        """The rate-ratio confidence sequence (running intersection) as a gating result."""
+        return _ratio_result(
+            self.n_control,
+            self.n_control_errors,
+            self.n_candidate,
+            self.n_candidate_errors,
+            rho_candidate=self.rho_candidate,
+            k=self.k,
+            alternative=self.alternative,
+            confidence_level=self.confidence_level,
+            ci=(self.ratio_low, self.ratio_high),
+            pvalue=self.pvalue,
+        )
+
+
+def _ratio_result(
+    n_control: int,
+    n_control_errors: int,
+    n_candidate: int,
+    n_candidate_errors: int,
+    *,
+    rho_candidate: float,
+    k: float,
+    alternative: Alternative,
+    confidence_level: float,
+    ci: tuple[float, float],
+    pvalue: float,
+) -> ErrorRateRatioResult:
+    nc, nt = n_control_errors, n_candidate_errors
+    notes = []
+    n = nc + nt
+    if n == 0:
+        estimate = math.nan
+        notes.append("no errors in either arm yet: ratio not estimable, interval [0, inf]")
+    elif nc == 0:
+        estimate = math.inf
+        notes.append("no control errors yet: upper bound is infinite")
+    else:
+        estimate = float(theta_to_ratio(nt / n, rho_candidate))
+    if n_control > 0 and n_candidate > 0:
+        share = n_candidate / (n_control + n_candidate)
+        if abs(share / rho_candidate - 1.0) > 0.1:
+            notes.append(
+                f"observed candidate share {share:.4g} differs from planned {rho_candidate:.4g}: "
+                "check sample ratio"
+            )
+    log_e = float(lindon_malek_log_bf(nc, nt, rho_candidate, k=k, alternative=alternative))
+    return ErrorRateRatioResult(
+        method=_method(k, alternative),
+        estimate=estimate,
+        ci_low=ci[0],
+        ci_high=ci[1],
+        confidence_level=confidence_level,
+        pvalue=pvalue,
+        n_control=n_control,
+        n_candidate=n_candidate,
+        note="; ".join(notes),
+        log_e_value=log_e,
+        n_control_errors=nc,
+        n_candidate_errors=nt,
+        rho_candidate=rho_candidate,
+    )
+
+
+def error_rate_ratio_test(
+    *,
+    n_control: int,
+    n_control_errors: int,
+    n_candidate: int,
+    n_candidate_errors: int,
+    rho_candidate: float,
+    k: float = 100.0,
+    alternative: Alternative = "greater",
+    confidence_level: float = 0.95,
+) -> ErrorRateRatioResult:
+    """Anytime-valid CS for the candidate/control error-rate ratio from cumulative counts.
+
+    Parameters
+    ----------
+    n_control, n_candidate : int
+        Requests per arm (used for the sample-ratio note and reporting only).
+    n_control_errors, n_candidate_errors : int
+        Errors per arm.
+    rho_candidate : float
+        Planned share of requests routed to the candidate (see module notes).
+    k : float, default 100
+        Dirichlet prior concentration, fixed before data.
+    alternative : {"greater", "two-sided"}, default "greater"
+        Null of the reported p-value (candidate not worse / rates equal).
+    confidence_level : float, default 0.95
+
+    Returns
+    -------
+    ErrorRateRatioResult
+        ``estimate`` = rate ratio implied by the error split under the planned exposure,
+        ``[ci_low, ci_high]`` = ``{r : log BF(θ(r)) < ln(1/α)}`` — valid at all looks at once —
+        and ``pvalue = min(1, 1/BF)`` at this look (take the running minimum across looks, or
+        use :class:`ErrorRateEProcess`).
+
+    Notes
+    -----
+    Sign convention: ``r > 1`` means the candidate errs more. The lower bound equals the
+    one-sided bound (the one-sided BF equals the two-sided one above θ̂), so
+    ``ci_low > margin`` is a level-α test of ``r ≤ margin`` and ``ci_high ≤ margin`` a level-α
+    test of ``r ≥ margin``, jointly at level α.
+
+    References
+    ----------
+    .. [1] Lindon & Malek, NeurIPS 2022, arXiv:2011.03567.
+
+    Examples
+    --------
+    >>> r = error_rate_ratio_test(n_control=50_000, n_control_errors=500, n_candidate=50_000,
+    ...                           n_candidate_errors=800, rho_candidate=0.5)
+    >>> round(r.ci_low, 2) > 1.25, r.decide(1.25, bound="max")
+    (True, 'fail')
+    """
+    for name, val in (
+        ("n_control", n_control),
+        ("n_control_errors", n_control_errors),
+        ("n_candidate", n_candidate),
+        ("n_candidate_errors", n_candidate_errors),
+    ):
+        check_count(name, val)
+    if n_control_errors > n_control > 0 or n_candidate_errors > n_candidate > 0:
+        raise InvalidInputError(
+            "error counts must not exceed request counts, got "
+            f"control {n_control_errors}/{n_control}, candidate {n_candidate_errors}/{n_candidate}"
+        )
+    rho_t = check_open_unit("rho_candidate", rho_candidate)
+    k = check_positive("k", k)
+    alpha = 1.0 - check_open_unit("confidence_level", confidence_level)
+    alternative = _check_alternative(alternative)
+    lo_t, hi_t = _theta_cs(int(n_control_errors), int(n_candidate_errors), rho_t, k, alpha)
+    log_e = float(
+        lindon_malek_log_bf(
+            n_control_errors, n_candidate_errors, rho_t, k=k, alternative=alternative
+        )
+    )
+    return _ratio_result(
+        int(n_control),
+        int(n_control_errors),
+        int(n_candidate),
+        int(n_candidate_errors),
+        rho_candidate=rho_t,
+        k=k,
+        alternative=alternative,
+        confidence_level=confidence_level,
+        ci=(float(theta_to_ratio(lo_t, rho_t)), float(theta_to_ratio(hi_t, rho_t))),
+        pvalue=min(1.0, math.exp(-log_e)),
+    )
+
+
+def error_rate_bound(
+    n_errors: int,
+    n_requests: int,
+    *,
+    confidence_level: float = 0.95,
+    t_opt: float = 10_000.0,
+    alpha_opt: float = 0.05,
+) -> IntervalResult:
+    """Time-uniform confidence sequence for one arm's error rate (absolute SLO check).
+
+    Parameters
+    ----------
+    n_errors, n_requests : int
+        Cumulative errors and requests of the arm (usually the candidate).
+    confidence_level : float, default 0.95
+    t_opt : float, default 10_000
+        Number of requests at which the sequence is tightest; fix before data.
+    alpha_opt : float, default 0.05
+
+    Returns
+    -------
+    IntervalResult
+        ``estimate`` = observed rate; ``[ci_low, ci_high]`` valid simultaneously at every look.
+        Compare with the SLO through ``decide(slo, bound="max")``.
+
+    Notes
+    -----
+    Inverts the two-sided beta-binomial mixture of Howard et al. (2021) (g = p, h = 1 − p),
+    which is an exact supermartingale for Bernoulli data at every rate, including rates of a
+    fraction of a percent (checked by simulation in ``canarykit.stats.simulation``).
+
+    References
+    ----------
+    .. [1] Howard et al., Ann. Statist. 49(2), 2021.
+
+    Examples
+    --------
+    >>> r = error_rate_bound(10, 10_000)
+    >>> round(r.estimate, 4), r.decide(0.005, bound="max")
+    (0.001, 'pass')
+    """
+    k = check_count("n_errors", n_errors)
+    n = check_count("n_requests", n_requests)
+    if k > n:
+        raise InvalidInputError(f"n_errors must be <= n_requests={n}, got {n_errors!r}")
+    alpha = 1.0 - check_open_unit("confidence_level", confidence_level)
+    t_opt = check_positive("t_opt", t_opt)
+    method = f"beta-binomial mixture confidence sequence (t_opt={t_opt:g})"
+    if n == 0:
+        return IntervalResult(
+            method=method,
+            estimate=math.nan,
+            ci_low=0.0,
+            ci_high=1.0,
+            confidence_level=confidence_level,
+            pvalue=None,
+            n_control=0,
+            n_candidate=0,
+            note="no requests yet: rate not estimable",
+        )
+    lo, hi = bernoulli_confidence_interval(k, n, alpha, t_opt, alpha_opt)
+    return IntervalResult(
+        method=method,
+        estimate=k / n,
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=confidence_level,
+        pvalue=None,
+        n_control=0,
+        n_candidate=n,
+        note="",
+    )
+
+
+def msprt_normal(
+    n: int,
+    mean_diff: float,
+    sigma: float,
+    tau: float,
+    *,
+    theta0: float = 0.0,
+    two_sample: bool = False,
+) -> float:
+    """Mixture SPRT statistic Λ_n for normal data with known σ (Johari et al.).
+
+    Notes
+    -----
+    One sample: ``Λ = √(σ²/(σ²+nτ²)) · exp(n²τ²(X̄−θ0)² / (2σ²(σ²+nτ²)))``. Two-sample (n pairs):
+    σ² is replaced by 2σ². The always-valid p-value is the running minimum of ``1/Λ``.
+
+    References
+    ----------
+    .. [1] R. Johari, L. Pekelis, D. Walsh, "Always valid inference", Oper. Res. 70(3), 2022.
+
+    Examples
+    --------
+    >>> round(msprt_normal(1000, 0.1, 1.0, 0.1, two_sample=True), 6)
+    3.278722
+    """
+    check_count("n", n)
+    s2 = check_positive("sigma", sigma) ** 2 * (2.0 if two_sample else 1.0)
+    t2 = check_positive("tau", tau) ** 2
+    d = mean_diff - theta0
+    return math.sqrt(s2 / (s2 + n * t2)) * math.exp(n * n * t2 * d * d / (2.0 * s2 * (s2 + n * t2)))
+
+
+def msprt_bernoulli(
+    n: int, x_bar: float, y_bar: float, tau: float, *, theta0: float = 0.0
+) -> float:
+    """Two-proportion mSPRT statistic with plug-in variance (n observations per arm).
+
+    ``V = x̄(1−x̄) + ȳ(1−ȳ)``; ``Λ = √(V/(V+nτ²)) · exp(n²τ²(ȳ−x̄−θ0)² / (2V(V+nτ²)))``; Λ = 1
+    while V = 0. Only asymptotically valid (plug-in variance); kept as a reference helper.
+
+    Examples
+    --------
+    >>> round(msprt_bernoulli(10_000, 0.010, 0.013, 0.005), 6)
+    1.772338
+    """
+    check_count("n", n)
+    t2 = check_positive("tau", tau) ** 2
+    v = x_bar * (1.0 - x_bar) + y_bar * (1.0 - y_bar)
+    if v <= 0.0:
+        return 1.0
+    d = y_bar - x_bar - theta0
+    return math.sqrt(v / (v + n * t2)) * math.exp(n * n * t2 * d * d / (2.0 * v * (v + n * t2)))
