@@ -9,8 +9,8 @@ Scenarios (:data:`SCENARIOS`) and what the candidate does differently from contr
 ===================== =====================================================================
 ``identical``         nothing (an A/A canary)
 ``error_regression``  error probability × ``error_factor`` (default 3: 0.2 % → 0.6 %)
-``latency_tail``      a slow path on ``tail_share`` (2 %) of requests, × ``tail_factor`` (3):
-                      p99 grows by tens of percent while p95 barely moves
+``latency_tail``      a slow path on ``tail_share`` (1 %) of requests, × ``tail_factor`` (8):
+                      p99 grows by ≈ 40 % while p95 moves ≈ 5 %
 ``latency_shift``     every latency × 1.10
 ``auc_drop``          weaker score signal: AUC ≈ 0.80 → ≈ 0.75
 ``fairness_regression`` scores of negatives in group ``C`` shifted up: FPR and selection-rate
@@ -80,7 +80,7 @@ SCENARIOS: dict[str, TraceScenario] = {
     for s in (
         TraceScenario(name="identical"),
         TraceScenario(name="error_regression", error_factor=3.0),
-        TraceScenario(name="latency_tail", tail_share=0.02, tail_factor=3.0),
+        TraceScenario(name="latency_tail", tail_share=0.01, tail_factor=8.0),
         TraceScenario(name="latency_shift", latency_factor=1.10),
         TraceScenario(name="auc_drop", auc=0.75),
         TraceScenario(name="fairness_regression", fairness_shift=1.2),

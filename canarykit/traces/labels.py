@@ -113,7 +113,7 @@ def plan_label_update(con: duckdb.DuckDBPyConnection, sources: list[InputSource]
     union = " UNION ALL ".join(_label_select(con, s, numbered=False) for s in sources)
     # a key repeats, or a request is labelled both for all arms (no arm) and for one arm
     row = con.execute(f"SELECT count(*) FROM (SELECT request_id FROM ({union}) GROUP BY request_id "
-                      "HAVING count(*) > count(DISTINCT arm) OR (bool_or(arm IS NULL) AND count(*) > 1))"
+                      "HAVING count(*) > count(DISTINCT coalesce(arm, '')) OR (bool_or(arm IS NULL) AND count(*) > 1))"
                       ).fetchall()[0]
     if row and row[0]:
         raise InvalidInputError(f"{names}: columns (request_id, arm): must be unique in a label "

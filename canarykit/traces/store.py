@@ -369,9 +369,10 @@ class TraceStore:
         where, params = (window or TraceWindow()).where()
         cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
         try:
-            return self._con.execute(
-                f"SELECT {cols} FROM traces WHERE {where} ORDER BY ts, arm, request_id", params
-            ).fetch_arrow_table()
+            return self._con.sql(
+                f"SELECT {cols} FROM traces WHERE {where} ORDER BY ts, arm, request_id",
+                params=params,
+            ).to_arrow_table()
         except duckdb.Error as err:
             raise InvalidInputError(f"select: {str(err).splitlines()[0]}") from None
 
