@@ -12,8 +12,9 @@ from canarykit.traces.generate import generate_traces
 CHUNK = 1_000_000
 
 
-def trace_parquet(rows: int, folder: Path, *, canary_share: float = 0.05,
-                  scenario: str = "identical") -> Path:
+def trace_parquet(
+    rows: int, folder: Path, *, canary_share: float = 0.05, scenario: str = "identical"
+) -> Path:
     """``folder/traces-<rows>.parquet`` with ``rows`` requests (generated once, then reused)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"traces-{scenario}-{rows}-{canary_share}.parquet"
@@ -27,9 +28,14 @@ def trace_parquet(rows: int, folder: Path, *, canary_share: float = 0.05,
         for i, first in enumerate(range(0, rows, CHUNK)):
             n = min(CHUNK, rows - first)
             chunk_start = start + dt.timedelta(minutes=minutes_per_chunk * i)
-            table = generate_traces(scenario, n_requests=n, canary_share=canary_share, seed=1000 + i,
-                                    start=chunk_start.isoformat(),
-                                    duration_minutes=minutes_per_chunk)
+            table = generate_traces(
+                scenario,
+                n_requests=n,
+                canary_share=canary_share,
+                seed=1000 + i,
+                start=chunk_start.isoformat(),
+                duration_minutes=minutes_per_chunk,
+            )
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=256_000)

@@ -41,8 +41,12 @@ CASES = {"ingest": case_ingest}
 
 
 def _run_case(name: str, *args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--case", name, *args], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", name, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -85,8 +89,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for label, r in rows:
-        lines.append(f"| {label} | {int(r['rows']):,} | {r['seconds']:.2f} | "
-                     f"{r['rows'] / r['seconds']:,.0f} | {r['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {label} | {int(r['rows']):,} | {r['seconds']:.2f} | "
+            f"{r['rows'] / r['seconds']:,.0f} | {r['peak_rss_mb']:.0f} |"
+        )
     text = "\n".join(lines) + "\n"
     Path(ns.out).write_text(text)
     print(text)

@@ -11,18 +11,20 @@ import pytest
 
 def valid_frame(n: int = 6, *, prefix: str = "r") -> pd.DataFrame:
     """A small, valid trace DataFrame (control and canary alternate)."""
-    return pd.DataFrame({
-        "request_id": [f"{prefix}{i}" for i in range(n)],
-        "ts": pd.date_range("2026-01-01", periods=n, freq="s"),
-        "model": "risk-default",
-        "version": ["v1" if i % 2 == 0 else "v2" for i in range(n)],
-        "arm": ["control" if i % 2 == 0 else "canary" for i in range(n)],
-        "latency_ms": [10.0 + i for i in range(n)],
-        "error": [False] * n,
-        "score": [0.1 * (i % 10) for i in range(n)],
-        "label": [bool(i % 3 == 0) for i in range(n)],
-        "group": ["A" if i % 2 else "B" for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "request_id": [f"{prefix}{i}" for i in range(n)],
+            "ts": pd.date_range("2026-01-01", periods=n, freq="s"),
+            "model": "risk-default",
+            "version": ["v1" if i % 2 == 0 else "v2" for i in range(n)],
+            "arm": ["control" if i % 2 == 0 else "canary" for i in range(n)],
+            "latency_ms": [10.0 + i for i in range(n)],
+            "error": [False] * n,
+            "score": [0.1 * (i % 10) for i in range(n)],
+            "label": [bool(i % 3 == 0) for i in range(n)],
+            "group": ["A" if i % 2 else "B" for i in range(n)],
+        }
+    )
 
 
 def file_digest(path: Path) -> str:

@@ -17,23 +17,33 @@ DEFAULT_DB = "canarykit.duckdb"
 def register(subparsers: Any) -> None:
     """Add the store commands."""
     ingest = subparsers.add_parser(
-        "ingest", help="validate traces and add them to a store (all or nothing)",
+        "ingest",
+        help="validate traces and add them to a store (all or nothing)",
         description="Validate Parquet/CSV trace files (paths or globs) and add them to a DuckDB "
-                    "store in one transaction. A rejected ingest leaves the store as it was.")
+        "store in one transaction. A rejected ingest leaves the store as it was.",
+    )
     ingest.add_argument("sources", nargs="+", metavar="SOURCE", help="Parquet/CSV file or glob")
     ingest.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB store (default {DEFAULT_DB})")
-    ingest.add_argument("--skip-existing", action="store_true",
-                        help="skip rows identical to stored ones instead of rejecting the ingest")
+    ingest.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip rows identical to stored ones instead of rejecting the ingest",
+    )
     ingest.set_defaults(func=_ingest)
 
     labels = subparsers.add_parser(
-        "ingest-labels", help="set late labels on stored traces by request_id (+ arm)",
+        "ingest-labels",
+        help="set late labels on stored traces by request_id (+ arm)",
         description="Set the label of stored traces from a file with request_id, label and "
-                    "optionally arm. Stored labels are never overwritten with another value.")
+        "optionally arm. Stored labels are never overwritten with another value.",
+    )
     labels.add_argument("sources", nargs="+", metavar="SOURCE", help="Parquet/CSV file or glob")
     labels.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB store (default {DEFAULT_DB})")
-    labels.add_argument("--skip-unknown", action="store_true",
-                        help="skip labels whose request is not in the store instead of rejecting")
+    labels.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="skip labels whose request is not in the store instead of rejecting",
+    )
     labels.set_defaults(func=_ingest_labels)
 
     info = subparsers.add_parser("info", help="list what a store holds")
@@ -58,8 +68,11 @@ def _ingest(args: argparse.Namespace) -> int:
     created = not Path(args.db).exists()
     try:
         with TraceStore(args.db) as store:
-            report = store.ingest(args.sources, progress=_Progress(),
-                                  on_existing="skip" if args.skip_existing else "error")
+            report = store.ingest(
+                args.sources,
+                progress=_Progress(),
+                on_existing="skip" if args.skip_existing else "error",
+            )
     except BaseException:
         if created:  # nothing half-written: a store this command created goes away again
             remove_store_files(args.db)
@@ -70,8 +83,9 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _ingest_labels(args: argparse.Namespace) -> int:
     with TraceStore(args.db, read_only=False) as store:
-        report = store.ingest_labels(args.sources, progress=_Progress(),
-                                     on_unknown="skip" if args.skip_unknown else "error")
+        report = store.ingest_labels(
+            args.sources, progress=_Progress(), on_unknown="skip" if args.skip_unknown else "error"
+        )
     print(f"{args.db}: {report}")
     return 0
 

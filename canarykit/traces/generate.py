@@ -140,7 +140,8 @@ def generate_traces(
     spec = SCENARIOS.get(scenario) if isinstance(scenario, str) else scenario
     if spec is None:
         raise InvalidInputError(
-            f"scenario: {scenario!r} is not one of {', '.join(sorted(SCENARIOS))}")
+            f"scenario: {scenario!r} is not one of {', '.join(sorted(SCENARIOS))}"
+        )
     if not 0.0 < canary_share < 1.0:
         raise InvalidInputError(f"canary_share: must be in (0, 1), got {canary_share}")
     if not 0.0 <= label_coverage <= 1.0:
@@ -191,19 +192,21 @@ def generate_traces(
     ids = pc.utf8_lpad(pa.array(request.astype(np.int64)).cast(pa.string()), 8, "0")
     prefix = f"{spec.name}-s{seed}-"
     order = np.lexsort((candidate, offsets[request]))
-    table = pa.table({
-        "request_id": pc.binary_join_element_wise(prefix, ids, ""),
-        "ts": pa.array(start_us + offsets[request], pa.int64()).cast(pa.timestamp("us")),
-        "model": pa.array(np.full(rows, model)),
-        "version": pa.array(np.where(candidate, CANDIDATE_VERSION, CONTROL_VERSION)),
-        "arm": pa.array(arm),
-        "latency_ms": pa.array(latency, mask=~latency_valid),
-        "error": pa.array(error),
-        "score": pa.array(score),
-        "label": pa.array(y, mask=~label_known),
-        "group": pa.array(GROUPS[g]),
-        "region": pa.array(REGIONS[region_idx[request]]),
-    })
+    table = pa.table(
+        {
+            "request_id": pc.binary_join_element_wise(prefix, ids, ""),
+            "ts": pa.array(start_us + offsets[request], pa.int64()).cast(pa.timestamp("us")),
+            "model": pa.array(np.full(rows, model)),
+            "version": pa.array(np.where(candidate, CANDIDATE_VERSION, CONTROL_VERSION)),
+            "arm": pa.array(arm),
+            "latency_ms": pa.array(latency, mask=~latency_valid),
+            "error": pa.array(error),
+            "score": pa.array(score),
+            "label": pa.array(y, mask=~label_known),
+            "group": pa.array(GROUPS[g]),
+            "region": pa.array(REGIONS[region_idx[request]]),
+        }
+    )
     return table.take(pa.array(order))
 
 
@@ -220,9 +223,13 @@ def split_late_labels(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     (200, 100)
     """
     labels = table.select(["request_id", "label"]).filter(pc.is_valid(table.column("label")))
-    labels = labels.group_by("request_id").aggregate([("label", "min")]).rename_columns(
-        ["request_id", "label"])
+    labels = (
+        labels.group_by("request_id")
+        .aggregate([("label", "min")])
+        .rename_columns(["request_id", "label"])
+    )
     labels = labels.sort_by("request_id")
-    no_label = table.set_column(table.schema.get_field_index("label"), "label",
-                                pa.nulls(table.num_rows, pa.bool_()))
+    no_label = table.set_column(
+        table.schema.get_field_index("label"), "label", pa.nulls(table.num_rows, pa.bool_())
+    )
     return no_label, labels

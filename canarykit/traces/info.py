@@ -65,19 +65,39 @@ class StoreInfo:
         """Aligned table for a terminal."""
         if not self.groups:
             return f"{self.path} holds no traces"
-        header = ("model", "version", "arm", "rows", "errors", "scored", "labelled", "first ts (UTC)",
-                  "last ts (UTC)")
+        header = (
+            "model",
+            "version",
+            "arm",
+            "rows",
+            "errors",
+            "scored",
+            "labelled",
+            "first ts (UTC)",
+            "last ts (UTC)",
+        )
         body = [
-            (g.model, g.version, g.arm, f"{g.rows:,}", f"{g.errors:,}", f"{g.scored:,}",
-             f"{g.label_coverage:.0%}", _ts(g.start), _ts(g.end))
+            (
+                g.model,
+                g.version,
+                g.arm,
+                f"{g.rows:,}",
+                f"{g.errors:,}",
+                f"{g.scored:,}",
+                f"{g.label_coverage:.0%}",
+                _ts(g.start),
+                _ts(g.end),
+            )
             for g in self.groups
         ]
         widths = [max(len(r[i]) for r in (header, *body)) for i in range(len(header))]
         numeric = {3, 4, 5, 6}
         lines = [f"{self.path}: {self.rows:,} traces"]
         for r in (header, *body):
-            cells = [c.rjust(w) if i in numeric else c.ljust(w)
-                     for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+            cells = [
+                c.rjust(w) if i in numeric else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            ]
             lines.append("  ".join(cells).rstrip())
         return "\n".join(lines)
 
@@ -96,8 +116,17 @@ def read_info(con: duckdb.DuckDBPyConnection, path: str) -> StoreInfo:
         "count(label), min(ts), max(ts) FROM traces GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     groups = tuple(
-        StoreGroup(model=r[0], version=r[1], arm=r[2], rows=int(r[3]), errors=int(r[4]),
-                   scored=int(r[5]), labelled=int(r[6]), start=r[7], end=r[8])
+        StoreGroup(
+            model=r[0],
+            version=r[1],
+            arm=r[2],
+            rows=int(r[3]),
+            errors=int(r[4]),
+            scored=int(r[5]),
+            labelled=int(r[6]),
+            start=r[7],
+            end=r[8],
+        )
         for r in rows
     )
     return StoreInfo(path=path, groups=groups)

@@ -59,7 +59,8 @@ def _label_select(con: duckdb.DuckDBPyConnection, src: InputSource, *, numbered:
     if missing:
         raise InvalidInputError(
             f"{src.name}: missing required column(s) {', '.join(missing)} "
-            "(late labels need request_id and label; arm is optional)")
+            "(late labels need request_id and label; arm is optional)"
+        )
     keep = {k: v for k, v in cols.items() if k in ("request_id", "label", "arm")}
     try:
         exprs = parsed_expressions(keep)
@@ -68,8 +69,10 @@ def _label_select(con: duckdb.DuckDBPyConnection, src: InputSource, *, numbered:
     arm = exprs.get("arm", "CAST(NULL AS VARCHAR)")
     has_arm = "true" if "arm" in cols else "false"
     row = ", __row" if numbered else ""
-    return (f"SELECT {exprs['request_id']} AS request_id, {arm} AS arm, {exprs['label']} AS label, "
-            f"{has_arm} AS has_arm{row} FROM {src.relation(con, numbered=numbered)}")
+    return (
+        f"SELECT {exprs['request_id']} AS request_id, {arm} AS arm, {exprs['label']} AS label, "
+        f"{has_arm} AS has_arm{row} FROM {src.relation(con, numbered=numbered)}"
+    )
 
 
 def _validate(con: duckdb.DuckDBPyConnection, src: InputSource) -> int:
@@ -77,25 +80,37 @@ def _validate(con: duckdb.DuckDBPyConnection, src: InputSource) -> int:
     rules = [
         ("request_id", "must be a non-empty string", "(request_id IS NULL OR request_id = '')"),
         ("label", "must be boolean (true/false or 1/0)", "label IS NULL"),
-        ("arm", f"must be one of {', '.join(ARMS)}", f"(has_arm AND (arm IS NULL OR arm NOT IN ({arms})))"),
+        (
+            "arm",
+            f"must be one of {', '.join(ARMS)}",
+            f"(has_arm AND (arm IS NULL OR arm NOT IN ({arms})))",
+        ),
     ]
     counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, _, cond in rules)
-    row = con.execute(f"SELECT count(*), {counts} FROM ({_label_select(con, src, numbered=False)})"
-                      ).fetchall()[0]
+    row = con.execute(
+        f"SELECT count(*), {counts} FROM ({_label_select(con, src, numbered=False)})"
+    ).fetchall()[0]
     assert row is not None
     for (column, rule, cond), broken in zip(rules, row[1:], strict=True):
         if broken:
             numbered = _label_select(con, src, numbered=True)
-            rows = [int(r[0]) for r in con.execute(
-                f"SELECT __row FROM ({numbered}) WHERE {cond} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-            ).fetchall()]
+            rows = [
+                int(r[0])
+                for r in con.execute(
+                    f"SELECT __row FROM ({numbered}) WHERE {cond} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
+                ).fetchall()
+            ]
             raise InvalidInputError(format_violation(src.name, column, rule, int(broken), rows))
     return int(row[0])
 
 
-def plan_label_update(con: duckdb.DuckDBPyConnection, sources: list[InputSource], *,
-                      on_unknown: Literal["error", "skip"],
-                      progress: Callable[[str], None] | None) -> LabelPlan:
+def plan_label_update(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[InputSource],
+    *,
+    on_unknown: Literal["error", "skip"],
+    progress: Callable[[str], None] | None,
+) -> LabelPlan:
     """Validate label inputs against the store and return the update to run.
 
     Raises
@@ -112,34 +127,55 @@ def plan_label_update(con: duckdb.DuckDBPyConnection, sources: list[InputSource]
     names = ", ".join(s.name for s in sources)
     union = " UNION ALL ".join(_label_select(con, s, numbered=False) for s in sources)
     # a key repeats, or a request is labelled both for all arms (no arm) and for one arm
-    row = con.execute(f"SELECT count(*) FROM (SELECT request_id FROM ({union}) GROUP BY request_id "
-                      "HAVING count(*) > count(DISTINCT coalesce(arm, '')) OR (bool_or(arm IS NULL) AND count(*) > 1))"
-                      ).fetchall()[0]
+    row = con.execute(
+        f"SELECT count(*) FROM (SELECT request_id FROM ({union}) GROUP BY request_id "
+        "HAVING count(*) > count(DISTINCT coalesce(arm, '')) OR (bool_or(arm IS NULL) AND count(*) > 1))"
+    ).fetchall()[0]
     if row and row[0]:
-        raise InvalidInputError(f"{names}: columns (request_id, arm): must be unique in a label "
-                                f"ingest ({row[0]} keys repeat)")
+        raise InvalidInputError(
+            f"{names}: columns (request_id, arm): must be unique in a label "
+            f"ingest ({row[0]} keys repeat)"
+        )
     unknown_sql = f"FROM ({union}) l WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE {_MATCH})"
     row = con.execute(f"SELECT count(*) {unknown_sql}").fetchall()[0]
     unknown = int(row[0]) if row else 0
     if unknown and on_unknown == "error":
-        first = [str(r[0]) for r in con.execute(
-            f"SELECT l.request_id {unknown_sql} ORDER BY 1 LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+        first = [
+            str(r[0])
+            for r in con.execute(
+                f"SELECT l.request_id {unknown_sql} ORDER BY 1 LIMIT {MAX_ROWS_SHOWN}"
+            ).fetchall()
+        ]
         raise InvalidInputError(
             f"{names}: column request_id: must match a stored trace ({unknown} labels match none, "
-            f"first: {', '.join(first)}); use on_unknown='skip' (--skip-unknown) to skip them")
+            f"first: {', '.join(first)}); use on_unknown='skip' (--skip-unknown) to skip them"
+        )
     joined = f"FROM ({union}) l JOIN traces t ON {_MATCH}"
-    row = con.execute(f"SELECT count(*) FILTER (WHERE t.label IS NOT NULL AND t.label <> l.label), "
-                      f"count(*) FILTER (WHERE t.label = l.label), count(*) {joined}").fetchall()[0]
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE t.label IS NOT NULL AND t.label <> l.label), "
+        f"count(*) FILTER (WHERE t.label = l.label), count(*) {joined}"
+    ).fetchall()[0]
     assert row is not None
     conflicts, unchanged, matched = int(row[0]), int(row[1]), int(row[2])
     if conflicts:
-        first = [str(r[0]) for r in con.execute(
-            f"SELECT l.request_id {joined} WHERE t.label IS NOT NULL AND t.label <> l.label "
-            f"ORDER BY 1 LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+        first = [
+            str(r[0])
+            for r in con.execute(
+                f"SELECT l.request_id {joined} WHERE t.label IS NOT NULL AND t.label <> l.label "
+                f"ORDER BY 1 LIMIT {MAX_ROWS_SHOWN}"
+            ).fetchall()
+        ]
         raise InvalidInputError(
             f"{names}: column label: differs from the label already stored ({conflicts} rows, "
-            f"first request_id: {', '.join(first)}); stored labels are never overwritten")
-    update = (f"UPDATE traces t SET label = l.label FROM ({union}) l "
-              f"WHERE {_MATCH} AND t.label IS NULL")
-    return LabelPlan(update_sql=update, labels_read=read, rows_updated=matched - unchanged,
-                     rows_unchanged=unchanged, labels_unknown=unknown)
+            f"first request_id: {', '.join(first)}); stored labels are never overwritten"
+        )
+    update = (
+        f"UPDATE traces t SET label = l.label FROM ({union}) l WHERE {_MATCH} AND t.label IS NULL"
+    )
+    return LabelPlan(
+        update_sql=update,
+        labels_read=read,
+        rows_updated=matched - unchanged,
+        rows_unchanged=unchanged,
+        labels_unknown=unknown,
+    )

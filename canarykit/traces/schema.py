@@ -39,23 +39,43 @@ class Column:
 
 
 REQUIRED_COLUMNS: tuple[Column, ...] = (
-    Column(name="request_id", sql_type="VARCHAR", required=True,
-           meaning="id of the request; shared by control and shadow in shadow mode"),
-    Column(name="ts", sql_type="TIMESTAMP", required=True,
-           meaning="when the request was served, UTC (naive input is taken as UTC)"),
+    Column(
+        name="request_id",
+        sql_type="VARCHAR",
+        required=True,
+        meaning="id of the request; shared by control and shadow in shadow mode",
+    ),
+    Column(
+        name="ts",
+        sql_type="TIMESTAMP",
+        required=True,
+        meaning="when the request was served, UTC (naive input is taken as UTC)",
+    ),
     Column(name="model", sql_type="VARCHAR", required=True, meaning="model name"),
     Column(name="version", sql_type="VARCHAR", required=True, meaning="model version"),
     Column(name="arm", sql_type="VARCHAR", required=True, meaning="control, canary or shadow"),
-    Column(name="latency_ms", sql_type="DOUBLE", required=True,
-           meaning=">= 0; NULL only when error is true"),
+    Column(
+        name="latency_ms",
+        sql_type="DOUBLE",
+        required=True,
+        meaning=">= 0; NULL only when error is true",
+    ),
     Column(name="error", sql_type="BOOLEAN", required=True, meaning="the request failed"),
 )
 
 OPTIONAL_COLUMNS: tuple[Column, ...] = (
-    Column(name="score", sql_type="DOUBLE", required=False,
-           meaning="model score in [0, 1], higher = positive class"),
-    Column(name="label", sql_type="BOOLEAN", required=False,
-           meaning="observed outcome; NULL until it matures"),
+    Column(
+        name="score",
+        sql_type="DOUBLE",
+        required=False,
+        meaning="model score in [0, 1], higher = positive class",
+    ),
+    Column(
+        name="label",
+        sql_type="BOOLEAN",
+        required=False,
+        meaning="observed outcome; NULL until it matures",
+    ),
 )
 
 CONTRACT_COLUMNS: tuple[Column, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS

@@ -60,7 +60,9 @@ class InputSource:
             assert self.path is not None
             src = f"read_parquet({quote_literal(self.path)}, file_row_number = true)"
             if numbered:
-                return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM {src})"
+                return (
+                    f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM {src})"
+                )
             return f"(SELECT * EXCLUDE (file_row_number) FROM {src})"
         if self.kind == "csv":
             assert self.path is not None
@@ -89,7 +91,9 @@ class InputSource:
                 f"DESCRIBE SELECT * FROM read_csv({path}, header = true)"
             ).fetchall()
         except duckdb.Error as err:
-            raise InvalidInputError(f"{self.name}: cannot be read as CSV: {_first_line(err)}") from None
+            raise InvalidInputError(
+                f"{self.name}: cannot be read as CSV: {_first_line(err)}"
+            ) from None
         present = {str(r[0]) for r in header}
         contract = [c.name for c in CONTRACT_COLUMNS if c.name in present]
         types = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in contract)
@@ -114,7 +118,11 @@ def _from_path(pattern: str) -> list[InputSource]:
         path = Path(match)
         if not path.is_file():
             raise InvalidInputError(f"{match}: no such file")
-        suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+        suffix = (
+            "".join(path.suffixes[-2:]).lower()
+            if path.suffix.lower() == ".gz"
+            else path.suffix.lower()
+        )
         if suffix in (".parquet", ".pq"):
             kind: SourceKind = "parquet"
         elif suffix in (".csv", ".csv.gz", ".tsv"):
@@ -150,7 +158,9 @@ def resolve_inputs(inputs: Iterable[Any] | Any) -> list[InputSource]:
         if isinstance(item, str | Path):
             sources.extend(_from_path(str(item)))
         elif isinstance(item, pa.Table):
-            sources.append(InputSource(name=f"<arrow table, input {position}>", kind="arrow", table=item))
+            sources.append(
+                InputSource(name=f"<arrow table, input {position}>", kind="arrow", table=item)
+            )
         elif _is_dataframe(item):
             table = pa.Table.from_pandas(item, preserve_index=False)
             sources.append(
@@ -165,4 +175,6 @@ def resolve_inputs(inputs: Iterable[Any] | Any) -> list[InputSource]:
 
 
 def _is_dataframe(obj: Any) -> bool:
-    return type(obj).__name__ == "DataFrame" and hasattr(obj, "to_numpy") and hasattr(obj, "columns")
+    return (
+        type(obj).__name__ == "DataFrame" and hasattr(obj, "to_numpy") and hasattr(obj, "columns")
+    )

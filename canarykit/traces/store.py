@@ -80,8 +80,10 @@ class IngestReport:
 
     def __str__(self) -> str:
         skipped = f", skipped {self.rows_skipped} already stored" if self.rows_skipped else ""
-        return (f"ingested {self.rows_ingested} of {self.rows_read} rows from "
-                f"{len(self.sources)} source(s){skipped}")
+        return (
+            f"ingested {self.rows_ingested} of {self.rows_read} rows from "
+            f"{len(self.sources)} source(s){skipped}"
+        )
 
 
 @dataclass(eq=False)
@@ -103,7 +105,7 @@ class TraceStore:
     memory_limit: str = "600MB"
     _con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
     _tmpdir: str = field(init=False, repr=False)
-    _cleanup: weakref.finalize = field(init=False, repr=False)  # type: ignore[type-arg]
+    _cleanup: weakref.finalize = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         target = str(self.path)
@@ -115,8 +117,9 @@ class TraceStore:
         try:
             self._con = duckdb.connect(target, read_only=self.read_only)
         except duckdb.Error as err:
-            raise StorageError(f"{target}: cannot open as a DuckDB trace store: "
-                               f"{str(err).splitlines()[0]}") from None
+            raise StorageError(
+                f"{target}: cannot open as a DuckDB trace store: {str(err).splitlines()[0]}"
+            ) from None
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute(f"SET memory_limit = {quote_literal(self.memory_limit)}")
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
@@ -163,8 +166,9 @@ class TraceStore:
         return self._con
 
     # -- ingest ------------------------------------------------------------------------------
-    def ingest(self, inputs: Any, *, on_existing: OnExisting = "error",
-               progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, inputs: Any, *, on_existing: OnExisting = "error", progress: Progress | None = None
+    ) -> IngestReport:
         """Validate and insert traces from files/globs, Arrow tables or DataFrames, all or nothing.
 
         Parameters
@@ -200,10 +204,17 @@ class TraceStore:
             stored = self._table_columns("traces")
             for name, sql_type in extras.items():
                 if name not in stored:
-                    self._con.execute(f"ALTER TABLE traces ADD COLUMN {quote_ident(name)} {sql_type}")
-            guard = "" if on_existing == "error" else (
-                " WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE t.request_id = s.request_id "
-                "AND t.arm = s.arm)")
+                    self._con.execute(
+                        f"ALTER TABLE traces ADD COLUMN {quote_ident(name)} {sql_type}"
+                    )
+            guard = (
+                ""
+                if on_existing == "error"
+                else (
+                    " WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE t.request_id = s.request_id "
+                    "AND t.arm = s.arm)"
+                )
+            )
             for _, select in normalized:
                 self._con.execute(f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}")
             self._log_ingest("traces", sources, total - skipped, skipped)
@@ -211,19 +222,25 @@ class TraceStore:
         except BaseException:
             self._con.rollback()
             raise
-        return IngestReport(sources=tuple(s.name for s in sources), rows_read=total,
-                            rows_ingested=total - skipped, rows_skipped=skipped)
+        return IngestReport(
+            sources=tuple(s.name for s in sources),
+            rows_read=total,
+            rows_ingested=total - skipped,
+            rows_skipped=skipped,
+        )
 
-    def _validate_all(self, sources: list[InputSource], *, progress: Progress | None
-                      ) -> list[tuple[InputSource, tuple[dict[str, str], int]]]:
+    def _validate_all(
+        self, sources: list[InputSource], *, progress: Progress | None
+    ) -> list[tuple[InputSource, tuple[dict[str, str], int]]]:
         described = []
         for i, src in enumerate(sources, start=1):
             _say(progress, f"validating {src.name} ({i}/{len(sources)})")
             described.append((src, validate_source(self._con, src)))
         return described
 
-    def _extra_types(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
-                     ) -> dict[str, str]:
+    def _extra_types(
+        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
+    ) -> dict[str, str]:
         """Type of every non-contract column: the stored type if known, else the first input's."""
         contract = {c.name for c in CONTRACT_COLUMNS}
         stored = self._table_columns("traces") if self._has_table("traces") else {}
@@ -239,43 +256,60 @@ class TraceStore:
                     extras[name] = "VARCHAR"
         return extras
 
-    def _check_extra_casts(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]],
-                           extras: dict[str, str]) -> None:
+    def _check_extra_casts(
+        self,
+        described: list[tuple[InputSource, tuple[dict[str, str], int]]],
+        extras: dict[str, str],
+    ) -> None:
         for src, (cols, _) in described:
             for name, target in extras.items():
                 if name not in cols or cols[name] == target:
                     continue
                 q = quote_ident(name)
                 cond = f"({q} IS NOT NULL AND TRY_CAST({q} AS {target}) IS NULL)"
-                self._raise_if_rows(src, cond, name, f"must be coercible to {target} "
-                                    "(the type this column has in the store)")
+                self._raise_if_rows(
+                    src,
+                    cond,
+                    name,
+                    f"must be coercible to {target} (the type this column has in the store)",
+                )
 
     def _raise_if_rows(self, src: InputSource, condition: str, column: str, rule: str) -> None:
         row = self._con.execute(
-            f"SELECT count(*) FROM {src.relation(self._con)} WHERE {condition}").fetchall()[0]
+            f"SELECT count(*) FROM {src.relation(self._con)} WHERE {condition}"
+        ).fetchall()[0]
         count = int(row[0]) if row else 0
         if count:
-            rows = [int(r[0]) for r in self._con.execute(
-                f"SELECT __row FROM {src.relation(self._con, numbered=True)} WHERE {condition} "
-                f"ORDER BY __row LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+            rows = [
+                int(r[0])
+                for r in self._con.execute(
+                    f"SELECT __row FROM {src.relation(self._con, numbered=True)} WHERE {condition} "
+                    f"ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
+                ).fetchall()
+            ]
             raise InvalidInputError(format_violation(src.name, column, rule, count, rows))
 
-    def _keys_union(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]],
-                    *, numbered: bool) -> str:
+    def _keys_union(
+        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]], *, numbered: bool
+    ) -> str:
         parts = []
         for i, (src, (cols, _)) in enumerate(described):
             exprs = parsed_expressions({k: cols[k] for k in KEY})
             row = ", __row" if numbered else ""
-            parts.append(f"SELECT {exprs['request_id']} AS request_id, {exprs['arm']} AS arm, "
-                         f"{i} AS __src{row} FROM {src.relation(self._con, numbered=numbered)}")
+            parts.append(
+                f"SELECT {exprs['request_id']} AS request_id, {exprs['arm']} AS arm, "
+                f"{i} AS __src{row} FROM {src.relation(self._con, numbered=numbered)}"
+            )
         return " UNION ALL ".join(parts)
 
-    def _check_unique_keys(self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
-                           ) -> None:
+    def _check_unique_keys(
+        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
+    ) -> None:
         union = self._keys_union(described, numbered=False)
         row = self._con.execute(
             f"SELECT count(*), sum(c) FROM (SELECT count(*) AS c FROM ({union}) "
-            "GROUP BY request_id, arm HAVING count(*) > 1)").fetchall()[0]
+            "GROUP BY request_id, arm HAVING count(*) > 1)"
+        ).fetchall()[0]
         if not row or not row[0]:
             return
         numbered = self._keys_union(described, numbered=True)
@@ -288,47 +322,73 @@ class TraceStore:
         others = sorted({described[int(r[0])][0].name for r in hits if r[0] != hits[0][0]})
         also = f"; repeats also in {', '.join(others)}" if others else ""
         raise InvalidInputError(
-            format_violation(first_src.name, "(request_id, arm)", "must be unique within an ingest",
-                             int(row[1]), rows) + also)
+            format_violation(
+                first_src.name,
+                "(request_id, arm)",
+                "must be unique within an ingest",
+                int(row[1]),
+                rows,
+            )
+            + also
+        )
 
-    def _check_against_store(self, normalized: list[tuple[InputSource, str]],
-                             on_existing: OnExisting) -> int:
+    def _check_against_store(
+        self, normalized: list[tuple[InputSource, str]], on_existing: OnExisting
+    ) -> int:
         """Count (skip mode) or reject (error mode) rows whose key is already stored."""
         contract = [c.name for c in CONTRACT_COLUMNS]
-        same = " AND ".join(f"n.{quote_ident(c)} IS NOT DISTINCT FROM t.{quote_ident(c)}"
-                            for c in contract)
+        same = " AND ".join(
+            f"n.{quote_ident(c)} IS NOT DISTINCT FROM t.{quote_ident(c)}" for c in contract
+        )
         skipped = 0
         for src, select in normalized:
             row = self._con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE NOT ({same})) FROM ({select}) n "
-                "JOIN traces t ON n.request_id = t.request_id AND n.arm = t.arm").fetchall()[0]
+                "JOIN traces t ON n.request_id = t.request_id AND n.arm = t.arm"
+            ).fetchall()[0]
             existing, conflicting = (int(row[0]), int(row[1])) if row else (0, 0)
             if not existing:
                 continue
             if on_existing == "error" or conflicting:
-                cond = (f"EXISTS (SELECT 1 FROM traces t WHERE t.request_id = n.request_id AND "
-                        f"t.arm = n.arm{'' if on_existing == 'error' else f' AND NOT ({same})'})")
+                cond = (
+                    f"EXISTS (SELECT 1 FROM traces t WHERE t.request_id = n.request_id AND "
+                    f"t.arm = n.arm{'' if on_existing == 'error' else f' AND NOT ({same})'})"
+                )
                 numbered = normalized_select(
                     src.columns(self._con) | {"__row": "BIGINT"},
-                    src.relation(self._con, numbered=True), extra_types={"__row": "BIGINT"})
-                rows = [int(r[0]) for r in self._con.execute(
-                    f"SELECT __row FROM ({numbered}) n WHERE {cond} ORDER BY __row "
-                    f"LIMIT {MAX_ROWS_SHOWN}").fetchall()]
+                    src.relation(self._con, numbered=True),
+                    extra_types={"__row": "BIGINT"},
+                )
+                rows = [
+                    int(r[0])
+                    for r in self._con.execute(
+                        f"SELECT __row FROM ({numbered}) n WHERE {cond} ORDER BY __row "
+                        f"LIMIT {MAX_ROWS_SHOWN}"
+                    ).fetchall()
+                ]
                 if on_existing == "error":
-                    rule = ("must not already be in the store (re-ingesting would double-count; "
-                            "use on_existing='skip' or --skip-existing to skip identical rows)")
+                    rule = (
+                        "must not already be in the store (re-ingesting would double-count; "
+                        "use on_existing='skip' or --skip-existing to skip identical rows)"
+                    )
                     count = existing
                 else:
                     rule = "is already in the store with different content (conflicting re-ingest)"
                     count = conflicting
-                raise InvalidInputError(format_violation(src.name, "(request_id, arm)", rule,
-                                                         count, rows))
+                raise InvalidInputError(
+                    format_violation(src.name, "(request_id, arm)", rule, count, rows)
+                )
             skipped += existing
         return skipped
 
     # -- late labels ---------------------------------------------------------------------------
-    def ingest_labels(self, inputs: Any, *, on_unknown: Literal["error", "skip"] = "error",
-                      progress: Progress | None = None) -> LabelReport:
+    def ingest_labels(
+        self,
+        inputs: Any,
+        *,
+        on_unknown: Literal["error", "skip"] = "error",
+        progress: Progress | None = None,
+    ) -> LabelReport:
         """Set ``label`` on stored rows by ``request_id`` (and ``arm`` when the input has it).
 
         Without an ``arm`` column a label applies to every arm of the request (in shadow mode
@@ -352,9 +412,13 @@ class TraceStore:
         except BaseException:
             self._con.rollback()
             raise
-        return LabelReport(sources=tuple(s.name for s in sources), labels_read=plan.labels_read,
-                           rows_updated=plan.rows_updated, rows_unchanged=plan.rows_unchanged,
-                           labels_unknown=plan.labels_unknown)
+        return LabelReport(
+            sources=tuple(s.name for s in sources),
+            labels_read=plan.labels_read,
+            rows_updated=plan.rows_updated,
+            rows_unchanged=plan.rows_unchanged,
+            labels_unknown=plan.labels_unknown,
+        )
 
     # -- reading -------------------------------------------------------------------------------
     def count(self, window: TraceWindow | None = None) -> int:
@@ -363,8 +427,9 @@ class TraceStore:
         row = self._con.execute(f"SELECT count(*) FROM traces WHERE {where}", params).fetchall()[0]
         return int(row[0]) if row else 0
 
-    def select(self, window: TraceWindow | None = None, *, columns: Iterable[str] | None = None
-               ) -> pa.Table:
+    def select(
+        self, window: TraceWindow | None = None, *, columns: Iterable[str] | None = None
+    ) -> pa.Table:
         """The rows of ``window`` as an Arrow table, ordered by ``ts, arm, request_id``."""
         where, params = (window or TraceWindow()).where()
         cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
@@ -391,12 +456,14 @@ class TraceStore:
         row = self._con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
             "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT temporary",
-            [name, name]).fetchall()
+            [name, name],
+        ).fetchall()
         return any(r[0] for r in row)
 
     def _is_view(self, name: str) -> bool:
-        row = self._con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
-                                [name]).fetchall()[0]
+        row = self._con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]
+        ).fetchall()[0]
         return bool(row and row[0])
 
     def _table_columns(self, name: str) -> dict[str, str]:
@@ -405,8 +472,14 @@ class TraceStore:
     def _log_ingest(self, kind: str, sources: list[InputSource], rows: int, skipped: int) -> None:
         self._con.execute(
             "INSERT INTO ingests SELECT coalesce(max(ingest_id), 0) + 1, ?, ?, ?, ?, ? FROM ingests",
-            [kind, [s.name for s in sources], rows, skipped,
-             dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+            [
+                kind,
+                [s.name for s in sources],
+                rows,
+                skipped,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ],
+        )
 
 
 def _say(progress: Progress | None, message: str) -> None:

@@ -25,8 +25,21 @@ from canarykit.traces.sources import InputSource, quote_ident, quote_literal
 
 MAX_ROWS_SHOWN = 5
 
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "REAL",
+)
 _TEXT = ("VARCHAR",)
 _TRUE = ("true", "t", "1", "1.0", "yes")
 _FALSE = ("false", "f", "0", "0.0", "no")
@@ -73,8 +86,10 @@ def _boolean(col: str, sql_type: str) -> str | None:
     if sql_type.upper() in _TEXT:
         true = ", ".join(quote_literal(v) for v in _TRUE)
         false = ", ".join(quote_literal(v) for v in _FALSE)
-        return (f"(CASE WHEN lower(trim({q})) IN ({true}) THEN true "
-                f"WHEN lower(trim({q})) IN ({false}) THEN false END)")
+        return (
+            f"(CASE WHEN lower(trim({q})) IN ({true}) THEN true "
+            f"WHEN lower(trim({q})) IN ({false}) THEN false END)"
+        )
     return None
 
 
@@ -93,9 +108,15 @@ def _text(col: str, sql_type: str) -> str:
 
 
 _PARSERS = {
-    "request_id": _text, "model": _text, "version": _text, "arm": _text,
-    "ts": _timestamp, "latency_ms": _number, "error": _boolean,
-    "score": _number, "label": _boolean,
+    "request_id": _text,
+    "model": _text,
+    "version": _text,
+    "arm": _text,
+    "ts": _timestamp,
+    "latency_ms": _number,
+    "error": _boolean,
+    "score": _number,
+    "label": _boolean,
 }
 _TYPE_RULE = {
     "ts": "must be a timestamp or an ISO-8601 string",
@@ -131,39 +152,56 @@ def _rules(present: set[str]) -> list[Rule]:
     rules = [
         Rule("request_id", "must be a non-empty string", "(request_id IS NULL OR request_id = '')"),
         Rule("ts", "must not be NULL", "raw_ts IS NULL"),
-        Rule("ts", "must be a timestamp or an ISO-8601 string",
-             "(raw_ts IS NOT NULL AND ts IS NULL)"),
+        Rule(
+            "ts", "must be a timestamp or an ISO-8601 string", "(raw_ts IS NOT NULL AND ts IS NULL)"
+        ),
         Rule("model", "must be a non-empty string", "(model IS NULL OR model = '')"),
         Rule("version", "must be a non-empty string", "(version IS NULL OR version = '')"),
         Rule("arm", f"must be one of {', '.join(ARMS)}", f"(arm IS NULL OR arm NOT IN ({arms}))"),
         Rule("error", "must not be NULL", "raw_error IS NULL"),
-        Rule("error", "must be boolean (true/false or 1/0)",
-             "(raw_error IS NOT NULL AND error IS NULL)"),
-        Rule("latency_ms", "must be a number",
-             "(raw_latency_ms IS NOT NULL AND latency_ms IS NULL)"),
-        Rule("latency_ms", "must be finite", "(latency_ms IS NOT NULL AND NOT isfinite(latency_ms))"),
+        Rule(
+            "error",
+            "must be boolean (true/false or 1/0)",
+            "(raw_error IS NOT NULL AND error IS NULL)",
+        ),
+        Rule(
+            "latency_ms", "must be a number", "(raw_latency_ms IS NOT NULL AND latency_ms IS NULL)"
+        ),
+        Rule(
+            "latency_ms", "must be finite", "(latency_ms IS NOT NULL AND NOT isfinite(latency_ms))"
+        ),
         Rule("latency_ms", "must be >= 0", "(isfinite(latency_ms) AND latency_ms < 0)"),
-        Rule("latency_ms", "may be NULL only when error is true",
-             "(raw_latency_ms IS NULL AND error IS NOT TRUE AND raw_error IS NOT NULL)"),
+        Rule(
+            "latency_ms",
+            "may be NULL only when error is true",
+            "(raw_latency_ms IS NULL AND error IS NOT TRUE AND raw_error IS NOT NULL)",
+        ),
     ]
     if "score" in present:
         rules += [
             Rule("score", "must be a number", "(raw_score IS NOT NULL AND score IS NULL)"),
             Rule("score", "must be finite", "(score IS NOT NULL AND NOT isfinite(score))"),
-            Rule("score", "must be in [0, 1]",
-                 "(isfinite(score) AND (score < 0 OR score > 1))"),
+            Rule("score", "must be in [0, 1]", "(isfinite(score) AND (score < 0 OR score > 1))"),
         ]
     if "label" in present:
-        rules.append(Rule("label", "must be boolean (true/false or 1/0) or NULL",
-                          "(raw_label IS NOT NULL AND label IS NULL)"))
+        rules.append(
+            Rule(
+                "label",
+                "must be boolean (true/false or 1/0) or NULL",
+                "(raw_label IS NOT NULL AND label IS NULL)",
+            )
+        )
     return rules
 
 
 def _parsed_view(columns: dict[str, str], relation: str, *, with_row: bool) -> str:
     exprs = parsed_expressions(columns)
     parts = [f"{expr} AS {quote_ident(name)}" for name, expr in exprs.items()]
-    parts += [f"{quote_ident(name)} AS {quote_ident('raw_' + name)}"
-              for name in ("ts", "error", "latency_ms", "score", "label") if name in columns]
+    parts += [
+        f"{quote_ident(name)} AS {quote_ident('raw_' + name)}"
+        for name in ("ts", "error", "latency_ms", "score", "label")
+        if name in columns
+    ]
     if with_row:
         parts.append("__row")
     return f"(SELECT {', '.join(parts)} FROM {relation})"
@@ -180,7 +218,9 @@ def check_required_columns(source: InputSource, columns: dict[str, str]) -> None
         )
 
 
-def validate_source(con: duckdb.DuckDBPyConnection, source: InputSource) -> tuple[dict[str, str], int]:
+def validate_source(
+    con: duckdb.DuckDBPyConnection, source: InputSource
+) -> tuple[dict[str, str], int]:
     """Check every contract rule on ``source``; return its columns and row count.
 
     Raises
@@ -201,16 +241,21 @@ def validate_source(con: duckdb.DuckDBPyConnection, source: InputSource) -> tupl
     try:
         row = con.execute(f"SELECT count(*), {counts_sql} FROM {view}").fetchall()[0]
     except duckdb.Error as err:
-        raise InvalidInputError(f"{source.name}: cannot be read: {str(err).splitlines()[0]}") from None
+        raise InvalidInputError(
+            f"{source.name}: cannot be read: {str(err).splitlines()[0]}"
+        ) from None
     assert row is not None
     n_rows, broken = int(row[0]), [int(v) for v in row[1:]]
     violated = [(rule, count) for rule, count in zip(rules, broken, strict=True) if count]
     if violated:
         rule, count = violated[0]
         numbered = _parsed_view(columns, source.relation(con, numbered=True), with_row=True)
-        rows = [int(r[0]) for r in con.execute(
-            f"SELECT __row FROM {numbered} WHERE {rule.condition} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-        ).fetchall()]
+        rows = [
+            int(r[0])
+            for r in con.execute(
+                f"SELECT __row FROM {numbered} WHERE {rule.condition} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
+            ).fetchall()
+        ]
         raise InvalidInputError(
             format_violation(source.name, rule.column, rule.description, count, rows)
             + (f"; {len(violated) - 1} more rule(s) broken" if len(violated) > 1 else "")
@@ -231,7 +276,9 @@ def format_violation(name: str, column: str, rule: str, count: int, rows: list[i
     return f"{name}: column {column}: {rule} ({count} {noun}, first: row {shown})"
 
 
-def normalized_select(columns: dict[str, str], relation: str, *, extra_types: dict[str, str]) -> str:
+def normalized_select(
+    columns: dict[str, str], relation: str, *, extra_types: dict[str, str]
+) -> str:
     """``SELECT`` producing contract-typed columns (absent optional ones as NULL) plus extras.
 
     ``extra_types`` maps each non-contract column to the type it has (or will have) in the

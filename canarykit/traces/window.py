@@ -80,7 +80,9 @@ class TraceWindow:
             params.append(self.model)
         for column, values in (("version", self.versions), ("arm", self.arms)):
             if values is not None:
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})" if values else "FALSE")
+                clauses.append(
+                    f"{column} IN ({', '.join('?' for _ in values)})" if values else "FALSE"
+                )
                 params.extend(values)
         if self.start is not None:
             clauses.append("ts >= CAST(? AS TIMESTAMP)")

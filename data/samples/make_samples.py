@@ -31,15 +31,22 @@ def _write(table: pa.Table, path: Path) -> None:
     """Compact Parquet: zstd, delta-encoded timestamps, byte-stream-split doubles."""
     doubles = [f.name for f in table.schema if pa.types.is_floating(f.type)]
     encodings = {"ts": "DELTA_BINARY_PACKED"} if "ts" in table.column_names else {}
-    pq.write_table(table, path, compression="zstd", compression_level=19,
-                   use_dictionary=[c for c in table.column_names if c not in encodings],
-                   use_byte_stream_split=doubles, column_encoding=encodings or None)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=19,
+        use_dictionary=[c for c in table.column_names if c not in encodings],
+        use_byte_stream_split=doubles,
+        column_encoding=encodings or None,
+    )
 
 
 def main() -> None:
     for name, (scenario, n, share, seed) in SAMPLES.items():
-        table = generate_traces(scenario, n_requests=n, canary_share=share, seed=seed,
-                                model=name.replace("_", "-"))
+        table = generate_traces(
+            scenario, n_requests=n, canary_share=share, seed=seed, model=name.replace("_", "-")
+        )
         if name == "shadow":
             table, labels = split_late_labels(table)
             _write(labels, HERE / "shadow_labels.parquet")

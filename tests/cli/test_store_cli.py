@@ -36,7 +36,8 @@ def test_reingest_exit_2_then_skip_existing(tmp_path, capsys):
     assert main(["ingest", str(path), "--db", db]) == 0
     assert main(["ingest", str(path), "--db", db]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "must not already be in the store" in err
+    assert err.count("\n") == 1
+    assert "must not already be in the store" in err
     assert main(["ingest", str(path), "--db", db, "--skip-existing"]) == 0
     assert "skipped 6 already stored" in capsys.readouterr().out
 
@@ -56,9 +57,13 @@ def test_bad_file_gives_one_line_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
-    assert "bad.csv: column arm: must be one of control, canary, shadow (1 row, first: row 2)" in result.stderr
+    assert (
+        "bad.csv: column arm: must be one of control, canary, shadow (1 row, first: row 2)"
+        in result.stderr
+    )
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "canarykit", *args], capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "canarykit", *args], capture_output=True, text=True, check=False
+    )

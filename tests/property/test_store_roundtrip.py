@@ -18,8 +18,11 @@ BASE = dt.datetime(2020, 1, 1)
 @st.composite
 def trace_rows(draw: st.DrawFn) -> dict[str, object]:
     error = draw(st.booleans())
-    latency = draw(st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False))) if error else \
-        draw(st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
+    latency = (
+        draw(st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False)))
+        if error
+        else draw(st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
+    )
     return {
         "ts": BASE + dt.timedelta(microseconds=draw(st.integers(0, 10**14))),
         "model": draw(st.sampled_from(["risk-default", "fraud", "ünïcode model"])),
@@ -34,19 +37,45 @@ def trace_rows(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def trace_tables(draw: st.DrawFn) -> pa.Table:
-    keys = draw(st.lists(st.tuples(st.text(min_size=1, max_size=12), st.sampled_from(ARMS)),
-                         min_size=1, max_size=30, unique=True))
+    keys = draw(
+        st.lists(
+            st.tuples(st.text(min_size=1, max_size=12), st.sampled_from(ARMS)),
+            min_size=1,
+            max_size=30,
+            unique=True,
+        )
+    )
     rows = [draw(trace_rows()) | {"request_id": rid, "arm": arm} for rid, arm in keys]
-    schema = pa.schema([("request_id", pa.string()), ("ts", pa.timestamp("us")),
-                        ("model", pa.string()), ("version", pa.string()), ("arm", pa.string()),
-                        ("latency_ms", pa.float64()), ("error", pa.bool_()),
-                        ("score", pa.float64()), ("label", pa.bool_()), ("group", pa.string())])
+    schema = pa.schema(
+        [
+            ("request_id", pa.string()),
+            ("ts", pa.timestamp("us")),
+            ("model", pa.string()),
+            ("version", pa.string()),
+            ("arm", pa.string()),
+            ("latency_ms", pa.float64()),
+            ("error", pa.bool_()),
+            ("score", pa.float64()),
+            ("label", pa.bool_()),
+            ("group", pa.string()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _canonical(table: pa.Table) -> list[dict[str, object]]:
-    names = ["request_id", "ts", "model", "version", "arm", "latency_ms", "error", "score", "label",
-             "group"]
+    names = [
+        "request_id",
+        "ts",
+        "model",
+        "version",
+        "arm",
+        "latency_ms",
+        "error",
+        "score",
+        "label",
+        "group",
+    ]
     return sorted(table.select(names).to_pylist(), key=lambda r: (r["request_id"], r["arm"]))
 
 
@@ -58,8 +87,11 @@ def test_valid_table_round_trips_unchanged(table):
         assert _canonical(store.select()) == _canonical(table)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(table=trace_tables())
 def test_parquet_file_round_trips_unchanged(tmp_path_factory, table):
     path = tmp_path_factory.mktemp("rt") / "t.parquet"

@@ -55,7 +55,8 @@ def test_shadow_pairs_requests_with_correlated_scores():
     df = table.to_pandas()
     c = df[df.arm == "control"].set_index("request_id")
     s = df[df.arm == "shadow"].set_index("request_id").loc[c.index]
-    assert (c.label.values == s.label.values).all() and (c.ts.values == s.ts.values).all()
+    assert (c.label.values == s.label.values).all()
+    assert (c.ts.values == s.ts.values).all()
     agreement = ((c.score >= 0.5) == (s.score >= 0.5)).mean()
     assert 0.985 < agreement < 1.0
 

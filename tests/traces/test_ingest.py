@@ -14,13 +14,28 @@ from canarykit.traces import TraceStore, TraceWindow
 from canarykit.traces.generate import generate_traces
 from tests.conftest import file_digest, valid_frame
 
-COLUMNS = ["request_id", "ts", "model", "version", "arm", "latency_ms", "error", "score", "label",
-           "group", "region"]
+COLUMNS = [
+    "request_id",
+    "ts",
+    "model",
+    "version",
+    "arm",
+    "latency_ms",
+    "error",
+    "score",
+    "label",
+    "group",
+    "region",
+]
 
 
 def _stored(store: TraceStore) -> pd.DataFrame:
-    return (store.select(columns=COLUMNS).to_pandas()
-            .sort_values(["request_id", "arm"]).reset_index(drop=True))
+    return (
+        store.select(columns=COLUMNS)
+        .to_pandas()
+        .sort_values(["request_id", "arm"])
+        .reset_index(drop=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +72,10 @@ def test_reingest_is_rejected_by_default_and_store_unchanged(tmp_path, table):
     with TraceStore(db) as store:
         store.ingest(table)
     before = file_digest(db)
-    with TraceStore(db) as store, pytest.raises(InvalidInputError,
-                                                  match="must not already be in the store"):
+    with (
+        TraceStore(db) as store,
+        pytest.raises(InvalidInputError, match="must not already be in the store"),
+    ):
         store.ingest(table)
     assert file_digest(db) == before
 
@@ -116,7 +133,9 @@ def test_timezone_aware_pandas_timestamps():
     df["ts"] = pd.to_datetime(["2026-06-01T12:00:00+02:00", "2026-06-01T10:00:00+00:00"], utc=True)
     with TraceStore() as store:
         store.ingest(df)
-        assert set(store.select(columns=["ts"]).column("ts").to_pylist()) == {dt.datetime(2026, 6, 1, 10)}
+        assert set(store.select(columns=["ts"]).column("ts").to_pylist()) == {
+            dt.datetime(2026, 6, 1, 10)
+        }
 
 
 def test_labels_accept_booleans_and_zero_one():

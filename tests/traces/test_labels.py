@@ -17,7 +17,8 @@ def test_shadow_labels_apply_to_both_arms(tmp_path):
     with TraceStore() as store:
         store.ingest(traces)
         report = store.ingest_labels(labels)
-        assert report.rows_updated == 1000 and report.labels_read == 500
+        assert report.rows_updated == 1000
+        assert report.labels_read == 500
         got = store.select(columns=["request_id", "arm", "label"]).to_pandas()
     expected = full.select(["request_id", "arm", "label"]).to_pandas()
     merged = got.merge(expected, on=["request_id", "arm"], suffixes=("", "_true"))
@@ -53,8 +54,10 @@ def test_conflicting_label_is_rejected_and_store_unchanged(tmp_path):
     before = file_digest(db)
     flipped = full.select(["request_id", "label"]).to_pandas()
     flipped["label"] = ~flipped["label"].astype(bool)
-    with TraceStore(db) as store, pytest.raises(InvalidInputError,
-                                                  match="differs from the label already stored"):
+    with (
+        TraceStore(db) as store,
+        pytest.raises(InvalidInputError, match="differs from the label already stored"),
+    ):
         store.ingest_labels(flipped)
     assert file_digest(db) == before
 
@@ -62,18 +65,33 @@ def test_conflicting_label_is_rejected_and_store_unchanged(tmp_path):
 def test_unknown_requests_rejected_or_skipped():
     store = _store_with_unlabelled()
     labels = pd.DataFrame({"request_id": ["nope-1", "nope-2"], "label": [True, False]})
-    with pytest.raises(InvalidInputError, match="must match a stored trace .2 labels match none"):
+    with pytest.raises(InvalidInputError, match=r"must match a stored trace \(2 labels match none"):
         store.ingest_labels(labels)
     assert store.ingest_labels(labels, on_unknown="skip").labels_unknown == 2
 
 
-@pytest.mark.parametrize(("frame", "message"), [
-    (pd.DataFrame({"request_id": ["a"]}), "missing required column"),
-    (pd.DataFrame({"request_id": ["a"], "label": ["perhaps"]}), "column label: must be boolean"),
-    (pd.DataFrame({"request_id": [""], "label": [True]}), "column request_id: must be a non-empty"),
-    (pd.DataFrame({"request_id": ["a"], "arm": ["blue"], "label": [True]}), "column arm: must be one of"),
-    (pd.DataFrame({"request_id": ["a", "a"], "label": [True, False]}), "must be unique in a label ingest"),
-])
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"request_id": ["a"]}), "missing required column"),
+        (
+            pd.DataFrame({"request_id": ["a"], "label": ["perhaps"]}),
+            "column label: must be boolean",
+        ),
+        (
+            pd.DataFrame({"request_id": [""], "label": [True]}),
+            "column request_id: must be a non-empty",
+        ),
+        (
+            pd.DataFrame({"request_id": ["a"], "arm": ["blue"], "label": [True]}),
+            "column arm: must be one of",
+        ),
+        (
+            pd.DataFrame({"request_id": ["a", "a"], "label": [True, False]}),
+            "must be unique in a label ingest",
+        ),
+    ],
+)
 def test_label_rules(frame, message):
     store = _store_with_unlabelled()
     with pytest.raises(InvalidInputError, match=message):

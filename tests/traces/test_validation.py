@@ -15,8 +15,9 @@ from tests.conftest import file_digest, valid_frame
 
 
 def _broken(column: str, rows: dict[int, object]) -> pd.DataFrame:
-    df = valid_frame(8).astype({"latency_ms": object, "score": object, "label": object,
-                                "error": object, "ts": object})
+    df = valid_frame(8).astype(
+        {"latency_ms": object, "score": object, "label": object, "error": object, "ts": object}
+    )
     for row, value in rows.items():
         df.loc[row, column] = value
     return df
@@ -29,23 +30,51 @@ CASES = [
     ("latency_ms", {1: "NaN"}, "column latency_ms: must be finite (1 row, first: row 2)"),
     ("latency_ms", {1: "-inf"}, "column latency_ms: must be finite (1 row, first: row 2)"),
     ("latency_ms", {4: "fast"}, "column latency_ms: must be a number (1 row, first: row 5)"),
-    ("latency_ms", {3: None}, "column latency_ms: may be NULL only when error is true (1 row, first: row 4)"),
+    (
+        "latency_ms",
+        {3: None},
+        "column latency_ms: may be NULL only when error is true (1 row, first: row 4)",
+    ),
     ("score", {0: 1.5}, "column score: must be in [0, 1] (1 row, first: row 1)"),
     ("score", {0: -0.1, 7: 2.0}, "column score: must be in [0, 1] (2 rows, first: row 1, 8)"),
     ("score", {6: "nan"}, "column score: must be finite (1 row, first: row 7)"),
     ("score", {6: "high"}, "column score: must be a number (1 row, first: row 7)"),
-    ("label", {2: "maybe"}, "column label: must be boolean (true/false or 1/0) or NULL (1 row, first: row 3)"),
-    ("label", {2: 2}, "column label: must be boolean (true/false or 1/0) or NULL (1 row, first: row 3)"),
+    (
+        "label",
+        {2: "maybe"},
+        "column label: must be boolean (true/false or 1/0) or NULL (1 row, first: row 3)",
+    ),
+    (
+        "label",
+        {2: 2},
+        "column label: must be boolean (true/false or 1/0) or NULL (1 row, first: row 3)",
+    ),
     ("error", {2: None}, "column error: must not be NULL (1 row, first: row 3)"),
-    ("error", {2: "oops"}, "column error: must be boolean (true/false or 1/0) (1 row, first: row 3)"),
-    ("arm", {1: "treatment"}, "column arm: must be one of control, canary, shadow (1 row, first: row 2)"),
+    (
+        "error",
+        {2: "oops"},
+        "column error: must be boolean (true/false or 1/0) (1 row, first: row 3)",
+    ),
+    (
+        "arm",
+        {1: "treatment"},
+        "column arm: must be one of control, canary, shadow (1 row, first: row 2)",
+    ),
     ("arm", {1: None}, "column arm: must be one of control, canary, shadow (1 row, first: row 2)"),
-    ("ts", {3: "yesterday"}, "column ts: must be a timestamp or an ISO-8601 string (1 row, first: row 4)"),
+    (
+        "ts",
+        {3: "yesterday"},
+        "column ts: must be a timestamp or an ISO-8601 string (1 row, first: row 4)",
+    ),
     ("ts", {3: None}, "column ts: must not be NULL (1 row, first: row 4)"),
     ("request_id", {0: ""}, "column request_id: must be a non-empty string (1 row, first: row 1)"),
     ("model", {5: None}, "column model: must be a non-empty string (1 row, first: row 6)"),
     ("version", {5: ""}, "column version: must be a non-empty string (1 row, first: row 6)"),
-    ("request_id", {3: "r1"}, "column (request_id, arm): must be unique within an ingest (2 rows, first: row 2, 4)"),
+    (
+        "request_id",
+        {3: "r1"},
+        "column (request_id, arm): must be unique within an ingest (2 rows, first: row 2, 4)",
+    ),
 ]
 
 
@@ -83,15 +112,20 @@ def test_rule_rejected_and_store_unchanged(tmp_path, column, rows, message, fmt)
 
 def test_missing_required_columns_named(tmp_path):
     df = valid_frame().drop(columns=["latency_ms", "error"])
-    with TraceStore() as store, pytest.raises(InvalidInputError,
-                                                match="missing required columns latency_ms, error"):
+    with (
+        TraceStore() as store,
+        pytest.raises(InvalidInputError, match="missing required columns latency_ms, error"),
+    ):
         store.ingest(df)
 
 
 def test_uncoercible_column_type_is_rejected():
     df = valid_frame()
     df["ts"] = np.arange(len(df))  # epoch-like integers are not accepted as timestamps
-    with TraceStore() as store, pytest.raises(InvalidInputError, match="column ts: must be a timestamp"):
+    with (
+        TraceStore() as store,
+        pytest.raises(InvalidInputError, match="column ts: must be a timestamp"),
+    ):
         store.ingest(df)
 
 
@@ -134,7 +168,10 @@ def test_second_file_broken_means_nothing_ingested(tmp_path):
     with TraceStore(db) as store:
         store.ingest(valid_frame(2, prefix="seed"))
     before = file_digest(db)
-    with TraceStore(db) as store, pytest.raises(InvalidInputError, match=r"bad\.parquet: column score"):
+    with (
+        TraceStore(db) as store,
+        pytest.raises(InvalidInputError, match=r"bad\.parquet: column score"),
+    ):
         store.ingest([str(good), str(bad)])
     assert file_digest(db) == before
 
@@ -165,10 +202,15 @@ def test_typed_nan_in_parquet_is_not_finite(tmp_path):
 
     table = pa.Table.from_pandas(valid_frame(), preserve_index=False)
     scores = [0.1, 0.2, float("nan"), 0.3, 0.4, 0.5]  # a real IEEE NaN, not a NULL
-    table = table.set_column(table.schema.get_field_index("score"), "score",
-                             pa.array(scores, pa.float64(), from_pandas=False))
+    table = table.set_column(
+        table.schema.get_field_index("score"),
+        "score",
+        pa.array(scores, pa.float64(), from_pandas=False),
+    )
     path = tmp_path / "nan.parquet"
     pq.write_table(table, path)
-    with TraceStore() as store, pytest.raises(InvalidInputError,
-                                                match="column score: must be finite"):
+    with (
+        TraceStore() as store,
+        pytest.raises(InvalidInputError, match="column score: must be finite"),
+    ):
         store.ingest(str(path))
