@@ -185,6 +185,16 @@ def _cs_ranks_cached(n: int, p: float, alpha: float, t_opt: float) -> tuple[int,
     b_hi = float(beta_binomial_mixture_bound(v, alpha, v_opt, p, 1.0 - p, one_sided=False))
     lower = math.floor(n * p - b_lo + 1.0)
     upper = math.ceil(n * p + b_hi)
+    # The boundary is capped at the largest reachable value of S (all observations on one
+    # side); if the mixture stays below 1/α even there, no order statistic bounds the quantile.
+    # (confseq's demo would return the sample extreme here, which is not a valid bound.)
+    thr = math.log(1.0 / alpha)
+    cap_hi = (1.0 - p) * n
+    if float(beta_binomial_log_mixture(cap_hi, v, v_opt, p, 1.0 - p, one_sided=False)) < thr:
+        upper = n + 1
+    cap_lo = p * n
+    if float(beta_binomial_log_mixture(cap_lo, v, v_opt, 1.0 - p, p, one_sided=False)) < thr:
+        lower = 0
     return lower, upper
 
 
