@@ -54,6 +54,7 @@ __all__ = [
     "AucDeltaResult",
     "auc_delta",
     "auc_delta_from_moments",
+    "auc_delta_half_width",
     "delong_auc",
     "delong_covariance",
     "paired_auc_delta",
@@ -267,6 +268,36 @@ def delong_auc(
 # --------------------------------------------------------------------------- decision layer
 
 
+def auc_delta_half_width(
+    variance: ArrayLike,
+    *,
+    confidence_level: float = 0.95,
+    sequential: bool = True,
+    planned_se: float = DEFAULT_PLANNED_SE,
+) -> NDArray[np.float64]:
+    """Half-width of the ΔAUC interval for given DeLong variances (vectorised).
+
+    Fixed horizon ``z_{1−α/2}·sqrt(Var)``; sequential ``u(I)/I`` with ``I = 1/Var`` and the
+    two-sided normal-mixture boundary tuned at ``I* = 1/planned_se²`` (see
+    :func:`auc_delta_from_moments`). Used by the simulations to evaluate many looks at once.
+
+    Examples
+    --------
+    >>> round(float(auc_delta_half_width(1e-5, sequential=False)), 5)
+    0.0062
+    >>> round(float(auc_delta_half_width(1e-5)), 5)
+    0.00964
+    """
+    alpha = _check_level(confidence_level)
+    var = np.asarray(variance, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if not sequential:
+            return np.asarray(float(ndtri(1 - alpha / 2)) * np.sqrt(var))
+        info = 1.0 / var
+        rho = _best_rho(1.0 / planned_se**2, alpha)
+        return np.asarray(_normal_mixture_bound(info, alpha, rho) / info)
+
+
 def auc_delta_from_moments(
     *,
     auc_control: float,
@@ -368,16 +399,22 @@ def auc_delta_from_moments(
             ci_low=math.nan, ci_high=math.nan, pvalue=None, note="; ".join(reasons), **base
         )
     z = (delta - margin) / se
+    half = float(
+        auc_delta_half_width(
+            variance,
+            confidence_level=confidence_level,
+            sequential=sequential,
+            planned_se=planned_se,
+        )
+    )
     if sequential:
         info = 1.0 / variance
         rho = _best_rho(planned_info, alpha)
-        half = float(_normal_mixture_bound(np.asarray(info), alpha, rho)) / info
         log_e = float(
             _normal_mixture_log_e(np.asarray(info * (delta - margin)), np.asarray(info), rho)
         )
         pvalue = min(1.0, math.exp(-log_e)) if delta > margin else 1.0
     else:
-        half = float(ndtri(1 - alpha / 2)) * se
         pvalue = min(1.0, 2.0 * float(norm.sf(z))) if delta > margin else 1.0
     return AucDeltaResult(
         ci_low=delta - half, ci_high=delta + half, pvalue=pvalue, z=z, note="", **base
