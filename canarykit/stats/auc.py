@@ -58,6 +58,7 @@ __all__ = [
     "delong_auc",
     "delong_covariance",
     "paired_auc_delta",
+    "planned_auc_delta_se",
 ]
 
 DEFAULT_MARGIN = -0.01
@@ -263,6 +264,60 @@ def delong_auc(
         n_candidate=int(y.size),
         note=note,
     )
+
+
+# --------------------------------------------------------------------------- design
+
+
+def planned_auc_delta_se(
+    n_positives_control: float,
+    n_negatives_control: float,
+    n_positives_candidate: float,
+    n_negatives_candidate: float,
+    *,
+    auc: float = 0.8,
+    correlation: float = 0.0,
+) -> float:
+    """Expected final standard error of Δ̂ for a planned window (to set ``planned_se``).
+
+    Parameters
+    ----------
+    n_positives_control, n_negatives_control, n_positives_candidate, n_negatives_candidate
+        Labelled positives and negatives expected per arm at the end of the window
+        (paired: the same numbers twice).
+    auc : float
+        Anticipated AUC of both models.
+    correlation : float
+        Anticipated correlation of the two AUC estimates (0 for a canary split; for shadow
+        traffic typically 0.5–0.9).
+
+    Notes
+    -----
+    Hanley & McNeil (1982): ``Var(AUC) = [A(1−A) + (m−1)(Q1−A²) + (n−1)(Q2−A²)]/(mn)``
+    with ``Q1 = A/(2−A)``, ``Q2 = 2A²/(1+A)``; ``Var(Δ̂) = V_c + V_t − 2r·sqrt(V_c·V_t)``.
+    Only the *tuning* of the confidence sequence depends on it, never its validity; compute
+    it from the plan, before data are seen.
+
+    Examples
+    --------
+    >>> round(planned_auc_delta_se(6000, 14000, 1500, 3500), 4)
+    0.0083
+    """
+    if not 0.5 <= auc < 1.0:
+        raise InvalidInputError(f"auc: must be in [0.5, 1), got {auc!r}")
+    if not -1.0 <= correlation < 1.0:
+        raise InvalidInputError(f"correlation: must be in [-1, 1), got {correlation!r}")
+    sizes = (n_positives_control, n_negatives_control, n_positives_candidate, n_negatives_candidate)
+    if any(not (math.isfinite(x) and x >= 2) for x in sizes):
+        raise InvalidInputError(f"n_positives_*/n_negatives_*: must be >= 2, got {sizes!r}")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+
+    def var(m: float, n: float) -> float:
+        return (auc * (1 - auc) + (m - 1) * (q1 - auc**2) + (n - 1) * (q2 - auc**2)) / (m * n)
+
+    v_c = var(n_positives_control, n_negatives_control)
+    v_t = var(n_positives_candidate, n_negatives_candidate)
+    return math.sqrt(max(v_c + v_t - 2 * correlation * math.sqrt(v_c * v_t), 1e-300))
 
 
 # --------------------------------------------------------------------------- decision layer

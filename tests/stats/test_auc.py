@@ -18,6 +18,7 @@ from canarykit.stats.auc import (
     delong_auc,
     delong_covariance,
     paired_auc_delta,
+    planned_auc_delta_se,
 )
 from canarykit.stats.result import IntervalResult
 
@@ -213,3 +214,24 @@ def test_from_moments_reports_zero_variance():
     assert r.decide(-0.01, bound="min") == "inconclusive"
     assert "variance" in r.note
     assert r.to_dict()["auc_control"] == 0.8
+
+
+def test_planned_se_approximates_delong_se():
+    # Hanley-McNeil planning formula vs the DeLong SE of one simulated window
+    rng = np.random.default_rng(0)
+
+    def arm(n):
+        y = rng.random(n) < 0.3
+        return y, rng.normal(size=n) + 1.19 * y
+
+    yc, sc = arm(80_000)
+    yt, st = arm(20_000)
+    r = auc_delta(yc, sc, yt, st)
+    planned = planned_auc_delta_se(24_000, 56_000, 6_000, 14_000, auc=0.8)
+    assert planned == pytest.approx(r.se, rel=0.15)
+    paired = planned_auc_delta_se(6_000, 14_000, 6_000, 14_000, correlation=0.7)
+    assert paired < planned
+    with pytest.raises(InvalidInputError, match="auc"):
+        planned_auc_delta_se(10, 10, 10, 10, auc=1.0)
+    with pytest.raises(InvalidInputError, match="n_positives"):
+        planned_auc_delta_se(1, 10, 10, 10)
