@@ -61,6 +61,7 @@ EVENT_KINDS = (
     "alias_update",
     "rollback",
     "revocation",
+    "release",
     "gate_denied",
 )
 

@@ -1,0 +1,156 @@
+# Gate: Candidate → Staging (DESIGN.md §6).
+# Requires a verified signature over the artifact digest (and, if supplied or required, a SLSA
+# provenance attestation whose subject is the artifact), an SBOM without a blocking
+# vulnerability, a security decision PASS by someone other than the submitter, and the policy
+# snapshot bound by digest.
+package canarykit.promotion.staging
+
+import data.canarykit.promotion.common
+import rego.v1
+
+# Vulnerabilities at or above this rank block (none 0, info 1, low 2, medium 3, high 4, critical 5).
+blocking_rank := 4
+
+# Whether a provenance attestation must be supplied (it is always checked when supplied).
+require_provenance := false
+
+clearing_states := {"not_affected", "false_positive", "resolved"}
+
+default allow := false
+
+allow if {
+	common.clock_ok
+	common.audit_ok
+	transition_ok
+	signature_ok
+	attestation_ok
+	sbom_ok
+	security_pass
+	duties_separated
+	policy_bound
+	count(deny) == 0
+}
+
+transition_ok if input.from_stage == "Candidate"
+
+signature_ok if {
+	input.signature.trust_configured == true
+	input.signature.present == true
+	input.signature.verified == true
+}
+
+attestation_ok if {
+	input.attestation.present == false
+	require_provenance == false
+}
+
+attestation_ok if {
+	input.attestation.present == true
+	input.attestation.verified == true
+	input.attestation.subject_matches == true
+}
+
+# A vulnerability is cleared when its severity is below the threshold, its analysis state
+# clears it, or an unexpired waiver names its id.
+cleared contains v.ref if {
+	some v in input.sbom.vulnerabilities
+	is_number(v.rank)
+	v.rank < blocking_rank
+}
+
+cleared contains v.ref if {
+	some v in input.sbom.vulnerabilities
+	v.analysis_state in clearing_states
+}
+
+cleared contains v.ref if {
+	some v in input.sbom.vulnerabilities
+	v.id in common.waived_checks
+}
+
+blocking contains v if {
+	some v in input.sbom.vulnerabilities
+	not v.ref in cleared
+}
+
+sbom_ok if {
+	input.sbom.present == true
+	input.sbom.valid == true
+	every v in input.sbom.vulnerabilities {
+		v.ref in cleared
+	}
+}
+
+security_approvers contains a.actor if {
+	some a in input.approvals
+	a.stage == "Staging"
+	a.role == "security"
+	is_string(a.actor)
+	a.actor != input.version.submitter
+}
+
+security_pass if count(security_approvers) > 0
+
+duties_separated if {
+	is_string(input.version.submitter)
+	every a in input.approvals {
+		a.actor != input.version.submitter
+	}
+}
+
+policy_bound if common.digest_ok(input.policy_digest)
+
+deny contains msg if some msg in common.audit_reasons
+
+deny contains msg if some msg in common.clock_reasons
+
+deny contains msg if {
+	not transition_ok
+	msg := sprintf("stage: %v → Staging is not allowed (only from Candidate)", [input.from_stage])
+}
+
+deny contains msg if {
+	not signature_ok
+	msg := concat("", ["signature: ", concat("; ", object.get(input, ["signature", "problems"], ["not verified"]))])
+}
+
+deny contains msg if {
+	not attestation_ok
+	input.attestation.present == true
+	msg := concat("", ["attestation: ", concat("; ", object.get(input, ["attestation", "problems"], ["not verified"]))])
+}
+
+deny contains "attestation: no SLSA provenance attestation supplied, and the policy requires one" if {
+	not attestation_ok
+	object.get(input, ["attestation", "present"], false) != true
+}
+
+deny contains msg if {
+	some v in blocking
+	msg := sprintf("sbom: %v is %v (blocking at %v and above) with analysis state %v and no unexpired waiver", [v.id, v.severity, blocking_name, object.get(v, "analysis_state", null)])
+}
+
+blocking_name := "high"
+
+deny contains msg if {
+	not sbom_ok
+	count(blocking) == 0
+	msg := concat("", ["sbom: ", concat("; ", object.get(input, ["sbom", "problems"], ["missing or invalid"]))])
+}
+
+deny contains msg if {
+	not security_pass
+	msg := sprintf("security decision: no PASS from a security approver other than the submitter %v", [input.version.submitter])
+}
+
+deny contains msg if {
+	not duties_separated
+	msg := sprintf("separation of duties: the submitter %v appears among the approvers", [input.version.submitter])
+}
+
+deny contains msg if {
+	not policy_bound
+	msg := sprintf("policy: %v is not a policy snapshot digest (sha256:<64 hex>)", [object.get(input, "policy_digest", null)])
+}
+
+decision := {"allow": allow, "deny": deny}

@@ -1,0 +1,351 @@
+"""The Python API of the promotion layer: one :class:`Promotion` object per registry file.
+
+Every action runs in one ``BEGIN IMMEDIATE`` transaction: read state, compute facts, ask the
+gate, then write the change and its audit event — or, when the gate refuses, discard any
+partial work, append a ``gate_denied`` event and raise :class:`~canarykit.errors.GateDeniedError`
+listing the reasons. There is no "force" flag and no way to pass a different gate policy.
+
+Examples
+--------
+>>> from canarykit.promotion.clock import FixedClock, parse_instant
+>>> p = Promotion(":memory:", clock=FixedClock(parse_instant("2026-11-27T09:00:00Z")))
+>>> record = p.submit("risk-default", "v1", artifact_digest="sha256:" + "1" * 64, actor="ann")
+>>> record.stage
+'Candidate'
+>>> p.promote("risk-default", "v1", to="Approved", actor="ann")
+Traceback (most recent call last):
+...
+canarykit.promotion.gates.GateDenial: promote risk-default v1 → Approved denied: transition Candidate → Approved is not in the transition table ...
+>>> p.events()[-1].kind
+'gate_denied'
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from canarykit.errors import GateDeniedError, InvalidInputError
+from canarykit.promotion import facts as F
+from canarykit.promotion import transitions
+from canarykit.promotion.alias import (
+    read_alias,
+)
+from canarykit.promotion.approvals import (
+    list_approvals,
+)
+from canarykit.promotion.audit import (
+    AuditEvent,
+    AuditVerification,
+    append_event,
+    export_jsonl,
+    list_events,
+    verify_chain,
+)
+from canarykit.promotion.clock import parse_instant
+from canarykit.promotion.evidence import (
+    digest_file,
+)
+from canarykit.promotion.gates import GateDenial
+from canarykit.promotion.governance import Governance
+from canarykit.promotion.production import Production
+from canarykit.promotion.release import ReleaseResult, write_release
+from canarykit.promotion.results import (
+    PromotionResult,
+    StatusReport,
+)
+from canarykit.promotion.session import (
+    DEFAULT_ALIAS,
+    DEFAULT_REGISTRY,
+    REGISTRY_ENV,
+    default_registry,
+)
+from canarykit.promotion.states import Stage, check_transition, parse_stage
+from canarykit.promotion.verdicts import read_verdict
+from canarykit.promotion.versions import (
+    VersionRecord,
+    get_version,
+    insert_version,
+    list_versions,
+    update_version,
+    validate_name,
+)
+from canarykit.promotion.waivers import list_waivers
+from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+__all__ = ["DEFAULT_ALIAS", "DEFAULT_REGISTRY", "REGISTRY_ENV", "Promotion", "default_registry"]
+
+
+class Promotion(Governance, Production):
+    """Registry, gates, approvals, waivers, changes, aliases, releases and audit of versions.
+
+    Parameters
+    ----------
+    registry : str or Path, optional
+        The SQLite registry file (created if missing); default
+        ``$CANARYKIT_REGISTRY`` or ``canarykit-registry.sqlite``.
+    clock : Clock, optional
+        Source of "now" for every gate and event; default the system clock.
+    """
+
+    # -- versions -----------------------------------------------------------------------------
+    def submit(
+        self,
+        model: str,
+        version: str,
+        *,
+        actor: str,
+        artifact: str | Path | None = None,
+        artifact_digest: str | None = None,
+    ) -> VersionRecord:
+        """Register a new version as Candidate; its submitter is ``actor``."""
+        validate_name(model, "model")
+        validate_name(version, "version")
+        if (artifact is None) == (artifact_digest is None):
+            raise InvalidInputError(
+                "artifact: give exactly one of artifact (path) or artifact_digest"
+            )
+        digest = digest_file(artifact) if artifact is not None else str(artifact_digest)
+
+        def body(conn: sqlite3.Connection, now: int) -> VersionRecord:
+            insert_version(
+                conn,
+                model=model,
+                version=version,
+                artifact_digest=digest,
+                submitter=actor,
+                now_ns=now,
+            )
+            append_event(
+                conn,
+                kind="submission",
+                actor=actor,
+                time_ns=now,
+                model=model,
+                version=version,
+                payload={"artifact_digest": digest},
+            )
+            return get_version(conn, model, version)
+
+        return self._run(
+            action=f"submit {model} {version}", actor=actor, body=body, model=model, version=version
+        )
+
+    # -- stage transitions --------------------------------------------------------------------
+    def promote(
+        self,
+        model: str,
+        version: str,
+        *,
+        to: str,
+        actor: str,
+        chg_id: str | None = None,
+        artifact: str | Path | None = None,
+        signatures: Any = None,
+        attestation: Any = None,
+        sbom: Any = None,
+        policy: str | Path | None = None,
+        verdict: Any = None,
+        revalidate_by: str | int | None = None,
+        guardrails: Sequence[str] | None = None,
+    ) -> PromotionResult:
+        """Move a version to Staging or Approved through its gate.
+
+        → Staging takes the evidence (``signatures``, ``attestation``, ``sbom``, the ``policy``
+        folder or file whose snapshot digest gets bound, optionally the ``artifact`` to re-hash).
+        → Approved takes the canary ``verdict`` (dict or JSON path), ``revalidate_by``,
+        ``guardrails`` (default: the verdict's check names) and the authorising ``chg_id``.
+        """
+        target = parse_stage(to)
+        action = f"promote {model} {version} → {target.value}"
+        if target not in (Stage.STAGING, Stage.APPROVED):
+            raise InvalidInputError(
+                f"to: promote moves to Staging or Approved (use revoke for {target.value})"
+            )
+        policy_digest, signature_list, artifact_digest = "", [], None
+        verdict_doc, revalidate_ns, rails = None, None, list(guardrails or [])
+        if target is Stage.STAGING:
+            if policy is None:
+                raise InvalidInputError("policy: → Staging binds a policy snapshot; give its path")
+            policy_digest = snapshot_digest(load_snapshot_files(policy))
+            signature_list = transitions.load_signatures(signatures)
+            artifact_digest = None if artifact is None else digest_file(artifact)
+        else:
+            verdict_doc = None if verdict is None else read_verdict(verdict)
+            if isinstance(revalidate_by, int):
+                revalidate_ns = revalidate_by
+            elif revalidate_by is not None:
+                revalidate_ns = parse_instant(revalidate_by, field="revalidate_by")
+            if guardrails is None and verdict_doc is not None:
+                rails = [str(c.get("name")) for c in verdict_doc.get("checks", [])]
+
+        def body(conn: sqlite3.Connection, now: int) -> PromotionResult:
+            record = get_version(conn, model, version)
+            try:
+                check_transition(record.stage, target)
+            except GateDeniedError as err:
+                raise GateDenial(action, [str(err)]) from None
+            base = self._base_facts(conn, now, actor)
+            if target is Stage.STAGING:
+                if artifact_digest is not None and artifact_digest != record.artifact_digest:
+                    raise GateDenial(
+                        action,
+                        [
+                            f"artifact: digest {artifact_digest} is not the"
+                            f" submitted {record.artifact_digest}"
+                        ],
+                    )
+                evidence = transitions.staging_evidence(
+                    digest=record.artifact_digest,
+                    signatures=signature_list,
+                    attestation=attestation,
+                    sbom=sbom,
+                    trust=F.load_trust(conn),
+                )
+                gate = self._gate(
+                    "staging",
+                    action,
+                    transitions.staging_facts(
+                        conn, base, record, policy_digest=policy_digest, evidence=evidence
+                    ),
+                )
+                stored = {
+                    **evidence,
+                    "signatures": signature_list,
+                    "gate_policy_digest": gate.policy_digest,
+                }
+                update_version(
+                    conn,
+                    record,
+                    stage=target.value,
+                    now_ns=now,
+                    policy_digest=policy_digest,
+                    evidence=stored,
+                )
+                payload: dict[str, Any] = {"policy_digest": policy_digest}
+            else:
+                gate = self._gate(
+                    "approved",
+                    action,
+                    transitions.approved_facts(
+                        conn,
+                        base,
+                        record,
+                        verdict=verdict_doc,
+                        revalidate_by_ns=revalidate_ns,
+                        guardrails=rails,
+                        chg_id=chg_id,
+                    ),
+                )
+                update_version(
+                    conn,
+                    record,
+                    stage=target.value,
+                    now_ns=now,
+                    verdict=verdict_doc,
+                    revalidate_by_ns=revalidate_ns,
+                    guardrails=rails,
+                )
+                payload = {
+                    "verdict_decision": (verdict_doc or {}).get("decision"),
+                    "verdict_data_digest": (verdict_doc or {}).get("data_digest"),
+                    "revalidate_by_ns": revalidate_ns,
+                    "guardrails": rails,
+                }
+            event = append_event(
+                conn,
+                kind="promotion",
+                actor=actor,
+                time_ns=now,
+                model=model,
+                version=version,
+                chg_id=chg_id,
+                payload={
+                    "from": record.stage,
+                    "to": target.value,
+                    "gate_policy_digest": gate.policy_digest,
+                    **payload,
+                },
+            )
+            return PromotionResult(
+                model=model,
+                version=version,
+                from_stage=record.stage,
+                to_stage=target.value,
+                chg_id=chg_id,
+                event_seq=event.seq,
+                gate=gate,
+            )
+
+        return self._run(
+            action=action, actor=actor, body=body, model=model, version=version, chg_id=chg_id
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+    def version(self, model: str, version: str) -> VersionRecord:
+        """One version's record."""
+        return get_version(self.store.conn, model, version)
+
+    def status(self, model: str | None = None) -> StatusReport:
+        """Versions, approvals, waivers and aliases of ``model`` (or of every model)."""
+        conn = self.store.conn
+        versions = list_versions(conn, model)
+        approvals = [a for v in versions for a in list_approvals(conn, v.model, v.version)]
+        models = sorted({v.model for v in versions})
+        waivers = [w for m in models for w in list_waivers(conn, m)]
+        rows = conn.execute(
+            "SELECT model, alias FROM aliases WHERE (? IS NULL OR model = ?) ORDER BY model, alias",
+            (model, model),
+        ).fetchall()
+        aliases = [s for m, a in rows if (s := read_alias(conn, m, a)) is not None]
+        return StatusReport(
+            versions=tuple(versions),
+            approvals=tuple(approvals),
+            waivers=tuple(waivers),
+            aliases=tuple(aliases),
+        )
+
+    def events(self, model: str | None = None, kind: str | None = None) -> list[AuditEvent]:
+        """Audit events in order (optionally one model's or one kind's)."""
+        return list_events(self.store.conn, model=model, kind=kind)
+
+    def audit_verify(self) -> AuditVerification:
+        """Verify the audit hash chain (edits, deletions, reordering)."""
+        return verify_chain(self.store.conn)
+
+    def audit_export(self, out: str | Path) -> int:
+        """Write the audit log as JSON lines; returns the number of events."""
+        return export_jsonl(self.store.conn, out)
+
+    # -- release artifacts --------------------------------------------------------------------
+    def release(
+        self,
+        model: str,
+        version: str,
+        *,
+        out: str | Path,
+        signing_key: Any,
+        key_id: str,
+        policy: str | Path,
+        actor: str,
+        alias: str = DEFAULT_ALIAS,
+    ) -> ReleaseResult:
+        """Write ``release_manifest.json``, ``policy_snapshot/`` and ``release_notes.md``.
+
+        Only an Approved version is released; ``policy`` must hold exactly the snapshot whose
+        digest was bound at Staging; ``signing_key`` (an Ed25519 private key or a PEM path)
+        signs the snapshot digest.
+        """
+        return write_release(
+            self,
+            model,
+            version,
+            out=out,
+            signing_key=signing_key,
+            key_id=key_id,
+            policy=policy,
+            actor=actor,
+            alias=alias,
+        )

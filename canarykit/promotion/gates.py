@@ -1,0 +1,148 @@
+"""Gate decisions: Python computes the facts, Rego (regopy, in-process) decides.
+
+The gate policies are the ``*.rego`` files shipped in ``canarykit/policies/promotion/``; they
+are not replaceable from the CLI or the API, so a caller cannot bring a permissive policy.
+Python hands them plain facts — verification results, the verdict, approvals, waivers, the
+change ticket and calendar, the time as integer nanoseconds — and reads back
+``{"allow": bool, "deny": [reasons]}``.
+
+Fail closed: an undefined result, a result holding an ``<error>`` value, a result of the wrong
+shape, and any exception while loading or evaluating are all a DENY, with the cause as reason.
+``allow`` must be exactly ``true`` and ``deny`` empty for the gate to open.
+
+Examples
+--------
+>>> decision = evaluate_gate("staging", {"now_ns": 1})
+>>> decision.allow
+False
+>>> any(r.startswith("signature:") for r in decision.reasons)
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from canarykit.errors import GateDeniedError
+from canarykit.verdict.snapshot import snapshot_digest
+
+__all__ = [
+    "GATES",
+    "GATE_POLICY_DIR",
+    "GateDecision",
+    "GateDenial",
+    "evaluate_gate",
+    "gate_policy_digest",
+]
+
+GATE_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "promotion"
+GATES = ("staging", "approved", "change", "alias", "startup")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateDecision:
+    """The outcome of one gate: ``allow`` and the reasons it was refused."""
+
+    gate: str
+    allow: bool
+    reasons: tuple[str, ...] = ()
+    policy_digest: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "gate": self.gate,
+            "allow": self.allow,
+            "reasons": list(self.reasons),
+            "policy_digest": self.policy_digest,
+        }
+
+
+@lru_cache(maxsize=1)
+def _policy_files() -> tuple[tuple[str, str], ...]:
+    files = sorted(GATE_POLICY_DIR.glob("*.rego"))
+    return tuple((path.name, path.read_text(encoding="utf-8")) for path in files)
+
+
+def gate_policy_digest() -> str:
+    """Digest (canonical snapshot form) of the shipped gate policies."""
+    return snapshot_digest({name: text.encode("utf-8") for name, text in _policy_files()})
+
+
+def _deny(gate: str, reason: str) -> GateDecision:
+    return GateDecision(
+        gate=gate, allow=False, reasons=(reason,), policy_digest=gate_policy_digest()
+    )
+
+
+def evaluate_gate(gate: str, facts: Mapping[str, Any]) -> GateDecision:
+    """Evaluate one gate over ``facts``; anything but a clean allow is a DENY.
+
+    Parameters
+    ----------
+    gate : str
+        One of :data:`GATES` (the Rego package ``canarykit.promotion.<gate>``).
+    facts : mapping
+        The Rego input (JSON-encodable; times as integer nanoseconds).
+
+    Returns
+    -------
+    GateDecision
+    """
+    if gate not in GATES:
+        return _deny(gate, f"gate: unknown gate {gate!r}")
+    try:
+        import regopy
+
+        interpreter = regopy.Interpreter()
+        for name, text in _policy_files():
+            interpreter.add_module(name, text)
+        interpreter.set_input(json.loads(json.dumps(facts)))
+        output = interpreter.query(f"x := data.canarykit.promotion.{gate}.decision")
+        if not output.ok():
+            return _deny(gate, f"gate {gate}: policy evaluation failed: {str(output)[:300]}")
+        text = str(output)
+    except Exception as err:  # fail closed on anything the engine raises
+        return _deny(gate, f"gate {gate}: policy evaluation failed ({type(err).__name__}: {err})")
+    if text.strip() == "undefined":
+        return _deny(gate, f"gate {gate}: policy result is undefined (denied)")
+    if "<error>" in text:
+        return _deny(gate, f"gate {gate}: policy result holds an error value (denied)")
+    try:
+        result = json.loads(text)["bindings"]["x"]
+    except (ValueError, KeyError, TypeError):
+        return _deny(gate, f"gate {gate}: policy result is not readable (denied)")
+    allow, deny = result.get("allow") if isinstance(result, dict) else None, None
+    if isinstance(result, dict):
+        deny = result.get("deny")
+    if not isinstance(deny, list) or not all(isinstance(r, str) for r in deny):
+        return _deny(gate, f"gate {gate}: policy result has no list of deny reasons (denied)")
+    reasons = tuple(sorted(set(deny)))
+    if allow is True and not reasons:
+        return GateDecision(gate=gate, allow=True, policy_digest=gate_policy_digest())
+    if not reasons:
+        reasons = (f"gate {gate}: not allowed (the policy gave no reason)",)
+    return GateDecision(gate=gate, allow=False, reasons=reasons, policy_digest=gate_policy_digest())
+
+
+class GateDenial(GateDeniedError):
+    """A denied promotion-layer action, with its reasons as a tuple.
+
+    Examples
+    --------
+    >>> err = GateDenial("promote m v1 → Approved", ["four-eyes: missing product approval"])
+    >>> str(err)
+    'promote m v1 → Approved denied: four-eyes: missing product approval'
+    >>> isinstance(err, GateDeniedError)
+    True
+    """
+
+    def __init__(self, action: str, reasons: Sequence[str]) -> None:
+        self.action = action
+        self.reasons = tuple(reasons) or ("denied",)
+        super().__init__(f"{action} denied: " + "; ".join(self.reasons))

@@ -1,0 +1,400 @@
+"""Production actions: the alias (compare-and-set), rollback, revocation, the startup check.
+
+Examples
+--------
+>>> p = Production(":memory:")
+>>> p.show_alias("risk-default") is None
+True
+>>> p.check_startup("risk-default", policy_digest="sha256:" + "0" * 64).exit_code
+10
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from canarykit.errors import GateDeniedError, InvalidInputError
+from canarykit.promotion import facts as F
+from canarykit.promotion import transitions
+from canarykit.promotion.alias import (
+    AliasHistoryEntry,
+    AliasState,
+    alias_history,
+    read_alias,
+    rollback_target,
+    write_alias,
+)
+from canarykit.promotion.audit import (
+    append_event,
+)
+from canarykit.promotion.evidence import (
+    digest_file,
+    verify_signatures,
+)
+from canarykit.promotion.gates import GateDenial, evaluate_gate
+from canarykit.promotion.results import (
+    AliasAction,
+    RevocationResult,
+)
+from canarykit.promotion.session import (
+    DEFAULT_ALIAS,
+    Session,
+    check_actor,
+)
+from canarykit.promotion.startup import EXIT_OK, RUNBOOK, StartupCheck, classify
+from canarykit.promotion.states import Stage, check_transition
+from canarykit.promotion.versions import (
+    VersionRecord,
+    get_version,
+    update_version,
+    validate_name,
+)
+
+__all__ = ["Production"]
+
+_REVOKER_ROLES = ("security", "operations", "executive")
+
+
+class Production(Session):
+    """Aliases, rollback, revocation and the startup check (see :class:`Session`)."""
+
+    # -- aliases, rollback, revocation --------------------------------------------------------
+    def _alias_facts(
+        self,
+        conn: sqlite3.Connection,
+        now: int,
+        actor: str,
+        *,
+        model: str,
+        alias: str,
+        target: VersionRecord,
+        expected: str | None,
+        current: str | None,
+        purpose: str,
+        chg_id: str | None,
+    ) -> dict[str, Any]:
+        return {
+            **self._base_facts(conn, now, actor),
+            "alias": alias,
+            "version": F.version_facts(target),
+            "target": {**F.version_facts(target), "purpose": purpose},
+            "cas": {"checked": True, "expected": expected, "current": current},
+            "change": F.change_facts(conn, chg_id),
+            "calendar": F.calendar_facts(conn, now_ns=now),
+        }
+
+    def set_alias(
+        self,
+        model: str,
+        version: str,
+        *,
+        expected: str | None,
+        actor: str,
+        chg_id: str | None,
+        alias: str = DEFAULT_ALIAS,
+    ) -> AliasState:
+        """Point ``alias`` at an Approved version if it still points at ``expected``.
+
+        ``expected`` is the version the caller last read (None when the alias was never set);
+        if another writer moved the alias since, the compare-and-set fails and nothing changes.
+        """
+        validate_name(alias, "alias")
+        action = f"alias set {model} {alias} → {version}"
+
+        def body(conn: sqlite3.Connection, now: int) -> AliasState:
+            target = get_version(conn, model, version)
+            state = read_alias(conn, model, alias)
+            current = None if state is None else state.version
+            self._gate(
+                "alias",
+                action,
+                self._alias_facts(
+                    conn,
+                    now,
+                    actor,
+                    model=model,
+                    alias=alias,
+                    target=target,
+                    expected=expected,
+                    current=current,
+                    purpose="alias_existing",
+                    chg_id=chg_id,
+                ),
+            )
+            new = write_alias(
+                conn,
+                model=model,
+                alias=alias,
+                to_version=version,
+                kind="alias_update",
+                chg_id=chg_id,
+                actor=actor,
+                now_ns=now,
+            )
+            append_event(
+                conn,
+                kind="alias_update",
+                actor=actor,
+                time_ns=now,
+                model=model,
+                version=version,
+                chg_id=chg_id,
+                payload={
+                    "alias": alias,
+                    "from": current,
+                    "to": version,
+                    "generation": new.generation,
+                },
+            )
+            return new
+
+        return self._run(
+            action=action, actor=actor, body=body, model=model, version=version, chg_id=chg_id
+        )
+
+    def show_alias(self, model: str, alias: str = DEFAULT_ALIAS) -> AliasState | None:
+        """Where the alias points (None if never set; ``version`` None when blocked)."""
+        return read_alias(self.store.conn, model, alias)
+
+    def alias_history(self, model: str, alias: str = DEFAULT_ALIAS) -> list[AliasHistoryEntry]:
+        """Every move of the alias, oldest first."""
+        return alias_history(self.store.conn, model, alias)
+
+    def _is_live_approved(self, conn: sqlite3.Connection, model: str) -> Callable[[str], bool]:
+        def check(version: str) -> bool:
+            return get_version(conn, model, version).stage == Stage.APPROVED.value
+
+        return check
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        actor: str,
+        chg_id: str | None,
+        alias: str = DEFAULT_ALIAS,
+        expected: str | None = None,
+    ) -> AliasState:
+        """Move the alias back to the previous Approved version in its history.
+
+        ``expected`` (optional) is the version the caller believes is current; when given, the
+        rollback is a compare-and-set like :meth:`set_alias`.
+        """
+        action = f"rollback {model} {alias}"
+
+        def body(conn: sqlite3.Connection, now: int) -> AliasState:
+            state = read_alias(conn, model, alias)
+            current = None if state is None else state.version
+            target_version = rollback_target(
+                conn, model, alias, is_approved=self._is_live_approved(conn, model)
+            )
+            if target_version is None:
+                raise GateDenial(
+                    action,
+                    [
+                        f"rollback: {alias} has no previous Approved, unrevoked"
+                        f" version in its history (current: {current})"
+                    ],
+                )
+            target = get_version(conn, model, target_version)
+            self._gate(
+                "alias",
+                action,
+                self._alias_facts(
+                    conn,
+                    now,
+                    actor,
+                    model=model,
+                    alias=alias,
+                    target=target,
+                    expected=current if expected is None else expected,
+                    current=current,
+                    purpose="rollback",
+                    chg_id=chg_id,
+                ),
+            )
+            new = write_alias(
+                conn,
+                model=model,
+                alias=alias,
+                to_version=target_version,
+                kind="rollback",
+                chg_id=chg_id,
+                actor=actor,
+                now_ns=now,
+            )
+            append_event(
+                conn,
+                kind="rollback",
+                actor=actor,
+                time_ns=now,
+                model=model,
+                version=target_version,
+                chg_id=chg_id,
+                payload={
+                    "alias": alias,
+                    "from": current,
+                    "to": target_version,
+                    "generation": new.generation,
+                },
+            )
+            return new
+
+        return self._run(action=action, actor=actor, body=body, model=model, chg_id=chg_id)
+
+    def revoke(
+        self, model: str, version: str, *, actor: str, reason: str, chg_id: str | None = None
+    ) -> RevocationResult:
+        """Revoke a version; every alias on it rolls back, or is blocked if none remains.
+
+        Revocation is a safety action: it is not held back by change windows or freezes, but the
+        revoker must hold the security, operations or executive role and give a reason.
+        """
+        action = f"revoke {model} {version}"
+        if not reason.strip():
+            raise InvalidInputError("reason: a revocation needs a reason")
+
+        def body(conn: sqlite3.Connection, now: int) -> RevocationResult:
+            record = get_version(conn, model, version)
+            self._require_roles(conn, actor, _REVOKER_ROLES, action)
+            try:
+                check_transition(record.stage, Stage.REVOKED)
+            except GateDeniedError as err:
+                raise GateDenial(action, [str(err)]) from None
+            update_version(conn, record, stage=Stage.REVOKED.value, now_ns=now)
+            actions = []
+            rows = conn.execute(
+                "SELECT alias FROM aliases WHERE model = ? AND version = ? ORDER BY alias",
+                (model, version),
+            ).fetchall()
+            for (alias,) in rows:
+                after = rollback_target(
+                    conn, model, alias, is_approved=self._is_live_approved(conn, model)
+                )
+                write_alias(
+                    conn,
+                    model=model,
+                    alias=alias,
+                    to_version=after,
+                    kind="revocation",
+                    chg_id=chg_id,
+                    actor=actor,
+                    now_ns=now,
+                )
+                moved = AliasAction(
+                    alias=alias,
+                    before=version,
+                    after=after,
+                    action="rolled_back" if after else "blocked",
+                )
+                actions.append(moved)
+                append_event(
+                    conn,
+                    kind="rollback" if after else "alias_update",
+                    actor=actor,
+                    time_ns=now,
+                    model=model,
+                    version=after,
+                    chg_id=chg_id,
+                    payload={
+                        "alias": alias,
+                        "from": version,
+                        "to": after,
+                        "cause": "revocation",
+                        "message": moved.message,
+                    },
+                )
+            result = RevocationResult(
+                model=model, version=version, previous_stage=record.stage, aliases=tuple(actions)
+            )
+            append_event(
+                conn,
+                kind="revocation",
+                actor=actor,
+                time_ns=now,
+                model=model,
+                version=version,
+                chg_id=chg_id,
+                payload={"reason": reason, **result.to_dict()},
+            )
+            return result
+
+        return self._run(
+            action=action, actor=actor, body=body, model=model, version=version, chg_id=chg_id
+        )
+
+    # -- startup / download -------------------------------------------------------------------
+    def check_startup(
+        self,
+        model: str,
+        *,
+        policy_digest: str,
+        alias: str | None = DEFAULT_ALIAS,
+        version: str | None = None,
+        artifact: str | Path | None = None,
+        actor: str = "startup-check",
+    ) -> StartupCheck:
+        """May ``model`` (through ``alias``, or a pinned ``version``) start now?
+
+        Never raises for a failed check: returns a :class:`StartupCheck` whose ``exit_code``
+        says which check failed first (see :mod:`canarykit.promotion.startup`). A failure is
+        also recorded as a ``gate_denied`` audit event.
+        """
+        artifact_digest = None if artifact is None else digest_file(artifact)
+        conn = self.store.conn
+        record, problem = None, None
+        if version is None:
+            state = None if alias is None else read_alias(conn, model, alias)
+            if state is None:
+                problem = f"{model} has no alias {alias!r}"
+            elif state.version is None:
+                problem = f"{alias} of {model} is BLOCKED (its last version was revoked)"
+            else:
+                version = state.version
+        if version is not None:
+            try:
+                record = get_version(conn, model, version)
+            except InvalidInputError as err:
+                problem = str(err)
+        trust = F.load_trust(conn)
+        facts: dict[str, Any] = {
+            "resolved": record is not None,
+            "resolve_problem": problem,
+            "expected_policy_digest": policy_digest,
+            "artifact": {"checked": artifact_digest is not None, "digest": artifact_digest},
+        }
+        if record is not None:
+            signatures = transitions.load_signatures(record.evidence.get("signatures"))
+            digest = artifact_digest or record.artifact_digest
+            facts["version"] = F.version_facts(record)
+            facts["signature"] = verify_signatures(digest, signatures, trust).to_dict()
+        decision = evaluate_gate("startup", facts)
+        code, kind = classify(decision.reasons) if not decision.allow else (EXIT_OK, None)
+        result = StartupCheck(
+            ok=decision.allow,
+            exit_code=code,
+            model=model,
+            alias=alias if record is None or alias else None,
+            version=version,
+            problems=decision.reasons,
+            hint=RUNBOOK[kind] if kind else "",
+        )
+        if not result.ok:
+            with self.store.transaction() as tx:
+                append_event(
+                    tx,
+                    kind="gate_denied",
+                    actor=check_actor(actor),
+                    time_ns=self.clock.now_ns(),
+                    model=model,
+                    version=version,
+                    payload={
+                        "action": "check-startup",
+                        "reasons": list(decision.reasons),
+                        "exit_code": code,
+                    },
+                )
+        return result

@@ -1,0 +1,159 @@
+"""The shared core of the Python API: one registry connection, one clock, one action runner.
+
+Every action runs in one ``BEGIN IMMEDIATE`` transaction: read state, compute facts, ask the
+gate, then write the change and its audit event — or, when the gate refuses, roll back to a
+savepoint taken before any write, append a ``gate_denied`` event, commit that, and raise
+:class:`~canarykit.promotion.gates.GateDenial` (a :class:`~canarykit.errors.GateDeniedError`)
+listing the reasons. There is no "force" flag and no way to pass a different gate policy.
+
+Examples
+--------
+>>> s = Session(":memory:")
+>>> s.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+0
+>>> check_actor("ann o'neil")
+Traceback (most recent call last):
+...
+canarykit.errors.InvalidInputError: actor: "ann o'neil" must be an identity (letters, ...)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from canarykit.errors import InvalidInputError
+from canarykit.promotion import facts as F
+from canarykit.promotion.audit import (
+    append_event,
+)
+from canarykit.promotion.clock import Clock, SystemClock
+from canarykit.promotion.evidence import (
+    load_json_file,
+)
+from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
+from canarykit.promotion.registry import RegistryStore
+
+__all__ = [
+    "DEFAULT_ALIAS",
+    "DEFAULT_REGISTRY",
+    "REGISTRY_ENV",
+    "Session",
+    "check_actor",
+    "default_registry",
+    "load_document",
+]
+
+REGISTRY_ENV = "CANARYKIT_REGISTRY"
+DEFAULT_REGISTRY = "canarykit-registry.sqlite"
+DEFAULT_ALIAS = "production"
+_ACTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+T = TypeVar("T")
+
+
+def default_registry() -> str:
+    """``$CANARYKIT_REGISTRY`` or ``canarykit-registry.sqlite`` in the working folder."""
+    return os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY
+
+
+def check_actor(actor: str) -> str:
+    """Return ``actor`` if it is a well-formed identity, else raise InvalidInputError."""
+    if not isinstance(actor, str) or not _ACTOR.match(actor):
+        raise InvalidInputError(f"actor: {actor!r} must be an identity (letters, digits, ._@+-)")
+    return actor
+
+
+def load_document(source: Any, what: str) -> Any:
+    """A JSON/YAML file by path, or the document itself."""
+    return load_json_file(source, what=what) if isinstance(source, (str, Path)) else source
+
+
+class Session:
+    """Registry connection, clock and the action runner shared by the API classes.
+
+    Parameters
+    ----------
+    registry : str or Path, optional
+        The SQLite registry file (created if missing); default :func:`default_registry`.
+    clock : Clock, optional
+        Source of "now" for every gate and event; default the system clock.
+    """
+
+    def __init__(self, registry: str | Path | None = None, *, clock: Clock | None = None) -> None:
+        self.store = RegistryStore(default_registry() if registry is None else registry)
+        self.clock: Clock = clock if clock is not None else SystemClock()
+
+    def close(self) -> None:
+        """Close the registry connection."""
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one way every action runs ---------------------------------------------------------
+    def _run(
+        self,
+        *,
+        action: str,
+        actor: str,
+        body: Callable[[sqlite3.Connection, int], T],
+        model: str | None = None,
+        version: str | None = None,
+        chg_id: str | None = None,
+    ) -> T:
+        check_actor(actor)
+        denial: GateDenial | None = None
+        with self.store.transaction() as conn:
+            now = self.clock.now_ns()
+            conn.execute("SAVEPOINT action")
+            try:
+                result = body(conn, now)
+            except GateDenial as err:
+                conn.execute("ROLLBACK TO action")
+                append_event(
+                    conn,
+                    kind="gate_denied",
+                    actor=actor,
+                    time_ns=now,
+                    model=model,
+                    version=version,
+                    chg_id=chg_id,
+                    payload={"action": action, "reasons": list(err.reasons)},
+                )
+                denial = err
+            conn.execute("RELEASE action")
+        if denial is not None:
+            raise denial
+        return result
+
+    def _gate(self, gate: str, action: str, facts: Mapping[str, Any]) -> GateDecision:
+        decision = evaluate_gate(gate, facts)
+        if not decision.allow:
+            raise GateDenial(action, decision.reasons)
+        return decision
+
+    def _base_facts(self, conn: sqlite3.Connection, now: int, actor: str) -> dict[str, Any]:
+        return {
+            "now_ns": now,
+            "actor": actor,
+            "clock": F.clock_facts(conn, now_ns=now),
+            "audit": F.audit_facts(conn),
+        }
+
+    def _require_roles(
+        self, conn: sqlite3.Connection, actor: str, roles: Sequence[str], action: str
+    ) -> None:
+        roster = F.load_roster(conn)
+        if roster is None:
+            raise GateDenial(action, ["roster: no roster configured (canarykit config set-roster)"])
+        if not set(roles) & set(roster.roles_of(actor)):
+            raise GateDenial(
+                action, [f"roster: {actor} holds none of the roles {', '.join(roles)}"]
+            )

@@ -1,0 +1,104 @@
+"""The startup/download check: may this service start this model version now?
+
+Exit statuses (also the ``exit_code`` of :class:`StartupCheck`); when several checks fail the
+first in this order decides, and every failure is listed:
+
+====  ==========================================================================
+0     OK: Staging or Approved, signature verifies, not revoked, digests match
+10    RESOLVE: no such model/version, alias never set, or alias BLOCKED
+11    REVOKED: the version has been revoked
+12    STAGE: the version is not in Staging or Approved (still a Candidate)
+13    ARTIFACT: the artifact file's sha256 is not the registered digest
+14    SIGNATURE: no trust configured, no signature, or it does not verify
+15    POLICY: the version's bound policy digest is not the one expected
+====  ==========================================================================
+
+(2 stays "bad input or usage", as for every canarykit command.)
+
+Examples
+--------
+>>> EXIT_CODES["revoked"], RUNBOOK["revoked"][:40]
+(11, 'Do not start it. Deploy what the alias n')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["EXIT_CODES", "EXIT_OK", "RUNBOOK", "StartupCheck", "classify"]
+
+EXIT_OK = 0
+EXIT_CODES = {
+    "resolve": 10,
+    "revoked": 11,
+    "stage": 12,
+    "artifact": 13,
+    "signature": 14,
+    "policy": 15,
+}
+RUNBOOK = {
+    "resolve": "Check the model name and alias (canarykit alias show MODEL); a BLOCKED alias needs"
+    " a new Approved version (canarykit alias set ... under a change ticket).",
+    "revoked": "Do not start it. Deploy what the alias now points to (canarykit alias show MODEL)"
+    " or roll back (canarykit rollback MODEL --chg CHG-ID).",
+    "stage": "Only Staging or Approved versions may start: finish the promotion"
+    " (canarykit status MODEL) before deploying.",
+    "signature": "Treat the artifact as untrusted: verify the trust file (canarykit config show)"
+    " and the release signature; escalate to security.",
+    "artifact": "The file is not the registered artifact: re-download it from the release, and"
+    " escalate to security if the digest still differs.",
+    "policy": "The service expects another policy snapshot: deploy the matching release or update"
+    " the expected digest through a change.",
+}
+
+
+def classify(reasons: tuple[str, ...]) -> tuple[int, str | None]:
+    """Exit code and failure kind of the highest-priority reason (0, None when none)."""
+    kinds = {reason.split(":", 1)[0] for reason in reasons}
+    for kind, code in EXIT_CODES.items():
+        if kind in kinds:
+            return code, kind
+    return (EXIT_CODES["resolve"], "resolve") if reasons else (EXIT_OK, None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartupCheck:
+    """Outcome of a startup check.
+
+    Examples
+    --------
+    >>> c = StartupCheck(ok=False, exit_code=11, model="m", alias="production", version="v2",
+    ...                  problems=("revoked: m v2 has been revoked",), hint=RUNBOOK["revoked"])
+    >>> c.to_text().splitlines()[0]
+    'FAIL m v2 (production): revoked: m v2 has been revoked'
+    """
+
+    ok: bool
+    exit_code: int
+    model: str
+    alias: str | None
+    version: str | None
+    problems: tuple[str, ...] = ()
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "model": self.model,
+            "alias": self.alias,
+            "version": self.version,
+            "problems": list(self.problems),
+            "hint": self.hint,
+        }
+
+    def to_text(self) -> str:
+        """Plain text: a status line per problem, then the runbook hint."""
+        where = f"{self.model} {self.version or '-'} ({self.alias or 'pinned'})"
+        if self.ok:
+            return f"OK {where}: may start"
+        lines = [f"FAIL {where}: {problem}" for problem in self.problems]
+        lines.append(f"runbook: {self.hint}")
+        return "\n".join(lines)
