@@ -1,0 +1,288 @@
+"""The canary policy: YAML thresholds plus Rego decision rules, validated with path-qualified errors.
+
+A policy is a folder (or a single YAML file) holding exactly one YAML file with the thresholds
+(schema ``canarykit.policy/1``, see ``policies/canary.yaml``) and any number of ``*.rego``
+files. With a single YAML file the shipped Rego rules are used. All files together form the
+policy snapshot whose digest (:mod:`canarykit.verdict.snapshot`) is stamped into every verdict.
+
+Examples
+--------
+>>> policy = load_policy()
+>>> policy.alpha, policy.checks["latency_p95"].threshold
+(0.05, 120.0)
+>>> parse_policy({"schema": "canarykit.policy/1", "checks": {"x": {"kind": "error_rate"}}})
+Traceback (most recent call last):
+...
+canarykit.errors.PolicyError: policy: checks.x.max: required for kind error_rate
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from canarykit.errors import PolicyError
+from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+SCHEMA = "canarykit.policy/1"
+MODES = ("canary", "shadow")
+# kind -> (bound of the threshold, needs a quantile, default modes)
+KINDS: dict[str, tuple[Literal["max", "min"] | None, bool]] = {
+    "latency_quantile": ("max", True),
+    "latency_quantile_ratio": ("max", True),
+    "error_rate": ("max", False),
+    "error_rate_ratio": ("max", False),
+    "auc_delta": ("min", False),
+    "fairness_gap_delta": ("max", False),
+    "shadow_agreement": ("min", False),
+    "sample_ratio": (None, False),
+}
+FAIRNESS_METRICS = ("selection_rate", "tpr", "fpr", "equalized_odds")
+
+__all__ = ["CheckSpec", "Policy", "RolloutStep", "default_policy_path", "load_policy", "parse_policy"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckSpec:
+    """One check of the policy (see ``policies/canary.yaml`` for the fields)."""
+
+    name: str
+    kind: str
+    threshold: float
+    bound: Literal["max", "min"]
+    required: bool = True
+    modes: tuple[str, ...] = MODES
+    evaluation: Literal["sequential", "once"] = "sequential"
+    quantile: float | None = None
+    metric: str | None = None
+    features: tuple[str, ...] = ()
+    min_count: int = 30
+    t_opt: float = 10_000.0
+
+    def applies_to(self, mode: str) -> bool:
+        """Whether the check runs in ``mode`` (canary or shadow)."""
+        return mode in self.modes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolloutStep:
+    """One step of the rollout plan: the canary's share of traffic, held for a window."""
+
+    share: float
+    window_minutes: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """A validated canary policy and its snapshot (files and digest)."""
+
+    alpha: float
+    decision_threshold: float
+    sensitive_features: tuple[str, ...]
+    min_samples_control: int
+    min_samples_candidate: int
+    rollout: tuple[RolloutStep, ...]
+    checks: dict[str, CheckSpec]
+    rego_modules: tuple[tuple[str, str], ...] = ()
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def digest(self) -> str:
+        """sha256 digest of the policy snapshot (canonical form in :mod:`.snapshot`)."""
+        return snapshot_digest(self.files)
+
+    @property
+    def confidence_level(self) -> float:
+        """1 − α, the level of every gating interval."""
+        return 1.0 - self.alpha
+
+
+def default_policy_path() -> Path:
+    """The shipped default policy folder (``policies/`` in the source tree)."""
+    return Path(str(resources.files("canarykit") / "policies"))
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy folder or YAML file (default: the shipped policy).
+
+    Raises
+    ------
+    PolicyError
+        Unreadable files, YAML syntax errors, or schema violations (all listed, path-qualified).
+    """
+    root = Path(path) if path is not None else default_policy_path()
+    files = load_snapshot_files(root)
+    yamls = [n for n in files if n.endswith((".yaml", ".yml"))]
+    if len(yamls) != 1:
+        raise PolicyError(f"{root}: a policy needs exactly one YAML file, found {len(yamls)}"
+                          + (f" ({', '.join(yamls)})" if yamls else ""))
+    rego = {n: b for n, b in files.items() if n.endswith(".rego")}
+    if not rego:  # a lone YAML file: decide with the shipped rules, which join the snapshot
+        rego = {n: b for n, b in load_snapshot_files(default_policy_path()).items()
+                if n.endswith(".rego")}
+        files = {**files, **rego}
+    try:
+        document = yaml.safe_load(files[yamls[0]].decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise PolicyError(f"{root / yamls[0]}: not valid YAML: {' '.join(str(err).split())}") from None
+    policy = parse_policy(document, source=str(root / yamls[0]) if root.is_dir() else str(root))
+    modules = tuple((n, b.decode("utf-8")) for n, b in sorted(rego.items()))
+    return Policy(**{**_fields(policy), "rego_modules": modules, "files": files})
+
+
+def _fields(policy: Policy) -> dict[str, Any]:
+    return {f: getattr(policy, f) for f in policy.__dataclass_fields__}
+
+
+def parse_policy(document: Any, *, source: str = "policy") -> Policy:
+    """Validate a parsed YAML document; every error is collected and reported together."""
+    errors: list[str] = []
+    if not isinstance(document, Mapping):
+        raise PolicyError(f"{source}: must be a mapping with schema: {SCHEMA}")
+    doc = dict(document)
+    if doc.get("schema") != SCHEMA:
+        errors.append(f"schema: must be {SCHEMA!r}, got {doc.get('schema')!r}")
+    known = {"schema", "alpha", "decision_threshold", "sensitive_features", "min_samples",
+             "rollout", "checks"}
+    errors += [f"{k}: unknown field" for k in sorted(set(doc) - known, key=str)]
+    alpha = _number(doc, "alpha", errors, default=0.05, low=0.0, high=0.5, open_low=True)
+    threshold = _number(doc, "decision_threshold", errors, default=0.5, low=0.0, high=1.0)
+    features = _names(doc.get("sensitive_features", ["group"]), "sensitive_features", errors)
+    min_samples = doc.get("min_samples", {}) or {}
+    if not isinstance(min_samples, Mapping):
+        errors.append("min_samples: must be a mapping with control and candidate")
+        min_samples = {}
+    n_control = _integer(min_samples, "control", errors, prefix="min_samples.", default=200)
+    n_candidate = _integer(min_samples, "candidate", errors, prefix="min_samples.", default=200)
+    steps = _rollout(doc.get("rollout"), errors)
+    checks = _checks(doc.get("checks"), errors, features)
+    if errors:
+        raise PolicyError(f"{source}: " + "; ".join(errors))
+    return Policy(alpha=alpha, decision_threshold=threshold, sensitive_features=features,
+                  min_samples_control=n_control, min_samples_candidate=n_candidate,
+                  rollout=steps, checks=checks)
+
+
+def _number(doc: Mapping[str, Any], key: str, errors: list[str], *, default: float | None = None,
+            low: float = -math.inf, high: float = math.inf, open_low: bool = False,
+            prefix: str = "") -> float:
+    value = doc.get(key, default)
+    where = f"{prefix}{key}"
+    if value is None:
+        errors.append(f"{where}: required")
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors.append(f"{where}: must be a number, got {value!r}")
+        return math.nan
+    if value < low or value > high or (open_low and value == low):
+        bracket = "(" if open_low else "["
+        errors.append(f"{where}: must be in {bracket}{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def _integer(doc: Mapping[str, Any], key: str, errors: list[str], *, prefix: str = "",
+             default: int | None = None) -> int:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors.append(f"{prefix}{key}: must be a non-negative integer, got {value!r}")
+        return 0
+    return value
+
+
+def _names(value: Any, where: str, errors: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        errors.append(f"{where}: must be a list of column names, got {value!r}")
+        return ()
+    return tuple(value)
+
+
+def _rollout(value: Any, errors: list[str]) -> tuple[RolloutStep, ...]:
+    if value is None:
+        return (RolloutStep(share=1.0, window_minutes=30.0),)
+    raw = value.get("steps") if isinstance(value, Mapping) else None
+    if not isinstance(raw, list) or not raw:
+        errors.append("rollout.steps: must be a non-empty list of {share, window_minutes}")
+        return ()
+    steps = []
+    for i, step in enumerate(raw):
+        where = f"rollout.steps[{i}]."
+        if not isinstance(step, Mapping):
+            errors.append(f"rollout.steps[{i}]: must be a mapping with share and window_minutes")
+            continue
+        share = _number(step, "share", errors, low=0.0, high=1.0, open_low=True, prefix=where)
+        window = _number(step, "window_minutes", errors, low=0.0, open_low=True, prefix=where)
+        steps.append(RolloutStep(share=share, window_minutes=window))
+    shares = [s.share for s in steps]
+    if shares != sorted(shares):
+        errors.append("rollout.steps: shares must not decrease from one step to the next")
+    return tuple(steps)
+
+
+_CHECK_FIELDS = {"kind", "max", "min", "required", "modes", "evaluation", "quantile", "metric",
+                 "features", "min_count", "t_opt"}
+
+
+def _checks(value: Any, errors: list[str], features: tuple[str, ...]) -> dict[str, CheckSpec]:
+    if not isinstance(value, Mapping) or not value:
+        errors.append("checks: must be a non-empty mapping of check name to settings")
+        return {}
+    checks = {}
+    for name, raw in value.items():
+        where = f"checks.{name}."
+        if not isinstance(raw, Mapping):
+            errors.append(f"checks.{name}: must be a mapping")
+            continue
+        errors += [f"{where}{k}: unknown field" for k in sorted(set(raw) - _CHECK_FIELDS, key=str)]
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            errors.append(f"{where}kind: must be one of {', '.join(KINDS)}, got {kind!r}")
+            continue
+        bound, needs_quantile = KINDS[kind]
+        threshold = math.nan
+        if bound is not None:
+            other = "min" if bound == "max" else "max"
+            if other in raw:
+                errors.append(f"{where}{other}: not allowed for kind {kind} (use {bound})")
+            if bound not in raw:
+                errors.append(f"{where}{bound}: required for kind {kind}")
+            else:
+                threshold = _number(raw, bound, errors, prefix=where)
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            errors.append(f"{where}required: must be true or false, got {required!r}")
+        modes = _names(raw.get("modes", list(MODES)), f"{where}modes", errors)
+        errors += [f"{where}modes: {m!r} is not one of {', '.join(MODES)}"
+                   for m in modes if m not in MODES]
+        evaluation = raw.get("evaluation", "sequential")
+        if evaluation not in ("sequential", "once"):
+            errors.append(f"{where}evaluation: must be 'sequential' or 'once', got {evaluation!r}")
+        quantile = None
+        if needs_quantile:
+            quantile = _number(raw, "quantile", errors, prefix=where, low=0.0, high=1.0,
+                               open_low=True)
+            if quantile == 1.0:
+                errors.append(f"{where}quantile: must be below 1")
+        metric = raw.get("metric") if kind == "fairness_gap_delta" else None
+        if kind == "fairness_gap_delta" and metric not in FAIRNESS_METRICS:
+            errors.append(f"{where}metric: must be one of {', '.join(FAIRNESS_METRICS)}, "
+                          f"got {metric!r}")
+        check_features = _names(raw.get("features", list(features)), f"{where}features", errors)
+        if kind == "fairness_gap_delta" and not check_features:
+            errors.append(f"{where}features: fairness checks need at least one sensitive feature")
+        min_count = _integer(raw, "min_count", errors, prefix=where, default=30)
+        t_opt = _number(raw, "t_opt", errors, prefix=where, default=10_000.0, low=0.0,
+                        open_low=True)
+        checks[str(name)] = CheckSpec(
+            name=str(name), kind=kind, threshold=threshold, bound=bound or "max",
+            required=bool(required), modes=modes, evaluation=evaluation,
+            quantile=quantile, metric=metric, features=check_features,
+            min_count=min_count, t_opt=t_opt)
+    return checks
