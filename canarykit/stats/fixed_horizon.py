@@ -27,7 +27,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats.boundaries import check_count, check_open_unit
+from canarykit.stats._checks import check_count, check_open_unit
 from canarykit.stats.quantiles import OrderStatistics, RankRequest, _estimate_rank
 from canarykit.stats.result import IntervalResult
 

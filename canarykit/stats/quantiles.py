@@ -34,20 +34,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
-from scipy import optimize
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats.boundaries import (
-    beta_binomial_log_mixture,
-    beta_binomial_mixture_bound,
-    check_count,
-    check_open_unit,
-    check_positive,
-)
+from canarykit.stats._checks import check_count, check_open_unit, check_positive
+from canarykit.stats.boundaries import beta_binomial_log_mixture, beta_binomial_mixture_bound
+from canarykit.stats.order_statistics import DEFAULT_T_OPT, OrderStatistics, RankRequest
+from canarykit.stats.quantile_ab import P_FLOOR, ab_rank_grid, quantile_ab_arm, quantile_ab_p_value
 from canarykit.stats.result import IntervalResult
 
 __all__ = [
+    "DEFAULT_T_OPT",
     "OrderStatistics",
     "QuantileRatioResult",
     "RankRequest",
@@ -59,119 +55,6 @@ __all__ = [
     "quantile_ratio_rank_requests",
     "quantile_ratio_test",
 ]
-
-DEFAULT_T_OPT = 10_000.0
-_P_FLOOR = 1e-6  # A/B rank grids are exact for p-values above this floor
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RankRequest:
-    """Order statistics (1-based ranks) that a primitive needs from one arm's sorted sample.
-
-    Attributes
-    ----------
-    n : int
-        Sample size of the arm.
-    ranks : tuple of int
-        Sorted, distinct ranks in ``1..n``.
-    """
-
-    n: int
-    ranks: tuple[int, ...]
-
-    @property
-    def levels(self) -> tuple[float, ...]:
-        """Levels ``(r − ½)/n`` for which ``quantile_disc`` (rank ``⌈n·q⌉``) returns rank ``r``."""
-        return tuple((r - 0.5) / self.n for r in self.ranks)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class OrderStatistics:
-    """Values of some order statistics of one arm's sample (a partial view of the sorted sample).
-
-    Attributes
-    ----------
-    n : int
-        Sample size.
-    ranks : ndarray of int
-        Sorted distinct 1-based ranks.
-    values : ndarray of float
-        Value of each rank (non-decreasing); a lower bound of it when ``values_high`` is given.
-    values_high : ndarray of float, optional
-        Upper bounds of the values when they are only known to lie in ``[values, values_high]``
-        (e.g. bucket edges of a sketch); ``None`` means exact values.
-    """
-
-    n: int
-    ranks: npt.NDArray[np.int64]
-    values: npt.NDArray[np.float64]
-    values_high: npt.NDArray[np.float64] | None = None
-
-    @property
-    def high(self) -> npt.NDArray[np.float64]:
-        """Upper bounds of the values (the values themselves when exact)."""
-        return self.values if self.values_high is None else self.values_high
-
-    def __post_init__(self) -> None:
-        check_count("n", self.n)
-        r = np.asarray(self.ranks)
-        v = np.asarray(self.values, dtype=float)
-        if r.shape != v.shape or r.ndim != 1:
-            raise InvalidInputError(
-                f"ranks and values must be 1-d of equal length, got {r.shape} and {v.shape}"
-            )
-        if r.size and (r[0] < 1 or r[-1] > self.n or np.any(np.diff(r) <= 0)):
-            raise InvalidInputError(f"ranks must be increasing integers in [1, n={self.n}]")
-        if np.any(np.isnan(v)) or np.any(np.diff(v) < 0):
-            raise InvalidInputError("values must be non-decreasing in rank and not NaN")
-        if self.values_high is not None:
-            vh = np.asarray(self.values_high, dtype=float)
-            if vh.shape != v.shape or np.any(np.diff(vh) < 0) or np.any(vh < v):
-                raise InvalidInputError(
-                    "values_high must match values in shape, be non-decreasing and >= values"
-                )
-
-    @classmethod
-    def from_sample(cls, x: npt.ArrayLike, *, assume_sorted: bool = False) -> OrderStatistics:
-        """All order statistics of a sample (sorted once; pass ``assume_sorted`` to skip)."""
-        arr = np.asarray(x, dtype=float).ravel()
-        if np.any(np.isnan(arr)):
-            raise InvalidInputError("sample contains NaN values")
-        vals = arr if assume_sorted else np.sort(arr)
-        return cls(n=vals.size, ranks=np.arange(1, vals.size + 1, dtype=np.int64), values=vals)
-
-    @classmethod
-    def from_request(cls, request: RankRequest, values: npt.ArrayLike) -> OrderStatistics:
-        """Pair the values fetched for a :class:`RankRequest` with its ranks."""
-        return cls(
-            n=request.n,
-            ranks=np.asarray(request.ranks, dtype=np.int64),
-            values=np.asarray(values, dtype=float),
-        )
-
-    def select(self, ranks: tuple[int, ...] | npt.ArrayLike) -> OrderStatistics:
-        """Restrict to the given ranks (they must be present)."""
-        want = np.asarray(ranks, dtype=np.int64)
-        idx = np.searchsorted(self.ranks, want)
-        if want.size and (np.any(idx >= self.ranks.size) or np.any(self.ranks[idx] != want)):
-            raise InvalidInputError("requested ranks are not all available")
-        high = None if self.values_high is None else self.values_high[idx]
-        return OrderStatistics(n=self.n, ranks=want, values=self.values[idx], values_high=high)
-
-    def bounds(self, rank: int) -> tuple[float, float]:
-        """``(low, high)`` bounds of one order statistic; raises if the rank was not fetched."""
-        i = int(np.searchsorted(self.ranks, rank))
-        if i >= self.ranks.size or self.ranks[i] != rank:
-            raise InvalidInputError(
-                f"order statistic of rank {rank} (n={self.n}) was not provided; "
-                "fetch the ranks of the matching RankRequest"
-            )
-        return float(self.values[i]), float(self.high[i])
-
-    def value(self, rank: int) -> float:
-        """Value of one order statistic (midpoint of its bounds when not exact)."""
-        lo, hi = self.bounds(rank)
-        return lo if lo == hi else 0.5 * (lo + hi)
 
 
 # --------------------------------------------------------------------------- one-arm CS
@@ -354,161 +237,6 @@ def quantile_cs(
     )
 
 
-# --------------------------------------------------------------------------- two-sample A/B test
-
-
-@lru_cache(maxsize=4096)
-def _ab_arm(n: int, p: float, t_opt: float, alpha_opt: float) -> tuple[float, float]:
-    """Minimiser ``c*`` (in counts) and minimum of the arm's log-mixture as a function of count."""
-
-    def f(c: float) -> float:
-        return _arm_log_m(np.asarray(c), n, p, t_opt, alpha_opt).item()
-
-    res = optimize.minimize_scalar(
-        f, bounds=(0.0, float(n)), method="bounded", options={"xatol": 1e-9 * n}
-    )
-    return float(res.x), float(res.fun)
-
-
-def _arm_log_m(
-    count: npt.NDArray[np.float64], n: int, p: float, t_opt: float, alpha_opt: float
-) -> npt.NDArray[np.float64]:
-    return np.asarray(
-        beta_binomial_log_mixture(
-            count - p * n,
-            p * (1.0 - p) * n,
-            t_opt * p * (1.0 - p),
-            p,
-            1.0 - p,
-            alpha_opt,
-            one_sided=False,
-        )
-    )
-
-
-def _g_lower(
-    os: OrderStatistics, x: npt.NDArray[np.float64], p: float, t_opt: float, alpha_opt: float
-) -> npt.NDArray[np.float64]:
-    """Lower bound of the arm's log-mixture at each ``x`` from the known order statistics.
-
-    The count of observations ``≤ x`` lies in ``[lo, hi]`` with ``lo`` = largest known rank with
-    value < x and ``hi`` = (smallest known rank with value > x) − 1; the log-mixture is unimodal
-    in the count, so its minimum over the bracket is at the clip of the minimiser. With a full
-    sample this is exactly confseq's ``G`` function.
-    """
-    n = os.n
-    c_star, _ = _ab_arm(n, p, t_opt, alpha_opt)
-    i_lo = np.searchsorted(os.high, x, side="left")
-    i_hi = np.searchsorted(os.values, x, side="right")
-    ranks = np.concatenate(([0], os.ranks, [n + 1])).astype(float)
-    lo = ranks[i_lo]
-    hi = ranks[i_hi + 1] - 1.0
-    c = np.clip(c_star, lo, hi)
-    return _arm_log_m(c, n, p, t_opt, alpha_opt)
-
-
-def _as_os(x: OrderStatistics | npt.ArrayLike) -> OrderStatistics:
-    return x if isinstance(x, OrderStatistics) else OrderStatistics.from_sample(x)
-
-
-def quantile_ab_p_value(
-    control: OrderStatistics | npt.ArrayLike,
-    candidate: OrderStatistics | npt.ArrayLike,
-    p: float,
-    *,
-    t_opt: float = DEFAULT_T_OPT,
-    alpha_opt: float = 0.05,
-) -> float:
-    """Sequential p-value for H0: the two arms have the same p-quantile (two-sided).
-
-    Parameters
-    ----------
-    control, candidate : OrderStatistics or array_like
-        Full samples (exact test) or the order statistics of
-        :func:`quantile_ratio_rank_requests` (a valid, slightly conservative upper bound of the
-        exact p-value, exact above ``1e-6`` up to the grid resolution).
-    p : float
-        Quantile level.
-    t_opt : float, default 10_000
-        Per-arm sample size at which the test is tuned (``v_opt = t_opt·p(1−p)``).
-    alpha_opt : float, default 0.05
-
-    Returns
-    -------
-    float
-        ``min(1, exp(−min_x [G_c(x) + G_t(x)]))``; anytime-valid after a running minimum.
-
-    Notes
-    -----
-    ``G_arm(x) = log M_bb((F̂_arm(x) − p)·N_arm, p(1−p)·N_arm)`` with the two-sided beta-binomial
-    mixture; under H0 both arms' mixtures evaluated at the common quantile are supermartingales,
-    so the infimum over ``x`` lower-bounds their product. The statistic is symmetric in the arms.
-
-    References
-    ----------
-    .. [1] Howard & Ramdas, Bernoulli 28(3), 2022, Theorem 5; confseq ``QuantileABTest``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> a = np.arange(1.0, 1001.0)
-    >>> round(quantile_ab_p_value(a, a + 100, 0.5, t_opt=100), 6)
-    0.005495
-    """
-    p = check_open_unit("p", p)
-    t_opt = check_positive("t_opt", t_opt)
-    check_open_unit("alpha_opt", alpha_opt)
-    a = _as_os(control)
-    b = _as_os(candidate)
-    if a.n == 0 or b.n == 0:
-        return 1.0
-    vals = np.union1d(np.union1d(a.values, b.values), np.union1d(a.high, b.high))
-    # the minimum of the sum of two unimodal functions lies between their flat regions
-    ca, _ = _ab_arm(a.n, p, t_opt, alpha_opt)
-    cb, _ = _ab_arm(b.n, p, t_opt, alpha_opt)
-    lo_x = min(_value_below(a, ca), _value_below(b, cb))
-    hi_x = max(_value_above(a, ca), _value_above(b, cb))
-    vals = vals[(vals >= lo_x) & (vals <= hi_x)]
-    mids = 0.5 * (vals[:-1] + vals[1:])
-    edges = []
-    if math.isinf(lo_x) or vals.size == 0:
-        edges.append(-math.inf)
-    if math.isinf(hi_x) or vals.size == 0:
-        edges.append(math.inf)
-    x = np.concatenate((vals, mids, np.asarray(edges, dtype=float)))
-    total = _g_lower(a, x, p, t_opt, alpha_opt) + _g_lower(b, x, p, t_opt, alpha_opt)
-    return float(min(1.0, math.exp(-float(np.min(total)))))
-
-
-def _value_below(os: OrderStatistics, c_star: float) -> float:
-    """Value of the largest known rank ``≤ ⌈c*⌉`` (start of the flat region), or -inf."""
-    i = int(np.searchsorted(os.ranks, math.ceil(c_star), side="right")) - 1
-    return float(os.values[i]) if i >= 0 else -math.inf
-
-
-def _value_above(os: OrderStatistics, c_star: float) -> float:
-    """Value of the smallest known rank ``≥ ⌊c*⌋ + 1`` (end of the flat region), or +inf."""
-    i = int(np.searchsorted(os.ranks, math.floor(c_star) + 1, side="left"))
-    return float(os.high[i]) if i < os.ranks.size else math.inf
-
-
-def _ab_grid(n: int, p: float, t_opt: float, alpha_opt: float, level: float, size: int) -> set[int]:
-    """Ranks on an even grid over the counts where the arm's log-mixture is below ``level``."""
-    if n == 0:
-        return set()
-    c_star, _ = _ab_arm(n, p, t_opt, alpha_opt)
-
-    def f(c: float) -> float:
-        return _arm_log_m(np.asarray(c), n, p, t_opt, alpha_opt).item() - level
-
-    lo = 0.0 if f(0.0) <= 0 else optimize.brentq(f, 0.0, c_star, xtol=0.5)
-    hi = float(n) if f(float(n)) <= 0 else optimize.brentq(f, c_star, float(n), xtol=0.5)
-    grid = np.unique(np.clip(np.round(np.linspace(lo, hi, size)), 1, n).astype(int))
-    out = {int(r) for r in grid}
-    out.update(r for r in (math.ceil(c_star), math.floor(c_star) + 1) if 1 <= r <= n)
-    return out
-
-
 # --------------------------------------------------------------------------- ratio of quantiles
 
 
@@ -554,15 +282,18 @@ def quantile_ratio_rank_requests(
     size = check_count("grid_size", grid_size)
     if size < 2:
         raise InvalidInputError(f"grid_size must be >= 2, got {grid_size!r}")
-    mins = [_ab_arm(n, p, t_opt, alpha_opt)[1] if n > 0 else 0.0 for n in (n_control, n_candidate)]
+    mins = [
+        quantile_ab_arm(n, p, t_opt, alpha_opt)[1] if n > 0 else 0.0
+        for n in (n_control, n_candidate)
+    ]
     out = []
     for i, n in enumerate((n_control, n_candidate)):
         ranks = set(quantile_cs_rank_request(n, p, confidence_level=level, t_opt=t_opt).ranks)
         if n <= size:
             ranks.update(range(1, n + 1))
         else:
-            cap = math.log(1.0 / _P_FLOOR) - min(0.0, mins[1 - i]) + 1.0
-            ranks |= _ab_grid(n, p, t_opt, alpha_opt, cap, size)
+            cap = math.log(1.0 / P_FLOOR) - min(0.0, mins[1 - i]) + 1.0
+            ranks |= ab_rank_grid(n, p, t_opt, alpha_opt, cap, size)
         out.append(RankRequest(n=n, ranks=tuple(sorted(ranks))))
     return out[0], out[1]
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats.boundaries import check_count, check_open_unit
+from canarykit.stats._checks import check_count, check_open_unit
 from canarykit.stats.quantiles import (
     DEFAULT_T_OPT,
     OrderStatistics,

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import bernoulli
 from canarykit.stats import boundaries as b
 
 TOL = 1e-5
@@ -85,16 +86,16 @@ def test_double_stitching(p: float, expected: float) -> None:
 
 def test_bernoulli_confidence_interval() -> None:
     # stats_reference_values.json: bernoulli_confidence_interval(700, 1000, .05, t_opt=100)
-    lo, hi = b.bernoulli_confidence_interval(700, 1000, 0.05, 100)
+    lo, hi = bernoulli.bernoulli_confidence_interval(700, 1000, 0.05, 100)
     assert lo == pytest.approx(0.651629, abs=TOL)
     assert hi == pytest.approx(0.745949, abs=TOL)
 
 
 def test_bernoulli_interval_edges() -> None:
-    lo, hi = b.bernoulli_confidence_interval(0, 500, 0.05, 1000)
+    lo, hi = bernoulli.bernoulli_confidence_interval(0, 500, 0.05, 1000)
     assert lo == 0.0
     assert 0.0 < hi < 0.05
-    lo, hi = b.bernoulli_confidence_interval(500, 500, 0.05, 1000)
+    lo, hi = bernoulli.bernoulli_confidence_interval(500, 500, 0.05, 1000)
     assert hi == 1.0
     assert 0.95 < lo < 1.0
 
@@ -126,7 +127,7 @@ def test_bernoulli_log_mixture_matches_beta_binomial() -> None:
     direct = b.beta_binomial_log_mixture(
         k - p * n, p * (1 - p) * n, p * (1 - p) * t_opt, p, 1 - p, one_sided=False
     )
-    assert b.bernoulli_log_mixture(p, k, n, t_opt) == pytest.approx(direct, rel=1e-10)
+    assert bernoulli.bernoulli_log_mixture(p, k, n, t_opt) == pytest.approx(direct, rel=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -136,8 +137,8 @@ def test_bernoulli_log_mixture_matches_beta_binomial() -> None:
         (lambda: b.normal_mixture_rho(-1), "v_opt"),
         (lambda: b.beta_binomial_log_mixture(1, 1, 10, 0.0, 1.0), "g"),
         (lambda: b.empirical_process_lil_bound(10, 0.05, 1, A=0.5), "A"),
-        (lambda: b.bernoulli_confidence_interval(5, 3, 0.05, 10), "num_successes"),
-        (lambda: b.bernoulli_confidence_interval(0, 0, 0.05, 10), "num_trials"),
+        (lambda: bernoulli.bernoulli_confidence_interval(5, 3, 0.05, 10), "num_successes"),
+        (lambda: bernoulli.bernoulli_confidence_interval(0, 0, 0.05, 10), "num_trials"),
     ],
 )
 def test_bad_arguments_name_the_argument(call, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -14,11 +14,10 @@ from canarykit.stats.error_rate import (
     error_rate_bound,
     error_rate_ratio_test,
     lindon_malek_log_bf,
-    msprt_bernoulli,
-    msprt_normal,
     ratio_to_theta,
     theta_to_ratio,
 )
+from canarykit.stats.msprt import msprt_bernoulli, msprt_normal
 
 # stats_reference_values.json "lindon_malek_two_arm_closed_form_k100" (closed form, savvi
 # Multinomial gives identical p; stats_methods.md §1.2)
@@ -192,7 +191,7 @@ def test_error_rate_bound() -> None:
     res = error_rate_bound(10, 10_000)
     assert res.decide(0.005, bound="max") == "pass"
     # equals the confseq Bernoulli CS at the same tuning
-    from canarykit.stats.boundaries import bernoulli_confidence_interval
+    from canarykit.stats.bernoulli import bernoulli_confidence_interval
 
     lo, hi = bernoulli_confidence_interval(10, 10_000, 0.05, 10_000)
     assert (res.ci_low, res.ci_high) == pytest.approx((lo, hi), rel=1e-9)
@@ -207,7 +206,7 @@ def test_error_rate_bound() -> None:
 def test_error_rate_bound_covers_small_rates() -> None:
     # time-uniform coverage at a 0.5% rate (validity check for very small rates):
     # 400 seeded paths, 50 looks of 400 requests; the CS must exclude 0.005 in <= 5% + 3 se
-    from canarykit.stats.boundaries import bernoulli_log_mixture
+    from canarykit.stats.bernoulli import bernoulli_log_mixture
 
     rng = np.random.default_rng(11)
     errors = rng.binomial(400, 0.005, size=(400, 50)).cumsum(axis=1)
