@@ -45,6 +45,7 @@ from scipy.special import ndtri
 from scipy.stats import norm, rankdata
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats.boundaries import normal_log_mixture, normal_mixture_bound
 from canarykit.stats.result import IntervalResult
 
 __all__ = [
@@ -113,29 +114,6 @@ def _check_level(confidence_level: float) -> float:
     if not 0.0 < confidence_level < 1.0:
         raise InvalidInputError(f"confidence_level: must be in (0, 1), got {confidence_level!r}")
     return 1.0 - confidence_level
-
-
-def _best_rho(v_opt: float, alpha: float) -> float:
-    """Two-sided normal-mixture ρ optimal at intrinsic time ``v_opt`` (Howard et al. 2021)."""
-    la = math.log(1.0 / alpha)
-    return v_opt / (2.0 * la + math.log1p(2.0 * la))
-
-
-def _normal_mixture_bound(v: NDArray[np.float64], alpha: float, rho: float) -> NDArray[np.float64]:
-    """Two-sided normal-mixture boundary ``u(v) = sqrt((v+ρ)·ln((v+ρ)/(ρα²)))``.
-
-    Private stand-in for :mod:`canarykit.stats.boundaries` (stats_methods.md §2.2).
-    """
-    w = v + rho
-    return np.asarray(np.sqrt(w * (np.log(w / rho) + 2.0 * math.log(1.0 / alpha))))
-
-
-def _normal_mixture_log_e(
-    s: NDArray[np.float64], v: NDArray[np.float64], rho: float
-) -> NDArray[np.float64]:
-    """Log of the two-sided normal-mixture e-value ``½ln(ρ/(v+ρ)) + s²/(2(v+ρ))``."""
-    w = v + rho
-    return np.asarray(0.5 * np.log(rho / w) + s * s / (2.0 * w))
 
 
 def _validate_binary(name: str, labels: ArrayLike) -> NDArray[np.bool_]:
@@ -349,8 +327,8 @@ def auc_delta_half_width(
         if not sequential:
             return np.asarray(float(ndtri(1 - alpha / 2)) * np.sqrt(var))
         info = 1.0 / var
-        rho = _best_rho(1.0 / planned_se**2, alpha)
-        return np.asarray(_normal_mixture_bound(info, alpha, rho) / info)
+        u = normal_mixture_bound(info, alpha, 1.0 / planned_se**2, alpha, one_sided=False)
+        return np.asarray(u / info)
 
 
 def auc_delta_from_moments(
@@ -390,7 +368,8 @@ def auc_delta_from_moments(
     -----
     Fixed horizon: ``Δ̂ ± z_{1−α/2}·SE``. Sequential: ``Δ̂ ± u(I)/I``, ``I = 1/SE²``,
     ``u(v) = sqrt((v+ρ)·ln((v+ρ)/(ρα²)))``, ``ρ = I*/(2ln(1/α) + ln(1+2ln(1/α)))``,
-    ``I* = 1/planned_se²``. The ``pvalue`` is for H0: Δ ≤ margin and is dual to the interval:
+    ``I* = 1/planned_se²`` (:func:`canarykit.stats.boundaries.normal_mixture_bound`,
+    two-sided, ``alpha_opt = α``). The ``pvalue`` is for H0: Δ ≤ margin and is dual to the interval:
     ``pvalue ≤ 1 − confidence_level`` exactly when ``ci_low > margin``. Fixed horizon:
     ``2·(1 − Φ(z))`` with ``z = (Δ̂ − margin)/SE`` (1 when Δ̂ ≤ margin); sequential: the
     mixture e-value bound ``min(1, exp(−log M))`` at ``s = I·(Δ̂ − margin)``, ``v = I``.
@@ -464,10 +443,8 @@ def auc_delta_from_moments(
     )
     if sequential:
         info = 1.0 / variance
-        rho = _best_rho(planned_info, alpha)
-        log_e = float(
-            _normal_mixture_log_e(np.asarray(info * (delta - margin)), np.asarray(info), rho)
-        )
+        s_margin = info * (delta - margin)
+        log_e = float(normal_log_mixture(s_margin, info, planned_info, alpha, one_sided=False))
         pvalue = min(1.0, math.exp(-log_e)) if delta > margin else 1.0
     else:
         pvalue = min(1.0, 2.0 * float(norm.sf(z))) if delta > margin else 1.0

@@ -10,16 +10,15 @@ from sklearn.metrics import roc_auc_score
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc import (
-    _best_rho,
-    _normal_mixture_bound,
-    _normal_mixture_log_e,
     auc_delta,
     auc_delta_from_moments,
+    auc_delta_half_width,
     delong_auc,
     delong_covariance,
     paired_auc_delta,
     planned_auc_delta_se,
 )
+from canarykit.stats.boundaries import normal_mixture_bound
 from canarykit.stats.result import IntervalResult
 
 
@@ -86,17 +85,16 @@ def test_hanley_mcneil_rating_data_matches_stata_roctab():
     assert round(r.ci_high, 5) == 0.95339
 
 
-def test_confseq_normal_mixture_reference_values():
-    # confseq test/uniform_boundaries_unittest.cpp (stats_reference_values.json,
-    # confseq_unit_tests_v_opt100_alpha_opt0.05_alpha0.05).
-    rho = _best_rho(100.0, 0.05)
-    assert rho == pytest.approx(12.60056, abs=1e-5)
-    assert float(_normal_mixture_bound(np.asarray(100.0), 0.05, rho)) == pytest.approx(
-        30.35209, abs=1e-5
-    )
-    assert float(_normal_mixture_log_e(np.asarray(10.0), np.asarray(100.0), rho)) == pytest.approx(
-        -0.6510052, abs=1e-7
-    )
+def test_sequential_half_width_is_normal_mixture_boundary_in_information_time():
+    # CS = Δ̂ ± u(I)/I with I = 1/Var and u the two-sided normal-mixture boundary tuned at
+    # I* = 1/planned_se² (confseq reference values of the boundary: tests/stats/test_boundaries.py).
+    var = np.array([1e-4, 1.6e-5, 4e-6])
+    info = 1 / var
+    u = normal_mixture_bound(info, 0.05, 1 / 0.004**2, 0.05, one_sided=False)
+    np.testing.assert_allclose(auc_delta_half_width(var), u / info, rtol=1e-12)
+    # at the planned information the CS is about 1.4x the fixed-horizon half-width
+    ratio = auc_delta_half_width(1.6e-5) / auc_delta_half_width(1.6e-5, sequential=False)
+    assert 1.3 < float(ratio) < 1.6
 
 
 def _binormal(seed, n=3000, shift=1.0, noise=0.0):
