@@ -5,6 +5,9 @@ request, the control decision and the shadow decision (``score ≥ threshold``).
 
 * a 2×2 table ``table[control_decision, shadow_decision]`` (0 = negative, 1 = positive) —
   ``GROUP BY control_decision, shadow_decision``;
+* proportions (agreement; also the per-group rates of :mod:`canarykit.stats.fairness`) get
+  an anytime-valid conjugate beta-mixture confidence sequence
+  (:func:`proportion_confidence_sequence`) or a Clopper–Pearson interval;
 * for the score shift, ``n``, ``Σd`` and ``Σd²`` of ``d = score_shadow − score_control``, and
   the two score histograms on common bins (``auc_histogram.bin_scores``).
 
@@ -23,19 +26,135 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
-from scipy.special import ndtri
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import betaln, ndtri
+from scipy.stats import beta as beta_dist
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats.fairness import clopper_pearson, proportion_confidence_sequence
 from canarykit.stats.result import IntervalResult
 
 __all__ = [
     "ShadowAgreementResult",
+    "clopper_pearson",
     "ks_distance",
     "paired_score_shift",
+    "proportion_confidence_sequence",
     "shadow_agreement",
 ]
+
+
+# --------------------------------------------------------------------------- proportions
+
+
+def proportion_confidence_sequence(
+    successes: ArrayLike,
+    trials: ArrayLike,
+    alpha: float | ArrayLike,
+    *,
+    prior: tuple[float, float] = (0.5, 0.5),
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Anytime-valid confidence sequence for Bernoulli means (conjugate beta mixture).
+
+    Parameters
+    ----------
+    successes, trials : array_like
+        Cumulative successes ``s`` and trials ``t`` (broadcast together).
+    alpha : float or array_like
+        Error level of each sequence (two-sided).
+    prior : (a, b)
+        Beta mixing distribution (default Jeffreys ½, ½).
+
+    Returns
+    -------
+    lower, upper : ndarray
+        ``[0, 1]`` where ``t = 0``.
+
+    Notes
+    -----
+    ``M_t(p) = B(a+s, b+t−s) / B(a, b) / (p^s (1−p)^(t−s))`` is a nonnegative martingale
+    under p with initial value 1, so by Ville's inequality
+    ``{p : M_t(p) < 1/α}`` covers p at all t simultaneously with probability ≥ 1 − α.
+    The set is an interval (``ln M_t`` is convex in p); its ends are found by bisection.
+
+    References
+    ----------
+    Robbins (1970), "Statistical methods related to the law of the iterated logarithm",
+    Ann. Math. Statist. 41(5). Howard, Ramdas, McAuliffe & Sekhon (2021), Ann. Statist. 49(2).
+
+    Examples
+    --------
+    >>> lo, hi = proportion_confidence_sequence(700, 1000, 0.05)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.645, 0.751)
+    """
+    s, t, a_lvl = np.broadcast_arrays(
+        np.asarray(successes, dtype=np.float64),
+        np.asarray(trials, dtype=np.float64),
+        np.asarray(alpha, dtype=np.float64),
+    )
+    if (s < 0).any() or (s > t).any() or not np.isfinite(t).all():
+        raise InvalidInputError("successes: must satisfy 0 <= successes <= trials (finite)")
+    if ((a_lvl <= 0) | (a_lvl >= 1)).any():
+        raise InvalidInputError(f"alpha: must be in (0, 1), got {np.unique(a_lvl).tolist()!r}")
+    pa, pb = prior
+    if not (pa > 0 and pb > 0):
+        raise InvalidInputError(f"prior: Beta parameters must be > 0, got {prior!r}")
+    const = betaln(pa + s, pb + t - s) - betaln(pa, pb)
+    target = np.log(1.0 / a_lvl)
+    tiny = 1e-300
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_hat = np.where(t > 0, s / np.where(t > 0, t, 1.0), 0.5)
+
+    def log_m(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        pc = np.clip(p, tiny, 1.0 - 1e-16)
+        return np.asarray(const - s * np.log(pc) - (t - s) * np.log1p(-pc))
+
+    # lower end: search [0, p_hat]; upper end: [p_hat, 1]
+    lo_out, lo_in = np.zeros_like(p_hat), p_hat.copy()
+    hi_in, hi_out = p_hat.copy(), np.ones_like(p_hat)
+    for _ in range(64):
+        mid = 0.5 * (lo_out + lo_in)
+        inside = log_m(mid) < target
+        lo_in = np.where(inside, mid, lo_in)
+        lo_out = np.where(inside, lo_out, mid)
+        mid = 0.5 * (hi_in + hi_out)
+        inside = log_m(mid) < target
+        hi_in = np.where(inside, mid, hi_in)
+        hi_out = np.where(inside, hi_out, mid)
+    lower = np.where(log_m(np.zeros_like(p_hat)) < target, 0.0, lo_out)
+    upper = np.where(log_m(np.ones_like(p_hat)) < target, 1.0, hi_out)
+    lower = np.where(t > 0, lower, 0.0)
+    upper = np.where(t > 0, upper, 1.0)
+    return lower, upper
+
+
+def clopper_pearson(
+    successes: ArrayLike, trials: ArrayLike, alpha: float | ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Exact (Clopper–Pearson) two-sided interval at level 1 − α — fixed horizon only.
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson(7, 10, 0.05)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.3475, 0.9333)
+    """
+    s, t, a = np.broadcast_arrays(
+        np.asarray(successes, dtype=np.float64),
+        np.asarray(trials, dtype=np.float64),
+        np.asarray(alpha, dtype=np.float64),
+    )
+    if (s < 0).any() or (s > t).any():
+        raise InvalidInputError("successes: must satisfy 0 <= successes <= trials")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(s > 0, beta_dist.ppf(a / 2, np.maximum(s, 1e-300), t - s + 1), 0.0)
+        hi = np.where(s < t, beta_dist.ppf(1 - a / 2, s + 1, np.maximum(t - s, 1e-300)), 1.0)
+    lo = np.where(t > 0, lo, 0.0)
+    hi = np.where(t > 0, hi, 1.0)
+    return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- agreement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +201,7 @@ def shadow_agreement(
     Notes
     -----
     Each request contributes one Bernoulli "agree" outcome, so the agreement rate is a
-    binomial proportion; see :func:`canarykit.stats.fairness.proportion_confidence_sequence`.
+    binomial proportion; see :func:`proportion_confidence_sequence`.
 
     Examples
     --------

@@ -43,7 +43,7 @@ from scipy.stats import chi2, norm
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc import DEFAULT_MARGIN, DEFAULT_PLANNED_SE, auc_delta_half_width
 from canarykit.stats.auc_histogram import delong_from_histogram, paired_delong_from_joint
-from canarykit.stats.fairness import proportion_confidence_sequence
+from canarykit.stats.shadow import proportion_confidence_sequence
 from canarykit.stats.srm import DEFAULT_K, srm_log_bayes_factor
 
 __all__ = [

@@ -20,12 +20,11 @@ from fairlearn.metrics import (
 from canarykit.errors import InvalidInputError
 from canarykit.stats.fairness import (
     ConfusionCounts,
-    clopper_pearson,
     fairness_gap_delta,
     fairness_summary,
     intersection_groups,
-    proportion_confidence_sequence,
 )
+from canarykit.stats.shadow import clopper_pearson, proportion_confidence_sequence
 
 METRICS = {
     "selection_rate": selection_rate,
