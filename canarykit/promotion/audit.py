@@ -197,7 +197,11 @@ def append_event(
         raise InvalidInputError(f"audit kind: {kind!r} is not one of {', '.join(EVENT_KINDS)}")
     if not actor or not actor.strip():
         raise InvalidInputError("actor: must be a non-empty identity")
-    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    # Chain to the recorded head, not to whatever row is last now: if rows were deleted from
+    # the end, the new row keeps pointing past the gap and verification keeps failing.
+    last = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    if last is None:
+        last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
     draft = AuditEvent(
         seq=seq,

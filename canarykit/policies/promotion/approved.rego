@@ -100,12 +100,16 @@ deny contains msg if {
 	input.verdict.present == true
 	not decision_ok
 	uncleared := [c.name | some c in input.verdict.checks; not check_cleared(c)]
-	msg := sprintf("verdict: decision is %v, not PROCEED (checks not passed and not waived: %v)", [input.verdict.decision, concat(", ", uncleared)])
+	msg := concat("", [sprintf("verdict: decision is %v, not PROCEED", [input.verdict.decision]), " (checks not passed and not waived: ", concat(", ", uncleared), ")"])
 }
 
 deny contains msg if {
 	not four_eyes
-	msg := sprintf("four-eyes: needs Security and Product approvals from two different people, neither the submitter %v (security: %v; product: %v)", [input.version.submitter, concat(", ", approvers("security")), concat(", ", approvers("product"))])
+	msg := concat("", [
+		sprintf("four-eyes: needs Security and Product approvals from two different people, neither the submitter %v", [input.version.submitter]),
+		" (security: ", concat(", ", approvers("security")),
+		"; product: ", concat(", ", approvers("product")), ")",
+	])
 }
 
 deny contains "revalidate_by: must be set to a time after now" if not revalidate_ok
