@@ -20,6 +20,7 @@ from canarykit.errors import CanaryError
 COMMAND_MODULES = (
     "canarykit.cli.store_cmds",
     "canarykit.cli.demo_cmd",
+    "canarykit.cli.promotion_cmds",
 )
 
 EXIT_USAGE = 2

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from canarykit.errors import InvalidInputError
+from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion.audit import (
     append_event,
@@ -81,10 +81,24 @@ class Session:
         The SQLite registry file (created if missing); default :func:`default_registry`.
     clock : Clock, optional
         Source of "now" for every gate and event; default the system clock.
+    create : bool, default True
+        Create the registry file when it does not exist (False: raise StorageError).
     """
 
-    def __init__(self, registry: str | Path | None = None, *, clock: Clock | None = None) -> None:
-        self.store = RegistryStore(default_registry() if registry is None else registry)
+    def __init__(
+        self,
+        registry: str | Path | None = None,
+        *,
+        clock: Clock | None = None,
+        create: bool = True,
+    ) -> None:
+        path = default_registry() if registry is None else registry
+        if not create and str(path) != ":memory:" and not Path(path).exists():
+            raise StorageError(
+                f"{path}: registry does not exist (create it with `canarykit config set-roster`,"
+                " or set --registry / $CANARYKIT_REGISTRY)"
+            )
+        self.store = RegistryStore(path)
         self.clock: Clock = clock if clock is not None else SystemClock()
 
     def close(self) -> None:

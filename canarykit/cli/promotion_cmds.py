@@ -1,0 +1,319 @@
+"""``canarykit submit | promote | approve | waive | revoke | status | config``: promotion.
+
+Every command takes ``--registry PATH`` (default ``$CANARYKIT_REGISTRY`` or
+``canarykit-registry.sqlite``) and acts as ``--actor NAME`` (default ``$CANARYKIT_ACTOR`` or the
+login name). Exit status: 0 done; 2 bad input or usage; 4 refused by a gate — the reasons are
+printed one per line and a ``gate_denied`` event is written to the audit log.
+
+``--clock TIME`` (a fixed ISO 8601 instant) exists for drills and tests only and is refused
+unless ``CANARYKIT_ALLOW_CLOCK_OVERRIDE=1``; the gates also refuse any time earlier than the last
+audit event, so the clock cannot be wound back to revive an expired waiver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from canarykit.errors import GateDeniedError, InvalidInputError
+from canarykit.promotion.api import DEFAULT_REGISTRY, REGISTRY_ENV, Promotion
+from canarykit.promotion.clock import Clock, FixedClock, SystemClock, parse_instant
+from canarykit.promotion.facts import load_calendar, load_roster, load_trust
+from canarykit.promotion.gates import GateDenial
+
+EXIT_OK = 0
+EXIT_DENIED = 4
+ACTOR_ENV = "CANARYKIT_ACTOR"
+CLOCK_ENV = "CANARYKIT_ALLOW_CLOCK_OVERRIDE"
+DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "policies")
+EXIT_HELP = "exit status: 0 done, 2 bad input or usage, 4 refused by a gate (reasons on stderr)"
+
+
+def add_common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
+    """``--registry``, and (for actions) ``--actor`` and ``--clock``."""
+    parser.add_argument(
+        "--registry",
+        default=os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY,
+        help=f"registry file (default ${REGISTRY_ENV} or {DEFAULT_REGISTRY})",
+    )
+    if actor:
+        parser.add_argument(
+            "--actor",
+            default=os.environ.get(ACTOR_ENV) or getpass.getuser(),
+            help=f"who acts (default ${ACTOR_ENV} or the login name)",
+        )
+    parser.add_argument(
+        "--clock",
+        metavar="TIME",
+        help=f"fixed time for drills/tests (needs {CLOCK_ENV}=1; never earlier than the log)",
+    )
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    """``--format text|json``."""
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def clock_from(args: argparse.Namespace) -> Clock:
+    """The system clock, or the fixed ``--clock`` when explicitly allowed."""
+    if getattr(args, "clock", None) is None:
+        return SystemClock()
+    if os.environ.get(CLOCK_ENV) != "1":
+        raise InvalidInputError(
+            f"--clock: a fixed clock is for drills and tests; set {CLOCK_ENV}=1 to allow it"
+        )
+    print(f"canarykit: warning: using fixed clock {args.clock}", file=sys.stderr)
+    return FixedClock(parse_instant(args.clock, field="--clock"))
+
+
+def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotion:
+    """The registry named by ``--registry`` (must exist unless ``create``)."""
+    return Promotion(args.registry, clock=clock_from(args), create=create)
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print ``text``, or ``data`` as JSON with ``--format json``."""
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(text)
+
+
+def guarded(action: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a gate refusal into exit status 4 with one reason per line on stderr."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return action(args)
+        except GateDenial as err:
+            print(f"canarykit: denied: {err.action}", file=sys.stderr)
+            for reason in err.reasons:
+                print(f"  - {reason}", file=sys.stderr)
+            return EXIT_DENIED
+        except GateDeniedError as err:
+            print(f"canarykit: denied: {err}", file=sys.stderr)
+            return EXIT_DENIED
+
+    return run
+
+
+def register(subparsers: Any) -> None:
+    """Add submit, promote, approve, waive, revoke, status, config — and, from their own
+    modules, change, alias, rollback, check-startup, release and audit."""
+    _register_own(subparsers)
+    from canarykit.cli import alias_cmds, change_cmds, release_cmds
+
+    change_cmds.register(subparsers)
+    alias_cmds.register(subparsers)
+    release_cmds.register(subparsers)
+
+
+def _register_own(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "submit", help="register a new model version as Candidate", epilog=EXIT_HELP
+    )
+    p.add_argument("model")
+    p.add_argument("version")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--artifact", help="artifact file (its sha256 is recorded)")
+    source.add_argument("--artifact-digest", help="sha256:<hex> of the artifact")
+    add_common(p)
+    p.set_defaults(func=guarded(_submit))
+
+    p = subparsers.add_parser(
+        "promote",
+        help="move a version to Staging or Approved through its gate",
+        description="→ Staging needs --signature, --sbom, the --policy snapshot to bind, a "
+        "security approval (approve --stage Staging) and, if given, a DSSE --attestation. "
+        "→ Approved needs --verdict (PROCEED, same version and policy digest), security and "
+        "product approvals from two people other than the submitter, --revalidate-by and a "
+        "--chg change ticket (Normal with CAB approvals, or Emergency).",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("model")
+    p.add_argument("version")
+    p.add_argument("--to", required=True, choices=("Staging", "Approved"))
+    p.add_argument("--chg", help="change ticket id (CHG-...)")
+    p.add_argument("--artifact", help="artifact file to re-hash against the submitted digest")
+    p.add_argument("--signature", help="signature file (JSON {signatures: [{keyid, sig}]})")
+    p.add_argument("--attestation", help="DSSE envelope with in-toto/SLSA provenance (JSON)")
+    p.add_argument("--sbom", help="CycloneDX JSON SBOM")
+    p.add_argument("--policy", default=DEFAULT_POLICY, help="policy folder/file to bind")
+    p.add_argument("--verdict", help="canary verdict JSON (→ Approved)")
+    p.add_argument("--revalidate-by", help="ISO 8601 time by which to revalidate (→ Approved)")
+    p.add_argument("--guardrail", action="append", help="published guardrail check (repeat)")
+    add_common(p)
+    add_format(p)
+    p.set_defaults(func=guarded(_promote))
+
+    p = subparsers.add_parser(
+        "approve", help="approve a version entering a stage, in a role", epilog=EXIT_HELP
+    )
+    p.add_argument("model")
+    p.add_argument("version")
+    p.add_argument("--role", required=True, choices=("security", "product"))
+    p.add_argument("--stage", default="Approved", choices=("Staging", "Approved"))
+    p.add_argument("--note", default="")
+    add_common(p)
+    p.set_defaults(func=guarded(_approve))
+
+    p = subparsers.add_parser(
+        "waive", help="grant a waiver (SCDR) lifting one named check", epilog=EXIT_HELP
+    )
+    p.add_argument("model")
+    p.add_argument("--version", help="limit to one version (default: every version)")
+    p.add_argument("--id", required=True, dest="waiver_id", help="waiver id, e.g. SCDR-12")
+    p.add_argument("--check", required=True, help="check it lifts: CVE id or verdict check name")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--owner", required=True)
+    p.add_argument("--expires", required=True, help="ISO 8601 expiry (at most 90 days ahead)")
+    add_common(p)
+    p.set_defaults(func=guarded(_waive))
+
+    p = subparsers.add_parser(
+        "revoke", help="revoke a version; aliases on it roll back or are blocked", epilog=EXIT_HELP
+    )
+    p.add_argument("model")
+    p.add_argument("version")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--chg", help="change ticket id, if any")
+    add_common(p)
+    add_format(p)
+    p.set_defaults(func=guarded(_revoke))
+
+    p = subparsers.add_parser("status", help="versions, stages and aliases")
+    p.add_argument("model", nargs="?")
+    add_common(p, actor=False)
+    add_format(p)
+    p.set_defaults(func=_status)
+
+    config = subparsers.add_parser("config", help="trust file, roster and change calendar")
+    actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    for name, key, what in (
+        ("set-trust", "trust", "trusted Ed25519 keys (YAML/JSON)"),
+        ("set-roster", "roster", "who holds which role (YAML/JSON)"),
+        ("set-calendar", "calendar", "change windows and freezes (YAML/JSON)"),
+    ):
+        p = actions.add_parser(name, help=f"set the {what}", epilog=EXIT_HELP)
+        p.add_argument("file")
+        add_common(p)
+        p.set_defaults(func=guarded(_config_set), config_key=key)
+    p = actions.add_parser("show", help="show the configuration")
+    add_common(p, actor=False)
+    p.set_defaults(func=_config_show)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        record = promotion.submit(
+            args.model,
+            args.version,
+            actor=args.actor,
+            artifact=args.artifact,
+            artifact_digest=args.artifact_digest,
+        )
+    print(
+        f"{record.model} {record.version}: Candidate ({record.artifact_digest}),"
+        f" submitted by {record.submitter}"
+    )
+    return EXIT_OK
+
+
+def _promote(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        result = promotion.promote(
+            args.model,
+            args.version,
+            to=args.to,
+            actor=args.actor,
+            chg_id=args.chg,
+            artifact=args.artifact,
+            signatures=args.signature,
+            attestation=args.attestation,
+            sbom=args.sbom,
+            policy=args.policy,
+            verdict=args.verdict,
+            revalidate_by=args.revalidate_by,
+            guardrails=args.guardrail,
+        )
+    emit(
+        args,
+        result.to_dict(),
+        f"{result.model} {result.version}: {result.from_stage} →"
+        f" {result.to_stage} (audit event {result.event_seq})",
+    )
+    return EXIT_OK
+
+
+def _approve(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        approval = promotion.approve(
+            args.model,
+            args.version,
+            role=args.role,
+            actor=args.actor,
+            stage=args.stage,
+            note=args.note,
+        )
+    print(
+        f"{approval.actor} approved {approval.model} {approval.version} entering"
+        f" {approval.stage} as {approval.role}"
+    )
+    return EXIT_OK
+
+
+def _waive(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        waiver = promotion.waive(
+            args.model,
+            waiver_id=args.waiver_id,
+            check=args.check,
+            reason=args.reason,
+            owner=args.owner,
+            expires=args.expires,
+            actor=args.actor,
+            version=args.version,
+        )
+    print(f"waiver {waiver.waiver_id} lifts {waiver.check} until {waiver.to_dict()['expires']}")
+    return EXIT_OK
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        result = promotion.revoke(
+            args.model, args.version, actor=args.actor, reason=args.reason, chg_id=args.chg
+        )
+    emit(args, result.to_dict(), result.message)
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        report = promotion.status(args.model)
+    emit(args, report.to_dict(), report.to_text())
+    return EXIT_OK
+
+
+def _config_set(args: argparse.Namespace) -> int:
+    with open_registry(args, create=True) as promotion:
+        digests = promotion.configure(actor=args.actor, **{args.config_key: args.file})
+    print(f"{args.config_key} set ({digests[args.config_key]})")
+    return EXIT_OK
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        conn = promotion.store.conn
+        trust, roster, calendar = load_trust(conn), load_roster(conn), load_calendar(conn)
+    data = {
+        "trust": None if trust is None else trust.to_dict(),
+        "roster": None if roster is None else roster.to_dict(),
+        "calendar": None if calendar is None else calendar.to_dict(),
+    }
+    print(json.dumps(data, indent=2, sort_keys=True))
+    return EXIT_OK
