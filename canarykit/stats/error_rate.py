@@ -164,8 +164,11 @@ def lindon_malek_log_bf(
     return float(out) if np.ndim(out) == 0 else np.asarray(out)
 
 
-def _theta_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[float, float]:
-    """Two-sided CS for θ: ``{θ : log BF(θ) < ln(1/α)}`` (an interval: log BF is convex in θ)."""
+def _ratio_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[float, float]:
+    """Rate-ratio CS ``{r : log BF(θ(r)) < ln(1/α)}`` (an interval: log BF is convex in θ).
+
+    Roots are found in logit(θ), and ``r = exp(logit θ)·ρ_c/ρ_t`` is formed without ``1 − θ``.
+    """
     rho_c = 1.0 - rho_t
     const = float(
         special.betaln(k * rho_c + nc, k * rho_t + nt) - special.betaln(k * rho_c, k * rho_t)
@@ -173,7 +176,8 @@ def _theta_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[f
     thr = math.log(1.0 / alpha)
     n = nc + nt
     if n == 0:
-        return 0.0, 1.0
+        return 0.0, math.inf
+    shift = math.log(rho_c / rho_t)
 
     def f(logit: float) -> float:
         # log BF(θ) − ln(1/α) with θ = expit(logit); numerically stable logs
@@ -182,24 +186,22 @@ def _theta_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[f
         return const - nc * log_c - nt * log_t - thr
 
     theta_hat = nt / n
-    lo_theta, hi_theta = 0.0, 1.0
+    lo_ratio, hi_ratio = 0.0, math.inf
     if nt > 0:
         centre = math.log(theta_hat / (1.0 - theta_hat)) if nc > 0 else 40.0
         a = centre - 1.0
         while f(a) < 0.0 and a > -745.0:
             a = 2.0 * a - centre - 1.0
         if f(a) >= 0.0:
-            lo_theta = float(special.expit(optimize.brentq(f, a, centre, xtol=1e-13)))
-    elif const >= thr:  # pragma: no cover - cannot happen: marginal ≤ max likelihood
-        lo_theta = 0.0
+            lo_ratio = math.exp(optimize.brentq(f, a, centre, xtol=1e-13) + shift)
     if nc > 0:
         centre = math.log(theta_hat / (1.0 - theta_hat)) if nt > 0 else -40.0
         b = centre + 1.0
         while f(b) < 0.0 and b < 745.0:
             b = 2.0 * b - centre + 1.0
         if f(b) >= 0.0:
-            hi_theta = float(special.expit(optimize.brentq(f, centre, b, xtol=1e-13)))
-    return lo_theta, hi_theta
+            hi_ratio = math.exp(optimize.brentq(f, centre, b, xtol=1e-13) + shift)
+    return lo_ratio, hi_ratio
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,7 +252,10 @@ class ErrorRateEProcess:
     The log e-value depends only on the cumulative counts (exchangeable marginal likelihood),
     so one update with a batch equals the same events applied one by one. The running-minimum
     p-value and the intersected interval depend on the looks taken: finer looks can only give
-    smaller p-values and narrower intervals, and every look schedule is valid.
+    smaller p-values and narrower intervals, and every look schedule is valid. If the running
+    intersection becomes empty (a probability-α event under the model, or evidence that the
+    rate ratio is not constant over time), the current look's interval — valid on its own — is
+    kept instead and ``intersection_empty`` is set; :meth:`result` says so in ``note``.
 
     Examples
     --------
@@ -274,6 +279,7 @@ class ErrorRateEProcess:
     pvalue: float = 1.0
     ratio_low: float = 0.0
     ratio_high: float = math.inf
+    intersection_empty: bool = False
 
     def __post_init__(self) -> None:
         check_open_unit("rho_candidate", self.rho_candidate)
@@ -313,20 +319,21 @@ class ErrorRateEProcess:
             n_candidate=self.n_candidate + check_count("n_candidate", n_candidate),
         )
         p_now = min(1.0, math.exp(-new.log_e_value))
-        lo_t, hi_t = _theta_cs(
+        lo, hi = _ratio_cs(
             new.n_control_errors,
             new.n_candidate_errors,
             self.rho_candidate,
             self.k,
             1.0 - self.confidence_level,
         )
-        lo = float(theta_to_ratio(lo_t, self.rho_candidate))
-        hi = float(theta_to_ratio(hi_t, self.rho_candidate))
+        lo_i, hi_i = max(self.ratio_low, lo), min(self.ratio_high, hi)
+        empty = lo_i > hi_i
         return replace(
             new,
             pvalue=min(self.pvalue, p_now),
-            ratio_low=max(self.ratio_low, lo),
-            ratio_high=min(self.ratio_high, hi),
+            ratio_low=lo if empty else lo_i,
+            ratio_high=hi if empty else hi_i,
+            intersection_empty=self.intersection_empty or empty,
         )
 
     def result(self) -> ErrorRateRatioResult:
@@ -342,6 +349,12 @@ class ErrorRateEProcess:
             confidence_level=self.confidence_level,
             ci=(self.ratio_low, self.ratio_high),
             pvalue=self.pvalue,
+            extra_note=(
+                "running intersection of the ratio CS became empty: the rate ratio does not look "
+                "constant over time (or the split is not as planned); current-look interval shown"
+                if self.intersection_empty
+                else ""
+            ),
         )
 
 
@@ -357,9 +370,10 @@ def _ratio_result(
     confidence_level: float,
     ci: tuple[float, float],
     pvalue: float,
+    extra_note: str = "",
 ) -> ErrorRateRatioResult:
     nc, nt = n_control_errors, n_candidate_errors
-    notes = []
+    notes = [extra_note] if extra_note else []
     n = nc + nt
     if n == 0:
         estimate = math.nan
@@ -463,7 +477,7 @@ def error_rate_ratio_test(
     k = check_positive("k", k)
     alpha = 1.0 - check_open_unit("confidence_level", confidence_level)
     alternative = _check_alternative(alternative)
-    lo_t, hi_t = _theta_cs(int(n_control_errors), int(n_candidate_errors), rho_t, k, alpha)
+    ci = _ratio_cs(int(n_control_errors), int(n_candidate_errors), rho_t, k, alpha)
     log_e = float(
         lindon_malek_log_bf(
             n_control_errors, n_candidate_errors, rho_t, k=k, alternative=alternative
@@ -478,7 +492,7 @@ def error_rate_ratio_test(
         k=k,
         alternative=alternative,
         confidence_level=confidence_level,
-        ci=(float(theta_to_ratio(lo_t, rho_t)), float(theta_to_ratio(hi_t, rho_t))),
+        ci=ci,
         pvalue=min(1.0, math.exp(-log_e)),
     )
 
