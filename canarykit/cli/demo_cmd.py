@@ -1,4 +1,9 @@
-"""``canarykit demo``: build a store from the bundled samples and show what it holds."""
+"""``canarykit demo``: the main job on the bundled samples.
+
+Builds an embedded DuckDB store from ``data/samples/`` (late labels included), evaluates a clean
+canary (PROCEED) and a regressed one (STOP), prints both verdicts, writes their JSON next to the
+store and replays one of them to show it is reproducible.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,11 @@ from typing import Any
 
 from canarykit.errors import InvalidInputError
 from canarykit.traces.store import TraceStore, remove_store_files
+from canarykit.verdict.evaluate import evaluate
+from canarykit.verdict.replay import replay
+
+# (model in the samples, what the demo expects) — the model column is the sample's name
+DEMO_CANARIES = (("clean-canary", "PROCEED"), ("latency-tail", "STOP"))
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +30,8 @@ def register(subparsers: Any) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     folder = Path(args.samples)
-    samples = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith("_labels.parquet"))
+    samples = sorted(p for p in folder.glob("*.parquet")
+                     if not p.name.endswith("_labels.parquet"))
     if not samples:
         raise InvalidInputError(f"{args.samples}: no sample Parquet files (run `make samples`)")
     out = Path(args.out)
@@ -28,9 +39,18 @@ def _demo(args: argparse.Namespace) -> int:
     db = out / "demo.duckdb"
     remove_store_files(db)
     with TraceStore(db) as store:
-        report = store.ingest([str(p) for p in samples])
-        print(f"{db}: {report}")
+        print(f"{db}: {store.ingest([str(p) for p in samples])}")
         for labels in sorted(folder.glob("*_labels.parquet")):
             print(f"{db}: {store.ingest_labels(str(labels))} ({labels.name}, late labels)")
+        print()
         print(store.info().to_text())
+        for model, expected in DEMO_CANARIES:
+            verdict = evaluate(store, model=model)
+            path = out / f"verdict-{model}.json"
+            path.write_text(verdict.to_json() + "\n", encoding="utf-8")
+            print(f"\n== canarykit evaluate {db} --model {model}   (expected {expected})")
+            print(verdict.to_text())
+            print(f"-> {path} (exit status {verdict.exit_code})")
+        result = replay(out / f"verdict-{DEMO_CANARIES[0][0]}.json", store)
+        print(f"\n== canarykit replay {out}/verdict-{DEMO_CANARIES[0][0]}.json {db}\n{result}")
     return 0

@@ -19,6 +19,7 @@ from canarykit.errors import CanaryError
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
 COMMAND_MODULES = (
     "canarykit.cli.store_cmds",
+    "canarykit.cli.verdict_cmds",
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
 )

@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 
+from canarykit.traces.window import TraceWindow
+
 __all__ = ["StoreGroup", "StoreInfo", "read_info"]
 
 
@@ -109,11 +111,14 @@ def _ts(value: dt.datetime | None) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value else "-"
 
 
-def read_info(con: duckdb.DuckDBPyConnection, path: str) -> StoreInfo:
-    """One GROUP BY over ``traces``."""
+def read_info(con: duckdb.DuckDBPyConnection, path: str, window: TraceWindow | None = None
+              ) -> StoreInfo:
+    """One GROUP BY over ``traces`` (restricted to ``window`` when given)."""
+    where, params = (window or TraceWindow()).where()
     rows = con.execute(
         "SELECT model, version, arm, count(*), count(*) FILTER (WHERE error), count(score), "
-        "count(label), min(ts), max(ts) FROM traces GROUP BY ALL ORDER BY ALL"
+        f"count(label), min(ts), max(ts) FROM traces WHERE {where} GROUP BY ALL ORDER BY ALL",
+        params,
     ).fetchall()
     groups = tuple(
         StoreGroup(

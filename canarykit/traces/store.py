@@ -441,9 +441,9 @@ class TraceStore:
         except duckdb.Error as err:
             raise InvalidInputError(f"select: {str(err).splitlines()[0]}") from None
 
-    def info(self) -> StoreInfo:
+    def info(self, window: TraceWindow | None = None) -> StoreInfo:
         """What the store holds: per model/version/arm row counts, time range, label coverage."""
-        return read_info(self._con, str(self.path))
+        return read_info(self._con, str(self.path), window)
 
     # -- helpers -------------------------------------------------------------------------------
     def _require_writable(self) -> None:

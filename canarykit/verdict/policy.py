@@ -45,7 +45,15 @@ KINDS: dict[str, tuple[Literal["max", "min"] | None, bool]] = {
 }
 FAIRNESS_METRICS = ("selection_rate", "tpr", "fpr", "equalized_odds")
 
-__all__ = ["CheckSpec", "Policy", "RolloutStep", "default_policy_path", "load_policy", "parse_policy"]
+__all__ = [
+    "CheckSpec",
+    "Policy",
+    "RolloutStep",
+    "default_policy_path",
+    "load_policy",
+    "parse_policy",
+    "policy_from_files",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,22 +126,31 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """
     root = Path(path) if path is not None else default_policy_path()
     files = load_snapshot_files(root)
+    if not any(n.endswith(".rego") for n in files):
+        # a lone YAML file: decide with the shipped rules, which join the snapshot
+        shipped = load_snapshot_files(default_policy_path())
+        files = {**files, **{n: b for n, b in shipped.items() if n.endswith(".rego")}}
+    return policy_from_files(files, source=str(root))
+
+
+def policy_from_files(files: Mapping[str, bytes], *, source: str = "policy") -> Policy:
+    """Build a policy from snapshot files (one YAML file and its Rego modules).
+
+    Used to rebuild the exact policy of a past verdict from a stored snapshot.
+    """
     yamls = [n for n in files if n.endswith((".yaml", ".yml"))]
     if len(yamls) != 1:
-        raise PolicyError(f"{root}: a policy needs exactly one YAML file, found {len(yamls)}"
-                          + (f" ({', '.join(yamls)})" if yamls else ""))
-    rego = {n: b for n, b in files.items() if n.endswith(".rego")}
-    if not rego:  # a lone YAML file: decide with the shipped rules, which join the snapshot
-        rego = {n: b for n, b in load_snapshot_files(default_policy_path()).items()
-                if n.endswith(".rego")}
-        files = {**files, **rego}
+        raise PolicyError(f"{source}: a policy needs exactly one YAML file, found {len(yamls)}"
+                          + (f" ({', '.join(sorted(yamls))})" if yamls else ""))
     try:
         document = yaml.safe_load(files[yamls[0]].decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise PolicyError(f"{root / yamls[0]}: not valid YAML: {' '.join(str(err).split())}") from None
-    policy = parse_policy(document, source=str(root / yamls[0]) if root.is_dir() else str(root))
-    modules = tuple((n, b.decode("utf-8")) for n, b in sorted(rego.items()))
-    return Policy(**{**_fields(policy), "rego_modules": modules, "files": files})
+        raise PolicyError(f"{source}/{yamls[0]}: not valid YAML: {' '.join(str(err).split())}"
+                          ) from None
+    policy = parse_policy(document, source=f"{source}/{yamls[0]}" if not source.endswith(
+        yamls[0]) else source)
+    modules = tuple((n, files[n].decode("utf-8")) for n in sorted(files) if n.endswith(".rego"))
+    return Policy(**{**_fields(policy), "rego_modules": modules, "files": dict(files)})
 
 
 def _fields(policy: Policy) -> dict[str, Any]:

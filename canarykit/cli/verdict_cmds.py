@@ -1,0 +1,97 @@
+"""``canarykit evaluate``, ``canarykit replay`` and ``canarykit log``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from canarykit.traces.decision_log import list_decisions
+from canarykit.traces.store import TraceStore
+from canarykit.verdict.evaluate import evaluate
+from canarykit.verdict.replay import replay
+
+EXIT_CODES = "exit status: 0 PROCEED, 1 STOP, 3 CONTINUE, 2 bad input or usage"
+
+
+def register(subparsers: Any) -> None:
+    """Add the verdict commands."""
+    ev = subparsers.add_parser(
+        "evaluate", help="compare candidate and control traces: PROCEED / STOP / CONTINUE",
+        description="Evaluate a canary or shadow model against control. " + EXIT_CODES,
+        epilog=EXIT_CODES)
+    ev.add_argument("source", metavar="SOURCE",
+                    help="DuckDB trace store, or Parquet/CSV file(s)/glob read in place")
+    ev.add_argument("--policy", help="policy file or folder (default: the shipped policy)")
+    ev.add_argument("--model", help="model name (inferred when SOURCE holds one)")
+    ev.add_argument("--baseline", help="control version (inferred when unique)")
+    ev.add_argument("--candidate", help="candidate version (inferred when unique)")
+    ev.add_argument("--until", help="window end, exclusive, ISO-8601 UTC")
+    ev.add_argument("--split", type=float, help="planned canary share of traffic (0..1)")
+    ev.add_argument("--out", help="write the verdict JSON here")
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
+    ev.set_defaults(func=_evaluate)
+
+    rp = subparsers.add_parser(
+        "replay", help="recompute a verdict and check that it is identical",
+        description="Recompute VERDICT from SOURCE with the policy snapshot named by its digest. "
+                    "Exit 0 when identical, 1 when different, 2 on bad input.")
+    rp.add_argument("verdict", metavar="VERDICT", help="verdict JSON file")
+    rp.add_argument("source", metavar="SOURCE", help="DuckDB trace store or Parquet/CSV files")
+    rp.add_argument("--policy", help="policy whose digest matches the verdict's")
+    rp.set_defaults(func=_replay)
+
+    lg = subparsers.add_parser("log", help="list past decisions recorded in a store")
+    lg.add_argument("--db", required=True, help="DuckDB trace store")
+    lg.add_argument("--model")
+    lg.add_argument("--limit", type=int, default=20)
+    lg.add_argument("--format", choices=("text", "json"), default="text")
+    lg.set_defaults(func=_log)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, so a reader never sees half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, target)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    verdict = evaluate(args.source, policy=args.policy, model=args.model, baseline=args.baseline,
+                       candidate=args.candidate, until=args.until, split=args.split,
+                       log=not args.no_log)
+    text = verdict.to_json()
+    if args.out:
+        _write_atomically(args.out, text + "\n")
+    print(text if args.format == "json" else verdict.to_text())
+    return verdict.exit_code
+
+
+def _replay(args: argparse.Namespace) -> int:
+    result = replay(args.verdict, args.source, policy=args.policy)
+    print(result)
+    return 0 if result.identical else 1
+
+
+def _log(args: argparse.Namespace) -> int:
+    with TraceStore(args.db, read_only=True) as store:
+        records = list_decisions(store, model=args.model, limit=args.limit)
+    if args.format == "json":
+        print(json.dumps([json.loads(r.verdict_json) for r in records], indent=2))
+        return 0
+    if not records:
+        print(f"{args.db}: no decisions logged")
+        return 0
+    for r in records:
+        print(f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.decision:<8}  {r.model} {r.baseline} → "
+              f"{r.candidate} ({r.mode})  window {r.window_start} .. {r.window_end}  "
+              f"data {r.data_digest[:19]}…  policy {r.policy_digest[:19]}…", file=sys.stdout)
+    return 0

@@ -1,0 +1,208 @@
+"""Evaluate a canary: stored traces → summaries → checks → Rego decision → :class:`Verdict`.
+
+Examples
+--------
+>>> from canarykit.traces import TraceStore
+>>> from canarykit.traces.generate import generate_traces
+>>> store = TraceStore()
+>>> _ = store.ingest(generate_traces("too_little_data", seed=1))
+>>> v = evaluate(store)
+>>> v.decision, v.exit_code
+('CONTINUE', 3)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from canarykit import __version__
+from canarykit.errors import InvalidInputError
+from canarykit.traces.decision_log import append_decision
+from canarykit.traces.store import TraceStore
+from canarykit.traces.summaries import Selection, SummaryPlan, summarize
+from canarykit.traces.window import TraceWindow, parse_utc_timestamp
+from canarykit.verdict.checks import evaluate_checks, latency_ranks
+from canarykit.verdict.decide import decide
+from canarykit.verdict.policy import Policy, load_policy
+from canarykit.verdict.verdict import Rollout, Verdict
+
+DUCKDB_MAGIC = b"DUCK"
+
+__all__ = ["evaluate", "open_source", "resolve_selection"]
+
+
+def is_duckdb_file(path: str | Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (by its header)."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    with p.open("rb") as handle:
+        header = handle.read(16)
+    return header[8:12] == DUCKDB_MAGIC
+
+
+def open_source(source: Any, *, writable: bool = False) -> TraceStore:
+    """A store for ``source``: a DuckDB file, Parquet/CSV path(s) or glob(s), or a table."""
+    if isinstance(source, TraceStore):
+        return source
+    if isinstance(source, str | Path) and is_duckdb_file(source):
+        return TraceStore(source, read_only=not writable)
+    if isinstance(source, str | Path) and str(source).endswith((".duckdb", ".db")):
+        raise InvalidInputError(f"{source}: no such DuckDB trace store")
+    return TraceStore.from_files(source)
+
+
+def _utc(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat() + "Z"
+
+
+def resolve_selection(store: TraceStore, *, model: str | None, baseline: str | None,
+                      candidate: str | None, until: str | None) -> Selection:
+    """Infer model, versions and mode from what the store holds, or check the given ones."""
+    info = store.info(TraceWindow(end=until) if until else None)
+    groups = info.groups
+    models = sorted({g.model for g in groups})
+    if model is None:
+        if len(models) != 1:
+            raise InvalidInputError(
+                "source holds " + (f"several models ({', '.join(models)}): pass --model"
+                                   if models else "no traces in the window"))
+        model = models[0]
+    elif model not in models:
+        raise InvalidInputError(f"--model {model!r}: not in the source "
+                                f"(models: {', '.join(models) or 'none'})")
+    mine = [g for g in groups if g.model == model]
+    controls = sorted({g.version for g in mine if g.arm == "control"})
+    if baseline is None:
+        if len(controls) != 1:
+            raise InvalidInputError(
+                f"model {model}: " + (f"several control versions ({', '.join(controls)}): "
+                                      "pass --baseline" if controls else "no control traffic"))
+        baseline = controls[0]
+    elif baseline not in controls:
+        raise InvalidInputError(f"--baseline {baseline!r}: no control traffic for it "
+                                f"(control versions: {', '.join(controls) or 'none'})")
+    arms_by_version: dict[str, set[str]] = {}
+    for g in mine:
+        if g.arm != "control":
+            arms_by_version.setdefault(g.version, set()).add(g.arm)
+    if candidate is None:
+        if len(arms_by_version) != 1:
+            raise InvalidInputError(
+                f"model {model}: " + (f"several candidate versions ({', '.join(sorted(arms_by_version))}): "
+                                      "pass --candidate" if arms_by_version else
+                                      "no canary or shadow traffic"))
+        candidate = next(iter(arms_by_version))
+    elif candidate not in arms_by_version:
+        raise InvalidInputError(f"--candidate {candidate!r}: no canary or shadow traffic for it "
+                                f"(candidates: {', '.join(sorted(arms_by_version)) or 'none'})")
+    arms = arms_by_version[candidate]
+    if len(arms) != 1:
+        raise InvalidInputError(f"version {candidate}: serves both canary and shadow traffic; "
+                                "a verdict compares one mode")
+    mode = "shadow" if "shadow" in arms else "canary"
+    return Selection(model=model, baseline=baseline, candidate=candidate, mode=mode, until=until)
+
+
+def _rollout(policy: Policy, mode: str, observed: float | None, split: float | None,
+             decision: str) -> Rollout:
+    steps = [s.share for s in policy.rollout]
+    comparable = [s for s in steps if s < 1.0] or steps
+    if split is not None:
+        planned = split
+        step = steps.index(split) + 1 if split in steps else None
+    elif mode == "shadow" or observed is None:
+        planned, step = 0.5, None  # shadow mode: both arms score every request
+    else:
+        planned = min(comparable, key=lambda s: (abs(s - observed), s))
+        step = steps.index(planned) + 1
+    next_split = None
+    if decision == "PROCEED" and mode == "shadow":
+        action, next_split = "start canary", steps[0]
+    elif decision == "PROCEED":
+        if step is not None and step < len(steps):
+            action, next_split = "advance", steps[step]
+        else:
+            action = "complete" if step is not None else "advance"
+    elif decision == "STOP":
+        action = "roll back"
+    else:
+        action = "hold"
+    return Rollout(observed_split=observed, planned_split=planned, step=step, steps=len(steps),
+                   next_action=action, next_split=next_split)
+
+
+def evaluate(source: Any, *, policy: Policy | str | Path | None = None, model: str | None = None,
+             baseline: str | None = None, candidate: str | None = None, until: str | None = None,
+             split: float | None = None, log: bool = True) -> Verdict:
+    """Evaluate the canary in ``source`` and return its verdict.
+
+    Parameters
+    ----------
+    source : TraceStore, path, glob, list of paths, pyarrow.Table or pandas.DataFrame
+        A DuckDB trace store, or Parquet/CSV files read in place.
+    policy : Policy or path, optional
+        Default: the shipped policy (``policies/``).
+    model, baseline, candidate : str, optional
+        Inferred when the source holds one model, one control version and one candidate.
+    until : str, optional
+        End of the window (exclusive, UTC); default: everything stored.
+    split : float, optional
+        Planned canary share; default: the rollout step closest to the observed share.
+    log : bool
+        Append the verdict to the store's decision log (DuckDB stores only).
+    """
+    if split is not None and not 0.0 < split < 1.0:
+        raise InvalidInputError(f"--split: must be a fraction in (0, 1), got {split}")
+    policy = policy if isinstance(policy, Policy) else load_policy(policy)
+    until = parse_utc_timestamp(until, name="--until") if until is not None else None
+    opened = not isinstance(source, TraceStore)
+    store = open_source(source, writable=log)
+    try:
+        verdict = _evaluate_store(store, policy, model=model, baseline=baseline,
+                                  candidate=candidate, until=until, split=split)
+        if log and not store.read_only and is_duckdb_file(store.path):
+            append_decision(store, verdict.to_dict(), verdict.to_json(), policy.files)
+    finally:
+        if opened:
+            store.close()
+    return verdict
+
+
+def _evaluate_store(store: TraceStore, policy: Policy, *, model: str | None,
+                    baseline: str | None, candidate: str | None, until: str | None,
+                    split: float | None) -> Verdict:
+    selection = resolve_selection(store, model=model, baseline=baseline, candidate=candidate,
+                                  until=until)
+    feature_sets = tuple(sorted({c.features for c in policy.checks.values()
+                                 if c.kind == "fairness_gap_delta" and c.applies_to(selection.mode)}))
+    plan = SummaryPlan(decision_threshold=policy.decision_threshold, feature_sets=feature_sets,
+                       ranks_for=latency_ranks(policy, selection.mode))
+    summaries = summarize(store, selection, plan)
+    total = summaries.control.n + summaries.candidate.n
+    observed = (summaries.candidate.n / total if total and selection.mode == "canary" else None)
+    provisional = _rollout(policy, selection.mode, observed, split, "CONTINUE")
+    checks = evaluate_checks(policy, summaries, share=provisional.planned_split)
+    decision, reasons = decide(
+        [c.to_dict() for c in checks], policy=policy,
+        context={"model": selection.model, "baseline": selection.baseline,
+                 "candidate": selection.candidate, "mode": selection.mode})
+    # window: the time range of the rows used; selection.until: the exclusive bound that selects
+    # exactly those rows again on replay (the user's --until, else just after the last row)
+    start, end = summaries.window
+    # the window end replay needs to read exactly these rows again (exclusive bound)
+    effective_until = until or ((end + dt.timedelta(microseconds=1)).isoformat() if end else None)
+    return Verdict(
+        decision=decision, reasons=tuple(reasons), model=selection.model,
+        baseline=selection.baseline, candidate=selection.candidate, mode=selection.mode,
+        window={"start": _utc(start), "end": _utc(end)}, checks=tuple(checks),
+        policy_digest=policy.digest, data_digest=summaries.data_digest,
+        canarykit_version=__version__,
+        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        rollout=_rollout(policy, selection.mode, observed, split, decision),
+        selection={"model": selection.model, "baseline": selection.baseline,
+                   "candidate": selection.candidate, "until": effective_until, "split": split})
+
+

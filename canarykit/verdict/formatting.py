@@ -1,0 +1,118 @@
+"""Plain-text and HTML renderings of a verdict: pure object → string functions.
+
+Everything user-supplied (model names, versions, reasons) is escaped in HTML, so a model named
+``<script>`` shows as text.
+
+Examples
+--------
+>>> from canarykit.verdict.verdict import Verdict
+>>> v = Verdict(decision="CONTINUE", reasons=("more data",), model="<script>", baseline="a",
+...             candidate="b", mode="canary", window={"start": None, "end": None}, checks=(),
+...             policy_digest="sha256:x", data_digest="sha256:y", canarykit_version="0",
+...             created_at="2026-01-01T00:00:00Z")
+>>> "&lt;script&gt;" in verdict_html(v), "<script>" in verdict_html(v)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from canarykit.verdict.checks import CheckOutcome
+    from canarykit.verdict.verdict import Verdict
+
+__all__ = ["format_number", "verdict_html", "verdict_text"]
+
+_COLOURS = {"PROCEED": "#1a7f37", "STOP": "#cf222e", "CONTINUE": "#9a6700",
+            "pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a6700"}
+
+
+def format_number(value: float | None) -> str:
+    """Compact rendering: 4 significant digits, ``-`` for missing values.
+
+    Examples
+    --------
+    >>> format_number(0.0012345), format_number(None), format_number(123456.0)
+    ('0.001234', '-', '1.235e+05')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.4g}"
+
+
+def _rows(verdict: Verdict) -> list[tuple[str, ...]]:
+    rows = []
+    for c in verdict.checks:
+        threshold = "-" if c.threshold is None else f"{c.bound} {format_number(c.threshold)}"
+        rows.append((c.name, c.status, format_number(c.estimate),
+                     f"[{format_number(c.ci_low)}, {format_number(c.ci_high)}]", threshold,
+                     "yes" if c.required else "no", f"{c.n_control:,}", f"{c.n_candidate:,}"))
+    return rows
+
+
+_HEADER = ("check", "status", "estimate", "interval", "threshold", "required", "n control",
+           "n candidate")
+
+
+def _rollout_line(verdict: Verdict) -> str:
+    r = verdict.rollout
+    if r is None:
+        return ""
+    observed = "-" if r.observed_split is None else f"{r.observed_split:.1%}"
+    step = "custom split" if r.step is None else f"step {r.step} of {r.steps}"
+    nxt = f" → {r.next_split:.0%}" if r.next_split is not None else ""
+    return (f"rollout: {step} (planned {r.planned_split:.0%}, observed {observed}); "
+            f"next: {r.next_action}{nxt}")
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """Aligned table of the checks under a header with decision and reasons."""
+    lines = [f"{verdict.decision}  {verdict.model} {verdict.baseline} → {verdict.candidate} "
+             f"({verdict.mode})",
+             f"window: {verdict.window.get('start') or '-'} .. {verdict.window.get('end') or '-'}"]
+    if verdict.rollout:
+        lines.append(_rollout_line(verdict))
+    lines += [f"  - {r}" for r in verdict.reasons]
+    rows = [_HEADER, *_rows(verdict)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
+    lines.append("")
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    lines.append("")
+    lines.append(f"policy {verdict.policy_digest}  data {verdict.data_digest}")
+    return "\n".join(lines)
+
+
+def _check_row_html(c: CheckOutcome, cells: tuple[str, ...]) -> str:
+    tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
+    colour = _COLOURS.get(c.status, "inherit")
+    tds = tds.replace(f"<td>{html.escape(c.status)}</td>",
+                      f'<td style="color:{colour};font-weight:600">{html.escape(c.status)}</td>', 1)
+    return f'<tr title="{html.escape(c.summary)}">{tds}</tr>'
+
+
+def verdict_html(verdict: Verdict) -> str:
+    """Self-contained, escaped HTML fragment for Jupyter and reports."""
+    e = html.escape
+    colour = _COLOURS.get(verdict.decision, "inherit")
+    head = "".join(f"<th>{e(h)}</th>" for h in _HEADER)
+    body = "".join(_check_row_html(c, row)
+                   for c, row in zip(verdict.checks, _rows(verdict), strict=True))
+    reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
+    rollout = f"<div>{e(_rollout_line(verdict))}</div>" if verdict.rollout else ""
+    return (
+        '<div class="canarykit-verdict">'
+        f'<div><strong style="color:{colour};font-size:1.2em">{e(verdict.decision)}</strong> '
+        f"{e(verdict.model)} {e(verdict.baseline)} → {e(verdict.candidate)} ({e(verdict.mode)})</div>"
+        f"<div>window {e(str(verdict.window.get('start') or '-'))} .. "
+        f"{e(str(verdict.window.get('end') or '-'))}</div>{rollout}"
+        f"<ul>{reasons}</ul>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<div><small>policy {e(verdict.policy_digest)} · data {e(verdict.data_digest)} · "
+        f"canarykit {e(verdict.canarykit_version)}</small></div></div>"
+    )

@@ -1,0 +1,110 @@
+"""Replay a past verdict: recompute it from the stored traces and its policy snapshot.
+
+The policy is rebuilt from the snapshot named by the verdict's digest: the store's
+``policy_snapshots`` table (written by every logged evaluation), or a policy given explicitly
+whose digest must match. The recomputed verdict is compared field by field with the stored one,
+ignoring only fields that record when and by which code version it was made
+(:data:`~canarykit.verdict.verdict.NON_COMPUTED_FIELDS`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from canarykit.errors import InvalidInputError, PolicyError
+from canarykit.traces.decision_log import load_policy_snapshot
+from canarykit.verdict.evaluate import evaluate, open_source
+from canarykit.verdict.policy import Policy, load_policy, policy_from_files
+from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict
+
+__all__ = ["ReplayResult", "load_verdict", "replay"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayResult:
+    """Whether a replay reproduced the verdict, and where it differs."""
+
+    identical: bool
+    differences: tuple[str, ...]
+    original: Verdict
+    replayed: Verdict
+
+    def __str__(self) -> str:
+        if self.identical:
+            return (f"identical: {self.original.decision} for {self.original.model} "
+                    f"{self.original.baseline} → {self.original.candidate} (data "
+                    f"{self.original.data_digest}, policy {self.original.policy_digest})")
+        return "different:\n" + "\n".join(f"  {d}" for d in self.differences)
+
+
+def load_verdict(path: str | Path) -> Verdict:
+    """Read a verdict JSON file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no such verdict file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InvalidInputError(f"{path}: not a JSON verdict ({err})") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{path}: not a JSON verdict object")
+    try:
+        return Verdict.from_dict(data)
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{path}: {err}") from None
+
+
+def _policy_for(verdict: Verdict, source: Any, policy: str | Path | None) -> Policy:
+    if policy is not None:
+        candidate = load_policy(policy)
+        if candidate.digest != verdict.policy_digest:
+            raise PolicyError(f"{policy}: digest {candidate.digest} differs from the verdict's "
+                              f"policy {verdict.policy_digest}")
+        return candidate
+    store = open_source(source)
+    try:
+        files = load_policy_snapshot(store, verdict.policy_digest)
+    finally:
+        if store is not source:
+            store.close()
+    if files is not None:
+        return policy_from_files(files, source=f"snapshot {verdict.policy_digest}")
+    shipped = load_policy()
+    if shipped.digest == verdict.policy_digest:
+        return shipped
+    raise PolicyError(f"policy snapshot {verdict.policy_digest} is neither in the source's "
+                      "decision log nor the shipped policy: pass --policy")
+
+
+def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key, out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            name = x.get("name") if isinstance(x, dict) and "name" in x else i
+            _diff(x, y, f"{path}[{name}]", out)
+    elif a != b:
+        out.append(f"{path}: {a!r} → {b!r}")
+
+
+def replay(verdict: Verdict | str | Path, source: Any, *, policy: str | Path | None = None
+           ) -> ReplayResult:
+    """Recompute ``verdict`` from ``source`` and compare (see the module docstring)."""
+    original = verdict if isinstance(verdict, Verdict) else load_verdict(verdict)
+    chosen = _policy_for(original, source, policy)
+    sel = original.selection
+    replayed = evaluate(source, policy=chosen, model=sel.get("model", original.model),
+                        baseline=sel.get("baseline", original.baseline),
+                        candidate=sel.get("candidate", original.candidate),
+                        until=sel.get("until"), split=sel.get("split"), log=False)
+    a, b = original.to_dict(), replayed.to_dict()
+    for key in NON_COMPUTED_FIELDS:
+        a.pop(key, None)
+        b.pop(key, None)
+    differences: list[str] = []
+    _diff(a, b, "", differences)
+    return ReplayResult(identical=not differences, differences=tuple(differences),
+                        original=original, replayed=replayed)

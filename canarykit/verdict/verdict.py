@@ -1,0 +1,145 @@
+"""The Verdict: decision, reasons, checks and the digests that make it reproducible.
+
+``Verdict.to_dict()`` is the public verdict contract (DESIGN.md §4, schema
+``canarykit.verdict/1``); ``from_dict`` reads it back. A verdict renders as an aligned text table
+(``to_text``), escaped HTML in Jupyter (``_repr_html_``) and a pandas DataFrame of its checks
+(``to_frame``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from canarykit.verdict.checks import CheckOutcome
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA = "canarykit.verdict/1"
+# Fields that describe when/where a verdict was made rather than what it computed; replay
+# ignores them.
+NON_COMPUTED_FIELDS = ("created_at", "canarykit_version")
+
+__all__ = ["NON_COMPUTED_FIELDS", "SCHEMA", "Rollout", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rollout:
+    """Where the canary stands in the policy's rollout plan, and what the plan says next."""
+
+    observed_split: float | None
+    planned_split: float
+    step: int | None
+    steps: int
+    next_action: str
+    next_split: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {"observed_split": self.observed_split, "planned_split": self.planned_split,
+                "step": self.step, "steps": self.steps, "next_action": self.next_action,
+                "next_split": self.next_split}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rollout:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{k: data.get(k) for k in ("observed_split", "planned_split", "step", "steps",
+                                               "next_action", "next_split")})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """A canary verdict (see the module docstring)."""
+
+    decision: str
+    reasons: tuple[str, ...]
+    model: str
+    baseline: str
+    candidate: str
+    mode: str
+    window: dict[str, str | None]
+    checks: tuple[CheckOutcome, ...]
+    policy_digest: str
+    data_digest: str
+    canarykit_version: str
+    created_at: str
+    rollout: Rollout | None = None
+    selection: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict contract as a JSON-ready dictionary."""
+        return {
+            "schema": SCHEMA,
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+            "model": self.model,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "mode": self.mode,
+            "window": dict(self.window),
+            "checks": [c.to_dict() for c in self.checks],
+            "policy_digest": self.policy_digest,
+            "data_digest": self.data_digest,
+            "canarykit_version": self.canarykit_version,
+            "created_at": self.created_at,
+            "rollout": self.rollout.to_dict() if self.rollout else None,
+            "selection": dict(self.selection),
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """JSON text of :meth:`to_dict` (strict JSON: no NaN)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Read a verdict dictionary (as written by :meth:`to_dict`)."""
+        from canarykit.errors import InvalidInputError
+
+        if data.get("schema") != SCHEMA:
+            raise InvalidInputError(f"schema: expected {SCHEMA!r}, got {data.get('schema')!r}")
+        try:
+            return cls(
+                decision=data["decision"], reasons=tuple(data["reasons"]), model=data["model"],
+                baseline=data["baseline"], candidate=data["candidate"], mode=data["mode"],
+                window=dict(data["window"]),
+                checks=tuple(CheckOutcome.from_dict(c) for c in data["checks"]),
+                policy_digest=data["policy_digest"], data_digest=data["data_digest"],
+                canarykit_version=data["canarykit_version"], created_at=data["created_at"],
+                rollout=Rollout.from_dict(data["rollout"]) if data.get("rollout") else None,
+                selection=dict(data.get("selection") or {}))
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInputError(f"verdict: missing or malformed field ({err})") from None
+
+    def check(self, name: str) -> CheckOutcome:
+        """The check called ``name`` (``KeyError`` if the verdict has none)."""
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit status: 0 PROCEED, 1 STOP, 3 CONTINUE."""
+        return {"PROCEED": 0, "STOP": 1, "CONTINUE": 3}[self.decision]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The checks as a pandas DataFrame (one row per check)."""
+        import pandas as pd
+
+        return pd.DataFrame([c.to_dict() for c in self.checks]).drop(columns=["details"])
+
+    def to_text(self) -> str:
+        """Aligned plain-text rendering for a terminal."""
+        from canarykit.verdict.formatting import verdict_text
+
+        return verdict_text(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        from canarykit.verdict.formatting import verdict_html
+
+        return verdict_html(self)
