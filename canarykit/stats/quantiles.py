@@ -33,8 +33,6 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.boundaries import beta_binomial_log_mixture, beta_binomial_mixture_bound
@@ -352,19 +350,20 @@ def quantile_ratio_test(
     for os in (control, candidate):
         arms.append(quantile_cs(os, p, confidence_level=level, t_opt=t_opt))
     c_res, t_res = arms
-    if (c_res.ci_low <= 0.0 and not math.isinf(c_res.ci_low)) or (
-        t_res.ci_low < 0.0 and not math.isinf(t_res.ci_low)
-    ):
-        raise InvalidInputError("latency order statistics must be > 0 for a quantile ratio")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lo = t_res.ci_low / c_res.ci_high if not math.isinf(t_res.ci_low) else 0.0
-        hi = t_res.ci_high / c_res.ci_low if not math.isinf(c_res.ci_low) else math.inf
-        lo = 0.0 if math.isnan(lo) else max(0.0, lo)
-        est = (
-            t_res.estimate / c_res.estimate
-            if c_res.estimate > 0 and not math.isnan(t_res.estimate)
-            else math.nan
-        )
+    for name, os in (("control", control), ("candidate", candidate)):
+        if os.values.size and float(os.values[0]) < 0.0:
+            raise InvalidInputError(f"{name} latency order statistics must be >= 0")
+    t_low, t_high = t_res.ci_low, t_res.ci_high
+    c_low, c_high = c_res.ci_low, c_res.ci_high
+    if math.isinf(t_low) or math.isinf(c_high):
+        lo = 0.0
+    elif c_high == 0.0:
+        lo = math.inf if t_low > 0.0 else 0.0
+    else:
+        lo = t_low / c_high
+    hi = math.inf if (math.isinf(c_low) or c_low <= 0.0 or math.isinf(t_high)) else t_high / c_low
+    c_est, t_est = c_res.estimate, t_res.estimate
+    est = t_est / c_est if c_est > 0.0 and not math.isnan(t_est) else math.nan
     notes = []
     if math.isinf(hi) or lo == 0.0:
         notes.append(

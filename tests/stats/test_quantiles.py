@@ -215,3 +215,14 @@ def test_bad_arguments() -> None:
         OrderStatistics(n=3, ranks=np.array([1, 2]), values=np.array([2.0, 1.0]))
     with pytest.raises(InvalidInputError, match="grid_size"):
         quantile_ratio_rank_requests(10, 10, 0.5, grid_size=1)
+
+
+def test_ratio_with_zero_latencies_is_inconclusive_not_a_crash() -> None:
+    zeros = OrderStatistics.from_sample(np.zeros(5000))
+    t = OrderStatistics.from_sample(np.random.default_rng(10).lognormal(size=5000))
+    res = quantile_ratio_test(zeros, t, 0.5, t_opt=1000)
+    assert math.isinf(res.ci_high)
+    assert math.isnan(res.estimate)
+    assert res.decide(1.10, bound="max") != "pass"
+    with pytest.raises(InvalidInputError, match=">= 0"):
+        quantile_ratio_test(OrderStatistics.from_sample(-np.ones(10)), t, 0.5)
