@@ -34,6 +34,7 @@ from canarykit.promotion.alias import (
     read_alias,
 )
 from canarykit.promotion.approvals import (
+    ROLES,
     list_approvals,
 )
 from canarykit.promotion.audit import (
@@ -187,6 +188,7 @@ class Promotion(Governance, Production):
                 check_transition(record.stage, target)
             except GateDeniedError as err:
                 raise GateDenial(action, [str(err)]) from None
+            self._require_roles(conn, actor, ROLES, action)
             base = self._base_facts(conn, now, actor)
             if target is Stage.STAGING:
                 if artifact_digest is not None and artifact_digest != record.artifact_digest:

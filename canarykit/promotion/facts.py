@@ -17,7 +17,7 @@ import sqlite3
 from typing import Any
 
 from canarykit.promotion.approvals import Roster
-from canarykit.promotion.audit import verify_chain
+from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.calendar import Calendar
 from canarykit.promotion.changes import get_ticket, list_change_approvals
 from canarykit.promotion.evidence import TrustStore
@@ -32,6 +32,7 @@ __all__ = [
     "load_calendar",
     "load_roster",
     "load_trust",
+    "startup_audit_facts",
     "version_facts",
 ]
 
@@ -85,6 +86,7 @@ def version_facts(record: VersionRecord) -> dict[str, Any]:
         "submitter": record.submitter,
         "artifact_digest": record.artifact_digest,
         "policy_digest": record.policy_digest,
+        "revalidate_by_ns": record.revalidate_by_ns,
     }
 
 
@@ -116,3 +118,56 @@ def calendar_facts(conn: sqlite3.Connection, *, now_ns: int) -> dict[str, Any]:
         return {"configured": False, "windows": [], "freezes": []}
     windows, freezes = calendar.intervals_near(now_ns)
     return {"configured": True, "windows": windows, "freezes": freezes}
+
+
+def startup_audit_facts(
+    conn: sqlite3.Connection, record: VersionRecord, *, alias: str | None, alias_version: str | None
+) -> dict[str, Any]:
+    """Does the audit log back the version's stage (and the alias's target)?
+
+    A stage or alias written to the registry tables without going through a gate leaves no
+    matching event; the startup gate refuses such a version.
+    """
+    result = verify_chain(conn)
+    problems = list(result.problems)
+    events = [
+        e
+        for e in list_events(conn, model=record.model)
+        if e.kind in ("submission", "promotion", "revocation", "alias_update", "rollback")
+    ]
+    stage_events = [
+        e
+        for e in events
+        if e.version == record.version and e.kind in ("submission", "promotion", "revocation")
+    ]
+    recorded_stage = None
+    if stage_events:
+        last = stage_events[-1]
+        recorded_stage = {"submission": "Candidate", "revocation": "Revoked"}.get(
+            last.kind, str(last.payload.get("to"))
+        )
+    stage_recorded = recorded_stage == record.stage
+    if not stage_recorded:
+        problems.append(
+            f"the registry says {record.model} {record.version} is {record.stage}, the audit"
+            f" log says {recorded_stage}"
+        )
+    alias_recorded = True
+    if alias is not None:
+        moves = [
+            e
+            for e in events
+            if e.kind in ("alias_update", "rollback") and e.payload.get("alias") == alias
+        ]
+        recorded_alias = moves[-1].payload.get("to") if moves else None
+        alias_recorded = recorded_alias == alias_version
+        if not alias_recorded:
+            problems.append(
+                f"the registry says {alias} is {alias_version}, the audit log says {recorded_alias}"
+            )
+    return {
+        "ok": result.ok,
+        "stage_recorded": stage_recorded,
+        "alias_recorded": alias_recorded,
+        "problems": problems,
+    }

@@ -27,6 +27,7 @@ from canarykit.promotion.alias import (
     rollback_target,
     write_alias,
 )
+from canarykit.promotion.approvals import ROLES
 from canarykit.promotion.audit import (
     append_event,
 )
@@ -106,6 +107,7 @@ class Production(Session):
 
         def body(conn: sqlite3.Connection, now: int) -> AliasState:
             target = get_version(conn, model, version)
+            self._require_roles(conn, actor, ROLES, action)
             state = read_alias(conn, model, alias)
             current = None if state is None else state.version
             self._gate(
@@ -186,6 +188,7 @@ class Production(Session):
         action = f"rollback {model} {alias}"
 
         def body(conn: sqlite3.Connection, now: int) -> AliasState:
+            self._require_roles(conn, actor, ROLES, action)
             state = read_alias(conn, model, alias)
             current = None if state is None else state.version
             target_version = rollback_target(
@@ -345,7 +348,7 @@ class Production(Session):
         """
         artifact_digest = None if artifact is None else digest_file(artifact)
         conn = self.store.conn
-        record, problem = None, None
+        record, problem, state_version = None, None, None
         if version is None:
             state = None if alias is None else read_alias(conn, model, alias)
             if state is None:
@@ -353,7 +356,7 @@ class Production(Session):
             elif state.version is None:
                 problem = f"{alias} of {model} is BLOCKED (its last version was revoked)"
             else:
-                version = state.version
+                version = state_version = state.version
         if version is not None:
             try:
                 record = get_version(conn, model, version)
@@ -371,6 +374,10 @@ class Production(Session):
             digest = artifact_digest or record.artifact_digest
             facts["version"] = F.version_facts(record)
             facts["signature"] = verify_signatures(digest, signatures, trust).to_dict()
+            pinned = alias is None or state_version is None
+            facts["audit"] = F.startup_audit_facts(
+                conn, record, alias=None if pinned else alias, alias_version=state_version
+            )
         decision = evaluate_gate("startup", facts)
         code, kind = classify(decision.reasons) if not decision.allow else (EXIT_OK, None)
         result = StartupCheck(

@@ -11,6 +11,7 @@ first in this order decides, and every failure is listed:
 13    ARTIFACT: the artifact file's sha256 is not the registered digest
 14    SIGNATURE: no trust configured, no signature, or it does not verify
 15    POLICY: the version's bound policy digest is not the one expected
+16    AUDIT: the audit log is broken, or does not record the stage / alias target
 ====  ==========================================================================
 
 (2 stays "bad input or usage", as for every canarykit command.)
@@ -36,6 +37,7 @@ EXIT_CODES = {
     "artifact": 13,
     "signature": 14,
     "policy": 15,
+    "audit": 16,
 }
 RUNBOOK = {
     "resolve": "Check the model name and alias (canarykit alias show MODEL); a BLOCKED alias needs"
@@ -50,6 +52,8 @@ RUNBOOK = {
     " escalate to security if the digest still differs.",
     "policy": "The service expects another policy snapshot: deploy the matching release or update"
     " the expected digest through a change.",
+    "audit": "Stop: the registry may have been altered outside canarykit. Run canarykit audit"
+    " verify, preserve the registry file, and escalate to security.",
 }
 
 

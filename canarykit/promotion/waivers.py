@@ -77,6 +77,7 @@ class Waiver:
             "check": self.check,
             "version": self.version,
             "expires_ns": self.expires_ns,
+            "created_by": self.created_by,
         }
 
     @classmethod

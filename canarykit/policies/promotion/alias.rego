@@ -21,7 +21,18 @@ allow if {
 target_ok if {
 	input.target.stage == "Approved"
 	input.target.revoked == false
+	approval_current
 }
+
+# Moving the alias onto a version needs its approval still current (revalidate_by in the
+# future); a rollback may return to an older Approved version whose revalidation lapsed.
+approval_current if {
+	input.target.purpose == "alias_existing"
+	is_number(input.target.revalidate_by_ns)
+	input.target.revalidate_by_ns > input.now_ns
+}
+
+approval_current if input.target.purpose == "rollback"
 
 cas_ok if {
 	input.cas.checked == true
@@ -35,8 +46,14 @@ deny contains msg if some msg in common.clock_reasons
 deny contains msg if some msg in change.deny
 
 deny contains msg if {
-	not target_ok
+	input.target.stage != "Approved"
 	msg := sprintf("alias: %v %v is %v; %v may point only to an Approved, unrevoked version", [input.target.model, input.target.version, input.target.stage, input.alias])
+}
+
+deny contains msg if {
+	input.target.stage == "Approved"
+	not approval_current
+	msg := sprintf("alias: the approval of %v %v lapsed (revalidate_by passed); revalidate it first", [input.target.model, input.target.version])
 }
 
 deny contains msg if {

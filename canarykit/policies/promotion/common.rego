@@ -13,6 +13,8 @@ waived_checks contains w.check if {
 	is_number(w.expires_ns)
 	w.expires_ns > input.now_ns
 	w.version in {null, input.version.version}
+	is_string(w.created_by)
+	w.created_by != input.version.submitter
 }
 
 waiver_ids_for(check) := {w.id |

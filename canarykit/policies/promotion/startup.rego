@@ -1,8 +1,9 @@
 # Gate: starting or downloading a version (DESIGN.md §6).
 # Allowed only when the alias (or pinned version) resolves to a version in Staging or Approved,
 # not revoked, whose stored signature verifies against the current trust file over the digest
-# of the artifact being started, and whose bound policy digest is the one the service expects.
-# Each reason starts with a code word (resolve, revoked, stage, signature, artifact, policy)
+# of the artifact being started, whose bound policy digest is the one the service expects, and
+# whose stage (and the alias's target) the intact audit log records.
+# Each reason starts with a code word (resolve, revoked, stage, artifact, signature, policy, audit)
 # that the CLI maps to its own exit status.
 package canarykit.promotion.startup
 
@@ -18,7 +19,15 @@ allow if {
 	signature_ok
 	artifact_ok
 	policy_ok
+	audit_backed
 	count(deny) == 0
+}
+
+# The audit chain is intact and records the stage (and alias target) the registry shows.
+audit_backed if {
+	input.audit.ok == true
+	input.audit.stage_recorded == true
+	input.audit.alias_recorded == true
 }
 
 resolved if {
@@ -81,6 +90,12 @@ deny contains msg if {
 	resolved
 	not policy_ok
 	msg := sprintf("policy: the version is bound to %v, the service expects %v", [input.version.policy_digest, input.expected_policy_digest])
+}
+
+deny contains msg if {
+	resolved
+	not audit_backed
+	msg := concat("", ["audit: ", concat("; ", object.get(input, ["audit", "problems"], ["the audit log does not back this version"]))])
 }
 
 decision := {"allow": allow, "deny": deny}
