@@ -21,7 +21,8 @@ STARTUP_EPILOG = (
     "resolve = no such model/version, alias never set or BLOCKED; revoked = version revoked; "
     "stage = not Staging/Approved; artifact = file digest differs from the registered one; "
     "signature = no trust, no signature or it does not verify; policy = bound policy digest "
-    "differs from --policy-digest. Each failure prints a runbook hint."
+    "differs from --policy-digest; audit = the audit log is broken or does not record the "
+    "version's stage or the alias target. Each failure prints a runbook hint."
 )
 
 

@@ -319,5 +319,6 @@ def test_check_startup_help_documents_every_exit_code(capsys: pytest.CaptureFixt
         "13 artifact",
         "14 signature",
         "15 policy",
+        "16 audit",
     ):
         assert code in text
