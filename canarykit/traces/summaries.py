@@ -219,10 +219,14 @@ def _grouping_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
     sets += ["(arm, label, d, " + ", ".join(quote_ident("f_" + f) for f in fs) + ")"
              for fs in plan.feature_sets]
     select_features = (", " + feature_cols) if features else ""
+    # GROUPING_ID may only name columns that some grouping set uses
+    gid_names = ["k", "b"] + (["d", *features] if plan.feature_sets else [])
+    gid_cols = ", ".join(["k", "b"] + (["d", *[quote_ident("f_" + f) for f in features]]
+                                       if plan.feature_sets else []))
+    d_col = "d" if plan.feature_sets else "NULL AS d"
     sql = (
-        f"SELECT arm, k, label, b, d{''.join(', ' + quote_ident('f_' + f) for f in features)}, "
-        f"GROUPING_ID(k, b, d{''.join(', ' + quote_ident('f_' + f) for f in features)}) AS gid, "
-        f"count(latency_ms) AS n_lat, count(*) AS n "
+        f"SELECT arm, k, label, b, {d_col}{''.join(', ' + quote_ident('f_' + f) for f in features)}, "
+        f"GROUPING_ID({gid_cols}) AS gid, count(latency_ms) AS n_lat, count(*) AS n "
         f"FROM (SELECT arm, latency_ms, label, {_latency_key_sql()} AS k, "
         f"{_bin_sql('score', plan.n_bins)} AS b, score >= {plan.decision_threshold!r} AS d"
         f"{select_features} FROM traces WHERE {where}) "
@@ -240,14 +244,14 @@ def _grouping_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
                "confusion": {fs: {"groups": [], "label": [], "decision": [], "count": []}
                              for fs in plan.feature_sets}}
         for role in arms.values()}
-    # GROUPING_ID bit order: k is the most significant of (k, b, d, features...)
-    width = 3 + n_feat
+    # GROUPING_ID bit order: the first of gid_names is the most significant bit
+    width = len(gid_names)
     for row in rows:
         arm, k, label, b, d = row[:5]
         feats = row[5:5 + n_feat]
         gid, n_lat, n = row[5 + n_feat:]
         target = out[arms[arm]]
-        grouped = {name for i, name in enumerate(["k", "b", "d", *features])
+        grouped = {name for i, name in enumerate(gid_names)
                    if not (gid >> (width - 1 - i)) & 1}
         if grouped == {"k"}:
             if k is not None and n_lat:

@@ -1,0 +1,97 @@
+"""The Rego decision: the rule of DESIGN.md §4, organisation rules, and failing closed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from canarykit.verdict.decide import decide
+from canarykit.verdict.policy import load_policy
+
+POLICY = load_policy()
+CTX = {"model": "risk-default", "mode": "canary", "baseline": "a", "candidate": "b"}
+
+
+def _check(name: str, status: str, required: bool = True, kind: str = "error_rate") -> dict:
+    return {"name": name, "kind": kind, "status": status, "required": required,
+            "summary": f"{name} is {status}"}
+
+
+@pytest.mark.parametrize(("statuses", "expected"), [
+    ([("a", "pass", True), ("b", "pass", True)], "PROCEED"),
+    ([("a", "pass", True), ("b", "inconclusive", False)], "PROCEED"),
+    ([("a", "pass", True), ("b", "inconclusive", True)], "CONTINUE"),
+    ([("a", "fail", False), ("b", "pass", True)], "STOP"),
+    ([("a", "fail", True), ("b", "inconclusive", True)], "STOP"),
+    ([], "CONTINUE"),
+])
+def test_decision_rule(statuses, expected):
+    decision, reasons = decide([_check(*s) for s in statuses], policy=POLICY, context=CTX)
+    assert decision == expected
+    assert reasons
+
+
+def test_stop_reasons_quote_failing_checks():
+    _, reasons = decide([_check("latency_p99", "fail"), _check("x", "pass")], policy=POLICY,
+                        context=CTX)
+    assert reasons == ("latency_p99: latency_p99 is fail",)
+
+
+def _with_module(name: str, text: str):
+    return dataclasses.replace(POLICY, rego_modules=(*POLICY.rego_modules, (name, text)))
+
+
+CREDIT_RULE = """package canarykit.decision
+import rego.v1
+hold_reasons contains "credit models need a passing fairness check" if {
+    startswith(input.model, "credit-")
+    not fairness_passes
+}
+fairness_passes if {
+    some c in input.checks
+    c.kind == "fairness_gap_delta"
+    c.status == "pass"
+}
+"""
+
+
+def test_organisation_rule_credit_models_need_passing_fairness():
+    policy = _with_module("credit.rego", CREDIT_RULE)
+    checks = [_check("error_rate", "pass"),
+              _check("fairness_tpr", "inconclusive", required=False, kind="fairness_gap_delta")]
+    assert decide(checks, policy=policy, context=CTX)[0] == "PROCEED"
+    decision, reasons = decide(checks, policy=policy, context={**CTX, "model": "credit-limit"})
+    assert decision == "CONTINUE"
+    assert "credit models need a passing fairness check" in reasons
+
+
+@pytest.mark.parametrize("module", [
+    "package canarykit.decision\nimport rego.v1\nthis is not rego",  # syntax error
+    # a second, conflicting definition of result: regopy returns <error>
+    'package canarykit.decision\nimport rego.v1\nresult := {"decision": "STOP", "reasons": []}',
+    "package canarykit.decision\nimport rego.v1\nresult := {\"decision\": \"MAYBE\", \"reasons\": []}",
+])
+def test_broken_policy_never_proceeds(module):
+    policy = _with_module("broken.rego", module)
+    decision, reasons = decide([_check("a", "pass")], policy=policy, context=CTX)
+    assert decision == "CONTINUE"
+    assert "could not be evaluated" in reasons[0]
+    stop, _ = decide([_check("a", "fail")], policy=policy, context=CTX)
+    assert stop == "STOP"
+
+
+def test_undefined_result_never_proceeds():
+    policy = dataclasses.replace(POLICY, rego_modules=(
+        ("other.rego", "package somewhere.else\nimport rego.v1\nx := 1"),))
+    assert decide([_check("a", "pass")], policy=policy, context=CTX)[0] == "CONTINUE"
+
+
+def test_rules_cannot_loosen_the_decision():
+    permissive = dataclasses.replace(POLICY, rego_modules=((
+        "yes.rego",
+        'package canarykit.decision\nimport rego.v1\nresult := {"decision": "PROCEED", "reasons": ["ok"]}'),))
+    decision, reasons = decide([_check("a", "inconclusive")], policy=permissive, context=CTX)
+    assert decision == "CONTINUE"
+    assert any("do not allow" in r for r in reasons)
+    assert decide([_check("a", "fail")], policy=permissive, context=CTX)[0] == "STOP"
