@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,6 +75,27 @@ def gate_policy_digest() -> str:
     return snapshot_digest({name: text.encode("utf-8") for name, text in _policy_files()})
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LOOKALIKES = str.maketrans({'"': "\uff02", "\\": "\uff3c"})
+
+
+def _printable(value: Any) -> Any:
+    """Make every string safe for regopy's output printer.
+
+    regopy does not escape ``"``, ``\\`` or control characters in strings built by ``sprintf``
+    or ``concat``, which would make a decision unreadable (and so a DENY with no useful reason).
+    No legitimate fact (digest, name, role, stage, CVE id) contains them, so they are replaced
+    by look-alike characters (U+FF02, U+FF3C) and U+FFFD before evaluation.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value).translate(_LOOKALIKES)
+    if isinstance(value, Mapping):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
+
+
 def _deny(gate: str, reason: str) -> GateDecision:
     return GateDecision(
         gate=gate, allow=False, reasons=(reason,), policy_digest=gate_policy_digest()
@@ -102,7 +124,7 @@ def evaluate_gate(gate: str, facts: Mapping[str, Any]) -> GateDecision:
         interpreter = regopy.Interpreter()
         for name, text in _policy_files():
             interpreter.add_module(name, text)
-        interpreter.set_input(json.loads(json.dumps(facts)))
+        interpreter.set_input(_printable(json.loads(json.dumps(facts))))
         output = interpreter.query(f"x := data.canarykit.promotion.{gate}.decision")
         if not output.ok():
             return _deny(gate, f"gate {gate}: policy evaluation failed: {str(output)[:300]}")

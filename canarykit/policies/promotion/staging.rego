@@ -127,7 +127,7 @@ deny contains "attestation: no SLSA provenance attestation supplied, and the pol
 
 deny contains msg if {
 	some v in blocking
-	msg := sprintf("sbom: %v is %v (blocking at %v and above) with analysis state %v and no unexpired waiver", [v.id, v.severity, blocking_name, object.get(v, "analysis_state", null)])
+	msg := sprintf("sbom: %v is %v (blocking at %v and above) with analysis state %v and no unexpired waiver", [object.get(v, "id", null), object.get(v, "severity", null), blocking_name, object.get(v, "analysis_state", null)])
 }
 
 blocking_name := "high"
