@@ -8,8 +8,8 @@ and report, with Monte-Carlo standard errors:
   confidence sequence on the DeLong statistic, beside a naive fixed-horizon DeLong interval
   recomputed at every look (invalid: shows the inflation) and the fixed-horizon interval at
   the final look only (valid for one look);
-* the fairness gap-delta check (TPR gap, union bound over group-rate confidence sequences),
-  beside a naive plug-in Wald interval at every look;
+* the fairness gap-delta check (TPR gap; both interval constructions, "contrasts" and
+  "union"), beside a naive plug-in Wald interval at every look;
 * the SRM e-test, beside a chi-square test at every look.
 
 Scores are simulated already discretised (binormal latent score cut into bins), so every
@@ -43,7 +43,7 @@ from scipy.stats import chi2, norm
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc import DEFAULT_MARGIN, DEFAULT_PLANNED_SE, auc_delta_half_width
 from canarykit.stats.auc_histogram import delong_from_histogram, paired_delong_from_joint
-from canarykit.stats.shadow import proportion_confidence_sequence
+from canarykit.stats.fairness import gap_delta_bounds
 from canarykit.stats.srm import DEFAULT_K, srm_log_bayes_factor
 
 __all__ = [
@@ -262,6 +262,7 @@ def simulate_fairness_gap(
     max_growth: float = 0.02,
     n_look_positives: int = 400,
     large_n_look_positives: int = 1500,
+    planned_n: float = 20_000,
     tpr_control: Sequence[float] = (0.80, 0.76, 0.78),
 ) -> list[SimulationRow]:
     """Rollouts for the TPR-gap delta check (policy: gap grows by ≤ ``max_growth``).
@@ -294,11 +295,12 @@ def simulate_fairness_gap(
         est = s / t
         gap = est.max(axis=-1) - est.min(axis=-1)  # (R, L, arm)
         delta = gap[..., 1] - gap[..., 0]
-        # canarykit: union bound over 2·G rates, beta-mixture CSs
-        lo_r, hi_r = proportion_confidence_sequence(s, t, ALPHA / (2 * tc.size))
-        g_lo = np.maximum(0.0, lo_r.max(axis=-1) - hi_r.min(axis=-1))
-        g_hi = hi_r.max(axis=-1) - lo_r.min(axis=-1)
-        cs = (g_lo[..., 1] - g_hi[..., 0], g_hi[..., 1] - g_lo[..., 0])
+        # canarykit: both interval constructions, as confidence sequences
+        s4, t4 = s[..., None, :], t[..., None, :]  # (R, L, arm, rate=1, group)
+        union = gap_delta_bounds(s4, t4, confidence_level=1 - ALPHA, interval="union")
+        contrasts = gap_delta_bounds(
+            s4, t4, confidence_level=1 - ALPHA, interval="contrasts", planned_n=planned_n
+        )
         # naive: plug-in Wald on the observed argmax/argmin groups, every look
         var = est * (1 - est) / t
         idx_max, idx_min = est.argmax(axis=-1), est.argmin(axis=-1)
@@ -308,7 +310,8 @@ def simulate_fairness_gap(
         ).sum(axis=-1)
         naive = (delta - z * np.sqrt(v), delta + z * np.sqrt(v))
         for name, (lo, hi) in (
-            ("canarykit union-bound CS", cs),
+            ("canarykit union-bound CS", union),
+            ("canarykit contrasts CS", contrasts),
             ("plug-in Wald, every look (naive)", naive),
         ):
             events = {
@@ -425,8 +428,10 @@ def validation_sections(scale: float = 1.0, seed: int = 2026) -> list[tuple[str,
         "Change of the TPR gap (max − min over 3 groups), policy: grows by ≤ 0.02 "
         "(`bound='max'`); 400 positives per group, arm and look (1,500 in 'A/A large'); "
         f"{n} rollouts × {looks} looks. "
-        "canarykit: simultaneous beta-mixture confidence sequences for all 6 group rates "
-        "(union bound), gap bounds by interval arithmetic — valid, conservative. Naive: "
+        "canarykit, two constructions: 'contrasts' (default; asymptotic normal-mixture "
+        "confidence sequences for all contrasts of group-rate differences, union bound over "
+        "them, planned 20,000 positives per group) and 'union' (exact beta-mixture "
+        "confidence sequences for the 6 group rates, interval arithmetic). Naive: "
         "Wald interval on the observed argmax/argmin groups at every look.\n\n" + _table(rows)
     )
     sections.append(("Fairness gap delta (TPR gap)", text))

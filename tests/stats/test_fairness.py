@@ -22,6 +22,7 @@ from canarykit.stats.fairness import (
     ConfusionCounts,
     fairness_gap_delta,
     fairness_summary,
+    gap_delta_bounds,
     intersection_groups,
 )
 from canarykit.stats.shadow import clopper_pearson, proportion_confidence_sequence
@@ -166,14 +167,42 @@ def test_interval_covers_when_argmax_group_switches():
     assert misses / reps <= 0.05
 
 
-def test_paired_uses_same_interval_and_records_design():
+def test_paired_design():
     y, d, _sex, race, _ = _rows(10)
     c = ConfusionCounts.from_predictions(y, d, race)
-    a = fairness_gap_delta(c, c, metric="tpr", paired=True)
-    b = fairness_gap_delta(c, c, metric="tpr", paired=False)
+    # union bound: no independence needed, identical interval
+    a = fairness_gap_delta(c, c, metric="tpr", paired=True, interval="union")
+    b = fairness_gap_delta(c, c, metric="tpr", paired=False, interval="union")
     assert a.ci_low == b.ci_low
     assert "paired" in a.method
     assert a.paired
+    # contrasts: Cauchy-Schwarz variance bound makes the paired interval wider
+    pc = fairness_gap_delta(c, c, metric="tpr", paired=True)
+    uc = fairness_gap_delta(c, c, metric="tpr", paired=False)
+    assert pc.ci_low < uc.ci_low
+    assert uc.ci_high < pc.ci_high
+
+
+@pytest.mark.parametrize("metric", ["selection_rate", "tpr", "fpr", "equalized_odds"])
+def test_contrasts_interval_is_narrower_than_union(metric):
+    y, d, sex, race, _ = _rows(14, n=60_000)
+    c = ConfusionCounts.from_predictions(y, d, sex, race)
+    con = fairness_gap_delta(c, c, metric=metric)
+    uni = fairness_gap_delta(c, c, metric=metric, interval="union")
+    assert "contrasts" in con.method
+    assert uni.ci_low < con.ci_low <= 0.0 <= con.ci_high < uni.ci_high
+
+
+def test_contrasts_cs_time_uniform_coverage_small_groups_rare_rates():
+    # 30 trials per group and look, FPR-like rates near 0, 100 looks, boundary-like truth
+    rng = np.random.default_rng(15)
+    tc, tt = np.array([0.02, 0.05, 0.03]), np.array([0.02, 0.07, 0.03])
+    truth = (tt.max() - tt.min()) - (tc.max() - tc.min())
+    reps, looks = 400, 100
+    s = rng.binomial(30, np.stack([tc, tt]), size=(reps, looks, 2, 3)).cumsum(axis=1)
+    t = np.broadcast_to(30.0 * np.arange(1, looks + 1)[None, :, None, None], s.shape)
+    lo, hi = gap_delta_bounds(s[..., None, :], t[..., None, :], planned_n=1000)
+    assert ((lo > truth) | (hi < truth)).any(axis=1).mean() <= 0.05
 
 
 def test_fixed_horizon_is_narrower():
@@ -251,3 +280,9 @@ def test_bad_arguments():
         proportion_confidence_sequence(5, 3, 0.05)
     with pytest.raises(InvalidInputError, match="features"):
         intersection_groups()
+    with pytest.raises(InvalidInputError, match="interval"):
+        fairness_gap_delta(c, c, interval="bonferroni")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="planned_n"):
+        fairness_gap_delta(c, c, planned_n=0)
+    with pytest.raises(InvalidInputError, match="successes, trials"):
+        gap_delta_bounds([1, 2], [3, 4])
