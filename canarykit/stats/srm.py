@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats.result import IntervalResult, Status
+from canarykit.stats.result import Bound, IntervalResult, Status
 
 __all__ = [
     "DEFAULT_K",
@@ -152,7 +152,7 @@ def srm_pvalue_path(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SrmResult(IntervalResult):
-    """SRM e-test result. ``status`` is the quality-gate outcome: use it, not ``decide``.
+    """SRM e-test result; ``status`` (= ``decide(alpha)``) is the quality-gate outcome.
 
     Extra attributes
     ----------------
@@ -181,6 +181,27 @@ class SrmResult(IntervalResult):
     planned: tuple[float, ...] = ()
     observed: tuple[float, ...] = ()
     counts: tuple[int, ...] = ()
+
+    def decide(self, threshold: float, *, bound: Bound = "min") -> Status:
+        """Quality gate: ``threshold`` is the level α; the p-value must stay above it.
+
+        ``"fail"`` if ``pvalue ≤ threshold``, ``"inconclusive"`` without data, else
+        ``"pass"``. Only ``bound="min"`` is meaningful (raises otherwise).
+
+        Examples
+        --------
+        >>> srm_test([100, 150], [0.5, 0.5]).decide(0.1)
+        'fail'
+        """
+        if bound != "min":
+            raise InvalidInputError(
+                f"bound: the SRM gate bounds its p-value from below, got {bound!r}"
+            )
+        if not 0.0 < threshold < 1.0:
+            raise InvalidInputError(f"threshold: SRM level must be in (0, 1), got {threshold!r}")
+        if self.status == "inconclusive" or self.pvalue is None:
+            return "inconclusive"
+        return "fail" if self.pvalue <= threshold else "pass"
 
 
 def _share_confidence_set(

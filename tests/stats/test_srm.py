@@ -102,3 +102,14 @@ def test_bad_arguments():
         srm_test([1, 2], [0.5, 0.5], k=-1)
     with pytest.raises(InvalidInputError, match="earlier_counts"):
         srm_test([1, 2], [0.5, 0.5], earlier_counts=[[5, 5]])
+
+
+def test_decide_is_the_quality_gate():
+    r = srm_test([100, 150], [0.5, 0.5])  # p = 0.0515
+    assert r.decide(0.05) == r.status == "pass"
+    assert r.decide(0.06, bound="min") == "fail"
+    assert srm_test([0, 0], [0.5, 0.5]).decide(0.05) == "inconclusive"
+    with pytest.raises(InvalidInputError, match="bound"):
+        r.decide(0.05, bound="max")
+    with pytest.raises(InvalidInputError, match="threshold"):
+        r.decide(5.0)
