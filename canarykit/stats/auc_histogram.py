@@ -28,6 +28,11 @@ noisier candidate was 5.2e-5, 1.4e-6 and 2.7e-7 respectively — far below the 0
 Near-ties ordered either way both become ½, so the bias partly cancels; it grows where the
 score density is concentrated (e.g. scores piled near 0). Default: ``n_bins = 10000``.
 
+The paired joint table has one row per non-empty ``(bin_control, bin_candidate, label)``
+cell, so fine bins make it nearly as long as the data (1M correlated pairs: 15k cells at
+100 bins, 557k at 1,000, 992k at 10,000). For shadow traffic use 100–1,000 bins: at 100
+bins ΔAUC moved by 6e-6 and its standard error by 0.02 % against the raw-score DeLong.
+
 Examples
 --------
 >>> import numpy as np
