@@ -3,7 +3,7 @@
 Each case runs in a fresh subprocess so that its peak resident memory (``ru_maxrss``) is its own.
 Timings are for reading, never for assertions.
 
-Usage: ``python benchmarks/run.py [--rows 10000000] [--out benchmarks/RESULTS.md]``
+Usage: ``python benchmarks/run.py [--rows 10000000] [--large-rows 100000000] [--out FILE]``
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,43 +23,124 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.naive import BOOTSTRAP_RESAMPLES  # noqa: E402
+
+FLOOR_SQL = (
+    'SELECT arm, count(*), sum(CAST(error AS INTEGER)), avg(latency_ms), avg(score), '
+    'avg(CAST(label AS INTEGER)), min(ts), max(ts), max("group"), max(request_id), max(model), '
+    'max(version) FROM traces GROUP BY arm')
+REPEATS = 3
+
+
+def _store_path(parquet: str, workdir: str) -> Path:
+    return Path(workdir) / (Path(parquet).stem + ".duckdb")
+
 
 def case_ingest(parquet: str, workdir: str) -> dict[str, float]:
     """Ingest the Parquet file into a new DuckDB store (validation included)."""
     from canarykit.traces import TraceStore
 
-    db = Path(workdir) / "ingest.duckdb"
+    db = _store_path(parquet, workdir)
     for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
     start = time.perf_counter()
     with TraceStore(db) as store:
         report = store.ingest(parquet)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": report.rows_ingested}
+    return {"seconds": time.perf_counter() - start, "rows": report.rows_ingested}
 
 
-CASES = {"ingest": case_ingest}
+def case_floor(parquet: str, workdir: str) -> dict[str, float]:
+    """One-pass DuckDB aggregate over the same columns of the same store file."""
+    import duckdb
+
+    con = duckdb.connect(str(_store_path(parquet, workdir)), read_only=True)
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        rows = con.execute(FLOOR_SQL).fetchall()
+        times.append(time.perf_counter() - start)
+    return {"seconds": statistics.median(times), "rows": sum(int(r[1]) for r in rows)}
+
+
+def case_verdict(parquet: str, workdir: str) -> dict[str, float]:
+    """The full default verdict from the store (summaries, statistics, Rego decision)."""
+    from canarykit.verdict.evaluate import evaluate
+
+    times, verdict = [], None
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        verdict = evaluate(str(_store_path(parquet, workdir)), log=False)
+        times.append(time.perf_counter() - start)
+    assert verdict is not None
+    c = {x.name: x for x in verdict.checks}
+    sel = c["fairness_selection_rate"].details
+    tpr = c["fairness_tpr"].details
+    return {"seconds": statistics.median(times),
+            "rows": c["latency_p95"].n_control + c["latency_p95"].n_candidate,
+            "decision": verdict.decision,
+            "p95_candidate": c["latency_p95"].estimate,
+            "p99_ratio": c["latency_p99"].estimate,
+            "error_rate_candidate": c["error_rate"].estimate,
+            "error_rate_ratio": c["error_rate_delta"].estimate,
+            "auc_delta": c["auc_delta"].estimate,
+            "selection_gap_delta": sel["gap_candidate"] - sel["gap_control"],
+            "tpr_gap_delta": tpr["gap_candidate"] - tpr["gap_control"]}
+
+
+def case_naive(parquet: str, workdir: str) -> dict[str, float]:
+    """pandas + scikit-learn + fairlearn + bootstrap on the same Parquet file."""
+    from benchmarks.naive import naive_pipeline
+
+    start = time.perf_counter()
+    numbers = naive_pipeline(parquet)
+    return {"seconds": time.perf_counter() - start, **numbers}
+
+
+CASES = {"ingest": case_ingest, "floor": case_floor, "verdict": case_verdict,
+         "naive": case_naive}
 
 
 def _run_case(name: str, *args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--case", name, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    print(f"  {name} {Path(args[0]).name} ...", file=sys.stderr, flush=True)
+    out = subprocess.run([sys.executable, __file__, "--case", name, *args], capture_output=True,
+                         text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``, which a
+    child inherits from its parent's high-water mark on Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(name: str, args: list[str]) -> None:
     result = CASES[name](*args)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(result))
+
+
+# tolerance per number: (absolute, relative) — quantile definitions differ (inverted CDF in
+# canarykit, linear interpolation in pandas), AUCs differ by the 1e-4 score bins, and
+# canarykit's error-rate ratio takes the planned split as the arms' exposure (the observed one
+# differs by sampling noise, which the sample-ratio check bounds)
+TOLERANCES = {"p95_candidate": (0.0, 0.005), "p99_ratio": (0.0, 0.01),
+              "error_rate_candidate": (1e-12, 0.0), "error_rate_ratio": (0.0, 0.01),
+              "auc_delta": (1e-3, 0.0), "selection_gap_delta": (1e-9, 0.0),
+              "tpr_gap_delta": (1e-9, 0.0)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--large-rows", type=int, default=100_000_000,
+                        help="rows of the memory-growth run (0 to skip)")
+    parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
     parser.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "canarykit-bench"))
     parser.add_argument("--case")
@@ -71,31 +153,71 @@ def main() -> None:
     from benchmarks.data import trace_parquet
 
     data = Path(ns.data)
-    print(f"generating {ns.rows:,} rows (cached in {data}) ...", file=sys.stderr)
-    parquet = trace_parquet(ns.rows, data)
-    rows = []
-    print("ingest ...", file=sys.stderr)
-    ingest = _run_case("ingest", str(parquet), str(data))
-    rows.append(("ingest Parquet → DuckDB store (validated, one transaction)", ingest))
+    sizes = sorted({1_000_000, ns.rows} | ({ns.large_rows} if ns.large_rows else set()))
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    for rows in sizes:
+        print(f"{rows:,} rows (data cached in {data})", file=sys.stderr)
+        parquet = str(trace_parquet(rows, data))
+        r = results[rows] = {}
+        r["ingest"] = _run_case("ingest", parquet, str(data))
+        r["floor"] = _run_case("floor", parquet, str(data))
+        r["verdict"] = _run_case("verdict", parquet, str(data))
+        if rows == ns.rows and not ns.skip_naive:
+            r["naive"] = _run_case("naive", parquet, str(data))
+    Path(ns.out).write_text(_report(results, ns.rows))
+    print(Path(ns.out).read_text())
 
+
+def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> str:
+    main = results[main_rows]
+    floor, verdict = main["floor"], main["verdict"]
     lines = [
         "# canarykit benchmarks",
         "",
-        f"One run of `make bench` on {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{ns.rows:,} trace rows (5 % canary). Each case runs in its own process; peak RSS is "
-        "that process's maximum resident set size.",
+        f"One run of `make bench` on {os.cpu_count()} cores, Python {platform.python_version()}. "
+        "Traces: `generate_traces('identical', canary_share=0.05)`, written to Parquet and "
+        "ingested into a DuckDB file. Each case runs in its own process; peak RSS is that "
+        f"process's maximum resident set size; floor and verdict times are the median of "
+        f"{REPEATS} runs.",
         "",
-        "| case | rows | seconds | rows/s | peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|",
+        f"## {main_rows:,} rows",
+        "",
+        "| case | seconds | × floor | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+        f"| floor: one-pass DuckDB aggregate over the same columns | {floor['seconds']:.3f} | 1.0 | "
+        f"{floor['peak_rss_mb']:.0f} |",
+        f"| full default verdict (`evaluate`, {verdict['decision']}) | {verdict['seconds']:.3f} | "
+        f"{verdict['seconds'] / floor['seconds']:.1f} | {verdict['peak_rss_mb']:.0f} |",
     ]
-    for label, r in rows:
-        lines.append(
-            f"| {label} | {int(r['rows']):,} | {r['seconds']:.2f} | "
-            f"{r['rows'] / r['seconds']:,.0f} | {r['peak_rss_mb']:.0f} |"
-        )
-    text = "\n".join(lines) + "\n"
-    Path(ns.out).write_text(text)
-    print(text)
+    if "naive" in main:
+        naive = main["naive"]
+        lines.append(f"| straightforward pipeline (pandas, sklearn, fairlearn, "
+                     f"{BOOTSTRAP_RESAMPLES}-resample bootstrap) | "
+                     f"{naive['seconds']:.1f} | {naive['seconds'] / floor['seconds']:.0f} | "
+                     f"{naive['peak_rss_mb']:.0f} |")
+        lines += ["", f"canarykit verdict is **{naive['seconds'] / verdict['seconds']:.0f}×** "
+                  "faster than the straightforward pipeline.", "",
+                  "Agreement with the straightforward pipeline:", "",
+                  "| number | canarykit | straightforward | difference | tolerance | ok |",
+                  "|---|---:|---:|---:|---:|:-:|"]
+        for key, (abs_tol, rel_tol) in TOLERANCES.items():
+            a, b = verdict[key], naive[key]
+            tol = max(abs_tol, rel_tol * abs(b))
+            lines.append(f"| {key} | {a:.6g} | {b:.6g} | {a - b:.2g} | {tol:.2g} | "
+                         f"{'yes' if abs(a - b) <= tol else 'NO'} |")
+        lines.append(f"| p99 ratio 95% interval | anytime-valid CS | bootstrap "
+                     f"[{naive['p99_ratio_boot_low']:.4f}, {naive['p99_ratio_boot_high']:.4f}] "
+                     "| – | – | – |")
+    lines += ["", "## Ingest and memory growth", "",
+              "| rows | ingest s | ingest rows/s | ingest peak RSS (MB) | floor s | verdict s | "
+              "verdict × floor | verdict peak RSS (MB) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for rows, r in sorted(results.items()):
+        ing, fl, ve = r["ingest"], r["floor"], r["verdict"]
+        lines.append(f"| {rows:,} | {ing['seconds']:.1f} | {rows / ing['seconds']:,.0f} | "
+                     f"{ing['peak_rss_mb']:.0f} | {fl['seconds']:.3f} | {ve['seconds']:.3f} | "
+                     f"{ve['seconds'] / fl['seconds']:.1f} | {ve['peak_rss_mb']:.0f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
