@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 
 import pytest
-from conftest import MODEL, World, make_verdict, sbom
+from promotion_world import MODEL, World, make_verdict, sbom
 
 from canarykit.errors import GateDeniedError
 from canarykit.promotion.clock import parse_instant

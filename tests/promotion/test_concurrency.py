@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from promotion_world import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
 
 from canarykit.errors import GateDeniedError
 from canarykit.promotion.api import Promotion

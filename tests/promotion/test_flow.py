@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import MODEL, World, pem
+from promotion_world import MODEL, World, pem
 
 from canarykit.promotion.evidence import TrustStore, public_key_text
 from canarykit.promotion.release import verify_policy_snapshot

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MODEL, World
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from promotion_world import MODEL, make_world
 
 from canarykit.promotion import gates, production, session
 from canarykit.promotion.gates import evaluate_gate
@@ -21,8 +21,6 @@ from canarykit.promotion.gates import evaluate_gate
 @lru_cache(maxsize=1)
 def allowed_inputs() -> tuple[tuple[str, Any], ...]:
     """Facts of every gate that allowed something during a full seed flow."""
-    import conftest
-
     seen: list[tuple[str, Any]] = []
 
     def recorder(gate: str, facts: Any) -> Any:
@@ -34,18 +32,11 @@ def allowed_inputs() -> tuple[tuple[str, Any], ...]:
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as mp:
         mp.setattr(session, "evaluate_gate", recorder)
         mp.setattr(production, "evaluate_gate", recorder)
-        world_gen = conftest.world.__wrapped__(Path(folder))  # type: ignore[attr-defined]
-        world: World = next(world_gen)
-        world.approved("v1")
-        world.promotion.set_alias(
-            MODEL,
-            "v1",
-            expected=None,
-            actor="olga",
-            chg_id=world.chg("CHG-A", ["v1"], type="Standard"),
-        )
-        world.promotion.check_startup(MODEL, policy_digest=world.policy_digest)
-        world.promotion.close()
+        with make_world(Path(folder)) as world:
+            world.approved("v1")
+            chg = world.chg("CHG-A", ["v1"], type="Standard")
+            world.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+            world.promotion.check_startup(MODEL, policy_digest=world.policy_digest)
     return tuple(seen)
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from promotion_world import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
 
 from canarykit.errors import GateDeniedError
 from canarykit.promotion.api import Promotion

@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 import pytest
-from conftest import MODEL, World, pem
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from promotion_world import MODEL, World, pem
 
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.promotion.evidence import TrustStore, public_key_text

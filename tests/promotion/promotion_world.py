@@ -1,0 +1,251 @@
+"""A fully configured promotion world for tests: keys, trust, roster, calendar, evidence.
+
+(A uniquely named helper module rather than ``conftest`` so that ``from ... import`` never
+picks up another folder's conftest.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from canarykit.promotion.api import Promotion
+from canarykit.promotion.clock import FixedClock, parse_instant
+from canarykit.promotion.evidence import digest_file, dsse_pae, public_key_text, sign_digest
+from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+MODEL = "risk-default"
+# Wednesday 25 November 2026, 10:00 UTC: inside the weekday window, before the month-end freeze.
+START = "2026-11-25T10:00:00Z"
+
+ROSTER = {
+    "people": {
+        "ann": ["product"],
+        "sam": ["security"],
+        "sue": ["security"],
+        "pat": ["product"],
+        "olga": ["operations"],
+        "otto": ["operations"],
+        "eve": ["executive"],
+        "max": ["product", "security"],
+    }
+}
+CALENDAR = {
+    "windows": [
+        {
+            "name": "weekday daytime",
+            "weekly": {
+                "days": ["mon", "tue", "wed", "thu", "fri"],
+                "start": "08:00",
+                "end": "18:00",
+            },
+        }
+    ],
+    "freezes": [
+        {"name": "month-end close", "monthly": {"last_days": 3}},
+        {
+            "name": "year-end holidays",
+            "start": "2026-12-24T00:00:00Z",
+            "end": "2027-01-02T00:00:00Z",
+        },
+    ],
+}
+
+
+def make_verdict(
+    candidate: str,
+    policy_digest: str,
+    *,
+    decision: str = "PROCEED",
+    model: str = MODEL,
+    checks: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A hand-built verdict following DESIGN.md §4."""
+    if checks is None:
+        checks = [
+            {"name": name, "status": "pass", "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+            for name in ("latency_p95", "latency_p99", "error_rate", "auc_delta")
+        ]
+    return {
+        "schema": "canarykit.verdict/1",
+        "decision": decision,
+        "reasons": [],
+        "model": model,
+        "baseline": "v0",
+        "candidate": candidate,
+        "mode": "canary",
+        "window": {"start": "2026-11-24T00:00:00+00:00", "end": "2026-11-25T00:00:00+00:00"},
+        "checks": checks,
+        "policy_digest": policy_digest,
+        "data_digest": "sha256:" + "d" * 64,
+        "canarykit_version": "0.1.0",
+        "created_at": "2026-11-25T00:00:00+00:00",
+    }
+
+
+def sbom(*vulns: tuple[str, str, str | None]) -> dict[str, Any]:
+    """A CycloneDX document with (id, severity, analysis state) vulnerabilities."""
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [{"type": "library", "name": "numpy", "version": "2.0.0"}],
+        "vulnerabilities": [
+            {
+                "id": vid,
+                "ratings": [{"severity": sev}],
+                **({"analysis": {"state": state}} if state else {}),
+            }
+            for vid, sev, state in vulns
+        ],
+    }
+
+
+@dataclass
+class World:
+    """Registry + keys + files; helpers walk a version through the seed flow."""
+
+    promotion: Promotion
+    clock: FixedClock
+    tmp: Path
+    key: Ed25519PrivateKey
+    policy_dir: Path
+    policy_digest: str
+
+    def artifact(self, version: str) -> Path:
+        path = self.tmp / f"{MODEL}-{version}.bin"
+        if not path.exists():
+            path.write_bytes(f"weights of {version}".encode())
+        return path
+
+    def signatures(self, version: str, key: Ed25519PrivateKey | None = None) -> list[dict]:
+        digest = digest_file(self.artifact(version))
+        return [sign_digest(key or self.key, "release-key", digest)]
+
+    def envelope(self, version: str, *, subject_digest: str | None = None) -> dict[str, Any]:
+        digest = subject_digest or digest_file(self.artifact(version)).removeprefix("sha256:")
+        statement = {
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": f"{MODEL}-{version}.bin", "digest": {"sha256": digest}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"buildDefinition": {"buildType": "https://example.com/train/v1"}},
+        }
+        payload = json.dumps(statement).encode()
+        kind = "application/vnd.in-toto+json"
+        sig = self.key.sign(dsse_pae(kind, payload))
+        return {
+            "payloadType": kind,
+            "payload": base64.b64encode(payload).decode(),
+            "signatures": [{"keyid": "release-key", "sig": base64.b64encode(sig).decode()}],
+        }
+
+    def chg(
+        self,
+        chg_id: str,
+        versions: list[str],
+        *,
+        type: str = "Normal",
+        approve: bool = True,
+        requester: str = "olga",
+        start: str = "2026-11-25T08:00:00Z",
+        end: str = "2026-12-31T18:00:00Z",
+    ) -> str:
+        ticket = {
+            "id": chg_id,
+            "type": type,
+            "scope": {"model": MODEL, "versions": versions},
+            "risk": "medium",
+            "impact": "scoring traffic of risk-default",
+            "window": {"start": start, "end": end},
+            "steps": ["promote", "move production alias"],
+            "backout_plan": "canarykit rollback risk-default --chg " + chg_id,
+            "post_change_validation": ["canarykit check-startup risk-default"],
+            "owners": [requester],
+        }
+        self.promotion.create_change(ticket, actor=requester)
+        if approve and type == "Normal":
+            self.promotion.approve_change(chg_id, actor="otto", role="operations")
+            self.promotion.approve_change(chg_id, actor="sam", role="security")
+        return chg_id
+
+    def submit(self, version: str, actor: str = "ann") -> None:
+        self.promotion.submit(MODEL, version, artifact=self.artifact(version), actor=actor)
+
+    def to_staging(self, version: str, **overrides: Any) -> Any:
+        self.promotion.approve(MODEL, version, role="security", actor="sam", stage="Staging")
+        kwargs: dict[str, Any] = {
+            "signatures": self.signatures(version),
+            "attestation": self.envelope(version),
+            "sbom": sbom(("CVE-2026-1000", "low", None)),
+            "policy": self.policy_dir,
+            "artifact": self.artifact(version),
+        }
+        kwargs.update(overrides)
+        return self.promotion.promote(MODEL, version, to="Staging", actor="olga", **kwargs)
+
+    def approvals(self, version: str) -> None:
+        self.promotion.approve(MODEL, version, role="security", actor="sue")
+        self.promotion.approve(MODEL, version, role="product", actor="pat")
+
+    def to_approved(self, version: str, chg_id: str, **overrides: Any) -> Any:
+        kwargs: dict[str, Any] = {
+            "verdict": make_verdict(version, self.policy_digest),
+            "revalidate_by": "2027-02-25T00:00:00Z",
+            "chg_id": chg_id,
+        }
+        kwargs.update(overrides)
+        return self.promotion.promote(MODEL, version, to="Approved", actor="olga", **kwargs)
+
+    def approved(self, version: str) -> None:
+        """Submit and walk ``version`` all the way to Approved."""
+        self.submit(version)
+        self.to_staging(version)
+        self.approvals(version)
+        self.to_approved(version, self.chg(f"CHG-{version.replace('.', '')}", [version]))
+
+
+@contextmanager
+def make_world(tmp_path: Path) -> Iterator[World]:
+    """A configured registry in ``tmp_path``; closed on exit."""
+    key = Ed25519PrivateKey.generate()
+    policy_dir = tmp_path / "policy"
+    policy_dir.mkdir()
+    (policy_dir / "canary.yaml").write_text("latency_p95: {max_ms: 120}\n")
+    (policy_dir / "decision.rego").write_text("package canarykit.verdict\n")
+    clock = FixedClock(parse_instant(START))
+    promotion = Promotion(tmp_path / "registry.sqlite", clock=clock)
+    promotion.configure(
+        actor="admin",
+        roster=ROSTER,
+        trust={"keys": [{"id": "release-key", "public_key": public_key_text(key)}]},
+        calendar=CALENDAR,
+    )
+    try:
+        yield World(
+            promotion=promotion,
+            clock=clock,
+            tmp=tmp_path,
+            key=key,
+            policy_dir=policy_dir,
+            policy_digest=snapshot_digest(load_snapshot_files(policy_dir)),
+        )
+    finally:
+        promotion.close()
+
+
+def pem(key: Ed25519PrivateKey, path: Path) -> Path:
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
