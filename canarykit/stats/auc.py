@@ -122,8 +122,12 @@ def _validate_binary(name: str, labels: ArrayLike) -> NDArray[np.bool_]:
         raise InvalidInputError(f"{name}: must be one-dimensional, got shape {arr.shape}")
     if arr.dtype == np.bool_:
         return arr
-    if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
-        raise InvalidInputError(f"{name}: must contain only 0/1 or booleans")
+    bad = ~np.isin(arr, (0, 1)) if np.issubdtype(arr.dtype, np.number) else np.ones(arr.shape, bool)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidInputError(
+            f"{name}: must contain only 0/1 or booleans, got {arr[i].item()!r} at index {i}"
+        )
     return arr.astype(bool)
 
 
@@ -134,7 +138,8 @@ def _validate_scores(name: str, scores: ArrayLike, size: int) -> NDArray[np.floa
             f"{name}: must have shape ({size},) like its labels, got {arr.shape}"
         )
     if not np.isfinite(arr).all():
-        raise InvalidInputError(f"{name}: must be finite (NaN or inf found)")
+        i = int(np.argmax(~np.isfinite(arr)))
+        raise InvalidInputError(f"{name}: must be finite, got {arr[i].item()!r} at index {i}")
     return arr
 
 
