@@ -26,23 +26,32 @@ def naive_pipeline(parquet: str, *, seed: int = 0) -> dict[str, float]:
     out["error_rate_candidate"] = float(errors["canary"])
     out["error_rate_ratio"] = float(errors["canary"] / errors["control"])
     labelled = df[df["label"].notna() & df["score"].notna()]
-    aucs = {arm: roc_auc_score(g["label"].astype(bool), g["score"])
-            for arm, g in labelled.groupby("arm")}
+    aucs = {
+        arm: roc_auc_score(g["label"].astype(bool), g["score"])
+        for arm, g in labelled.groupby("arm")
+    }
     out["auc_delta"] = float(aucs["canary"] - aucs["control"])
     gaps = {}
     for arm, g in labelled.groupby("arm"):
-        frame = MetricFrame(metrics={"selection_rate": selection_rate, "tpr": true_positive_rate},
-                            y_true=g["label"].astype(bool), y_pred=g["score"] >= 0.5,
-                            sensitive_features=g["group"])
+        frame = MetricFrame(
+            metrics={"selection_rate": selection_rate, "tpr": true_positive_rate},
+            y_true=g["label"].astype(bool),
+            y_pred=g["score"] >= 0.5,
+            sensitive_features=g["group"],
+        )
         gaps[arm] = frame.difference()
-    out["selection_gap_delta"] = float(gaps["canary"]["selection_rate"]
-                                       - gaps["control"]["selection_rate"])
+    out["selection_gap_delta"] = float(
+        gaps["canary"]["selection_rate"] - gaps["control"]["selection_rate"]
+    )
     out["tpr_gap_delta"] = float(gaps["canary"]["tpr"] - gaps["control"]["tpr"])
     rng = np.random.default_rng(seed)
     lat = {arm: g.dropna().to_numpy() for arm, g in df.groupby("arm")["latency_ms"]}
-    ratios = [np.quantile(rng.choice(lat["canary"], lat["canary"].size), 0.99)
-              / np.quantile(rng.choice(lat["control"], lat["control"].size), 0.99)
-              for _ in range(BOOTSTRAP_RESAMPLES)]
-    out["p99_ratio_boot_low"], out["p99_ratio_boot_high"] = (float(v) for v in
-                                                             np.quantile(ratios, [0.025, 0.975]))
+    ratios = [
+        np.quantile(rng.choice(lat["canary"], lat["canary"].size), 0.99)
+        / np.quantile(rng.choice(lat["control"], lat["control"].size), 0.99)
+        for _ in range(BOOTSTRAP_RESAMPLES)
+    ]
+    out["p99_ratio_boot_low"], out["p99_ratio_boot_high"] = (
+        float(v) for v in np.quantile(ratios, [0.025, 0.975])
+    )
     return out

@@ -26,9 +26,10 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks.naive import BOOTSTRAP_RESAMPLES  # noqa: E402
 
 FLOOR_SQL = (
-    'SELECT arm, count(*), sum(CAST(error AS INTEGER)), avg(latency_ms), avg(score), '
+    "SELECT arm, count(*), sum(CAST(error AS INTEGER)), avg(latency_ms), avg(score), "
     'avg(CAST(label AS INTEGER)), min(ts), max(ts), max("group"), max(request_id), max(model), '
-    'max(version) FROM traces GROUP BY arm')
+    "max(version) FROM traces GROUP BY arm"
+)
 REPEATS = 3
 
 
@@ -75,16 +76,18 @@ def case_verdict(parquet: str, workdir: str) -> dict[str, float]:
     c = {x.name: x for x in verdict.checks}
     sel = c["fairness_selection_rate"].details
     tpr = c["fairness_tpr"].details
-    return {"seconds": statistics.median(times),
-            "rows": c["latency_p95"].n_control + c["latency_p95"].n_candidate,
-            "decision": verdict.decision,
-            "p95_candidate": c["latency_p95"].estimate,
-            "p99_ratio": c["latency_p99"].estimate,
-            "error_rate_candidate": c["error_rate"].estimate,
-            "error_rate_ratio": c["error_rate_delta"].estimate,
-            "auc_delta": c["auc_delta"].estimate,
-            "selection_gap_delta": sel["gap_candidate"] - sel["gap_control"],
-            "tpr_gap_delta": tpr["gap_candidate"] - tpr["gap_control"]}
+    return {
+        "seconds": statistics.median(times),
+        "rows": c["latency_p95"].n_control + c["latency_p95"].n_candidate,
+        "decision": verdict.decision,
+        "p95_candidate": c["latency_p95"].estimate,
+        "p99_ratio": c["latency_p99"].estimate,
+        "error_rate_candidate": c["error_rate"].estimate,
+        "error_rate_ratio": c["error_rate_delta"].estimate,
+        "auc_delta": c["auc_delta"].estimate,
+        "selection_gap_delta": sel["gap_candidate"] - sel["gap_control"],
+        "tpr_gap_delta": tpr["gap_candidate"] - tpr["gap_control"],
+    }
 
 
 def case_naive(parquet: str, workdir: str) -> dict[str, float]:
@@ -96,14 +99,17 @@ def case_naive(parquet: str, workdir: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, **numbers}
 
 
-CASES = {"ingest": case_ingest, "floor": case_floor, "verdict": case_verdict,
-         "naive": case_naive}
+CASES = {"ingest": case_ingest, "floor": case_floor, "verdict": case_verdict, "naive": case_naive}
 
 
 def _run_case(name: str, *args: str) -> dict[str, float]:
     print(f"  {name} {Path(args[0]).name} ...", file=sys.stderr, flush=True)
-    out = subprocess.run([sys.executable, __file__, "--case", name, *args], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", name, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -129,17 +135,26 @@ def _child(name: str, args: list[str]) -> None:
 # canarykit, linear interpolation in pandas), AUCs differ by the 1e-4 score bins, and
 # canarykit's error-rate ratio takes the planned split as the arms' exposure (the observed one
 # differs by sampling noise, which the sample-ratio check bounds)
-TOLERANCES = {"p95_candidate": (0.0, 0.005), "p99_ratio": (0.0, 0.01),
-              "error_rate_candidate": (1e-12, 0.0), "error_rate_ratio": (0.0, 0.01),
-              "auc_delta": (1e-3, 0.0), "selection_gap_delta": (1e-9, 0.0),
-              "tpr_gap_delta": (1e-9, 0.0)}
+TOLERANCES = {
+    "p95_candidate": (0.0, 0.005),
+    "p99_ratio": (0.0, 0.01),
+    "error_rate_candidate": (1e-12, 0.0),
+    "error_rate_ratio": (0.0, 0.01),
+    "auc_delta": (1e-3, 0.0),
+    "selection_gap_delta": (1e-9, 0.0),
+    "tpr_gap_delta": (1e-9, 0.0),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--large-rows", type=int, default=100_000_000,
-                        help="rows of the memory-growth run (0 to skip)")
+    parser.add_argument(
+        "--large-rows",
+        type=int,
+        default=100_000_000,
+        help="rows of the memory-growth run (0 to skip)",
+    )
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
     parser.add_argument("--data", default=str(Path(tempfile.gettempdir()) / "canarykit-bench"))
@@ -191,32 +206,49 @@ def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> 
     ]
     if "naive" in main:
         naive = main["naive"]
-        lines.append(f"| straightforward pipeline (pandas, sklearn, fairlearn, "
-                     f"{BOOTSTRAP_RESAMPLES}-resample bootstrap) | "
-                     f"{naive['seconds']:.1f} | {naive['seconds'] / floor['seconds']:.0f} | "
-                     f"{naive['peak_rss_mb']:.0f} |")
-        lines += ["", f"canarykit verdict is **{naive['seconds'] / verdict['seconds']:.0f}×** "
-                  "faster than the straightforward pipeline.", "",
-                  "Agreement with the straightforward pipeline:", "",
-                  "| number | canarykit | straightforward | difference | tolerance | ok |",
-                  "|---|---:|---:|---:|---:|:-:|"]
+        lines.append(
+            f"| straightforward pipeline (pandas, sklearn, fairlearn, "
+            f"{BOOTSTRAP_RESAMPLES}-resample bootstrap) | "
+            f"{naive['seconds']:.1f} | {naive['seconds'] / floor['seconds']:.0f} | "
+            f"{naive['peak_rss_mb']:.0f} |"
+        )
+        lines += [
+            "",
+            f"canarykit verdict is **{naive['seconds'] / verdict['seconds']:.0f}×** "
+            "faster than the straightforward pipeline.",
+            "",
+            "Agreement with the straightforward pipeline:",
+            "",
+            "| number | canarykit | straightforward | difference | tolerance | ok |",
+            "|---|---:|---:|---:|---:|:-:|",
+        ]
         for key, (abs_tol, rel_tol) in TOLERANCES.items():
             a, b = verdict[key], naive[key]
             tol = max(abs_tol, rel_tol * abs(b))
-            lines.append(f"| {key} | {a:.6g} | {b:.6g} | {a - b:.2g} | {tol:.2g} | "
-                         f"{'yes' if abs(a - b) <= tol else 'NO'} |")
-        lines.append(f"| p99 ratio 95% interval | anytime-valid CS | bootstrap "
-                     f"[{naive['p99_ratio_boot_low']:.4f}, {naive['p99_ratio_boot_high']:.4f}] "
-                     "| – | – | – |")
-    lines += ["", "## Ingest and memory growth", "",
-              "| rows | ingest s | ingest rows/s | ingest peak RSS (MB) | floor s | verdict s | "
-              "verdict × floor | verdict peak RSS (MB) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {key} | {a:.6g} | {b:.6g} | {a - b:.2g} | {tol:.2g} | "
+                f"{'yes' if abs(a - b) <= tol else 'NO'} |"
+            )
+        lines.append(
+            f"| p99 ratio 95% interval | anytime-valid CS | bootstrap "
+            f"[{naive['p99_ratio_boot_low']:.4f}, {naive['p99_ratio_boot_high']:.4f}] "
+            "| – | – | – |"
+        )
+    lines += [
+        "",
+        "## Ingest and memory growth",
+        "",
+        "| rows | ingest s | ingest rows/s | ingest peak RSS (MB) | floor s | verdict s | "
+        "verdict × floor | verdict peak RSS (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for rows, r in sorted(results.items()):
         ing, fl, ve = r["ingest"], r["floor"], r["verdict"]
-        lines.append(f"| {rows:,} | {ing['seconds']:.1f} | {rows / ing['seconds']:,.0f} | "
-                     f"{ing['peak_rss_mb']:.0f} | {fl['seconds']:.3f} | {ve['seconds']:.3f} | "
-                     f"{ve['seconds'] / fl['seconds']:.1f} | {ve['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {rows:,} | {ing['seconds']:.1f} | {rows / ing['seconds']:,.0f} | "
+            f"{ing['peak_rss_mb']:.0f} | {fl['seconds']:.3f} | {ve['seconds']:.3f} | "
+            f"{ve['seconds'] / fl['seconds']:.1f} | {ve['peak_rss_mb']:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -30,8 +30,7 @@ def register(subparsers: Any) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     folder = Path(args.samples)
-    samples = sorted(p for p in folder.glob("*.parquet")
-                     if not p.name.endswith("_labels.parquet"))
+    samples = sorted(p for p in folder.glob("*.parquet") if not p.name.endswith("_labels.parquet"))
     if not samples:
         raise InvalidInputError(f"{args.samples}: no sample Parquet files (run `make samples`)")
     out = Path(args.out)

@@ -21,11 +21,16 @@ EXIT_CODES = "exit status: 0 PROCEED, 1 STOP, 3 CONTINUE, 2 bad input or usage"
 def register(subparsers: Any) -> None:
     """Add the verdict commands."""
     ev = subparsers.add_parser(
-        "evaluate", help="compare candidate and control traces: PROCEED / STOP / CONTINUE",
+        "evaluate",
+        help="compare candidate and control traces: PROCEED / STOP / CONTINUE",
         description="Evaluate a canary or shadow model against control. " + EXIT_CODES,
-        epilog=EXIT_CODES)
-    ev.add_argument("source", metavar="SOURCE",
-                    help="DuckDB trace store, or Parquet/CSV file(s)/glob read in place")
+        epilog=EXIT_CODES,
+    )
+    ev.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="DuckDB trace store, or Parquet/CSV file(s)/glob read in place",
+    )
     ev.add_argument("--policy", help="policy file or folder (default: the shipped policy)")
     ev.add_argument("--model", help="model name (inferred when SOURCE holds one)")
     ev.add_argument("--baseline", help="control version (inferred when unique)")
@@ -38,9 +43,11 @@ def register(subparsers: Any) -> None:
     ev.set_defaults(func=_evaluate)
 
     rp = subparsers.add_parser(
-        "replay", help="recompute a verdict and check that it is identical",
+        "replay",
+        help="recompute a verdict and check that it is identical",
         description="Recompute VERDICT from SOURCE with the policy snapshot named by its digest. "
-                    "Exit 0 when identical, 1 when different, 2 on bad input.")
+        "Exit 0 when identical, 1 when different, 2 on bad input.",
+    )
     rp.add_argument("verdict", metavar="VERDICT", help="verdict JSON file")
     rp.add_argument("source", metavar="SOURCE", help="DuckDB trace store or Parquet/CSV files")
     rp.add_argument("--policy", help="policy whose digest matches the verdict's")
@@ -65,9 +72,16 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    verdict = evaluate(args.source, policy=args.policy, model=args.model, baseline=args.baseline,
-                       candidate=args.candidate, until=args.until, split=args.split,
-                       log=not args.no_log)
+    verdict = evaluate(
+        args.source,
+        policy=args.policy,
+        model=args.model,
+        baseline=args.baseline,
+        candidate=args.candidate,
+        until=args.until,
+        split=args.split,
+        log=not args.no_log,
+    )
     text = verdict.to_json()
     if args.out:
         _write_atomically(args.out, text + "\n")
@@ -91,7 +105,10 @@ def _log(args: argparse.Namespace) -> int:
         print(f"{args.db}: no decisions logged")
         return 0
     for r in records:
-        print(f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.decision:<8}  {r.model} {r.baseline} → "
-              f"{r.candidate} ({r.mode})  window {r.window_start} .. {r.window_end}  "
-              f"data {r.data_digest[:19]}…  policy {r.policy_digest[:19]}…", file=sys.stdout)
+        print(
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.decision:<8}  {r.model} {r.baseline} → "
+            f"{r.candidate} ({r.mode})  window {r.window_start} .. {r.window_end}  "
+            f"data {r.data_digest[:19]}…  policy {r.policy_digest[:19]}…",
+            file=sys.stdout,
+        )
     return 0

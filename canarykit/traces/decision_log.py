@@ -42,8 +42,12 @@ class DecisionRecord:
     verdict_json: str
 
 
-def append_decision(store: TraceStore, verdict: Mapping[str, Any], verdict_json: str,
-                    policy_files: Mapping[str, bytes]) -> None:
+def append_decision(
+    store: TraceStore,
+    verdict: Mapping[str, Any],
+    verdict_json: str,
+    policy_files: Mapping[str, bytes],
+) -> None:
     """Append a verdict (and its policy snapshot, once per digest) in one transaction."""
     con = store.connection
     con.begin()
@@ -51,18 +55,32 @@ def append_decision(store: TraceStore, verdict: Mapping[str, Any], verdict_json:
         for statement in _CREATE:
             con.execute(statement)
         digest = verdict["policy_digest"]
-        known = con.execute("SELECT count(*) FROM policy_snapshots WHERE digest = ?",
-                            [digest]).fetchall()[0][0]
+        known = con.execute(
+            "SELECT count(*) FROM policy_snapshots WHERE digest = ?", [digest]
+        ).fetchall()[0][0]
         if not known:
             for name in sorted(policy_files):
-                con.execute("INSERT INTO policy_snapshots VALUES (?, ?, ?)",
-                            [digest, name, policy_files[name]])
+                con.execute(
+                    "INSERT INTO policy_snapshots VALUES (?, ?, ?)",
+                    [digest, name, policy_files[name]],
+                )
         window = verdict.get("window") or {}
         con.execute(
             "INSERT INTO decision_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [dt.datetime.now(dt.UTC).replace(tzinfo=None), verdict["model"], verdict["baseline"],
-             verdict["candidate"], verdict["mode"], verdict["decision"], digest,
-             verdict["data_digest"], window.get("start"), window.get("end"), verdict_json])
+            [
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                verdict["model"],
+                verdict["baseline"],
+                verdict["candidate"],
+                verdict["mode"],
+                verdict["decision"],
+                digest,
+                verdict["data_digest"],
+                window.get("start"),
+                window.get("end"),
+                verdict_json,
+            ],
+        )
         con.commit()
     except BaseException:
         con.rollback()
@@ -71,22 +89,38 @@ def append_decision(store: TraceStore, verdict: Mapping[str, Any], verdict_json:
 
 def _has(store: TraceStore, table: str) -> bool:
     rows = store.connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchall()
     return bool(rows[0][0])
 
 
-def list_decisions(store: TraceStore, *, model: str | None = None,
-                   limit: int | None = None) -> list[DecisionRecord]:
+def list_decisions(
+    store: TraceStore, *, model: str | None = None, limit: int | None = None
+) -> list[DecisionRecord]:
     """Past decisions, newest first."""
     if not _has(store, "decision_log"):
         return []
     where, params = ("WHERE model = ?", [model]) if model else ("", [])
     tail = f" LIMIT {int(limit)}" if limit else ""
     rows = store.connection.execute(
-        f"SELECT * FROM decision_log {where} ORDER BY created_at DESC{tail}", params).fetchall()
-    return [DecisionRecord(created_at=r[0], model=r[1], baseline=r[2], candidate=r[3], mode=r[4],
-                           decision=r[5], policy_digest=r[6], data_digest=r[7],
-                           window_start=r[8], window_end=r[9], verdict_json=r[10]) for r in rows]
+        f"SELECT * FROM decision_log {where} ORDER BY created_at DESC{tail}", params
+    ).fetchall()
+    return [
+        DecisionRecord(
+            created_at=r[0],
+            model=r[1],
+            baseline=r[2],
+            candidate=r[3],
+            mode=r[4],
+            decision=r[5],
+            policy_digest=r[6],
+            data_digest=r[7],
+            window_start=r[8],
+            window_end=r[9],
+            verdict_json=r[10],
+        )
+        for r in rows
+    ]
 
 
 def load_policy_snapshot(store: TraceStore, digest: str) -> dict[str, bytes] | None:
@@ -94,6 +128,6 @@ def load_policy_snapshot(store: TraceStore, digest: str) -> dict[str, bytes] | N
     if not _has(store, "policy_snapshots"):
         return None
     rows = store.connection.execute(
-        "SELECT name, content FROM policy_snapshots WHERE digest = ? ORDER BY name",
-        [digest]).fetchall()
+        "SELECT name, content FROM policy_snapshots WHERE digest = ? ORDER BY name", [digest]
+    ).fetchall()
     return {str(name): bytes(content) for name, content in rows} or None

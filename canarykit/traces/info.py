@@ -111,8 +111,9 @@ def _ts(value: dt.datetime | None) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value else "-"
 
 
-def read_info(con: duckdb.DuckDBPyConnection, path: str, window: TraceWindow | None = None
-              ) -> StoreInfo:
+def read_info(
+    con: duckdb.DuckDBPyConnection, path: str, window: TraceWindow | None = None
+) -> StoreInfo:
     """One GROUP BY over ``traces`` (restricted to ``window`` when given)."""
     where, params = (window or TraceWindow()).where()
     rows = con.execute(

@@ -50,10 +50,19 @@ RanksFor = Callable[[int, int], tuple[Sequence[int], Sequence[int]]]
 SKETCH_RELATIVE_ACCURACY = 0.01
 ZERO_KEY = -(2**62)  # bucket of latency 0 (below every positive key)
 MAX_BUCKET_VALUES = 2_000_000  # per arm; beyond, exact ranks come from quantile_disc
-DIGEST_COLUMNS = ("request_id", "ts", "model", "version", "arm", "latency_ms", "error", "score",
-                  "label")
+DIGEST_COLUMNS = (
+    "request_id",
+    "ts",
+    "model",
+    "version",
+    "arm",
+    "latency_ms",
+    "error",
+    "score",
+    "label",
+)
 
-__all__ = ["ArmSummary", "PairedSummary", "Selection", "SummaryPlan", "Summaries", "summarize"]
+__all__ = ["ArmSummary", "PairedSummary", "Selection", "Summaries", "SummaryPlan", "summarize"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +82,7 @@ class Selection:
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition selecting both arms, and its parameters."""
-        sql = ("model = ? AND ((arm = 'control' AND version = ?) OR (arm = ? AND version = ?))")
+        sql = "model = ? AND ((arm = 'control' AND version = ?) OR (arm = ? AND version = ?))"
         params: list[Any] = [self.model, self.baseline, self.candidate_arm, self.candidate]
         if self.until is not None:
             sql += " AND ts < CAST(? AS TIMESTAMP)"
@@ -147,8 +156,10 @@ class Summaries:
 
 def _latency_key_sql() -> str:
     multiplier = 1.0 / math.log((1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))
-    return (f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {multiplier!r}) AS BIGINT) "
-            f"WHEN latency_ms = 0 THEN {ZERO_KEY} END")
+    return (
+        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {multiplier!r}) AS BIGINT) "
+        f"WHEN latency_ms = 0 THEN {ZERO_KEY} END"
+    )
 
 
 def _bin_sql(column: str, n_bins: int) -> str:
@@ -162,7 +173,7 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
     arms = {"control": "control", selection.candidate_arm: "candidate"}
     base = _arm_pass(con, where, params, arms, plan)
     grouped = _grouping_pass(con, where, params, arms, plan)
-    for arm, role in arms.items():
+    for role in arms.values():
         base[role].update(grouped.get(role, {}))
     if plan.ranks_for is not None:
         wanted = plan.ranks_for(base["control"]["n_latency"], base["candidate"]["n_latency"])
@@ -170,17 +181,27 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
             ranks_arr = np.asarray(sorted(set(int(r) for r in ranks)), dtype=np.int64)
             base[role]["latency_ranks"] = ranks_arr
             base[role]["latency_values"] = _order_statistics(
-                con, where, params, arm, ranks_arr, base[role].get("latency_buckets", {}))
+                con, where, params, arm, ranks_arr, base[role].get("latency_buckets", {})
+            )
     digest_parts = base.pop("_digest")
     paired = _paired_pass(con, selection, plan) if selection.mode == "shadow" else None
-    return Summaries(selection=selection, plan=plan,
-                     control=ArmSummary(arm="control", **base["control"]),
-                     candidate=ArmSummary(arm=selection.candidate_arm, **base["candidate"]),
-                     data_digest=_digest(digest_parts), paired=paired)
+    return Summaries(
+        selection=selection,
+        plan=plan,
+        control=ArmSummary(arm="control", **base["control"]),
+        candidate=ArmSummary(arm=selection.candidate_arm, **base["candidate"]),
+        data_digest=_digest(digest_parts),
+        paired=paired,
+    )
 
 
-def _arm_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any],
-              arms: dict[str, str], plan: SummaryPlan) -> dict[str, Any]:
+def _arm_pass(
+    con: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    arms: dict[str, str],
+    plan: SummaryPlan,
+) -> dict[str, Any]:
     columns = list(DIGEST_COLUMNS) + sorted({f for fs in plan.feature_sets for f in fs})
     hashed = f"hash({', '.join(quote_ident(c) for c in columns)})"
     try:
@@ -188,15 +209,23 @@ def _arm_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any],
             f"SELECT arm, count(*), count(*) FILTER (WHERE error), count(latency_ms), count(score), "
             f"count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL), min(ts), max(ts), "
             f"sum(CAST({hashed} AS HUGEINT)), bit_xor({hashed}) "
-            f"FROM traces WHERE {where} GROUP BY arm", params).fetchall()
+            f"FROM traces WHERE {where} GROUP BY arm",
+            params,
+        ).fetchall()
     except duckdb.BinderException as err:
         raise InvalidInputError(f"traces: {str(err).splitlines()[0]}") from None
     out: dict[str, Any] = {role: {} for role in arms.values()}
     digest = []
     for arm, n, errors, n_lat, scored, labelled, start, end, hsum, hxor in sorted(rows):
-        out[arms[arm]] = {"n": int(n), "errors": int(errors), "n_latency": int(n_lat),
-                          "scored": int(scored), "labelled": int(labelled), "start": start,
-                          "end": end}
+        out[arms[arm]] = {
+            "n": int(n),
+            "errors": int(errors),
+            "n_latency": int(n_lat),
+            "scored": int(scored),
+            "labelled": int(labelled),
+            "start": start,
+            "end": end,
+        }
         digest.append(f"{arm}:{n}:{hsum}:{hxor}")
     for role in arms.values():
         out[role].setdefault("n", 0)
@@ -210,19 +239,29 @@ def _digest(parts: list[str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _grouping_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any],
-                   arms: dict[str, str], plan: SummaryPlan) -> dict[str, dict[str, Any]]:
+def _grouping_pass(
+    con: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    arms: dict[str, str],
+    plan: SummaryPlan,
+) -> dict[str, dict[str, Any]]:
     features = sorted({f for fs in plan.feature_sets for f in fs})
-    feature_cols = ", ".join(f"CAST({quote_ident(f)} AS VARCHAR) AS {quote_ident('f_' + f)}"
-                             for f in features)
+    feature_cols = ", ".join(
+        f"CAST({quote_ident(f)} AS VARCHAR) AS {quote_ident('f_' + f)}" for f in features
+    )
     sets = ["(arm, k)", "(arm, label, b)"]
-    sets += ["(arm, label, d, " + ", ".join(quote_ident("f_" + f) for f in fs) + ")"
-             for fs in plan.feature_sets]
+    sets += [
+        "(arm, label, d, " + ", ".join(quote_ident("f_" + f) for f in fs) + ")"
+        for fs in plan.feature_sets
+    ]
     select_features = (", " + feature_cols) if features else ""
     # GROUPING_ID may only name columns that some grouping set uses
     gid_names = ["k", "b"] + (["d", *features] if plan.feature_sets else [])
-    gid_cols = ", ".join(["k", "b"] + (["d", *[quote_ident("f_" + f) for f in features]]
-                                       if plan.feature_sets else []))
+    gid_cols = ", ".join(
+        ["k", "b"]
+        + (["d", *[quote_ident("f_" + f) for f in features]] if plan.feature_sets else [])
+    )
     d_col = "d" if plan.feature_sets else "NULL AS d"
     sql = (
         f"SELECT arm, k, label, b, {d_col}{''.join(', ' + quote_ident('f_' + f) for f in features)}, "
@@ -230,29 +269,37 @@ def _grouping_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
         f"FROM (SELECT arm, latency_ms, label, {_latency_key_sql()} AS k, "
         f"{_bin_sql('score', plan.n_bins)} AS b, score >= {plan.decision_threshold!r} AS d"
         f"{select_features} FROM traces WHERE {where}) "
-        f"GROUP BY GROUPING SETS ({', '.join(sets)})")
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
     try:
         rows = con.execute(sql, params).fetchall()
     except duckdb.BinderException as err:
-        raise InvalidInputError(f"traces: {str(err).splitlines()[0]} (policy sensitive features "
-                                "must be columns of the traces)") from None
+        raise InvalidInputError(
+            f"traces: {str(err).splitlines()[0]} (policy sensitive features "
+            "must be columns of the traces)"
+        ) from None
     n_feat = len(features)
     out: dict[str, dict[str, Any]] = {
-        role: {"latency_buckets": {}, "positives": np.zeros(plan.n_bins, np.int64),
-               "negatives": np.zeros(plan.n_bins, np.int64),
-               "scores": np.zeros(plan.n_bins, np.int64),
-               "confusion": {fs: {"groups": [], "label": [], "decision": [], "count": []}
-                             for fs in plan.feature_sets}}
-        for role in arms.values()}
+        role: {
+            "latency_buckets": {},
+            "positives": np.zeros(plan.n_bins, np.int64),
+            "negatives": np.zeros(plan.n_bins, np.int64),
+            "scores": np.zeros(plan.n_bins, np.int64),
+            "confusion": {
+                fs: {"groups": [], "label": [], "decision": [], "count": []}
+                for fs in plan.feature_sets
+            },
+        }
+        for role in arms.values()
+    }
     # GROUPING_ID bit order: the first of gid_names is the most significant bit
     width = len(gid_names)
     for row in rows:
         arm, k, label, b, d = row[:5]
-        feats = row[5:5 + n_feat]
-        gid, n_lat, n = row[5 + n_feat:]
+        feats = row[5 : 5 + n_feat]
+        gid, n_lat, n = row[5 + n_feat :]
         target = out[arms[arm]]
-        grouped = {name for i, name in enumerate(gid_names)
-                   if not (gid >> (width - 1 - i)) & 1}
+        grouped = {name for i, name in enumerate(gid_names) if not (gid >> (width - 1 - i)) & 1}
         if grouped == {"k"}:
             if k is not None and n_lat:
                 target["latency_buckets"][int(k)] = int(n_lat)
@@ -276,9 +323,14 @@ def _grouping_pass(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
     return out
 
 
-def _order_statistics(con: duckdb.DuckDBPyConnection, where: str, params: list[Any], arm: str,
-                      ranks: npt.NDArray[np.int64], buckets: dict[int, int]
-                      ) -> npt.NDArray[np.float64]:
+def _order_statistics(
+    con: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    arm: str,
+    ranks: npt.NDArray[np.int64],
+    buckets: dict[int, int],
+) -> npt.NDArray[np.float64]:
     """Exact values of the 1-based ``ranks`` of an arm's non-NULL latencies."""
     if ranks.size == 0:
         return np.zeros(0)
@@ -292,13 +344,18 @@ def _order_statistics(con: duckdb.DuckDBPyConnection, where: str, params: list[A
     arm_params = [*params, arm]
     if needed_values > MAX_BUCKET_VALUES:
         levels = [(int(r) - 0.5) / int(cum[-1]) for r in ranks]
-        row = con.execute(f"SELECT quantile_disc(latency_ms, {levels!r}) FROM traces "
-                          f"WHERE {arm_where} AND latency_ms IS NOT NULL", arm_params).fetchall()
+        row = con.execute(
+            f"SELECT quantile_disc(latency_ms, {levels!r}) FROM traces "
+            f"WHERE {arm_where} AND latency_ms IS NOT NULL",
+            arm_params,
+        ).fetchall()
         return np.asarray(row[0][0], dtype=np.float64)
     rows = con.execute(
         f"SELECT k, list(latency_ms) FROM (SELECT {_latency_key_sql()} AS k, latency_ms "
         f"FROM traces WHERE {arm_where}) WHERE k IN ({', '.join(str(int(k)) for k in needed)}) "
-        f"GROUP BY k", arm_params).fetchall()
+        f"GROUP BY k",
+        arm_params,
+    ).fetchall()
     values_by_key = {int(k): np.sort(np.asarray(v, dtype=np.float64)) for k, v in rows}
     before = np.concatenate([[0], cum[:-1]])
     out = np.empty(ranks.size)
@@ -307,8 +364,9 @@ def _order_statistics(con: duckdb.DuckDBPyConnection, where: str, params: list[A
     return out
 
 
-def _paired_pass(con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan
-                 ) -> PairedSummary:
+def _paired_pass(
+    con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan
+) -> PairedSummary:
     cond = "model = ?" + (" AND ts < CAST(? AS TIMESTAMP)" if selection.until else "")
     params_one = [selection.model] + ([selection.until] if selection.until else [])
     pairs = (
@@ -316,7 +374,8 @@ def _paired_pass(con: duckdb.DuckDBPyConnection, selection: Selection, plan: Sum
         f"FROM (SELECT request_id, score, label FROM traces WHERE {cond} AND arm = 'control' "
         f"AND version = ? AND score IS NOT NULL) c "
         f"JOIN (SELECT request_id, score FROM traces WHERE {cond} AND arm = 'shadow' "
-        f"AND version = ? AND score IS NOT NULL) s USING (request_id)")
+        f"AND version = ? AND score IS NOT NULL) s USING (request_id)"
+    )
     params = [*params_one, selection.baseline, *params_one, selection.candidate]
     t = plan.decision_threshold
     sql = (
@@ -324,7 +383,8 @@ def _paired_pass(con: duckdb.DuckDBPyConnection, selection: Selection, plan: Sum
         f"count(*), sum(ss - sc), sum((ss - sc) * (ss - sc)) "
         f"FROM (SELECT *, {_bin_sql('sc', plan.n_bins)} AS bc, {_bin_sql('ss', plan.n_bins)} AS bs, "
         f"sc >= {t!r} AS dc, ss >= {t!r} AS ds FROM ({pairs})) "
-        f"GROUP BY GROUPING SETS ((bc, bs, label), (dc, ds), ())")
+        f"GROUP BY GROUPING SETS ((bc, bs, label), (dc, ds), ())"
+    )
     agreement = np.zeros((2, 2), np.int64)
     n_pairs, s1, s2 = 0, 0.0, 0.0
     joint: list[tuple[int, int, int, int]] = []
@@ -337,6 +397,13 @@ def _paired_pass(con: duckdb.DuckDBPyConnection, selection: Selection, plan: Sum
         else:  # grand total
             n_pairs, s1, s2 = int(n), float(sd or 0.0), float(sq or 0.0)
     arr = np.array(joint, dtype=np.int64).reshape(-1, 4)
-    return PairedSummary(n_pairs=n_pairs, agreement=agreement, sum_diff=s1, sum_sq_diff=s2,
-                         bin_control=arr[:, 0], bin_candidate=arr[:, 1],
-                         label=arr[:, 2].astype(bool), count=arr[:, 3])
+    return PairedSummary(
+        n_pairs=n_pairs,
+        agreement=agreement,
+        sum_diff=s1,
+        sum_sq_diff=s2,
+        bin_control=arr[:, 0],
+        bin_candidate=arr[:, 1],
+        label=arr[:, 2].astype(bool),
+        count=arr[:, 3],
+    )

@@ -63,29 +63,52 @@ class CheckOutcome:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: non-finite numbers become ``null``."""
         return {
-            "name": self.name, "kind": self.kind, "status": self.status,
-            "estimate": _num(self.estimate), "ci_low": _num(self.ci_low),
-            "ci_high": _num(self.ci_high), "confidence_level": self.confidence_level,
-            "pvalue": _num(self.pvalue), "threshold": _num(self.threshold), "bound": self.bound,
-            "n_control": self.n_control, "n_candidate": self.n_candidate, "method": self.method,
-            "required": self.required, "summary": self.summary, "note": self.note,
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "estimate": _num(self.estimate),
+            "ci_low": _num(self.ci_low),
+            "ci_high": _num(self.ci_high),
+            "confidence_level": self.confidence_level,
+            "pvalue": _num(self.pvalue),
+            "threshold": _num(self.threshold),
+            "bound": self.bound,
+            "n_control": self.n_control,
+            "n_candidate": self.n_candidate,
+            "method": self.method,
+            "required": self.required,
+            "summary": self.summary,
+            "note": self.note,
             "details": {k: _jsonable(v) for k, v in sorted(self.details.items())},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckOutcome:
         """Inverse of :meth:`to_dict` (``null`` numbers come back as NaN)."""
+
         def f(key: str) -> float:
             v = data.get(key)
             return math.nan if v is None else float(v)
-        return cls(name=data["name"], kind=data.get("kind", ""), status=data["status"],
-                   estimate=f("estimate"), ci_low=f("ci_low"), ci_high=f("ci_high"),
-                   confidence_level=float(data["confidence_level"]), pvalue=data.get("pvalue"),
-                   threshold=data.get("threshold"), bound=data.get("bound", "max"),
-                   n_control=int(data["n_control"]), n_candidate=int(data["n_candidate"]),
-                   method=data["method"], required=bool(data.get("required", True)),
-                   summary=data.get("summary", ""), note=data.get("note", ""),
-                   details=dict(data.get("details", {})))
+
+        return cls(
+            name=data["name"],
+            kind=data.get("kind", ""),
+            status=data["status"],
+            estimate=f("estimate"),
+            ci_low=f("ci_low"),
+            ci_high=f("ci_high"),
+            confidence_level=float(data["confidence_level"]),
+            pvalue=data.get("pvalue"),
+            threshold=data.get("threshold"),
+            bound=data.get("bound", "max"),
+            n_control=int(data["n_control"]),
+            n_candidate=int(data["n_candidate"]),
+            method=data["method"],
+            required=bool(data.get("required", True)),
+            summary=data.get("summary", ""),
+            note=data.get("note", ""),
+            details=dict(data.get("details", {})),
+        )
 
 
 def _num(value: float | None) -> float | None:
@@ -110,8 +133,11 @@ def _jsonable(value: Any) -> Any:
 # -- quantile ranks ---------------------------------------------------------------------------
 def latency_ranks(policy: Policy, mode: str) -> Callable[[int, int], tuple[list[int], list[int]]]:
     """The order-statistic ranks every latency check of ``policy`` needs, per arm."""
-    specs = [c for c in policy.checks.values()
-             if c.kind in ("latency_quantile", "latency_quantile_ratio") and c.applies_to(mode)]
+    specs = [
+        c
+        for c in policy.checks.values()
+        if c.kind in ("latency_quantile", "latency_quantile_ratio") and c.applies_to(mode)
+    ]
 
     def ranks_for(n_control: int, n_candidate: int) -> tuple[list[int], list[int]]:
         control: set[int] = set()
@@ -120,14 +146,18 @@ def latency_ranks(policy: Policy, mode: str) -> Callable[[int, int], tuple[list[
         for spec in specs:
             p = float(spec.quantile or 0.5)
             if spec.kind == "latency_quantile":
-                request = (quantile_ci_rank_request(n_candidate, p, confidence_level=level)
-                           if spec.evaluation == "once" else
-                           quantile_cs_rank_request(n_candidate, p, confidence_level=level,
-                                                    t_opt=spec.t_opt))
+                request = (
+                    quantile_ci_rank_request(n_candidate, p, confidence_level=level)
+                    if spec.evaluation == "once"
+                    else quantile_cs_rank_request(
+                        n_candidate, p, confidence_level=level, t_opt=spec.t_opt
+                    )
+                )
                 candidate.update(request.ranks)
             else:
-                rc, rt = quantile_ratio_rank_requests(n_control, n_candidate, p,
-                                                      confidence_level=level, t_opt=spec.t_opt)
+                rc, rt = quantile_ratio_rank_requests(
+                    n_control, n_candidate, p, confidence_level=level, t_opt=spec.t_opt
+                )
                 control.update(rc.ranks)
                 candidate.update(rt.ranks)
         return sorted(control), sorted(candidate)
@@ -149,61 +179,102 @@ def _latency_quantile(spec: CheckSpec, s: Summaries, policy: Policy) -> Interval
 
 
 def _latency_ratio(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
-    return quantile_ratio_test(_order_stats(s.control), _order_stats(s.candidate),
-                               float(spec.quantile or 0.5),
-                               confidence_level=policy.confidence_level, t_opt=spec.t_opt)
+    return quantile_ratio_test(
+        _order_stats(s.control),
+        _order_stats(s.candidate),
+        float(spec.quantile or 0.5),
+        confidence_level=policy.confidence_level,
+        t_opt=spec.t_opt,
+    )
 
 
 def _error_rate(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
-    return error_rate_bound(s.candidate.errors, s.candidate.n,
-                            confidence_level=policy.confidence_level, t_opt=spec.t_opt)
+    return error_rate_bound(
+        s.candidate.errors,
+        s.candidate.n,
+        confidence_level=policy.confidence_level,
+        t_opt=spec.t_opt,
+    )
 
 
 def _error_ratio(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> IntervalResult:
     rho = 0.5 if s.selection.mode == "shadow" else share
-    return error_rate_ratio_test(n_control=s.control.n, n_control_errors=s.control.errors,
-                                 n_candidate=s.candidate.n, n_candidate_errors=s.candidate.errors,
-                                 rho_candidate=rho, confidence_level=policy.confidence_level)
+    return error_rate_ratio_test(
+        n_control=s.control.n,
+        n_control_errors=s.control.errors,
+        n_candidate=s.candidate.n,
+        n_candidate_errors=s.candidate.errors,
+        rho_candidate=rho,
+        confidence_level=policy.confidence_level,
+    )
 
 
 def _auc_delta(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
     sequential = spec.evaluation == "sequential"
     if s.paired is not None:
         return paired_auc_delta_from_table(
-            s.paired.bin_control, s.paired.bin_candidate, s.paired.label, s.paired.count,
-            n_bins=s.plan.n_bins, margin=spec.threshold, confidence_level=policy.confidence_level,
-            sequential=sequential, min_class_count=spec.min_count)
+            s.paired.bin_control,
+            s.paired.bin_candidate,
+            s.paired.label,
+            s.paired.count,
+            n_bins=s.plan.n_bins,
+            margin=spec.threshold,
+            confidence_level=policy.confidence_level,
+            sequential=sequential,
+            min_class_count=spec.min_count,
+        )
     return auc_delta_from_histograms(
-        s.control.positives, s.control.negatives, s.candidate.positives, s.candidate.negatives,
-        margin=spec.threshold, confidence_level=policy.confidence_level, sequential=sequential,
-        min_class_count=spec.min_count)
+        s.control.positives,
+        s.control.negatives,
+        s.candidate.positives,
+        s.candidate.negatives,
+        margin=spec.threshold,
+        confidence_level=policy.confidence_level,
+        sequential=sequential,
+        min_class_count=spec.min_count,
+    )
 
 
 def _confusion(arm: ArmSummary, features: tuple[str, ...]) -> ConfusionCounts:
     cells = arm.confusion.get(features) or {"groups": [], "label": [], "decision": [], "count": []}
     groups = [g[0] if len(features) == 1 else g for g in cells["groups"]]
-    return ConfusionCounts.from_grouped(groups=groups, label=cells["label"],
-                                        decision=cells["decision"], count=cells["count"])
+    return ConfusionCounts.from_grouped(
+        groups=groups, label=cells["label"], decision=cells["decision"], count=cells["count"]
+    )
 
 
 def _fairness(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
-    control, candidate = _confusion(s.control, spec.features), _confusion(s.candidate, spec.features)
+    control, candidate = (
+        _confusion(s.control, spec.features),
+        _confusion(s.candidate, spec.features),
+    )
     if not control.groups or not candidate.groups:
         return IntervalResult(
-            method="fairness gap delta", estimate=math.nan, ci_low=-math.inf, ci_high=math.inf,
-            confidence_level=policy.confidence_level, n_control=s.control.labelled,
+            method="fairness gap delta",
+            estimate=math.nan,
+            ci_low=-math.inf,
+            ci_high=math.inf,
+            confidence_level=policy.confidence_level,
+            n_control=s.control.labelled,
             n_candidate=s.candidate.labelled,
-            note="no scored and labelled requests in an arm: gaps not estimable")
-    return fairness_gap_delta(control, candidate,
-                              metric=str(spec.metric), confidence_level=policy.confidence_level,
-                              sequential=spec.evaluation == "sequential",
-                              min_count=max(1, spec.min_count), paired=s.paired is not None)
+            note="no scored and labelled requests in an arm: gaps not estimable",
+        )
+    return fairness_gap_delta(
+        control,
+        candidate,
+        metric=spec.metric,  # type: ignore[arg-type]  # validated by the policy schema
+        confidence_level=policy.confidence_level,
+        sequential=spec.evaluation == "sequential",
+        min_count=max(1, spec.min_count),
+        paired=s.paired is not None,
+    )
 
 
 def _shadow_agreement(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
     table = s.paired.agreement if s.paired is not None else np.zeros((2, 2), np.int64)
-    return shadow_agreement(table, confidence_level=policy.confidence_level,
-                            sequential=spec.evaluation == "sequential")
+    return shadow_agreement(
+        table, confidence_level=policy.confidence_level, sequential=spec.evaluation == "sequential"
+    )
 
 
 def _sample_ratio(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> IntervalResult:
@@ -235,8 +306,9 @@ _SUBJECT = {
 }
 
 
-def _summary(spec: CheckSpec, r: IntervalResult, status: Status, threshold: float | None,
-             note: str) -> str:
+def _summary(
+    spec: CheckSpec, r: IntervalResult, status: Status, threshold: float | None, note: str
+) -> str:
     q = f"{(spec.quantile or 0) * 100:g}"
     subject = _SUBJECT[spec.kind].format(q=q, metric=(spec.metric or "").replace("_", " "))
     est = _fmt(spec.kind, r.estimate)
@@ -244,15 +316,25 @@ def _summary(spec: CheckSpec, r: IntervalResult, status: Status, threshold: floa
     if spec.kind == "sample_ratio":
         planned = r.planned[-1] if getattr(r, "planned", ()) else math.nan  # type: ignore[attr-defined]
         p = "n/a" if r.pvalue is None else f"{r.pvalue:.3g}"
-        verdict = {"fail": "mismatches", "pass": "matches", "inconclusive": "cannot be checked against"}
+        verdict = {
+            "fail": "mismatches",
+            "pass": "matches",
+            "inconclusive": "cannot be checked against",
+        }
         return f"{subject} {est} {ci} {verdict[status]} the planned {planned:.2%} (p={p})"
     limit = _fmt(spec.kind, threshold if threshold is not None else math.nan)
     if spec.bound == "max":
-        words = {"pass": f"is within {limit}", "fail": f"exceeds {limit}",
-                 "inconclusive": f"is not yet shown within {limit}"}
+        words = {
+            "pass": f"is within {limit}",
+            "fail": f"exceeds {limit}",
+            "inconclusive": f"is not yet shown within {limit}",
+        }
     else:
-        words = {"pass": f"is at least {limit}", "fail": f"is below {limit}",
-                 "inconclusive": f"is not yet shown at least {limit}"}
+        words = {
+            "pass": f"is at least {limit}",
+            "fail": f"is below {limit}",
+            "inconclusive": f"is not yet shown at least {limit}",
+        }
     text = f"{subject} {est} {ci} {words[status]}"
     return f"{text} ({note})" if note and status == "inconclusive" else text
 
@@ -284,15 +366,27 @@ def evaluate_checks(policy: Policy, s: Summaries, *, share: float) -> list[Check
         if spec.evaluation == "once":
             notes.append("fixed-horizon interval: evaluated once at the end of the window")
         note = "; ".join(notes)
-        outcomes.append(CheckOutcome(
-            name=spec.name, kind=spec.kind, status=status, estimate=result.estimate,
-            ci_low=result.ci_low, ci_high=result.ci_high,
-            confidence_level=result.confidence_level,
-            pvalue=None if result.pvalue is None else float(result.pvalue),
-            threshold=threshold, bound=spec.bound if spec.kind != "sample_ratio" else "none",
-            n_control=s.control.n, n_candidate=s.candidate.n, method=result.method,
-            required=spec.required, summary=_summary(spec, result, status, threshold, note),
-            note=note, details=_details(result)))
+        outcomes.append(
+            CheckOutcome(
+                name=spec.name,
+                kind=spec.kind,
+                status=status,
+                estimate=result.estimate,
+                ci_low=result.ci_low,
+                ci_high=result.ci_high,
+                confidence_level=result.confidence_level,
+                pvalue=None if result.pvalue is None else float(result.pvalue),
+                threshold=threshold,
+                bound=spec.bound if spec.kind != "sample_ratio" else "none",
+                n_control=s.control.n,
+                n_candidate=s.candidate.n,
+                method=result.method,
+                required=spec.required,
+                summary=_summary(spec, result, status, threshold, note),
+                note=note,
+                details=_details(result),
+            )
+        )
     return outcomes
 
 
@@ -314,10 +408,27 @@ def _run(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> Inte
     return _sample_ratio(spec, s, policy, share=share)
 
 
-_DETAIL_FIELDS = ("auc_control", "auc_candidate", "se", "gap_control", "gap_candidate",
-                  "ratio_control", "ratio_candidate", "unsupported", "control_estimate",
-                  "candidate_estimate", "observed", "planned", "control_only", "shadow_only",
-                  "log_bayes_factor", "log_e_value", "rates_control", "rates_candidate", "groups")
+_DETAIL_FIELDS = (
+    "auc_control",
+    "auc_candidate",
+    "se",
+    "gap_control",
+    "gap_candidate",
+    "ratio_control",
+    "ratio_candidate",
+    "unsupported",
+    "control_estimate",
+    "candidate_estimate",
+    "observed",
+    "planned",
+    "control_only",
+    "shadow_only",
+    "log_bayes_factor",
+    "log_e_value",
+    "rates_control",
+    "rates_candidate",
+    "groups",
+)
 
 
 def _details(result: IntervalResult) -> dict[str, Any]:

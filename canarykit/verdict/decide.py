@@ -62,8 +62,9 @@ def _evaluate_rego(policy: Policy, payload: dict[str, Any]) -> tuple[str, tuple[
     return decision, tuple(reasons)
 
 
-def decide(checks: Sequence[Mapping[str, Any]], *, policy: Policy,
-           context: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+def decide(
+    checks: Sequence[Mapping[str, Any]], *, policy: Policy, context: Mapping[str, Any]
+) -> tuple[str, tuple[str, ...]]:
     """Decision and reasons for ``checks`` (dicts with name, kind, status, required, summary).
 
     Parameters
@@ -81,11 +82,20 @@ def decide(checks: Sequence[Mapping[str, Any]], *, policy: Policy,
         decision, reasons = _evaluate_rego(policy, payload)
     except Exception as err:  # fail closed: anything from the engine is a non-decision
         fallback = "STOP" if ceiling == "STOP" else "CONTINUE"
-        return fallback, (f"decision policy could not be evaluated ({err}); "
-                          f"built-in rule applied without PROCEED",)
+        return fallback, (
+            f"decision policy could not be evaluated ({err}); "
+            f"built-in rule applied without PROCEED",
+        )
     if _STRICTNESS[ceiling] > _STRICTNESS[decision]:
-        held = [f"{c['name']}: {c.get('summary', c['status'])}" for c in checks
-                if c["status"] == "fail" or (c["required"] and c["status"] != "pass")]
-        return ceiling, (*reasons, *held, f"decision policy returned {decision}, which the check "
-                         f"results do not allow; the built-in rule gives {ceiling}")
+        held = [
+            f"{c['name']}: {c.get('summary', c['status'])}"
+            for c in checks
+            if c["status"] == "fail" or (c["required"] and c["status"] != "pass")
+        ]
+        return ceiling, (
+            *reasons,
+            *held,
+            f"decision policy returned {decision}, which the check "
+            f"results do not allow; the built-in rule gives {ceiling}",
+        )
     return decision, reasons

@@ -21,7 +21,7 @@ from canarykit import __version__
 from canarykit.errors import InvalidInputError
 from canarykit.traces.decision_log import append_decision
 from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import Selection, SummaryPlan, summarize
+from canarykit.traces.summaries import Mode, Selection, SummaryPlan, summarize
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
@@ -58,8 +58,14 @@ def _utc(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
-def resolve_selection(store: TraceStore, *, model: str | None, baseline: str | None,
-                      candidate: str | None, until: str | None) -> Selection:
+def resolve_selection(
+    store: TraceStore,
+    *,
+    model: str | None,
+    baseline: str | None,
+    candidate: str | None,
+    until: str | None,
+) -> Selection:
     """Infer model, versions and mode from what the store holds, or check the given ones."""
     info = store.info(TraceWindow(end=until) if until else None)
     groups = info.groups
@@ -67,23 +73,36 @@ def resolve_selection(store: TraceStore, *, model: str | None, baseline: str | N
     if model is None:
         if len(models) != 1:
             raise InvalidInputError(
-                "source holds " + (f"several models ({', '.join(models)}): pass --model"
-                                   if models else "no traces in the window"))
+                "source holds "
+                + (
+                    f"several models ({', '.join(models)}): pass --model"
+                    if models
+                    else "no traces in the window"
+                )
+            )
         model = models[0]
     elif model not in models:
-        raise InvalidInputError(f"--model {model!r}: not in the source "
-                                f"(models: {', '.join(models) or 'none'})")
+        raise InvalidInputError(
+            f"--model {model!r}: not in the source (models: {', '.join(models) or 'none'})"
+        )
     mine = [g for g in groups if g.model == model]
     controls = sorted({g.version for g in mine if g.arm == "control"})
     if baseline is None:
         if len(controls) != 1:
             raise InvalidInputError(
-                f"model {model}: " + (f"several control versions ({', '.join(controls)}): "
-                                      "pass --baseline" if controls else "no control traffic"))
+                f"model {model}: "
+                + (
+                    f"several control versions ({', '.join(controls)}): pass --baseline"
+                    if controls
+                    else "no control traffic"
+                )
+            )
         baseline = controls[0]
     elif baseline not in controls:
-        raise InvalidInputError(f"--baseline {baseline!r}: no control traffic for it "
-                                f"(control versions: {', '.join(controls) or 'none'})")
+        raise InvalidInputError(
+            f"--baseline {baseline!r}: no control traffic for it "
+            f"(control versions: {', '.join(controls) or 'none'})"
+        )
     arms_by_version: dict[str, set[str]] = {}
     for g in mine:
         if g.arm != "control":
@@ -91,23 +110,33 @@ def resolve_selection(store: TraceStore, *, model: str | None, baseline: str | N
     if candidate is None:
         if len(arms_by_version) != 1:
             raise InvalidInputError(
-                f"model {model}: " + (f"several candidate versions ({', '.join(sorted(arms_by_version))}): "
-                                      "pass --candidate" if arms_by_version else
-                                      "no canary or shadow traffic"))
+                f"model {model}: "
+                + (
+                    f"several candidate versions ({', '.join(sorted(arms_by_version))}): "
+                    "pass --candidate"
+                    if arms_by_version
+                    else "no canary or shadow traffic"
+                )
+            )
         candidate = next(iter(arms_by_version))
     elif candidate not in arms_by_version:
-        raise InvalidInputError(f"--candidate {candidate!r}: no canary or shadow traffic for it "
-                                f"(candidates: {', '.join(sorted(arms_by_version)) or 'none'})")
+        raise InvalidInputError(
+            f"--candidate {candidate!r}: no canary or shadow traffic for it "
+            f"(candidates: {', '.join(sorted(arms_by_version)) or 'none'})"
+        )
     arms = arms_by_version[candidate]
     if len(arms) != 1:
-        raise InvalidInputError(f"version {candidate}: serves both canary and shadow traffic; "
-                                "a verdict compares one mode")
-    mode = "shadow" if "shadow" in arms else "canary"
+        raise InvalidInputError(
+            f"version {candidate}: serves both canary and shadow traffic; "
+            "a verdict compares one mode"
+        )
+    mode: Mode = "shadow" if "shadow" in arms else "canary"
     return Selection(model=model, baseline=baseline, candidate=candidate, mode=mode, until=until)
 
 
-def _rollout(policy: Policy, mode: str, observed: float | None, split: float | None,
-             decision: str) -> Rollout:
+def _rollout(
+    policy: Policy, mode: str, observed: float | None, split: float | None, decision: str
+) -> Rollout:
     steps = [s.share for s in policy.rollout]
     comparable = [s for s in steps if s < 1.0] or steps
     if split is not None:
@@ -130,13 +159,27 @@ def _rollout(policy: Policy, mode: str, observed: float | None, split: float | N
         action = "roll back"
     else:
         action = "hold"
-    return Rollout(observed_split=observed, planned_split=planned, step=step, steps=len(steps),
-                   next_action=action, next_split=next_split)
+    return Rollout(
+        observed_split=observed,
+        planned_split=planned,
+        step=step,
+        steps=len(steps),
+        next_action=action,
+        next_split=next_split,
+    )
 
 
-def evaluate(source: Any, *, policy: Policy | str | Path | None = None, model: str | None = None,
-             baseline: str | None = None, candidate: str | None = None, until: str | None = None,
-             split: float | None = None, log: bool = True) -> Verdict:
+def evaluate(
+    source: Any,
+    *,
+    policy: Policy | str | Path | None = None,
+    model: str | None = None,
+    baseline: str | None = None,
+    candidate: str | None = None,
+    until: str | None = None,
+    split: float | None = None,
+    log: bool = True,
+) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
 
     Parameters
@@ -161,8 +204,15 @@ def evaluate(source: Any, *, policy: Policy | str | Path | None = None, model: s
     opened = not isinstance(source, TraceStore)
     store = open_source(source, writable=log)
     try:
-        verdict = _evaluate_store(store, policy, model=model, baseline=baseline,
-                                  candidate=candidate, until=until, split=split)
+        verdict = _evaluate_store(
+            store,
+            policy,
+            model=model,
+            baseline=baseline,
+            candidate=candidate,
+            until=until,
+            split=split,
+        )
         if log and not store.read_only and is_duckdb_file(store.path):
             append_decision(store, verdict.to_dict(), verdict.to_json(), policy.files)
     finally:
@@ -171,38 +221,75 @@ def evaluate(source: Any, *, policy: Policy | str | Path | None = None, model: s
     return verdict
 
 
-def _evaluate_store(store: TraceStore, policy: Policy, *, model: str | None,
-                    baseline: str | None, candidate: str | None, until: str | None,
-                    split: float | None) -> Verdict:
-    selection = resolve_selection(store, model=model, baseline=baseline, candidate=candidate,
-                                  until=until)
-    feature_sets = tuple(sorted({c.features for c in policy.checks.values()
-                                 if c.kind == "fairness_gap_delta" and c.applies_to(selection.mode)}))
-    plan = SummaryPlan(decision_threshold=policy.decision_threshold, feature_sets=feature_sets,
-                       ranks_for=latency_ranks(policy, selection.mode))
+def _evaluate_store(
+    store: TraceStore,
+    policy: Policy,
+    *,
+    model: str | None,
+    baseline: str | None,
+    candidate: str | None,
+    until: str | None,
+    split: float | None,
+) -> Verdict:
+    selection = resolve_selection(
+        store, model=model, baseline=baseline, candidate=candidate, until=until
+    )
+    feature_sets = tuple(
+        sorted(
+            {
+                c.features
+                for c in policy.checks.values()
+                if c.kind == "fairness_gap_delta" and c.applies_to(selection.mode)
+            }
+        )
+    )
+    plan = SummaryPlan(
+        decision_threshold=policy.decision_threshold,
+        feature_sets=feature_sets,
+        ranks_for=latency_ranks(policy, selection.mode),
+    )
     summaries = summarize(store, selection, plan)
     total = summaries.control.n + summaries.candidate.n
-    observed = (summaries.candidate.n / total if total and selection.mode == "canary" else None)
+    observed = summaries.candidate.n / total if total and selection.mode == "canary" else None
     provisional = _rollout(policy, selection.mode, observed, split, "CONTINUE")
     checks = evaluate_checks(policy, summaries, share=provisional.planned_split)
     decision, reasons = decide(
-        [c.to_dict() for c in checks], policy=policy,
-        context={"model": selection.model, "baseline": selection.baseline,
-                 "candidate": selection.candidate, "mode": selection.mode})
+        [c.to_dict() for c in checks],
+        policy=policy,
+        context={
+            "model": selection.model,
+            "baseline": selection.baseline,
+            "candidate": selection.candidate,
+            "mode": selection.mode,
+        },
+    )
     # window: the time range of the rows used; selection.until: the exclusive bound that selects
     # exactly those rows again on replay (the user's --until, else just after the last row)
     start, end = summaries.window
     # the window end replay needs to read exactly these rows again (exclusive bound)
     effective_until = until or ((end + dt.timedelta(microseconds=1)).isoformat() if end else None)
     return Verdict(
-        decision=decision, reasons=tuple(reasons), model=selection.model,
-        baseline=selection.baseline, candidate=selection.candidate, mode=selection.mode,
-        window={"start": _utc(start), "end": _utc(end)}, checks=tuple(checks),
-        policy_digest=policy.digest, data_digest=summaries.data_digest,
+        decision=decision,
+        reasons=tuple(reasons),
+        model=selection.model,
+        baseline=selection.baseline,
+        candidate=selection.candidate,
+        mode=selection.mode,
+        window={"start": _utc(start), "end": _utc(end)},
+        checks=tuple(checks),
+        policy_digest=policy.digest,
+        data_digest=summaries.data_digest,
         canarykit_version=__version__,
-        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        created_at=dt.datetime.now(dt.UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
         rollout=_rollout(policy, selection.mode, observed, split, decision),
-        selection={"model": selection.model, "baseline": selection.baseline,
-                   "candidate": selection.candidate, "until": effective_until, "split": split})
-
-
+        selection={
+            "model": selection.model,
+            "baseline": selection.baseline,
+            "candidate": selection.candidate,
+            "until": effective_until,
+            "split": split,
+        },
+    )

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = ["format_number", "verdict_html", "verdict_text"]
 
-_COLOURS = {"PROCEED": "#1a7f37", "STOP": "#cf222e", "CONTINUE": "#9a6700",
-            "pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a6700"}
+_COLOURS = {
+    "PROCEED": "#1a7f37",
+    "STOP": "#cf222e",
+    "CONTINUE": "#9a6700",
+    "pass": "#1a7f37",
+    "fail": "#cf222e",
+    "inconclusive": "#9a6700",
+}
 
 
 def format_number(value: float | None) -> str:
@@ -46,17 +52,34 @@ def format_number(value: float | None) -> str:
 
 
 def _rows(verdict: Verdict) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for c in verdict.checks:
         threshold = "-" if c.threshold is None else f"{c.bound} {format_number(c.threshold)}"
-        rows.append((c.name, c.status, format_number(c.estimate),
-                     f"[{format_number(c.ci_low)}, {format_number(c.ci_high)}]", threshold,
-                     "yes" if c.required else "no", f"{c.n_control:,}", f"{c.n_candidate:,}"))
+        rows.append(
+            (
+                c.name,
+                c.status,
+                format_number(c.estimate),
+                f"[{format_number(c.ci_low)}, {format_number(c.ci_high)}]",
+                threshold,
+                "yes" if c.required else "no",
+                f"{c.n_control:,}",
+                f"{c.n_candidate:,}",
+            )
+        )
     return rows
 
 
-_HEADER = ("check", "status", "estimate", "interval", "threshold", "required", "n control",
-           "n candidate")
+_HEADER = (
+    "check",
+    "status",
+    "estimate",
+    "interval",
+    "threshold",
+    "required",
+    "n control",
+    "n candidate",
+)
 
 
 def _rollout_line(verdict: Verdict) -> str:
@@ -66,15 +89,19 @@ def _rollout_line(verdict: Verdict) -> str:
     observed = "-" if r.observed_split is None else f"{r.observed_split:.1%}"
     step = "custom split" if r.step is None else f"step {r.step} of {r.steps}"
     nxt = f" → {r.next_split:.0%}" if r.next_split is not None else ""
-    return (f"rollout: {step} (planned {r.planned_split:.0%}, observed {observed}); "
-            f"next: {r.next_action}{nxt}")
+    return (
+        f"rollout: {step} (planned {r.planned_split:.0%}, observed {observed}); "
+        f"next: {r.next_action}{nxt}"
+    )
 
 
 def verdict_text(verdict: Verdict) -> str:
     """Aligned table of the checks under a header with decision and reasons."""
-    lines = [f"{verdict.decision}  {verdict.model} {verdict.baseline} → {verdict.candidate} "
-             f"({verdict.mode})",
-             f"window: {verdict.window.get('start') or '-'} .. {verdict.window.get('end') or '-'}"]
+    lines = [
+        f"{verdict.decision}  {verdict.model} {verdict.baseline} → {verdict.candidate} "
+        f"({verdict.mode})",
+        f"window: {verdict.window.get('start') or '-'} .. {verdict.window.get('end') or '-'}",
+    ]
     if verdict.rollout:
         lines.append(_rollout_line(verdict))
     lines += [f"  - {r}" for r in verdict.reasons]
@@ -91,8 +118,11 @@ def verdict_text(verdict: Verdict) -> str:
 def _check_row_html(c: CheckOutcome, cells: tuple[str, ...]) -> str:
     tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
     colour = _COLOURS.get(c.status, "inherit")
-    tds = tds.replace(f"<td>{html.escape(c.status)}</td>",
-                      f'<td style="color:{colour};font-weight:600">{html.escape(c.status)}</td>', 1)
+    tds = tds.replace(
+        f"<td>{html.escape(c.status)}</td>",
+        f'<td style="color:{colour};font-weight:600">{html.escape(c.status)}</td>',
+        1,
+    )
     return f'<tr title="{html.escape(c.summary)}">{tds}</tr>'
 
 
@@ -101,8 +131,9 @@ def verdict_html(verdict: Verdict) -> str:
     e = html.escape
     colour = _COLOURS.get(verdict.decision, "inherit")
     head = "".join(f"<th>{e(h)}</th>" for h in _HEADER)
-    body = "".join(_check_row_html(c, row)
-                   for c, row in zip(verdict.checks, _rows(verdict), strict=True))
+    body = "".join(
+        _check_row_html(c, row) for c, row in zip(verdict.checks, _rows(verdict), strict=True)
+    )
     reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
     rollout = f"<div>{e(_rollout_line(verdict))}</div>" if verdict.rollout else ""
     return (

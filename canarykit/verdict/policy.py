@@ -140,15 +140,19 @@ def policy_from_files(files: Mapping[str, bytes], *, source: str = "policy") -> 
     """
     yamls = [n for n in files if n.endswith((".yaml", ".yml"))]
     if len(yamls) != 1:
-        raise PolicyError(f"{source}: a policy needs exactly one YAML file, found {len(yamls)}"
-                          + (f" ({', '.join(sorted(yamls))})" if yamls else ""))
+        raise PolicyError(
+            f"{source}: a policy needs exactly one YAML file, found {len(yamls)}"
+            + (f" ({', '.join(sorted(yamls))})" if yamls else "")
+        )
     try:
         document = yaml.safe_load(files[yamls[0]].decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise PolicyError(f"{source}/{yamls[0]}: not valid YAML: {' '.join(str(err).split())}"
-                          ) from None
-    policy = parse_policy(document, source=f"{source}/{yamls[0]}" if not source.endswith(
-        yamls[0]) else source)
+        raise PolicyError(
+            f"{source}/{yamls[0]}: not valid YAML: {' '.join(str(err).split())}"
+        ) from None
+    policy = parse_policy(
+        document, source=f"{source}/{yamls[0]}" if not source.endswith(yamls[0]) else source
+    )
     modules = tuple((n, files[n].decode("utf-8")) for n in sorted(files) if n.endswith(".rego"))
     return Policy(**{**_fields(policy), "rego_modules": modules, "files": dict(files)})
 
@@ -165,8 +169,15 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
     doc = dict(document)
     if doc.get("schema") != SCHEMA:
         errors.append(f"schema: must be {SCHEMA!r}, got {doc.get('schema')!r}")
-    known = {"schema", "alpha", "decision_threshold", "sensitive_features", "min_samples",
-             "rollout", "checks"}
+    known = {
+        "schema",
+        "alpha",
+        "decision_threshold",
+        "sensitive_features",
+        "min_samples",
+        "rollout",
+        "checks",
+    }
     errors += [f"{k}: unknown field" for k in sorted(set(doc) - known, key=str)]
     alpha = _number(doc, "alpha", errors, default=0.05, low=0.0, high=0.5, open_low=True)
     threshold = _number(doc, "decision_threshold", errors, default=0.5, low=0.0, high=1.0)
@@ -181,14 +192,28 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
     checks = _checks(doc.get("checks"), errors, features)
     if errors:
         raise PolicyError(f"{source}: " + "; ".join(errors))
-    return Policy(alpha=alpha, decision_threshold=threshold, sensitive_features=features,
-                  min_samples_control=n_control, min_samples_candidate=n_candidate,
-                  rollout=steps, checks=checks)
+    return Policy(
+        alpha=alpha,
+        decision_threshold=threshold,
+        sensitive_features=features,
+        min_samples_control=n_control,
+        min_samples_candidate=n_candidate,
+        rollout=steps,
+        checks=checks,
+    )
 
 
-def _number(doc: Mapping[str, Any], key: str, errors: list[str], *, default: float | None = None,
-            low: float = -math.inf, high: float = math.inf, open_low: bool = False,
-            prefix: str = "") -> float:
+def _number(
+    doc: Mapping[str, Any],
+    key: str,
+    errors: list[str],
+    *,
+    default: float | None = None,
+    low: float = -math.inf,
+    high: float = math.inf,
+    open_low: bool = False,
+    prefix: str = "",
+) -> float:
     value = doc.get(key, default)
     where = f"{prefix}{key}"
     if value is None:
@@ -203,8 +228,14 @@ def _number(doc: Mapping[str, Any], key: str, errors: list[str], *, default: flo
     return float(value)
 
 
-def _integer(doc: Mapping[str, Any], key: str, errors: list[str], *, prefix: str = "",
-             default: int | None = None) -> int:
+def _integer(
+    doc: Mapping[str, Any],
+    key: str,
+    errors: list[str],
+    *,
+    prefix: str = "",
+    default: int | None = None,
+) -> int:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         errors.append(f"{prefix}{key}: must be a non-negative integer, got {value!r}")
@@ -243,8 +274,19 @@ def _rollout(value: Any, errors: list[str]) -> tuple[RolloutStep, ...]:
     return tuple(steps)
 
 
-_CHECK_FIELDS = {"kind", "max", "min", "required", "modes", "evaluation", "quantile", "metric",
-                 "features", "min_count", "t_opt"}
+_CHECK_FIELDS = {
+    "kind",
+    "max",
+    "min",
+    "required",
+    "modes",
+    "evaluation",
+    "quantile",
+    "metric",
+    "features",
+    "min_count",
+    "t_opt",
+}
 
 
 def _checks(value: Any, errors: list[str], features: tuple[str, ...]) -> dict[str, CheckSpec]:
@@ -276,30 +318,43 @@ def _checks(value: Any, errors: list[str], features: tuple[str, ...]) -> dict[st
         if not isinstance(required, bool):
             errors.append(f"{where}required: must be true or false, got {required!r}")
         modes = _names(raw.get("modes", list(MODES)), f"{where}modes", errors)
-        errors += [f"{where}modes: {m!r} is not one of {', '.join(MODES)}"
-                   for m in modes if m not in MODES]
+        errors += [
+            f"{where}modes: {m!r} is not one of {', '.join(MODES)}" for m in modes if m not in MODES
+        ]
         evaluation = raw.get("evaluation", "sequential")
         if evaluation not in ("sequential", "once"):
             errors.append(f"{where}evaluation: must be 'sequential' or 'once', got {evaluation!r}")
         quantile = None
         if needs_quantile:
-            quantile = _number(raw, "quantile", errors, prefix=where, low=0.0, high=1.0,
-                               open_low=True)
+            quantile = _number(
+                raw, "quantile", errors, prefix=where, low=0.0, high=1.0, open_low=True
+            )
             if quantile == 1.0:
                 errors.append(f"{where}quantile: must be below 1")
         metric = raw.get("metric") if kind == "fairness_gap_delta" else None
         if kind == "fairness_gap_delta" and metric not in FAIRNESS_METRICS:
-            errors.append(f"{where}metric: must be one of {', '.join(FAIRNESS_METRICS)}, "
-                          f"got {metric!r}")
+            errors.append(
+                f"{where}metric: must be one of {', '.join(FAIRNESS_METRICS)}, got {metric!r}"
+            )
         check_features = _names(raw.get("features", list(features)), f"{where}features", errors)
         if kind == "fairness_gap_delta" and not check_features:
             errors.append(f"{where}features: fairness checks need at least one sensitive feature")
         min_count = _integer(raw, "min_count", errors, prefix=where, default=30)
-        t_opt = _number(raw, "t_opt", errors, prefix=where, default=10_000.0, low=0.0,
-                        open_low=True)
+        t_opt = _number(
+            raw, "t_opt", errors, prefix=where, default=10_000.0, low=0.0, open_low=True
+        )
         checks[str(name)] = CheckSpec(
-            name=str(name), kind=kind, threshold=threshold, bound=bound or "max",
-            required=bool(required), modes=modes, evaluation=evaluation,
-            quantile=quantile, metric=metric, features=check_features,
-            min_count=min_count, t_opt=t_opt)
+            name=str(name),
+            kind=kind,
+            threshold=threshold,
+            bound=bound or "max",
+            required=bool(required),
+            modes=modes,
+            evaluation=evaluation,
+            quantile=quantile,
+            metric=metric,
+            features=check_features,
+            min_count=min_count,
+            t_opt=t_opt,
+        )
     return checks

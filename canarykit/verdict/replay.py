@@ -34,9 +34,11 @@ class ReplayResult:
 
     def __str__(self) -> str:
         if self.identical:
-            return (f"identical: {self.original.decision} for {self.original.model} "
-                    f"{self.original.baseline} → {self.original.candidate} (data "
-                    f"{self.original.data_digest}, policy {self.original.policy_digest})")
+            return (
+                f"identical: {self.original.decision} for {self.original.model} "
+                f"{self.original.baseline} → {self.original.candidate} (data "
+                f"{self.original.data_digest}, policy {self.original.policy_digest})"
+            )
         return "different:\n" + "\n".join(f"  {d}" for d in self.differences)
 
 
@@ -60,8 +62,10 @@ def _policy_for(verdict: Verdict, source: Any, policy: str | Path | None) -> Pol
     if policy is not None:
         candidate = load_policy(policy)
         if candidate.digest != verdict.policy_digest:
-            raise PolicyError(f"{policy}: digest {candidate.digest} differs from the verdict's "
-                              f"policy {verdict.policy_digest}")
+            raise PolicyError(
+                f"{policy}: digest {candidate.digest} differs from the verdict's "
+                f"policy {verdict.policy_digest}"
+            )
         return candidate
     store = open_source(source)
     try:
@@ -74,8 +78,10 @@ def _policy_for(verdict: Verdict, source: Any, policy: str | Path | None) -> Pol
     shipped = load_policy()
     if shipped.digest == verdict.policy_digest:
         return shipped
-    raise PolicyError(f"policy snapshot {verdict.policy_digest} is neither in the source's "
-                      "decision log nor the shipped policy: pass --policy")
+    raise PolicyError(
+        f"policy snapshot {verdict.policy_digest} is neither in the source's "
+        "decision log nor the shipped policy: pass --policy"
+    )
 
 
 def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
@@ -90,21 +96,32 @@ def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
         out.append(f"{path}: {a!r} → {b!r}")
 
 
-def replay(verdict: Verdict | str | Path, source: Any, *, policy: str | Path | None = None
-           ) -> ReplayResult:
+def replay(
+    verdict: Verdict | str | Path, source: Any, *, policy: str | Path | None = None
+) -> ReplayResult:
     """Recompute ``verdict`` from ``source`` and compare (see the module docstring)."""
     original = verdict if isinstance(verdict, Verdict) else load_verdict(verdict)
     chosen = _policy_for(original, source, policy)
     sel = original.selection
-    replayed = evaluate(source, policy=chosen, model=sel.get("model", original.model),
-                        baseline=sel.get("baseline", original.baseline),
-                        candidate=sel.get("candidate", original.candidate),
-                        until=sel.get("until"), split=sel.get("split"), log=False)
+    replayed = evaluate(
+        source,
+        policy=chosen,
+        model=sel.get("model", original.model),
+        baseline=sel.get("baseline", original.baseline),
+        candidate=sel.get("candidate", original.candidate),
+        until=sel.get("until"),
+        split=sel.get("split"),
+        log=False,
+    )
     a, b = original.to_dict(), replayed.to_dict()
     for key in NON_COMPUTED_FIELDS:
         a.pop(key, None)
         b.pop(key, None)
     differences: list[str] = []
     _diff(a, b, "", differences)
-    return ReplayResult(identical=not differences, differences=tuple(differences),
-                        original=original, replayed=replayed)
+    return ReplayResult(
+        identical=not differences,
+        differences=tuple(differences),
+        original=original,
+        replayed=replayed,
+    )

@@ -38,15 +38,26 @@ class Rollout:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
-        return {"observed_split": self.observed_split, "planned_split": self.planned_split,
-                "step": self.step, "steps": self.steps, "next_action": self.next_action,
-                "next_split": self.next_split}
+        return {
+            "observed_split": self.observed_split,
+            "planned_split": self.planned_split,
+            "step": self.step,
+            "steps": self.steps,
+            "next_action": self.next_action,
+            "next_split": self.next_split,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rollout:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: data.get(k) for k in ("observed_split", "planned_split", "step", "steps",
-                                               "next_action", "next_split")})
+        return cls(
+            observed_split=data.get("observed_split"),
+            planned_split=float(data["planned_split"]),
+            step=data.get("step"),
+            steps=int(data["steps"]),
+            next_action=str(data["next_action"]),
+            next_split=data.get("next_split"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,14 +112,21 @@ class Verdict:
             raise InvalidInputError(f"schema: expected {SCHEMA!r}, got {data.get('schema')!r}")
         try:
             return cls(
-                decision=data["decision"], reasons=tuple(data["reasons"]), model=data["model"],
-                baseline=data["baseline"], candidate=data["candidate"], mode=data["mode"],
+                decision=data["decision"],
+                reasons=tuple(data["reasons"]),
+                model=data["model"],
+                baseline=data["baseline"],
+                candidate=data["candidate"],
+                mode=data["mode"],
                 window=dict(data["window"]),
                 checks=tuple(CheckOutcome.from_dict(c) for c in data["checks"]),
-                policy_digest=data["policy_digest"], data_digest=data["data_digest"],
-                canarykit_version=data["canarykit_version"], created_at=data["created_at"],
+                policy_digest=data["policy_digest"],
+                data_digest=data["data_digest"],
+                canarykit_version=data["canarykit_version"],
+                created_at=data["created_at"],
                 rollout=Rollout.from_dict(data["rollout"]) if data.get("rollout") else None,
-                selection=dict(data.get("selection") or {}))
+                selection=dict(data.get("selection") or {}),
+            )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInputError(f"verdict: missing or malformed field ({err})") from None
 

@@ -17,20 +17,26 @@ SEL = Selection(model="risk-default", baseline="v2.2.4", candidate="v2.3.0", mod
 
 @pytest.fixture(scope="module")
 def table():
-    return generate_traces("latency_tail", n_requests=30_000, canary_share=0.3, seed=8,
-                           label_coverage=0.8)
+    return generate_traces(
+        "latency_tail", n_requests=30_000, canary_share=0.3, seed=8, label_coverage=0.8
+    )
 
 
 def _ranks(n_control: int, n_candidate: int):
-    return ([1, 2, n_control // 2, n_control - 1, n_control],
-            [1, n_candidate // 3, int(0.99 * n_candidate), n_candidate])
+    return (
+        [1, 2, n_control // 2, n_control - 1, n_control],
+        [1, n_candidate // 3, int(0.99 * n_candidate), n_candidate],
+    )
 
 
 def _summaries(table, plan=None, selection=SEL):
     with TraceStore() as store:
         store.ingest(table)
-        return summarize(store, selection, plan or SummaryPlan(
-            feature_sets=(("group",), ("group", "region")), ranks_for=_ranks))
+        return summarize(
+            store,
+            selection,
+            plan or SummaryPlan(feature_sets=(("group",), ("group", "region")), ranks_for=_ranks),
+        )
 
 
 def test_counts_and_order_statistics_match_numpy(table):
@@ -42,7 +48,9 @@ def test_counts_and_order_statistics_match_numpy(table):
         assert arm_summary.errors == int(rows.error.sum())
         lat = np.sort(rows.latency_ms.dropna().to_numpy())
         assert arm_summary.n_latency == lat.size
-        np.testing.assert_array_equal(arm_summary.latency_values, lat[arm_summary.latency_ranks - 1])
+        np.testing.assert_array_equal(
+            arm_summary.latency_values, lat[arm_summary.latency_ranks - 1]
+        )
 
 
 def test_quantile_disc_fallback_gives_the_same_order_statistics(table, monkeypatch):
@@ -50,8 +58,7 @@ def test_quantile_disc_fallback_gives_the_same_order_statistics(table, monkeypat
     monkeypatch.setattr(summaries_module, "MAX_BUCKET_VALUES", 10)
     fallback = _summaries(table)
     np.testing.assert_array_equal(exact.control.latency_values, fallback.control.latency_values)
-    np.testing.assert_array_equal(exact.candidate.latency_values,
-                                  fallback.candidate.latency_values)
+    np.testing.assert_array_equal(exact.candidate.latency_values, fallback.candidate.latency_values)
 
 
 def test_score_histograms_match_numpy(table):
@@ -70,14 +77,26 @@ def test_confusion_counts_match_pandas_including_intersections(table):
     rows = df[(df.arm == "control") & df.label.notna()].assign(d=lambda d: d.score >= 0.5)
     for features in (("group",), ("group", "region")):
         cells = s.control.confusion[features]
-        got = pd.DataFrame({"g": cells["groups"], "label": cells["label"], "d": cells["decision"],
-                            "n": cells["count"]}).set_index(["g", "label", "d"]).n.sort_index()
+        got = (
+            pd.DataFrame(
+                {
+                    "g": cells["groups"],
+                    "label": cells["label"],
+                    "d": cells["decision"],
+                    "n": cells["count"],
+                }
+            )
+            .set_index(["g", "label", "d"])
+            .n.sort_index()
+        )
         expected = rows.groupby([*features, "label", "d"]).size()
         expected.index = pd.MultiIndex.from_tuples(
-            [(tuple(k[:len(features)]), bool(k[-2]), bool(k[-1])) for k in expected.index],
-            names=["g", "label", "d"])
-        pd.testing.assert_series_equal(got, expected.sort_index(), check_names=False,
-                                       check_dtype=False)
+            [(tuple(k[: len(features)]), bool(k[-2]), bool(k[-1])) for k in expected.index],
+            names=["g", "label", "d"],
+        )
+        pd.testing.assert_series_equal(
+            got, expected.sort_index(), check_names=False, check_dtype=False
+        )
 
 
 def test_paired_tables_match_a_pandas_join():
@@ -104,8 +123,13 @@ def test_data_digest_is_order_independent_and_content_sensitive(table):
 
 
 def test_until_excludes_later_rows(table):
-    late = Selection(model="risk-default", baseline="v2.2.4", candidate="v2.3.0", mode="canary",
-                     until="2026-01-01T00:15:00")
+    late = Selection(
+        model="risk-default",
+        baseline="v2.2.4",
+        candidate="v2.3.0",
+        mode="canary",
+        until="2026-01-01T00:15:00",
+    )
     s = _summaries(table, selection=late)
     df = table.to_pandas()
     early = df[df.ts < pd.Timestamp("2026-01-01T00:15:00")]

@@ -13,13 +13,21 @@ LARGE = {"n_requests": 120_000, "canary_share": 0.25}
 
 @pytest.fixture(scope="session")
 def scenario_tables() -> dict[str, pa.Table]:
-    tables = {name: generate_traces(name, seed=21, model=name, **LARGE)
-              for name in ("identical", "error_regression", "latency_tail", "auc_drop",
-                           "fairness_regression")}
+    tables = {
+        name: generate_traces(name, seed=21, model=name, **LARGE)
+        for name in (
+            "identical",
+            "error_regression",
+            "latency_tail",
+            "auc_drop",
+            "fairness_regression",
+        )
+    }
     tables["shadow"] = generate_traces("shadow", n_requests=40_000, seed=22, model="shadow")
     tables["too_little_data"] = generate_traces("too_little_data", seed=23, model="tiny")
-    tables["sample_ratio"] = generate_traces("sample_ratio", n_requests=200_000, seed=24,
-                                             canary_share=0.05, model="srm")
+    tables["sample_ratio"] = generate_traces(
+        "sample_ratio", n_requests=200_000, seed=24, canary_share=0.05, model="srm"
+    )
     return tables
 
 

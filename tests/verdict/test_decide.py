@@ -14,18 +14,26 @@ CTX = {"model": "risk-default", "mode": "canary", "baseline": "a", "candidate": 
 
 
 def _check(name: str, status: str, required: bool = True, kind: str = "error_rate") -> dict:
-    return {"name": name, "kind": kind, "status": status, "required": required,
-            "summary": f"{name} is {status}"}
+    return {
+        "name": name,
+        "kind": kind,
+        "status": status,
+        "required": required,
+        "summary": f"{name} is {status}",
+    }
 
 
-@pytest.mark.parametrize(("statuses", "expected"), [
-    ([("a", "pass", True), ("b", "pass", True)], "PROCEED"),
-    ([("a", "pass", True), ("b", "inconclusive", False)], "PROCEED"),
-    ([("a", "pass", True), ("b", "inconclusive", True)], "CONTINUE"),
-    ([("a", "fail", False), ("b", "pass", True)], "STOP"),
-    ([("a", "fail", True), ("b", "inconclusive", True)], "STOP"),
-    ([], "CONTINUE"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([("a", "pass", True), ("b", "pass", True)], "PROCEED"),
+        ([("a", "pass", True), ("b", "inconclusive", False)], "PROCEED"),
+        ([("a", "pass", True), ("b", "inconclusive", True)], "CONTINUE"),
+        ([("a", "fail", False), ("b", "pass", True)], "STOP"),
+        ([("a", "fail", True), ("b", "inconclusive", True)], "STOP"),
+        ([], "CONTINUE"),
+    ],
+)
 def test_decision_rule(statuses, expected):
     decision, reasons = decide([_check(*s) for s in statuses], policy=POLICY, context=CTX)
     assert decision == expected
@@ -33,8 +41,9 @@ def test_decision_rule(statuses, expected):
 
 
 def test_stop_reasons_quote_failing_checks():
-    _, reasons = decide([_check("latency_p99", "fail"), _check("x", "pass")], policy=POLICY,
-                        context=CTX)
+    _, reasons = decide(
+        [_check("latency_p99", "fail"), _check("x", "pass")], policy=POLICY, context=CTX
+    )
     assert reasons == ("latency_p99: latency_p99 is fail",)
 
 
@@ -58,20 +67,25 @@ fairness_passes if {
 
 def test_organisation_rule_credit_models_need_passing_fairness():
     policy = _with_module("credit.rego", CREDIT_RULE)
-    checks = [_check("error_rate", "pass"),
-              _check("fairness_tpr", "inconclusive", required=False, kind="fairness_gap_delta")]
+    checks = [
+        _check("error_rate", "pass"),
+        _check("fairness_tpr", "inconclusive", required=False, kind="fairness_gap_delta"),
+    ]
     assert decide(checks, policy=policy, context=CTX)[0] == "PROCEED"
     decision, reasons = decide(checks, policy=policy, context={**CTX, "model": "credit-limit"})
     assert decision == "CONTINUE"
     assert "credit models need a passing fairness check" in reasons
 
 
-@pytest.mark.parametrize("module", [
-    "package canarykit.decision\nimport rego.v1\nthis is not rego",  # syntax error
-    # a second, conflicting definition of result: regopy returns <error>
-    'package canarykit.decision\nimport rego.v1\nresult := {"decision": "STOP", "reasons": []}',
-    "package canarykit.decision\nimport rego.v1\nresult := {\"decision\": \"MAYBE\", \"reasons\": []}",
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "package canarykit.decision\nimport rego.v1\nthis is not rego",  # syntax error
+        # a second, conflicting definition of result: regopy returns <error>
+        'package canarykit.decision\nimport rego.v1\nresult := {"decision": "STOP", "reasons": []}',
+        'package canarykit.decision\nimport rego.v1\nresult := {"decision": "MAYBE", "reasons": []}',
+    ],
+)
 def test_broken_policy_never_proceeds(module):
     policy = _with_module("broken.rego", module)
     decision, reasons = decide([_check("a", "pass")], policy=policy, context=CTX)
@@ -82,15 +96,22 @@ def test_broken_policy_never_proceeds(module):
 
 
 def test_undefined_result_never_proceeds():
-    policy = dataclasses.replace(POLICY, rego_modules=(
-        ("other.rego", "package somewhere.else\nimport rego.v1\nx := 1"),))
+    policy = dataclasses.replace(
+        POLICY, rego_modules=(("other.rego", "package somewhere.else\nimport rego.v1\nx := 1"),)
+    )
     assert decide([_check("a", "pass")], policy=policy, context=CTX)[0] == "CONTINUE"
 
 
 def test_rules_cannot_loosen_the_decision():
-    permissive = dataclasses.replace(POLICY, rego_modules=((
-        "yes.rego",
-        'package canarykit.decision\nimport rego.v1\nresult := {"decision": "PROCEED", "reasons": ["ok"]}'),))
+    permissive = dataclasses.replace(
+        POLICY,
+        rego_modules=(
+            (
+                "yes.rego",
+                'package canarykit.decision\nimport rego.v1\nresult := {"decision": "PROCEED", "reasons": ["ok"]}',
+            ),
+        ),
+    )
     decision, reasons = decide([_check("a", "inconclusive")], policy=permissive, context=CTX)
     assert decision == "CONTINUE"
     assert any("do not allow" in r for r in reasons)

@@ -18,17 +18,21 @@ def test_large_identical_arms_proceed(store_of):
     v = evaluate(store_of("identical"))
     assert v.decision == "PROCEED", v.to_text()
     assert all(c.status == "pass" for c in v.checks if c.required)
-    assert v.rollout.step == 2 and v.rollout.next_action == "advance"
+    assert v.rollout.step == 2
+    assert v.rollout.next_action == "advance"
     assert v.exit_code == 0
 
 
-@pytest.mark.parametrize(("scenario", "failing"), [
-    ("error_regression", "error_rate_delta"),
-    ("latency_tail", "latency_p99"),
-    ("auc_drop", "auc_delta"),
-    ("fairness_regression", "fairness_selection_rate"),
-    ("sample_ratio", "sample_ratio"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "failing"),
+    [
+        ("error_regression", "error_rate_delta"),
+        ("latency_tail", "latency_p99"),
+        ("auc_drop", "auc_delta"),
+        ("fairness_regression", "fairness_selection_rate"),
+        ("sample_ratio", "sample_ratio"),
+    ],
+)
 def test_each_injected_regression_stops_with_the_right_check(store_of, scenario, failing):
     v = evaluate(store_of(scenario))
     assert v.decision == "STOP", v.to_text()
@@ -50,15 +54,23 @@ def test_too_little_data_continues_never_proceeds(store_of):
     assert all(c.status != "pass" for c in v.checks if c.required)
     # every check still reports its estimate and interval fields
     for c in v.to_dict()["checks"]:
-        assert {"estimate", "ci_low", "ci_high", "confidence_level", "n_control",
-                "n_candidate", "method"} <= set(c)
+        assert {
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "confidence_level",
+            "n_control",
+            "n_candidate",
+            "method",
+        } <= set(c)
 
 
 def test_shadow_mode_runs_paired_checks(store_of):
     v = evaluate(store_of("shadow"))
     assert v.mode == "shadow"
     names = [c.name for c in v.checks]
-    assert "shadow_agreement" in names and "sample_ratio" not in names
+    assert "shadow_agreement" in names
+    assert "sample_ratio" not in names
     assert v.check("shadow_agreement").status == "pass"
     assert "paired" in v.check("auc_delta").method
     assert v.decision == "PROCEED"
@@ -122,9 +134,21 @@ def test_until_restricts_the_window(store_of):
 def test_verdict_json_contract_round_trips(store_of):
     v = evaluate(store_of("auc_drop"))
     data = json.loads(v.to_json())
-    assert {"schema", "decision", "reasons", "model", "baseline", "candidate", "mode", "window",
-            "checks", "policy_digest", "data_digest", "canarykit_version",
-            "created_at"} <= set(data)
+    assert {
+        "schema",
+        "decision",
+        "reasons",
+        "model",
+        "baseline",
+        "candidate",
+        "mode",
+        "window",
+        "checks",
+        "policy_digest",
+        "data_digest",
+        "canarykit_version",
+        "created_at",
+    } <= set(data)
     assert data["schema"] == "canarykit.verdict/1"
     assert data["policy_digest"].startswith("sha256:")
     assert Verdict.from_dict(data).to_dict() == data
@@ -140,10 +164,10 @@ def test_evaluation_is_deterministic(store_of):
 def test_ambiguous_source_asks_for_model(tmp_path, scenario_tables):
     with TraceStore() as store:
         store.ingest([scenario_tables["identical"], scenario_tables["auc_drop"]])
-        with pytest.raises(InvalidInputError, match="several models .* pass --model"):
+        with pytest.raises(InvalidInputError, match=r"several models .* pass --model"):
             evaluate(store)
         assert evaluate(store, model="auc_drop").decision == "STOP"
-        with pytest.raises(InvalidInputError, match="--candidate 'v9': no canary"):
+        with pytest.raises(InvalidInputError, match=r"--candidate 'v9': no canary"):
             evaluate(store, model="auc_drop", candidate="v9")
 
 
