@@ -11,12 +11,13 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from canarykit.errors import GateDeniedError, InvalidInputError
+from canarykit.errors import GateDeniedError, InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion import transitions
 from canarykit.promotion.alias import (
@@ -390,11 +391,14 @@ class Production(Session):
             hint=RUNBOOK[kind] if kind else "",
         )
         if not result.ok:
-            with self.store.transaction() as tx:
+            actor = check_actor(actor)
+            # Best effort: a refused start must never turn into a different exit status just
+            # because the registry cannot be written (e.g. it is locked for longer than 30 s).
+            with contextlib.suppress(StorageError), self.store.transaction() as tx:
                 append_event(
                     tx,
                     kind="gate_denied",
-                    actor=check_actor(actor),
+                    actor=actor,
                     time_ns=self.clock.now_ns(),
                     model=model,
                     version=version,

@@ -165,6 +165,15 @@ class RegistryStore:
 
     def _create_schema(self) -> None:
         try:
+            found = self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()
+            if found is not None:
+                row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is not None and row[0] == SCHEMA_VERSION:
+                    return  # an existing registry: no write needed to open it
+            elif self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                raise StorageError(f"{self.path}: an SQLite file, but not a canarykit registry")
             with self.transaction() as conn:
                 for statement in _split_sql(_SCHEMA):
                     conn.execute(statement)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from canarykit.errors import StorageError
 from canarykit.promotion.audit import (
     AuditEvent,
     append_event,
@@ -113,3 +114,17 @@ def _events(store: RegistryStore) -> list[AuditEvent]:
 
 def _fields(event: AuditEvent) -> dict:
     return {name: getattr(event, name) for name in AuditEvent.__dataclass_fields__}
+
+
+def test_foreign_files_are_not_registries(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(StorageError, match="not a canarykit registry"):
+        RegistryStore(other)
+    (tmp_path / "junk.sqlite").write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StorageError):
+        RegistryStore(tmp_path / "junk.sqlite")
+    with pytest.raises(StorageError, match="folder does not exist"):
+        RegistryStore(tmp_path / "missing" / "r.sqlite")

@@ -17,13 +17,6 @@ waived_checks contains w.check if {
 	w.created_by != input.version.submitter
 }
 
-waiver_ids_for(check) := {w.id |
-	some w in input.waivers
-	w.check == check
-	is_number(w.expires_ns)
-	w.expires_ns > input.now_ns
-}
-
 # The hash-chained audit log verified before the decision.
 audit_ok if input.audit.ok == true
 
