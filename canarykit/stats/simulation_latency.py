@@ -13,7 +13,9 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -199,12 +201,34 @@ def ab_log_min(
     return np.asarray(total.min(axis=1))
 
 
-def _latency_paths(
-    rng: np.random.Generator, n_rollouts: int, n_max: int, scenario: str
-) -> tuple[FloatArray, FloatArray]:
-    u_c = rng.random((n_rollouts, n_max))
-    u_t = rng.random((n_rollouts, n_max))
-    return _control_quantile(u_c), _candidate_quantile(u_t, scenario)
+class _SortedPrefix:
+    """Sorted uniforms of every rollout, grown by one batch per look with an O(n) merge.
+
+    Rows are kept in one flat sorted array by adding the row index to each uniform, so a single
+    ``searchsorted`` + ``insert`` merges a whole batch; order statistics of any continuous
+    distribution follow by applying its quantile function at the requested ranks.
+    """
+
+    def __init__(self, n_rows: int, quantile: Callable[[FloatArray], FloatArray]) -> None:
+        self.quantile = quantile
+        self.rows = n_rows
+        self.offset = np.arange(n_rows, dtype=float)[:, None]
+        self.flat = np.zeros(0)
+        self.n = 0
+
+    def add(self, batch: FloatArray) -> None:
+        new = (np.sort(np.minimum(batch, 1.0 - 1e-12), axis=1) + self.offset).ravel()
+        self.flat = np.insert(self.flat, np.searchsorted(self.flat, new), new)
+        self.n += batch.shape[1]
+
+    def at(self, ranks: npt.ArrayLike) -> FloatArray:
+        """Uniform order statistics (rows × ranks) at 1-based ``ranks``."""
+        r = np.asarray(ranks, dtype=np.int64)
+        return np.asarray(self.flat.reshape(self.rows, self.n)[:, r - 1] - self.offset)
+
+    def __call__(self, ranks: npt.ArrayLike) -> FloatArray:
+        """Order statistics of the simulated latencies (rows × ranks) at 1-based ``ranks``."""
+        return self.quantile(self.at(ranks))
 
 
 def _latency_stops(
@@ -226,21 +250,25 @@ def _latency_stops(
     half = 1.0 - ALPHA / 2.0
     for start in range(0, n_rollouts, chunk):
         rows = slice(start, min(n_rollouts, start + chunk))
-        xc, xt = _latency_paths(rng, rows.stop - rows.start, looks * per_look, scenario)
+        size = (rows.stop - rows.start, looks * per_look)
+        u_c, u_t = rng.random(size), rng.random(size)
+        xc = _SortedPrefix(size[0], _control_quantile)
+        xt = _SortedPrefix(size[0], partial(_candidate_quantile, scenario=scenario))
+
         for j in range(looks):
             n = (j + 1) * per_look
-            sc = np.sort(xc[:, :n], axis=1)
-            st = np.sort(xt[:, :n], axis=1)
+            xc.add(u_c[:, n - per_look : n])
+            xt.add(u_t[:, n - per_look : n])
             # ratio CS of p99 (Bonferroni over arms)
             lo, hi = quantile_cs_ranks(n, 0.99, confidence_level=half, t_opt=t_opt)
             if lo >= 1 and hi <= n:
-                out["ratio99"][rows, j] = st[:, lo - 1] / sc[:, hi - 1] > margin
+                out["ratio99"][rows, j] = xt([lo])[:, 0] / xc([hi])[:, 0] > margin
             # naive: fixed-horizon MOVER on log latencies (ratio of p99s) re-run every look
             flo, fhi = quantile_ci_ranks(n, 0.99)
             e = _estimate_rank(n, 0.99)
             if flo >= 1 and fhi <= n:
-                lc, qc, uc = (np.log(sc[:, r - 1]) for r in (flo, e, fhi))
-                lt, qt, ut = (np.log(st[:, r - 1]) for r in (flo, e, fhi))
+                lc, qc, uc = np.log(xc([flo, e, fhi])).T
+                lt, qt, ut = np.log(xt([flo, e, fhi])).T
                 d = qt - qc
                 lower = d - np.sqrt((qt - lt) ** 2 + (uc - qc) ** 2)
                 upper = d + np.sqrt((ut - qt) ** 2 + (qc - lc) ** 2)
@@ -251,12 +279,12 @@ def _latency_stops(
                 rq_c, rq_t = quantile_ratio_rank_requests(n, n, p, t_opt=t_opt)
                 ra = np.asarray(rq_c.ranks, dtype=np.int64)
                 rb = np.asarray(rq_t.ranks, dtype=np.int64)
-                m = ab_log_min(sc[:, ra - 1], ra, n, st[:, rb - 1], rb, n, p, t_opt)
+                m = ab_log_min(xc(ra), ra, n, xt(rb), rb, n, p, t_opt)
                 out[key][rows, j] = m >= math.log(1.0 / ALPHA)
             # absolute p95 SLO on the candidate
             lo95, _ = quantile_cs_ranks(n, 0.95, t_opt=t_opt)
             if lo95 >= 1:
-                out["slo95"][rows, j] = st[:, lo95 - 1] > slo
+                out["slo95"][rows, j] = xt([lo95])[:, 0] > slo
     return out
 
 
