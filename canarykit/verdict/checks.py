@@ -340,8 +340,18 @@ def _summary(
 
 
 # -- evaluation -------------------------------------------------------------------------------
-def evaluate_checks(policy: Policy, s: Summaries, *, share: float) -> list[CheckOutcome]:
-    """Run every check of ``policy`` that applies to the summaries' mode, in policy order."""
+def evaluate_checks(
+    policy: Policy, s: Summaries, *, share: float, window_minutes: float | None = None
+) -> list[CheckOutcome]:
+    """Run every check of ``policy`` that applies to the summaries' mode, in policy order.
+
+    ``window_minutes`` is the length of the rollout step's window: a check the policy marks
+    ``evaluation: once`` (a fixed-horizon interval) decides only when the data span that long;
+    before, it is inconclusive, so repeated looks cannot inflate its error rate.
+    """
+    start, end = s.window
+    span = (end - start).total_seconds() / 60.0 if start and end else 0.0
+    window_done = window_minutes is None or span >= window_minutes * (1 - 1e-9) - 1 / 60
     mode = s.selection.mode
     too_little = []
     if s.control.n < policy.min_samples_control:
@@ -364,7 +374,14 @@ def evaluate_checks(policy: Policy, s: Summaries, *, share: float) -> list[Check
             status = "inconclusive"
             notes.append("too little data: " + ", ".join(too_little) + " (policy min_samples)")
         if spec.evaluation == "once":
-            notes.append("fixed-horizon interval: evaluated once at the end of the window")
+            if not window_done:
+                status = "inconclusive"
+                notes.append(
+                    f"fixed-horizon check: decides once the {window_minutes:g}-minute "
+                    f"window has run ({span:.1f} minutes so far)"
+                )
+            else:
+                notes.append("fixed-horizon interval: evaluated once at the end of the window")
         note = "; ".join(notes)
         outcomes.append(
             CheckOutcome(

@@ -252,7 +252,14 @@ def _evaluate_store(
     total = summaries.control.n + summaries.candidate.n
     observed = summaries.candidate.n / total if total and selection.mode == "canary" else None
     provisional = _rollout(policy, selection.mode, observed, split, "CONTINUE")
-    checks = evaluate_checks(policy, summaries, share=provisional.planned_split)
+    step_window = (
+        policy.rollout[provisional.step - 1].window_minutes
+        if provisional.step is not None
+        else policy.rollout[0].window_minutes
+    )
+    checks = evaluate_checks(
+        policy, summaries, share=provisional.planned_split, window_minutes=step_window
+    )
     decision, reasons = decide(
         [c.to_dict() for c in checks],
         policy=policy,

@@ -43,6 +43,8 @@ KINDS: dict[str, tuple[Literal["max", "min"] | None, bool]] = {
     "shadow_agreement": ("min", False),
     "sample_ratio": (None, False),
 }
+# kinds with a fixed-horizon companion, usable when a check is evaluated once
+ONCE_KINDS = ("latency_quantile", "auc_delta", "fairness_gap_delta", "shadow_agreement")
 FAIRNESS_METRICS = ("selection_rate", "tpr", "fpr", "equalized_odds")
 
 __all__ = [
@@ -324,6 +326,11 @@ def _checks(value: Any, errors: list[str], features: tuple[str, ...]) -> dict[st
         evaluation = raw.get("evaluation", "sequential")
         if evaluation not in ("sequential", "once"):
             errors.append(f"{where}evaluation: must be 'sequential' or 'once', got {evaluation!r}")
+        elif evaluation == "once" and kind not in ONCE_KINDS:
+            errors.append(
+                f"{where}evaluation: 'once' is not available for kind {kind} "
+                "(its test is always sequential)"
+            )
         quantile = None
         if needs_quantile:
             quantile = _number(

@@ -184,3 +184,21 @@ def test_decision_log_records_every_store_evaluation(tmp_path, scenario_tables):
         records = list_decisions(store)
     assert [r.decision for r in records] == ["CONTINUE", "CONTINUE"]
     assert json.loads(records[0].verdict_json)["model"] == "tiny"
+
+
+def test_fixed_horizon_check_decides_only_at_the_end_of_the_window(tmp_path, store_of):
+    import yaml
+
+    from canarykit.verdict.policy import default_policy_path, load_policy
+
+    doc = yaml.safe_load((default_policy_path() / "canary.yaml").read_text())
+    doc["checks"]["latency_p95"]["evaluation"] = "once"
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(doc))
+    policy = load_policy(tmp_path / "p.yaml")
+    store = store_of("identical")
+    early = evaluate(store, policy=policy, until="2026-01-01T00:10:00Z").check("latency_p95")
+    assert early.status == "inconclusive"
+    assert "decides once the 30-minute window has run" in early.note
+    final = evaluate(store, policy=policy).check("latency_p95")
+    assert final.status == "pass"
+    assert "fixed-horizon" in final.method

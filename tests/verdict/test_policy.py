@@ -71,6 +71,10 @@ def _doc() -> dict:
             lambda d: d["checks"]["error_rate"].update(colour="red"),
             "checks.error_rate.colour: unknown field",
         ),
+        (
+            lambda d: d["checks"]["error_rate"].update(evaluation="once"),
+            "checks.error_rate.evaluation: 'once' is not available for kind error_rate",
+        ),
         (lambda d: d.update(alpha=0.9), "alpha: must be in (0, 0.5]"),
         (lambda d: d.update(schema="v0"), "schema: must be 'canarykit.policy/1'"),
         (
