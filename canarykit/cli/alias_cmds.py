@@ -22,7 +22,8 @@ STARTUP_EPILOG = (
     "stage = not Staging/Approved; artifact = file digest differs from the registered one; "
     "signature = no trust, no signature or it does not verify; policy = bound policy digest "
     "differs from --policy-digest; audit = the audit log is broken or does not record the "
-    "version's stage or the alias target. Each failure prints a runbook hint."
+    "version's stage or the alias target; undecided = the gate could not be evaluated (fails "
+    "closed). Each failure prints a runbook hint."
 )
 
 

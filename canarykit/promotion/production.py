@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -46,7 +47,7 @@ from canarykit.promotion.session import (
     Session,
     check_actor,
 )
-from canarykit.promotion.startup import EXIT_OK, RUNBOOK, StartupCheck, classify
+from canarykit.promotion.startup import EXIT_OK, RUNBOOK, StartupCheck, by_priority, classify
 from canarykit.promotion.states import Stage, check_transition
 from canarykit.promotion.versions import (
     VersionRecord,
@@ -347,6 +348,10 @@ class Production(Session):
         says which check failed first (see :mod:`canarykit.promotion.startup`). A failure is
         also recorded as a ``gate_denied`` audit event.
         """
+        if not re.match(r"^sha256:[0-9a-f]{64}$", str(policy_digest)):
+            raise InvalidInputError(
+                f"policy_digest: {policy_digest!r} must be sha256:<64 hex> (a policy snapshot digest)"
+            )
         artifact_digest = None if artifact is None else digest_file(artifact)
         conn = self.store.conn
         record, problem, state_version = None, None, None
@@ -387,7 +392,7 @@ class Production(Session):
             model=model,
             alias=alias if record is None or alias else None,
             version=version,
-            problems=decision.reasons,
+            problems=by_priority(decision.reasons),
             hint=RUNBOOK[kind] if kind else "",
         )
         if not result.ok:

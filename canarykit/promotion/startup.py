@@ -12,6 +12,7 @@ first in this order decides, and every failure is listed:
 14    SIGNATURE: no trust configured, no signature, or it does not verify
 15    POLICY: the version's bound policy digest is not the one expected
 16    AUDIT: the audit log is broken, or does not record the stage / alias target
+17    UNDECIDED: the startup gate itself could not decide (fails closed)
 ====  ==========================================================================
 
 (2 stays "bad input or usage", as for every canarykit command.)
@@ -27,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EXIT_CODES", "EXIT_OK", "RUNBOOK", "StartupCheck", "classify"]
+__all__ = ["EXIT_CODES", "EXIT_OK", "RUNBOOK", "StartupCheck", "by_priority", "classify"]
 
 EXIT_OK = 0
 EXIT_CODES = {
@@ -38,6 +39,7 @@ EXIT_CODES = {
     "signature": 14,
     "policy": 15,
     "audit": 16,
+    "undecided": 17,
 }
 RUNBOOK = {
     "resolve": "Check the model name and alias (canarykit alias show MODEL); a BLOCKED alias needs"
@@ -54,16 +56,32 @@ RUNBOOK = {
     " the expected digest through a change.",
     "audit": "Stop: the registry may have been altered outside canarykit. Run canarykit audit"
     " verify, preserve the registry file, and escalate to security.",
+    "undecided": "The gate policy could not be evaluated (installation problem): do not start;"
+    " reinstall canarykit and escalate to the platform team.",
 }
+
+
+def by_priority(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """Reasons ordered by the priority of their exit code (the deciding one first).
+
+    Examples
+    --------
+    >>> by_priority(("policy: x", "revoked: y"))
+    ('revoked: y', 'policy: x')
+    """
+    order = {kind: rank for rank, kind in enumerate(EXIT_CODES)}
+    return tuple(sorted(reasons, key=lambda r: (order.get(r.split(":", 1)[0], -1), r)))
 
 
 def classify(reasons: tuple[str, ...]) -> tuple[int, str | None]:
     """Exit code and failure kind of the highest-priority reason (0, None when none)."""
     kinds = {reason.split(":", 1)[0] for reason in reasons}
+    if kinds - set(EXIT_CODES):
+        return EXIT_CODES["undecided"], "undecided"
     for kind, code in EXIT_CODES.items():
         if kind in kinds:
             return code, kind
-    return (EXIT_CODES["resolve"], "resolve") if reasons else (EXIT_OK, None)
+    return EXIT_OK, None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -320,5 +320,6 @@ def test_check_startup_help_documents_every_exit_code(capsys: pytest.CaptureFixt
         "14 signature",
         "15 policy",
         "16 audit",
+        "17 undecided",
     ):
         assert code in text

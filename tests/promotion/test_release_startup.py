@@ -127,3 +127,23 @@ def test_stage_written_behind_the_gates_back_fails_startup(world: World) -> None
     assert check.exit_code == 16
     assert any("the audit log says Staging" in p for p in check.problems)
     assert any("the audit log says None" in p for p in check.problems)
+
+
+def test_an_undecidable_startup_gate_refuses_with_its_own_code(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from canarykit.promotion import gates
+
+    world.submit("v1")
+    world.to_staging("v1")
+    monkeypatch.setattr(gates, "_policy_files", lambda: (("x.rego", "package broken {"),))
+    check = world.promotion.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=world.policy_digest
+    )
+    assert (check.ok, check.exit_code) == (False, 17)
+    assert "policy evaluation failed" in check.problems[0]
+
+
+def test_malformed_expected_digest_is_bad_input(world: World) -> None:
+    with pytest.raises(InvalidInputError, match="policy_digest"):
+        world.promotion.check_startup(MODEL, policy_digest="sha256:00")
