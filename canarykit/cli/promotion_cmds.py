@@ -158,6 +158,11 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("version")
     p.add_argument("--role", required=True, choices=("security", "product"))
     p.add_argument("--stage", default="Approved", choices=("Staging", "Approved"))
+    p.add_argument(
+        "--verdict",
+        help="the canary verdict JSON you reviewed (required for --stage Approved: the gate counts"
+        " your approval only for that verdict)",
+    )
     p.add_argument("--note", default="")
     add_common(p)
     p.set_defaults(func=guarded(_approve))
@@ -259,6 +264,7 @@ def _approve(args: argparse.Namespace) -> int:
             actor=args.actor,
             stage=args.stage,
             note=args.note,
+            verdict=args.verdict,
         )
     print(
         f"{approval.actor} approved {approval.model} {approval.version} entering"

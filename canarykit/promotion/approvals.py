@@ -9,7 +9,7 @@ Examples
 --------
 >>> roster = Roster.from_dict({"people": {"sam": ["security"], "pat": ["product"]}})
 >>> a = Approval(model="m", version="v1", stage="Approved", role="security", actor="sam",
-...              time_ns=0)
+...              time_ns=0, verdict_digest="sha256:" + "0" * 64)
 >>> approval_problems(a, submitter="ann", existing=[], roster=roster)
 []
 >>> approval_problems(a, submitter="sam", existing=[], roster=roster)
@@ -105,6 +105,7 @@ class Approval:
     actor: str
     time_ns: int
     note: str = ""
+    verdict_digest: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (time as ISO 8601 text)."""
@@ -116,6 +117,7 @@ class Approval:
             "actor": self.actor,
             "time": format_instant(self.time_ns),
             "note": self.note,
+            "verdict_digest": self.verdict_digest,
         }
 
     @classmethod
@@ -129,6 +131,7 @@ class Approval:
             actor=str(data["actor"]),
             time_ns=parse_instant(data["time"], field="time"),
             note=str(data.get("note", "")),
+            verdict_digest=data.get("verdict_digest"),
         )
 
 
@@ -149,6 +152,11 @@ def approval_problems(
         problems.append(
             f"role: {approval.role!r} does not approve entering {approval.stage}"
             f" (roles: {', '.join(allowed)})"
+        )
+    if approval.stage == "Approved" and not approval.verdict_digest:
+        problems.append(
+            "verdict: an approval for Approved names the canary verdict it approves"
+            " (its digest), so four-eyes covers the evidence"
         )
     if approval.actor == submitter:
         problems.append(f"four-eyes: {approval.actor} submitted {who} and cannot approve it")
@@ -174,8 +182,8 @@ def approval_problems(
 def record_approval(conn: sqlite3.Connection, approval: Approval) -> None:
     """Insert one approval (inside a write transaction); a repeat is a no-op."""
     conn.execute(
-        "INSERT OR IGNORE INTO approvals (model, version, stage, role, actor, time_ns, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO approvals (model, version, stage, role, actor, time_ns, note,"
+        " verdict_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             approval.model,
             approval.version,
@@ -184,6 +192,7 @@ def record_approval(conn: sqlite3.Connection, approval: Approval) -> None:
             approval.actor,
             approval.time_ns,
             approval.note,
+            approval.verdict_digest or "",
         ),
     )
 
@@ -206,6 +215,7 @@ def list_approvals(
             actor=r["actor"],
             time_ns=r["time_ns"],
             note=r["note"],
+            verdict_digest=r["verdict_digest"] or None,
         )
         for r in rows
     ]

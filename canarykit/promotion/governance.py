@@ -51,6 +51,7 @@ from canarykit.promotion.session import (
     load_document,
 )
 from canarykit.promotion.states import parse_stage
+from canarykit.promotion.verdicts import read_verdict, verdict_digest
 from canarykit.promotion.versions import (
     get_version,
 )
@@ -124,9 +125,15 @@ class Governance(Session):
         actor: str,
         stage: str = "Approved",
         note: str = "",
+        verdict: Any = None,
     ) -> Approval:
-        """Record ``actor``'s approval, in ``role``, of the version entering ``stage``."""
+        """Record ``actor``'s approval, in ``role``, of the version entering ``stage``.
+
+        An approval for Approved names the canary ``verdict`` (dict or JSON path) the approver
+        reviewed; the Approved gate counts it only for that very verdict.
+        """
         target = parse_stage(stage).value
+        reviewed = None if verdict is None else verdict_digest(read_verdict(verdict))
         action = f"approve {model} {version} for {target} as {role}"
 
         def body(conn: sqlite3.Connection, now: int) -> Approval:
@@ -139,6 +146,7 @@ class Governance(Session):
                 actor=actor,
                 time_ns=now,
                 note=note,
+                verdict_digest=reviewed if target == "Approved" else None,
             )
             problems = approval_problems(
                 approval,

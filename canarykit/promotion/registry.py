@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS approvals (
     actor TEXT NOT NULL,
     time_ns INTEGER NOT NULL,
     note TEXT NOT NULL DEFAULT '',
-    UNIQUE (model, version, stage, role, actor)
+    verdict_digest TEXT NOT NULL DEFAULT '',
+    UNIQUE (model, version, stage, role, actor, verdict_digest)
 );
 CREATE TABLE IF NOT EXISTS waivers (
     waiver_id TEXT PRIMARY KEY,

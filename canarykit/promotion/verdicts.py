@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.errors import InvalidInputError
-from canarykit.promotion.evidence import load_json_file
+from canarykit.promotion.audit import canonical_json
+from canarykit.promotion.evidence import digest_bytes, load_json_file
 
-__all__ = ["VERDICT_SCHEMA", "gate_facts", "read_verdict"]
+__all__ = ["VERDICT_SCHEMA", "gate_facts", "read_verdict", "verdict_digest"]
 
 VERDICT_SCHEMA = "canarykit.verdict/1"
 _DECISIONS = ("PROCEED", "STOP", "CONTINUE")
@@ -72,12 +73,24 @@ def read_verdict(source: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     return dict(source)
 
 
+def verdict_digest(verdict: Mapping[str, Any]) -> str:
+    """``"sha256:<hex>"`` of the verdict's canonical JSON (independent of file formatting).
+
+    Examples
+    --------
+    >>> verdict_digest({"b": 1, "a": 2}) == verdict_digest({"a": 2, "b": 1})
+    True
+    """
+    return digest_bytes(canonical_json(dict(verdict)).encode("utf-8"))
+
+
 def gate_facts(verdict: Mapping[str, Any] | None) -> dict[str, Any]:
     """The Rego input form of a (validated) verdict, or ``{"present": False}``."""
     if verdict is None:
         return {"present": False}
     return {
         "present": True,
+        "digest": verdict_digest(verdict),
         "schema": verdict.get("schema"),
         "decision": verdict.get("decision"),
         "model": verdict.get("model"),

@@ -131,12 +131,6 @@ class Cli:
         )
         assert code == 0, err
         assert "Candidate → Staging" in out
-        assert self("approve", MODEL, version, "--role", "security", actor="sue")[0] == 0
-        assert self("approve", MODEL, version, "--role", "product", actor="pat")[0] == 0
-        chg = f"CHG-{version.replace('.', '')}"
-        assert self("change", "create", self.ticket(chg, [version]))[0] == 0
-        assert self("change", "approve", chg, "--role", "operations", actor="otto")[0] == 0
-        assert self("change", "approve", chg, "--role", "executive", actor="eve")[0] == 0
         verdict = self.file(
             f"{version}.verdict.json",
             {
@@ -156,6 +150,13 @@ class Cli:
                 "data_digest": "sha256:" + "d" * 64,
             },
         )
+        for role, who in (("security", "sue"), ("product", "pat")):
+            approve = ("approve", MODEL, version, "--role", role, "--verdict", verdict)
+            assert self(*approve, actor=who)[0] == 0
+        chg = f"CHG-{version.replace('.', '')}"
+        assert self("change", "create", self.ticket(chg, [version]))[0] == 0
+        assert self("change", "approve", chg, "--role", "operations", actor="otto")[0] == 0
+        assert self("change", "approve", chg, "--role", "executive", actor="eve")[0] == 0
         code, out, err = self(
             "promote",
             MODEL,

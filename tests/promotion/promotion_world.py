@@ -190,9 +190,11 @@ class World:
         kwargs.update(overrides)
         return self.promotion.promote(MODEL, version, to="Staging", actor="olga", **kwargs)
 
-    def approvals(self, version: str) -> None:
-        self.promotion.approve(MODEL, version, role="security", actor="sue")
-        self.promotion.approve(MODEL, version, role="product", actor="pat")
+    def approvals(self, version: str, verdict: dict[str, Any] | None = None) -> None:
+        """Security and product approve ``version`` having reviewed ``verdict``."""
+        reviewed = verdict or make_verdict(version, self.policy_digest)
+        self.promotion.approve(MODEL, version, role="security", actor="sue", verdict=reviewed)
+        self.promotion.approve(MODEL, version, role="product", actor="pat", verdict=reviewed)
 
     def to_approved(self, version: str, chg_id: str, **overrides: Any) -> Any:
         kwargs: dict[str, Any] = {

@@ -36,14 +36,30 @@ def submitter_approves(w: World) -> None:
 
 def one_person_both_roles(w: World) -> None:
     _staged(w)
-    w.promotion.approve(MODEL, "v1", role="security", actor="max")
-    w.promotion.approve(MODEL, "v1", role="product", actor="max")
+    verdict = make_verdict("v1", w.policy_digest)
+    w.promotion.approve(MODEL, "v1", role="security", actor="max", verdict=verdict)
+    w.promotion.approve(MODEL, "v1", role="product", actor="max", verdict=verdict)
 
 
 def one_role_missing(w: World) -> None:
     _staged(w)
-    w.promotion.approve(MODEL, "v1", role="security", actor="sue")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sue", verdict=make_verdict("v1", w.policy_digest)
+    )
     w.to_approved("v1", w.chg("CHG-1", ["v1"]))
+
+
+def approvals_of_another_verdict(w: World) -> None:
+    _staged(w)
+    w.approvals("v1")
+    other = make_verdict("v1", w.policy_digest)
+    other["data_digest"] = "sha256:" + "9" * 64  # a PROCEED nobody reviewed
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=other)
+
+
+def approval_without_verdict(w: World) -> None:
+    _staged(w)
+    w.promotion.approve(MODEL, "v1", role="security", actor="sue")
 
 
 def role_not_on_roster(w: World) -> None:
@@ -301,6 +317,16 @@ BYPASSES: list[tuple[str, Callable[[World], None], str]] = [
     ("submitter approves", submitter_approves, "four-eyes: ann submitted risk-default v1"),
     ("one person in both roles", one_person_both_roles, "one person cannot also approve"),
     ("one role missing", one_role_missing, "four-eyes: needs Security and Product"),
+    (
+        "approvals of another verdict",
+        approvals_of_another_verdict,
+        "four-eyes: needs Security and Product approvals of this verdict",
+    ),
+    (
+        "approval naming no verdict",
+        approval_without_verdict,
+        "verdict: an approval for Approved names the canary verdict",
+    ),
     ("role not held", role_not_on_roster, "roster: pat does not hold the security role"),
     ("expired waiver", expired_waiver, "sbom: CVE-2026-9999 is critical"),
     ("waiver for another check", waiver_for_another_check, "sbom: CVE-2026-9999 is critical"),
@@ -396,7 +422,12 @@ def test_unexpired_waiver_lifts_exactly_its_check(world: World) -> None:
 
 def test_waived_verdict_check_lets_a_continue_verdict_through(world: World) -> None:
     _staged(world)
-    world.approvals("v1")
+    checks = [
+        {"name": "latency_p95", "status": "pass"},
+        {"name": "auc_delta", "status": "inconclusive"},
+    ]
+    verdict = make_verdict("v1", world.policy_digest, decision="CONTINUE", checks=checks)
+    world.approvals("v1", verdict)
     world.promotion.waive(
         MODEL,
         version="v1",
@@ -407,13 +438,5 @@ def test_waived_verdict_check_lets_a_continue_verdict_through(world: World) -> N
         expires="2026-12-20T00:00:00Z",
         actor="sue",
     )
-    checks = [
-        {"name": "latency_p95", "status": "pass"},
-        {"name": "auc_delta", "status": "inconclusive"},
-    ]
-    result = world.to_approved(
-        "v1",
-        world.chg("CHG-1", ["v1"]),
-        verdict=make_verdict("v1", world.policy_digest, decision="CONTINUE", checks=checks),
-    )
+    result = world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)
     assert result.to_stage == "Approved"

@@ -45,8 +45,9 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
                 sbom=sbom(),
                 signatures=[sign_digest(key, "release-key", digest_file(artifact))],
             )
-            p.approve(MODEL, version, role="security", actor="sue")
-            p.approve(MODEL, version, role="product", actor="pat")
+            verdict = make_verdict(version, digest)
+            p.approve(MODEL, version, role="security", actor="sue", verdict=verdict)
+            p.approve(MODEL, version, role="product", actor="pat", verdict=verdict)
             chg = f"CHG-{name}{i}"
             p.create_change(
                 {
@@ -71,7 +72,7 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
                 to="Approved",
                 actor="olga",
                 chg_id=chg,
-                verdict=make_verdict(version, digest),
+                verdict=verdict,
                 revalidate_by="2027-01-01T00:00:00Z",
             )
             while True:  # read, then compare-and-set; a stale read is refused, so re-read

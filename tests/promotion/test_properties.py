@@ -84,6 +84,7 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
             },
             actor="olga",
         )
+        verdict = make_verdict("v1", setup["digest"])
         attempts = {
             "staging": lambda: p.promote(
                 MODEL,
@@ -99,8 +100,8 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
             ),
             "approve_all": lambda: [
                 p.approve(MODEL, "v1", role="security", actor="sam", stage="Staging"),
-                p.approve(MODEL, "v1", role="security", actor="sue"),
-                p.approve(MODEL, "v1", role="product", actor="pat"),
+                p.approve(MODEL, "v1", role="security", actor="sue", verdict=verdict),
+                p.approve(MODEL, "v1", role="product", actor="pat", verdict=verdict),
             ],
             "approved": lambda: p.promote(
                 MODEL,
@@ -109,7 +110,7 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
                 actor="olga",
                 chg_id="CHG-1",
                 revalidate_by="2027-01-01T00:00:00Z",
-                verdict=make_verdict("v1", setup["digest"]),
+                verdict=verdict,
             ),
             "revoke": lambda: p.revoke(MODEL, "v1", actor="sam", reason="walk"),
         }
@@ -136,6 +137,7 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
         actor=names,
         time_ns=instants,
         note=st.text(),
+        verdict_digest=st.none() | st.just("sha256:" + "5" * 64),
     )
 )
 def test_approval_round_trips(approval: Approval) -> None:

@@ -53,12 +53,15 @@ verdict_ok if {
 	decision_ok
 }
 
+# Approvals count only for the verdict the approver reviewed (its digest).
 approvers(role) := {a.actor |
 	some a in input.approvals
 	a.stage == "Approved"
 	a.role == role
 	is_string(a.actor)
 	a.actor != input.version.submitter
+	is_string(a.verdict_digest)
+	a.verdict_digest == input.verdict.digest
 }
 
 four_eyes if {
@@ -106,7 +109,7 @@ deny contains msg if {
 deny contains msg if {
 	not four_eyes
 	msg := concat("", [
-		sprintf("four-eyes: needs Security and Product approvals from two different people, neither the submitter %v", [input.version.submitter]),
+		sprintf("four-eyes: needs Security and Product approvals of this verdict from two different people, neither the submitter %v", [input.version.submitter]),
 		" (security: ", concat(", ", approvers("security")),
 		"; product: ", concat(", ", approvers("product")), ")",
 	])
