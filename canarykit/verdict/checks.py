@@ -217,7 +217,7 @@ def _auc_delta(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
             s.paired.bin_candidate,
             s.paired.label,
             s.paired.count,
-            n_bins=s.plan.n_bins,
+            n_bins=s.plan.paired_n_bins,
             margin=spec.threshold,
             confidence_level=policy.confidence_level,
             sequential=sequential,

@@ -102,7 +102,7 @@ def test_confusion_counts_match_pandas_including_intersections(table):
 def test_paired_tables_match_a_pandas_join():
     table = generate_traces("shadow", n_requests=5000, seed=3, label_coverage=0.7)
     sel = Selection(model="risk-default", baseline="v2.2.4", candidate="v2.3.0", mode="shadow")
-    s = _summaries(table, SummaryPlan(n_bins=100), sel)
+    s = _summaries(table, SummaryPlan(n_bins=100, paired_n_bins=50), sel)
     df = table.to_pandas()
     c = df[df.arm == "control"].set_index("request_id")
     sh = df[df.arm == "shadow"].set_index("request_id").loc[c.index]
