@@ -37,17 +37,27 @@ class ErrorTimeline:
 
     Attributes
     ----------
+    start : datetime or None
+        First selected request (naive UTC); ``None`` when nothing was selected.
     ends : tuple of datetime
         Exclusive end (naive UTC) of each bucket, increasing; empty buckets are kept at zero.
     control_requests, control_errors, candidate_requests, candidate_errors : ndarray of int64
         Counts per bucket (not cumulative).
     """
 
+    start: dt.datetime | None
     ends: tuple[dt.datetime, ...]
     control_requests: npt.NDArray[np.int64]
     control_errors: npt.NDArray[np.int64]
     candidate_requests: npt.NDArray[np.int64]
     candidate_errors: npt.NDArray[np.int64]
+
+    @property
+    def minutes(self) -> npt.NDArray[np.float64]:
+        """End of each bucket in minutes since :attr:`start`."""
+        if self.start is None:
+            return np.zeros(0)
+        return np.array([(e - self.start).total_seconds() / 60.0 for e in self.ends])
 
 
 def error_timeline(
@@ -60,7 +70,7 @@ def error_timeline(
     if not bucket_minutes > 0:
         raise InvalidInputError(f"bucket_minutes: must be > 0, got {bucket_minutes!r}")
     where, params = selection.where()
-    width_us = int(round(bucket_minutes * 60e6))
+    width_us = round(bucket_minutes * 60e6)
     rows = store.connection.execute(
         "WITH sel AS (SELECT arm, error, epoch_us(ts) AS us FROM traces WHERE " + where + ") "
         "SELECT arm, CAST((us - (SELECT min(us) FROM sel)) // ? AS BIGINT) AS b, "
@@ -71,6 +81,7 @@ def error_timeline(
     if not rows:
         empty = np.zeros(0, np.int64)
         return ErrorTimeline(
+            start=None,
             ends=(),
             control_requests=empty,
             control_errors=empty,
@@ -89,6 +100,7 @@ def error_timeline(
     t0 = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(rows[0][2]))
     ends = tuple(t0 + dt.timedelta(microseconds=width_us * (i + 1)) for i in range(n_buckets))
     return ErrorTimeline(
+        start=t0,
         ends=ends,
         control_requests=counts["control"][0],
         control_errors=counts["control"][1],
