@@ -48,6 +48,7 @@ from canarykit.promotion.evidence import (
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.schema_check import validate_or_raise
 from canarykit.promotion.states import Stage
+from canarykit.promotion.verdicts import verdict_digest
 from canarykit.promotion.versions import VersionRecord, get_version
 from canarykit.promotion.waivers import list_waivers
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
@@ -143,6 +144,7 @@ def _manifest(
             "window": {"start": window.get("start"), "end": window.get("end")},
             "data_digest": verdict.get("data_digest"),
             "policy_digest": verdict.get("policy_digest"),
+            "verdict_digest": verdict_digest(verdict) if verdict else None,
             "reasons": list(verdict.get("reasons", [])),
             "checks": [
                 {"name": c.get("name"), "status": c.get("status")}
@@ -155,7 +157,13 @@ def _manifest(
         "guardrails": list(record.guardrails),
         "rollback": {"alias": alias, "current": current, "target": target},
         "approvals": [
-            {"stage": a.stage, "role": a.role, "actor": a.actor, "time": format_instant(a.time_ns)}
+            {
+                "stage": a.stage,
+                "role": a.role,
+                "actor": a.actor,
+                "time": format_instant(a.time_ns),
+                "verdict_digest": a.verdict_digest,
+            }
             for a in list_approvals(conn, record.model, record.version)
         ],
         "tickets": _tickets(conn, record.model, record.version),
@@ -215,7 +223,7 @@ def _notes(manifest: Mapping[str, Any]) -> str:
         "",
         f"- decision: **{canary['decision']}** ({canary['strategy']} vs {canary['baseline']},"
         f" window {canary['window']['start']} → {canary['window']['end']})",
-        f"- data digest: `{canary['data_digest']}`",
+        f"- data digest: `{canary['data_digest']}`; verdict digest: `{canary['verdict_digest']}`",
         f"- guardrails: {', '.join(manifest['guardrails'])}",
         "",
         "| check | status |",

@@ -46,6 +46,8 @@ def test_seed_flow_end_to_end(world: World) -> None:
     assert validate(manifest, load_schema("release_manifest.schema.json")) == []
     assert manifest["rollback"] == {"alias": "production", "current": "v2", "target": "v1"}
     assert manifest["policy_digest"] == world.policy_digest
+    reviewed = {a["verdict_digest"] for a in manifest["approvals"] if a["stage"] == "Approved"}
+    assert reviewed == {manifest["canary"]["verdict_digest"]}
     assert {t["id"] for t in manifest["tickets"]} == {"CHG-200"}
     assert {(a["role"], a["actor"]) for a in manifest["approvals"]} >= {
         ("security", "sue"),
