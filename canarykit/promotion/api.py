@@ -30,13 +30,8 @@ from typing import Any
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.promotion import facts as F
 from canarykit.promotion import transitions
-from canarykit.promotion.alias import (
-    read_alias,
-)
-from canarykit.promotion.approvals import (
-    ROLES,
-    list_approvals,
-)
+from canarykit.promotion.alias import read_alias
+from canarykit.promotion.approvals import ROLES, list_approvals
 from canarykit.promotion.audit import (
     AuditEvent,
     AuditVerification,
@@ -46,17 +41,12 @@ from canarykit.promotion.audit import (
     verify_chain,
 )
 from canarykit.promotion.clock import parse_instant
-from canarykit.promotion.evidence import (
-    digest_file,
-)
+from canarykit.promotion.evidence import digest_file
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.governance import Governance
 from canarykit.promotion.production import Production
 from canarykit.promotion.release import ReleaseResult, write_release
-from canarykit.promotion.results import (
-    PromotionResult,
-    StatusReport,
-)
+from canarykit.promotion.results import PromotionResult, StatusReport
 from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,

@@ -24,10 +24,7 @@ from canarykit.promotion.approvals import (
     list_approvals,
     record_approval,
 )
-from canarykit.promotion.audit import (
-    append_event,
-    canonical_json,
-)
+from canarykit.promotion.audit import append_event, canonical_json
 from canarykit.promotion.calendar import Calendar
 from canarykit.promotion.changes import (
     ChangeApproval,
@@ -38,23 +35,13 @@ from canarykit.promotion.changes import (
     record_ticket,
 )
 from canarykit.promotion.clock import parse_instant
-from canarykit.promotion.evidence import (
-    TrustStore,
-    digest_bytes,
-)
+from canarykit.promotion.evidence import TrustStore, digest_bytes
 from canarykit.promotion.gates import GateDenial
-from canarykit.promotion.results import (
-    ChangeStatus,
-)
-from canarykit.promotion.session import (
-    Session,
-    load_document,
-)
+from canarykit.promotion.results import ChangeStatus
+from canarykit.promotion.session import Session, load_document
 from canarykit.promotion.states import parse_stage
 from canarykit.promotion.verdicts import read_verdict, verdict_digest
-from canarykit.promotion.versions import (
-    get_version,
-)
+from canarykit.promotion.versions import get_version
 from canarykit.promotion.waivers import Waiver, record_waiver, waiver_problems
 
 __all__ = ["Governance"]

@@ -30,31 +30,14 @@ from canarykit.promotion.alias import (
     write_alias,
 )
 from canarykit.promotion.approvals import ROLES
-from canarykit.promotion.audit import (
-    append_event,
-)
-from canarykit.promotion.evidence import (
-    digest_file,
-    verify_signatures,
-)
+from canarykit.promotion.audit import append_event
+from canarykit.promotion.evidence import digest_file, verify_signatures
 from canarykit.promotion.gates import GateDenial, evaluate_gate
-from canarykit.promotion.results import (
-    AliasAction,
-    RevocationResult,
-)
-from canarykit.promotion.session import (
-    DEFAULT_ALIAS,
-    Session,
-    check_actor,
-)
+from canarykit.promotion.results import AliasAction, RevocationResult
+from canarykit.promotion.session import DEFAULT_ALIAS, Session, check_actor
 from canarykit.promotion.startup import EXIT_OK, RUNBOOK, StartupCheck, by_priority, classify
 from canarykit.promotion.states import Stage, check_transition
-from canarykit.promotion.versions import (
-    VersionRecord,
-    get_version,
-    update_version,
-    validate_name,
-)
+from canarykit.promotion.versions import VersionRecord, get_version, update_version, validate_name
 
 __all__ = ["Production"]
 

@@ -28,13 +28,9 @@ from typing import Any, Self, TypeVar
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
-from canarykit.promotion.audit import (
-    append_event,
-)
+from canarykit.promotion.audit import append_event
 from canarykit.promotion.clock import Clock, SystemClock
-from canarykit.promotion.evidence import (
-    load_json_file,
-)
+from canarykit.promotion.evidence import load_json_file
 from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
 from canarykit.promotion.registry import RegistryStore
 
