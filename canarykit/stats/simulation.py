@@ -45,12 +45,14 @@ from canarykit.stats.simulation_latency import (
 )
 
 __all__ = [
+    "CoverageRow",
     "DetectionRow",
     "FalseStopRow",
     "coverage_rows",
     "error_rate_false_stops",
     "error_rate_power",
     "error_slo_false_stops",
+    "gaussian_peeking_fpr",
     "latency_false_stops",
     "latency_power",
     "p95_slo_false_stops",
