@@ -440,3 +440,22 @@ def test_waived_verdict_check_lets_a_continue_verdict_through(world: World) -> N
     )
     result = world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)
     assert result.to_stage == "Approved"
+
+
+def test_quality_gate_cannot_be_waived(world: World) -> None:
+    _staged(world)
+    checks = [{"name": "sample_ratio", "status": "fail"}, {"name": "error_rate", "status": "pass"}]
+    verdict = make_verdict("v1", world.policy_digest, decision="STOP", checks=checks)
+    world.approvals("v1", verdict)
+    world.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-6",
+        check="sample_ratio",
+        reason="traffic split was misconfigured",
+        owner="pat",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    with pytest.raises(GateDeniedError, match="checks not passed and not waived: sample_ratio"):
+        world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)

@@ -34,9 +34,16 @@ verdict_bound if {
 	input.verdict.policy_digest == input.version.policy_digest
 }
 
+# Quality gates say the experiment itself is broken (e.g. a sample-ratio mismatch); no waiver
+# can lift them.
+unwaivable_checks := {"sample_ratio"}
+
 check_cleared(c) if c.status == "pass"
 
-check_cleared(c) if c.name in common.waived_checks
+check_cleared(c) if {
+	c.name in common.waived_checks
+	not c.name in unwaivable_checks
+}
 
 decision_ok if input.verdict.decision == "PROCEED"
 
