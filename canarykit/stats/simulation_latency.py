@@ -245,7 +245,7 @@ def _latency_stops(
 ) -> dict[str, BoolArray]:
     """STOP indicators (rollouts × looks) of every latency check in one scenario."""
     rng = np.random.default_rng(seed)
-    names = ["ratio99", "naive_ratio99", "ab99", "ab95", "naive_ab99", "slo95"]
+    names = ["ratio99", "naive_ratio99", "ab99", "ab95", "naive_ab99", "naive_ab95", "slo95"]
     out = {k: np.zeros((n_rollouts, looks), dtype=bool) for k in names}
     half = 1.0 - ALPHA / 2.0
     for start in range(0, n_rollouts, chunk):
@@ -263,17 +263,21 @@ def _latency_stops(
             lo, hi = quantile_cs_ranks(n, 0.99, confidence_level=half, t_opt=t_opt)
             if lo >= 1 and hi <= n:
                 out["ratio99"][rows, j] = xt([lo])[:, 0] / xc([hi])[:, 0] > margin
-            # naive: fixed-horizon MOVER on log latencies (ratio of p99s) re-run every look
-            flo, fhi = quantile_ci_ranks(n, 0.99)
-            e = _estimate_rank(n, 0.99)
-            if flo >= 1 and fhi <= n:
+            # naive: fixed-horizon MOVER on log latencies (difference of log quantiles),
+            # re-run at every look: ratio check (p99) and equality test (p99, p95)
+            for p, key in ((0.99, "99"), (0.95, "95")):
+                flo, fhi = quantile_ci_ranks(n, p)
+                if flo < 1 or fhi > n:
+                    continue
+                e = _estimate_rank(n, p)
                 lc, qc, uc = np.log(xc([flo, e, fhi])).T
                 lt, qt, ut = np.log(xt([flo, e, fhi])).T
                 d = qt - qc
                 lower = d - np.sqrt((qt - lt) ** 2 + (uc - qc) ** 2)
                 upper = d + np.sqrt((ut - qt) ** 2 + (qc - lc) ** 2)
-                out["naive_ratio99"][rows, j] = lower > math.log(margin)
-                out["naive_ab99"][rows, j] = (lower > 0) | (upper < 0)
+                if key == "99":
+                    out["naive_ratio99"][rows, j] = lower > math.log(margin)
+                out["naive_ab" + key][rows, j] = (lower > 0) | (upper < 0)
             # sequential two-sample tests on the storage layer's rank grid
             for p, key in ((0.99, "ab99"), (0.95, "ab95")):
                 rq_c, rq_t = quantile_ratio_rank_requests(n, n, p, t_opt=t_opt)
@@ -340,6 +344,7 @@ def latency_false_stops(
             at_margin["naive_ratio99"],
         ),
         row("latency_p99: quantile A/B test p ≤ α (A/A)", aa["ab99"], aa["naive_ab99"]),
+        row("latency_p95: quantile A/B test p ≤ α (A/A)", aa["ab95"], aa["naive_ab95"]),
     ]
 
 

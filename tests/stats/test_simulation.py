@@ -58,8 +58,8 @@ def test_latency_aa_and_margin() -> None:
     rows = latency_false_stops(n_rollouts=120, seed=14)
     for row in rows:
         _valid(row)
-    ab = rows[1]
-    assert ab.naive_every_look > 0.15
+    for ab in rows[1:]:
+        assert ab.naive_every_look > 0.15
 
 
 def test_gaussian_calibration_matches_armitage() -> None:
@@ -119,5 +119,5 @@ def test_validation_sections_small() -> None:
         for line in sections[0][1].splitlines()
         if line.startswith("| ") and "calibration" not in line and "gating test" not in line
     ]
-    assert len(rows) == 8
+    assert len(rows) == 9
     assert all(cells[4].strip() == "yes" for cells in rows)  # anytime-valid: <= alpha + 3 se
