@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "canarykit.cli.verdict_cmds",
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
+    "canarykit.cli.report_cmd",
 )
 
 EXIT_USAGE = 2

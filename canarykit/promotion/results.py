@@ -141,6 +141,11 @@ class StatusReport:
             "aliases": [a.to_dict() for a in self.aliases],
         }
 
+    def _repr_html_(self) -> str:
+        from canarykit.report.display import status_html
+
+        return status_html(self)
+
     def to_text(self) -> str:
         """A short plain-text table for the terminal."""
         lines = []

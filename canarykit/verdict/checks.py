@@ -82,6 +82,11 @@ class CheckOutcome:
             "details": {k: _jsonable(v) for k, v in sorted(self.details.items())},
         }
 
+    def _repr_html_(self) -> str:
+        from canarykit.verdict.formatting import check_html
+
+        return check_html(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckOutcome:
         """Inverse of :meth:`to_dict` (``null`` numbers come back as NaN)."""

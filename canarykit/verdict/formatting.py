@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from canarykit.verdict.checks import CheckOutcome
     from canarykit.verdict.verdict import Verdict
 
-__all__ = ["format_number", "verdict_html", "verdict_text"]
+__all__ = ["check_html", "format_number", "verdict_html", "verdict_text"]
 
 _COLOURS = {
     "PROCEED": "#1a7f37",
@@ -124,6 +124,45 @@ def _check_row_html(c: CheckOutcome, cells: tuple[str, ...]) -> str:
         1,
     )
     return f'<tr title="{html.escape(c.summary)}">{tds}</tr>'
+
+
+def check_html(check: CheckOutcome) -> str:
+    """Escaped HTML of one check: status, estimate, interval, threshold, summary and method.
+
+    Examples
+    --------
+    >>> from canarykit.verdict.checks import CheckOutcome
+    >>> c = CheckOutcome(name="<b>x</b>", kind="error_rate", status="pass", estimate=0.001,
+    ...     ci_low=0.0, ci_high=0.002, confidence_level=0.95, pvalue=None, threshold=0.005,
+    ...     bound="max", n_control=10, n_candidate=10, method="m", required=True, summary="ok")
+    >>> "&lt;b&gt;x&lt;/b&gt;" in check_html(c), "<b>x" in check_html(c)
+    (True, False)
+    """
+    e = html.escape
+    colour = _COLOURS.get(check.status, "inherit")
+    threshold = (
+        "-" if check.threshold is None else f"{check.bound} {format_number(check.threshold)}"
+    )
+    rows = [
+        ("estimate", format_number(check.estimate)),
+        (
+            f"{check.confidence_level:.0%} interval",
+            f"[{format_number(check.ci_low)}, {format_number(check.ci_high)}]",
+        ),
+        ("threshold", threshold),
+        ("p-value", format_number(check.pvalue)),
+        ("n control / candidate", f"{check.n_control:,} / {check.n_candidate:,}"),
+        ("required", "yes" if check.required else "no"),
+        ("method", check.method),
+    ]
+    if check.note:
+        rows.append(("note", check.note))
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="canarykit-check"><div><strong>{e(check.name)}</strong> '
+        f'<span style="color:{colour};font-weight:600">{e(check.status)}</span></div>'
+        f"<div>{e(check.summary)}</div><table><tbody>{body}</tbody></table></div>"
+    )
 
 
 def verdict_html(verdict: Verdict) -> str:

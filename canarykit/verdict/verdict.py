@@ -161,3 +161,9 @@ class Verdict:
         from canarykit.verdict.formatting import verdict_html
 
         return verdict_html(self)
+
+    def plot(self, source: Any = None, **kwargs: Any) -> Any:
+        """Overview figure (:func:`canarykit.report.overview.plot_overview`; needs matplotlib)."""
+        from canarykit.report.overview import plot_overview
+
+        return plot_overview(self, source, **kwargs)

@@ -1,0 +1,250 @@
+"""The self-contained HTML report of a verdict: the page a risk team archives with a ticket.
+
+One file, no external resources: the decision and its reasons, the rollout step, every check
+(estimate, interval, threshold, method, summary), the digests that make the verdict
+reproducible, and the plots embedded as base64 PNG images. Everything that comes from data or
+users (model names, versions, reasons, notes) is escaped.
+
+Examples
+--------
+>>> from canarykit.traces.generate import generate_traces
+>>> from canarykit.verdict.evaluate import evaluate
+>>> verdict = evaluate(generate_traces("too_little_data", seed=1), log=False)
+>>> page = report_html(verdict)
+>>> page.startswith("<!DOCTYPE html>"), "CONTINUE" in page, page.count("<img ")
+(True, True, 1)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from canarykit import __version__
+from canarykit.errors import StorageError
+from canarykit.report.data import ReportData, load_report_data
+from canarykit.report.forest import forest
+from canarykit.report.overview import draw_panels, overview_title
+from canarykit.report.style import STATUS_COLOURS, new_axes
+from canarykit.verdict.checks import CheckOutcome
+from canarykit.verdict.formatting import format_number
+from canarykit.verdict.verdict import Verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["figure_data_uri", "report_html", "write_report"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;
+color:#1f2328;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #d0d7de}
+.decision{font-size:1.4em;font-weight:700;padding:.15em .5em;border-radius:4px;color:#fff}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+th,td{border:1px solid #d0d7de;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
+dt{font-weight:600}dd{margin:0}code{font-size:.85em;word-break:break-all}
+figure{margin:1em 0}figcaption{font-size:.85em;color:#59636e}img{max-width:100%}
+.warning{background:#fff8c5;border:1px solid #d4a72c;padding:.5em}
+"""
+_PANELS = (
+    ("latency", "Latency quantiles of both arms with their confidence-sequence bands."),
+    ("errors", "Candidate error rate at every look, with the running confidence sequence."),
+    ("roc", "ROC curves of both arms; ΔAUC and its interval from the auc_delta check."),
+    ("fairness", "Per-group rates of each arm with per-group intervals."),
+)
+
+
+def figure_data_uri(figure: Figure, *, dpi: int = 100) -> str:
+    """``data:image/png;base64,…`` of a figure (rendered with the Agg canvas, no display)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _e(value: Any) -> str:
+    return html.escape("-" if value is None else str(value), quote=True)
+
+
+def _number(value: float | None) -> str:
+    return _e(format_number(value))
+
+
+def _definition_list(items: list[tuple[str, Any]]) -> str:
+    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _rollout_items(verdict: Verdict) -> list[tuple[str, Any]]:
+    r = verdict.rollout
+    if r is None:
+        return []
+    step = "custom split" if r.step is None else f"step {r.step} of {r.steps}"
+    observed = "-" if r.observed_split is None else f"{r.observed_split:.2%}"
+    nxt = r.next_action + ("" if r.next_split is None else f" → {r.next_split:.0%}")
+    return [
+        ("rollout step", f"{step} (planned split {r.planned_split:.0%}, observed {observed})"),
+        ("next", nxt),
+    ]
+
+
+def _check_row(c: CheckOutcome) -> str:
+    colour = STATUS_COLOURS.get(c.status, "inherit")
+    threshold = "-" if c.threshold is None else f"{c.bound} {format_number(c.threshold)}"
+    interval = f"[{format_number(c.ci_low)}, {format_number(c.ci_high)}]"
+    cells = [
+        f"<td><strong>{_e(c.name)}</strong></td>",
+        f'<td style="color:{colour};font-weight:600">{_e(c.status)}</td>',
+        f"<td>{'yes' if c.required else 'no'}</td>",
+        f"<td>{_number(c.estimate)}</td>",
+        f"<td>{_e(interval)}</td>",
+        f"<td>{_e(threshold)}</td>",
+        f"<td>{_e(f'{c.confidence_level:g}')}</td>",
+        f"<td>{_number(c.pvalue)}</td>",
+        f"<td>{c.n_control:,}</td>",
+        f"<td>{c.n_candidate:,}</td>",
+        f"<td>{_e(c.summary)}{'<br><em>' + _e(c.note) + '</em>' if c.note else ''}</td>",
+        f"<td>{_e(c.method)}</td>",
+    ]
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+_CHECK_HEADER = (
+    "check",
+    "status",
+    "required",
+    "estimate",
+    "interval",
+    "threshold",
+    "level",
+    "p-value",
+    "n control",
+    "n candidate",
+    "summary",
+    "method",
+)
+
+
+def _checks_table(verdict: Verdict) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in _CHECK_HEADER)
+    body = "".join(_check_row(c) for c in verdict.checks)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure_html(uri: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{_e(uri)}" alt="{_e(caption)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _plots_html(verdict: Verdict, data: ReportData | None, dpi: int) -> str:
+    from matplotlib.figure import Figure
+
+    checks = forest(verdict)
+    assert isinstance(checks, Figure)  # forest() without a target makes a new Figure
+    parts = [
+        _figure_html(
+            figure_data_uri(checks, dpi=dpi),
+            "Every check: estimate (dot, coloured by status), interval (bar; arrows where "
+            "unbounded) and threshold (dashed red line).",
+        )
+    ]
+    if data is not None:
+        axes = {name: new_axes(None, figsize=(7.0, 4.4)) for name, _ in _PANELS}
+        draw_panels(data, axes)
+        for name, caption in _PANELS:
+            panel = axes[name].figure
+            assert isinstance(panel, Figure)
+            parts.append(_figure_html(figure_data_uri(panel, dpi=dpi), caption))
+    return "".join(parts)
+
+
+def report_html(
+    verdict: Verdict, data: ReportData | None = None, *, title: str | None = None, dpi: int = 100
+) -> str:
+    """The report page of ``verdict`` as one self-contained HTML document.
+
+    Parameters
+    ----------
+    verdict : Verdict
+    data : ReportData, optional
+        Summaries of the verdict's traces (:func:`.data.load_report_data`); adds the
+        distribution plots. Without it the page has the forest plot of the checks only.
+    title : str, optional
+        Page title; default "canarykit report: <decision> — <model> <baseline> → <candidate>".
+    dpi : int
+        Resolution of the embedded PNG images.
+    """
+    colour = STATUS_COLOURS.get(verdict.decision, "#555555")
+    heading = title or f"canarykit report: {overview_title(verdict)}"
+    sel = verdict.selection
+    facts: list[tuple[str, Any]] = [
+        ("model", verdict.model),
+        ("baseline (control)", verdict.baseline),
+        ("candidate", verdict.candidate),
+        ("mode", verdict.mode),
+        ("window", f"{verdict.window.get('start') or '-'} .. {verdict.window.get('end') or '-'}"),
+        *_rollout_items(verdict),
+        ("selection until (exclusive)", sel.get("until")),
+        ("planned split (given)", sel.get("split")),
+        ("verdict created at", verdict.created_at),
+    ]
+    digests = [
+        ("policy digest", verdict.policy_digest),
+        ("data digest", verdict.data_digest),
+        ("canarykit version (verdict)", verdict.canarykit_version),
+        ("canarykit version (report)", __version__),
+    ]
+    warning = ""
+    if data is not None and not data.data_matches:
+        warning = (
+            '<p class="warning">The traces read for the plots have data digest '
+            f"<code>{_e(data.summaries.data_digest)}</code>, not the verdict's: the source "
+            "changed since the verdict was made. The plots show the current data; "
+            "<code>canarykit replay</code> says what differs.</p>"
+        )
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons) or "<li>-</li>"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(heading)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_e(heading)}</h1>"
+        f'<p><span class="decision" style="background:{colour}">{_e(verdict.decision)}</span> '
+        f"{_e(verdict.model)} {_e(verdict.baseline)} → {_e(verdict.candidate)} "
+        f"({_e(verdict.mode)})</p>"
+        f"<h2>Reasons</h2><ul>{reasons}</ul>"
+        f"<h2>Canary</h2>{_definition_list(facts)}"
+        f"<h2>Checks</h2>{_checks_table(verdict)}"
+        f"<h2>Reproducibility</h2>{_definition_list(digests)}"
+        "<p>Recompute this verdict from the stored traces and the policy snapshot with "
+        "<code>canarykit replay VERDICT.json SOURCE</code>.</p>"
+        f"{warning}<h2>Plots</h2>{_plots_html(verdict, data, dpi)}"
+        "</body></html>\n"
+    )
+
+
+def write_report(
+    verdict: Verdict,
+    source: Any,
+    out: str | Path,
+    *,
+    policy: Any = None,
+    dpi: int = 100,
+) -> Path:
+    """Recompute the plot summaries from ``source`` and write the report page to ``out``.
+
+    Raises
+    ------
+    StorageError
+        ``out`` cannot be written.
+    """
+    data = load_report_data(verdict, source, policy=policy)
+    page = report_html(verdict, data, dpi=dpi)
+    path = Path(out)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as err:
+        raise StorageError(f"{out}: cannot write the report ({err.strerror})") from None
+    return path
