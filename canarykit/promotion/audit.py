@@ -30,6 +30,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ __all__ = [
 ]
 
 GENESIS_HASH = "sha256:" + "0" * 64
+
+EVENT_CONTEXT: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "canarykit_audit_context", default=None
+)
+"""Fields merged into the payload of every event appended while set (e.g. an injected clock)."""
 
 EVENT_KINDS = (
     "submission",
@@ -211,7 +217,7 @@ def append_event(
         model=model,
         version=version,
         chg_id=chg_id,
-        payload=json.loads(canonical_json(dict(payload or {}))),
+        payload=json.loads(canonical_json({**(EVENT_CONTEXT.get() or {}), **dict(payload or {})})),
         prev_hash=prev_hash,
         hash="",
     )

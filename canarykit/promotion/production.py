@@ -382,7 +382,11 @@ class Production(Session):
             actor = check_actor(actor)
             # Best effort: a refused start must never turn into a different exit status just
             # because the registry cannot be written (e.g. it is locked for longer than 30 s).
-            with contextlib.suppress(StorageError), self.store.transaction() as tx:
+            with (
+                contextlib.suppress(StorageError),
+                self._event_context(),
+                self.store.transaction() as tx,
+            ):
                 append_event(
                     tx,
                     kind="gate_denied",

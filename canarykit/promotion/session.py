@@ -22,13 +22,14 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
-from canarykit.promotion.audit import append_event
+from canarykit.promotion.audit import EVENT_CONTEXT, append_event
 from canarykit.promotion.clock import Clock, SystemClock
 from canarykit.promotion.evidence import load_json_file
 from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
@@ -119,6 +120,31 @@ class Session:
         chg_id: str | None = None,
     ) -> T:
         check_actor(actor)
+        with self._event_context():
+            result = self._transact(action, actor, body, model, version, chg_id)
+        if isinstance(result, GateDenial):
+            raise result
+        return result
+
+    @contextmanager
+    def _event_context(self) -> Iterator[None]:
+        """Every event written under an injected clock says so (``payload.clock``)."""
+        context = None if isinstance(self.clock, SystemClock) else {"clock": repr(self.clock)}
+        token = EVENT_CONTEXT.set(context)
+        try:
+            yield
+        finally:
+            EVENT_CONTEXT.reset(token)
+
+    def _transact(
+        self,
+        action: str,
+        actor: str,
+        body: Callable[[sqlite3.Connection, int], T],
+        model: str | None,
+        version: str | None,
+        chg_id: str | None,
+    ) -> T | GateDenial:
         denial: GateDenial | None = None
         with self.store.transaction() as conn:
             now = self.clock.now_ns()
@@ -139,9 +165,7 @@ class Session:
                 )
                 denial = err
             conn.execute("RELEASE action")
-        if denial is not None:
-            raise denial
-        return result
+        return denial if denial is not None else result
 
     def _gate(self, gate: str, action: str, facts: Mapping[str, Any]) -> GateDecision:
         decision = evaluate_gate(gate, facts)

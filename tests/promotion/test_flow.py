@@ -4,9 +4,11 @@ Approved → alias → release artifacts → revoke → startup check fails → 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from promotion_world import MODEL, World, pem
 
+from canarykit.promotion.api import Promotion
 from canarykit.promotion.evidence import TrustStore, public_key_text
 from canarykit.promotion.release import verify_policy_snapshot
 from canarykit.promotion.schema_check import load_schema, validate
@@ -111,3 +113,16 @@ def test_explicit_rollback_returns_to_previous_approved(world: World) -> None:
     assert state.version == "v1"
     history = p.alias_history(MODEL)
     assert [(h.kind, h.from_version, h.to_version) for h in history][-1] == ("rollback", "v2", "v1")
+
+
+def test_events_written_under_an_injected_clock_say_so(world: World) -> None:
+    world.submit("v1")
+    event = world.promotion.events()[-1]
+    assert event.payload["clock"].startswith("FixedClock(")
+    assert world.promotion.audit_verify().ok
+
+
+def test_events_under_the_system_clock_carry_no_clock_note(tmp_path: Path) -> None:
+    with Promotion(tmp_path / "r.sqlite") as p:
+        p.submit(MODEL, "v1", artifact_digest="sha256:" + "0" * 64, actor="ann")
+        assert "clock" not in p.events()[-1].payload
