@@ -15,7 +15,12 @@ import duckdb
 from canarykit.errors import InvalidInputError
 from canarykit.traces.schema import ARMS
 from canarykit.traces.sources import InputSource, quote_literal
-from canarykit.traces.validation import MAX_ROWS_SHOWN, format_violation, parsed_expressions
+from canarykit.traces.validation import (
+    MAX_ROWS_SHOWN,
+    first_rows,
+    format_violation,
+    parsed_expressions,
+)
 
 __all__ = ["LabelPlan", "LabelReport", "plan_label_update"]
 
@@ -94,12 +99,7 @@ def _validate(con: duckdb.DuckDBPyConnection, src: InputSource) -> int:
     for (column, rule, cond), broken in zip(rules, row[1:], strict=True):
         if broken:
             numbered = _label_select(con, src, numbered=True)
-            rows = [
-                int(r[0])
-                for r in con.execute(
-                    f"SELECT __row FROM ({numbered}) WHERE {cond} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-                ).fetchall()
-            ]
+            rows = first_rows(con, f"({numbered})", cond)
             raise InvalidInputError(format_violation(src.name, column, rule, int(broken), rows))
     return int(row[0])
 

@@ -46,6 +46,7 @@ from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import InputSource, quote_ident, quote_literal, resolve_inputs
 from canarykit.traces.validation import (
     MAX_ROWS_SHOWN,
+    first_rows,
     format_violation,
     normalized_select,
     parsed_expressions,
@@ -280,13 +281,7 @@ class TraceStore:
         ).fetchall()[0]
         count = int(row[0]) if row else 0
         if count:
-            rows = [
-                int(r[0])
-                for r in self._con.execute(
-                    f"SELECT __row FROM {src.relation(self._con, numbered=True)} WHERE {condition} "
-                    f"ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-                ).fetchall()
-            ]
+            rows = first_rows(self._con, src.relation(self._con, numbered=True), condition)
             raise InvalidInputError(format_violation(src.name, column, rule, count, rows))
 
     def _keys_union(
@@ -359,13 +354,7 @@ class TraceStore:
                     src.relation(self._con, numbered=True),
                     extra_types={"__row": "BIGINT"},
                 )
-                rows = [
-                    int(r[0])
-                    for r in self._con.execute(
-                        f"SELECT __row FROM ({numbered}) n WHERE {cond} ORDER BY __row "
-                        f"LIMIT {MAX_ROWS_SHOWN}"
-                    ).fetchall()
-                ]
+                rows = first_rows(self._con, f"({numbered}) n", cond)
                 if on_existing == "error":
                     rule = (
                         "must not already be in the store (re-ingesting would double-count; "

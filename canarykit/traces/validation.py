@@ -44,7 +44,15 @@ _TEXT = ("VARCHAR",)
 _TRUE = ("true", "t", "1", "1.0", "yes")
 _FALSE = ("false", "f", "0", "0.0", "no")
 
-__all__ = ["MAX_ROWS_SHOWN", "Rule", "normalized_select", "parsed_expressions", "validate_source"]
+__all__ = [
+    "MAX_ROWS_SHOWN",
+    "Rule",
+    "first_rows",
+    "format_violation",
+    "normalized_select",
+    "parsed_expressions",
+    "validate_source",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,17 +258,22 @@ def validate_source(
     if violated:
         rule, count = violated[0]
         numbered = _parsed_view(columns, source.relation(con, numbered=True), with_row=True)
-        rows = [
-            int(r[0])
-            for r in con.execute(
-                f"SELECT __row FROM {numbered} WHERE {rule.condition} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-            ).fetchall()
-        ]
+        rows = first_rows(con, numbered, rule.condition)
         raise InvalidInputError(
             format_violation(source.name, rule.column, rule.description, count, rows)
             + (f"; {len(violated) - 1} more rule(s) broken" if len(violated) > 1 else "")
         )
     return columns, n_rows
+
+
+def first_rows(con: duckdb.DuckDBPyConnection, numbered: str, condition: str) -> list[int]:
+    """The first :data:`MAX_ROWS_SHOWN` values of ``__row`` in ``numbered`` where ``condition``."""
+    return [
+        int(r[0])
+        for r in con.execute(
+            f"SELECT __row FROM {numbered} WHERE {condition} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
+        ).fetchall()
+    ]
 
 
 def format_violation(name: str, column: str, rule: str, count: int, rows: list[int]) -> str:
