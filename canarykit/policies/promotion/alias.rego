@@ -39,11 +39,17 @@ cas_ok if {
 	input.cas.expected == input.cas.current
 }
 
-deny contains msg if some msg in common.audit_reasons
+deny contains msg if {
+	some msg in common.audit_reasons
+}
 
-deny contains msg if some msg in common.clock_reasons
+deny contains msg if {
+	some msg in common.clock_reasons
+}
 
-deny contains msg if some msg in change.deny
+deny contains msg if {
+	some msg in change.deny
+}
 
 deny contains msg if {
 	input.target.stage != "Approved"

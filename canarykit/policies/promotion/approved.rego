@@ -87,11 +87,17 @@ guardrails_ok if {
 	count(input.guardrails) > 0
 }
 
-deny contains msg if some msg in common.audit_reasons
+deny contains msg if {
+	some msg in common.audit_reasons
+}
 
-deny contains msg if some msg in common.clock_reasons
+deny contains msg if {
+	some msg in common.clock_reasons
+}
 
-deny contains msg if some msg in change.deny
+deny contains msg if {
+	some msg in change.deny
+}
 
 deny contains msg if {
 	not transition_ok

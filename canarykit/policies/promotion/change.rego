@@ -118,7 +118,9 @@ type_ok if {
 	executive_ok
 }
 
-deny contains msg if some msg in common.clock_reasons
+deny contains msg if {
+	some msg in common.clock_reasons
+}
 
 deny contains msg if {
 	not ticket_ok

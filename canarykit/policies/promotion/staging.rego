@@ -100,9 +100,13 @@ duties_separated if {
 
 policy_bound if common.digest_ok(input.policy_digest)
 
-deny contains msg if some msg in common.audit_reasons
+deny contains msg if {
+	some msg in common.audit_reasons
+}
 
-deny contains msg if some msg in common.clock_reasons
+deny contains msg if {
+	some msg in common.clock_reasons
+}
 
 deny contains msg if {
 	not transition_ok
