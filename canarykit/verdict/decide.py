@@ -39,6 +39,21 @@ def builtin_decision(checks: Sequence[Mapping[str, Any]]) -> str:
     return "CONTINUE"
 
 
+_UNSAFE = str.maketrans({'"': "\u201d", "\\": "\u2216", **{chr(c): " " for c in range(32)}})
+
+
+def _safe_strings(value: Any) -> Any:
+    """Replace ``"``, ``\\`` and control characters in strings: regopy does not escape them
+    in strings that rules build with ``sprintf``/``concat``, which would corrupt its JSON."""
+    if isinstance(value, str):
+        return value.translate(_UNSAFE)
+    if isinstance(value, dict):
+        return {_safe_strings(k): _safe_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe_strings(v) for v in value]
+    return value
+
+
 def _evaluate_rego(policy: Policy, payload: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     """Run the Rego rules; raise ``ValueError`` with a reason when the result is unusable."""
     import regopy
@@ -46,7 +61,7 @@ def _evaluate_rego(policy: Policy, payload: dict[str, Any]) -> tuple[str, tuple[
     interpreter = regopy.Interpreter()
     for name, text in policy.rego_modules:
         interpreter.add_module(name, text)
-    interpreter.set_input(json.loads(json.dumps(payload)))
+    interpreter.set_input(_safe_strings(json.loads(json.dumps(payload))))
     output = interpreter.query("x := data.canarykit.decision.result")
     text = str(output)
     if not output.ok():

@@ -116,3 +116,11 @@ def test_rules_cannot_loosen_the_decision():
     assert decision == "CONTINUE"
     assert any("do not allow" in r for r in reasons)
     assert decide([_check("a", "fail")], policy=permissive, context=CTX)[0] == "STOP"
+
+
+def test_quotes_and_backslashes_in_names_do_not_break_the_engine():
+    checks = [_check('lat"ency\\p95', "fail"), _check("ok", "pass")]
+    decision, reasons = decide(checks, policy=POLICY, context=CTX)
+    assert decision == "STOP"
+    assert "could not be evaluated" not in " ".join(reasons)
+    assert reasons[0].startswith("lat")
