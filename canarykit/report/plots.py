@@ -422,6 +422,7 @@ def fairness_by_group(
         if c is not None:
             groups = tuple(sorted(set(groups) | set(c.groups), key=str))
     width = 0.32
+    top = 0.0
     for m_index, metric in enumerate(metrics):
         base = m_index * (len(groups) + 1)
         for g_index, group in enumerate(groups):
@@ -443,6 +444,7 @@ def fairness_by_group(
                 continue
             num, den = c.numerators_denominators(metric)
             low, high = interval(num, den, alpha)
+            top = max(top, float(np.max(high, initial=0.0)))
             rate = c.rates(metric)
             index = {g: i for i, g in enumerate(c.groups)}
             xs = [base + groups.index(g) + (a_index - 0.5) * width for g in c.groups]
@@ -463,11 +465,11 @@ def fairness_by_group(
             0.5, 0.5, "no labelled, scored requests per group", ha="center", transform=ax.transAxes
         )
     ax.set_xticks(ticks, tick_labels)
-    ax.set_ylim(0.0, 1.0)
+    ax.set_ylim(0.0, min(1.0, top * 1.15) if top > 0 else 1.0)
     ax.set_xlabel(" & ".join(features) if features else "group")
     ax.set_ylabel(f"rate ({confidence_level:.0%} interval per group)")
     ax.set_title("Fairness metrics by group and arm", pad=18)
     ax.grid(True, axis="y", alpha=0.3)
     if groups:
-        ax.legend(fontsize="small", loc="upper right")
+        ax.legend(fontsize="small", loc="upper left")
     return ax
