@@ -13,7 +13,7 @@ False
 """
 
 from canarykit.report.data import ReportData, load_report_data
-from canarykit.report.forest import forest
+from canarykit.report.forest import forest_plot
 from canarykit.report.overview import plot_overview
 from canarykit.report.plots import (
     error_rate_over_looks,
@@ -26,7 +26,7 @@ __all__ = [
     "ReportData",
     "error_rate_over_looks",
     "fairness_by_group",
-    "forest",
+    "forest_plot",
     "latency_quantiles",
     "load_report_data",
     "plot_overview",

@@ -11,7 +11,7 @@ Examples
 >>> from canarykit.traces.generate import generate_traces
 >>> from canarykit.verdict.evaluate import evaluate
 >>> verdict = evaluate(generate_traces("identical", n_requests=4000, seed=1), log=False)
->>> fig = forest(verdict)
+>>> fig = forest_plot(verdict)
 >>> len(fig.axes) == len(verdict.checks)
 True
 >>> fig.axes[0].get_ylabel()
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
-__all__ = ["check_row", "forest", "reference_value"]
+__all__ = ["check_row", "forest_plot", "reference_value"]
 
 _UNITS = {
     "latency_quantile": "ms",
@@ -145,7 +145,9 @@ def check_row(check: CheckOutcome, ax: Axes) -> Axes:
     return ax
 
 
-def forest(verdict: Verdict, *, figure: Figure | SubFigure | None = None) -> Figure | SubFigure:
+def forest_plot(
+    verdict: Verdict, *, figure: Figure | SubFigure | None = None
+) -> Figure | SubFigure:
     """One row per check: estimate, interval and threshold (see the module docstring).
 
     Parameters

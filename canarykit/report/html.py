@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from canarykit import __version__
 from canarykit.errors import StorageError
 from canarykit.report.data import ReportData, load_report_data
-from canarykit.report.forest import forest
+from canarykit.report.forest import forest_plot
 from canarykit.report.overview import draw_panels, overview_title
 from canarykit.report.style import STATUS_COLOURS, new_axes
 from canarykit.verdict.checks import CheckOutcome
@@ -143,8 +143,8 @@ def _figure_html(uri: str, caption: str) -> str:
 def _plots_html(verdict: Verdict, data: ReportData | None, dpi: int) -> str:
     from matplotlib.figure import Figure
 
-    checks = forest(verdict)
-    assert isinstance(checks, Figure)  # forest() without a target makes a new Figure
+    checks = forest_plot(verdict)
+    assert isinstance(checks, Figure)  # forest_plot() without a target makes a new Figure
     parts = [
         _figure_html(
             figure_data_uri(checks, dpi=dpi),

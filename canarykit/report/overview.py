@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarykit.report.data import ReportData, load_report_data
-from canarykit.report.forest import forest
+from canarykit.report.forest import forest_plot
 from canarykit.report.plots import (
     error_rate_over_looks,
     fairness_by_group,
@@ -151,13 +151,13 @@ def plot_overview(
         figure = Figure(
             figsize=(7.5, 0.62 * max(len(verdict.checks), 1) + 1.4), layout="constrained"
         )
-        forest(verdict, figure=figure)
+        forest_plot(verdict, figure=figure)
         figure.suptitle(overview_title(verdict), color=colour, fontweight="bold")
         return figure
     figure = Figure(figsize=(17, 9.5), layout="constrained")
     panels = figure.subfigures(1, 2, width_ratios=(1.0, 1.9), squeeze=False)
     left, right = panels[0, 0], panels[0, 1]
-    forest(verdict, figure=left)
+    forest_plot(verdict, figure=left)
     grid = right.subplots(2, 2)
     draw_panels(
         data,

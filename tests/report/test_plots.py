@@ -14,7 +14,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 
-from canarykit.report.forest import forest
+from canarykit.report.forest import forest_plot
 from canarykit.report.plots import (
     arm_sketch,
     error_rate_over_looks,
@@ -213,7 +213,7 @@ def test_fairness_intervals_contain_the_rates(fairness_case):
 # -- forest ----------------------------------------------------------------------------------
 def test_forest_has_one_row_per_check_with_its_threshold(fairness_case):
     verdict = fairness_case.verdict
-    fig = forest(verdict)
+    fig = forest_plot(verdict)
     assert [ax.get_ylabel() for ax in fig.axes] == [c.name for c in verdict.checks]
     assert "interval and threshold" in fig.get_suptitle()
     for check, ax in zip(verdict.checks, fig.axes, strict=True):
@@ -241,7 +241,7 @@ def test_forest_marks_unbounded_and_missing_intervals():
     # shadow traces without labels: ΔAUC is not estimable; fairness bounds are infinite
     traces = generate_traces("shadow", n_requests=3000, seed=3, label_coverage=0.0)
     verdict = evaluate(traces, log=False)
-    fig = forest(verdict)
+    fig = forest_plot(verdict)
     by_name = dict(zip([c.name for c in verdict.checks], fig.axes, strict=True))
     fairness = verdict.check("fairness_tpr")
     assert math.isinf(fairness.ci_high)
