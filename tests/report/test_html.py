@@ -187,3 +187,10 @@ def test_status_report_shows_a_blocked_alias():
     markup = status_html(StatusReport(versions=(version,), aliases=(alias,)))
     assert "BLOCKED (no version may start)" in markup
     parse(markup)
+
+
+def test_report_page_is_deterministic(fairness_case):
+    """Same verdict, same traces → the same bytes (an archived page can be regenerated)."""
+    first = report_html(fairness_case.verdict, fairness_case.data, dpi=30)
+    again = report_html(fairness_case.verdict, fairness_case.data, dpi=30)
+    assert first == again
