@@ -72,5 +72,11 @@ def _report(args: argparse.Namespace) -> int:
             "the plots show the current data (see canarykit replay)",
             file=sys.stderr,
         )
+    if not data.policy_matches:
+        print(
+            f"canarykit: warning: the plots use policy {data.policy.digest}, not the verdict's "
+            f"{verdict.policy_digest} (pass --policy)",
+            file=sys.stderr,
+        )
     print(f"{out}: {verdict.decision} report for {verdict.model} {verdict.candidate}")
     return 0

@@ -14,8 +14,8 @@ Examples
 >>> data = load_report_data(verdict, traces)
 >>> data.summaries.control.n + data.summaries.candidate.n
 4000
->>> data.data_matches
-True
+>>> data.data_matches, data.policy_matches
+(True, True)
 """
 
 from __future__ import annotations
@@ -61,6 +61,11 @@ class ReportData:
     def data_matches(self) -> bool:
         """Whether the re-read rows have the digest the verdict recorded."""
         return self.summaries.data_digest == self.verdict.data_digest
+
+    @property
+    def policy_matches(self) -> bool:
+        """Whether the plots' thresholds come from the verdict's own policy (same digest)."""
+        return self.policy.digest == self.verdict.policy_digest
 
 
 def selection_of(verdict: Verdict) -> Selection:

@@ -206,6 +206,12 @@ def report_html(
             "changed since the verdict was made. The plots show the current data; "
             "<code>canarykit replay</code> says what differs.</p>"
         )
+    if data is not None and not data.policy_matches:
+        warning += (
+            '<p class="warning">The plots draw the thresholds of policy '
+            f"<code>{_e(data.policy.digest)}</code>, not the verdict's own policy (its snapshot "
+            "is not in the source): pass the verdict's policy to match them.</p>"
+        )
     reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons) or "<li>-</li>"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -117,3 +117,17 @@ def test_no_traceback_from_the_command(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == f"canarykit: error: {tmp_path / 'v.json'}: no such verdict file"
+
+
+def test_report_warns_when_the_policy_is_not_the_verdicts(evaluated, tmp_path, capsys):
+    source, verdict = evaluated
+    from canarykit.verdict.policy import default_policy_path
+
+    stricter = tmp_path / "stricter.yaml"
+    text = (default_policy_path() / "canary.yaml").read_text()
+    stricter.write_text(text.replace("max: 120.0", "max: 100.0"))
+    out = tmp_path / "r.html"
+    args = [str(verdict), str(source), "--out", str(out), "--policy", str(stricter), "--dpi", "30"]
+    assert main(["report", *args]) == 0
+    assert "not the verdict's" in capsys.readouterr().err
+    assert "not the verdict's own policy" in out.read_text()
