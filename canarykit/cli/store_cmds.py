@@ -68,6 +68,7 @@ def _ingest(args: argparse.Namespace) -> int:
     created = not Path(args.db).exists()
     try:
         with TraceStore(args.db) as store:
+            store.show_progress_bar(sys.stderr.isatty() and sys.stdout.isatty())
             report = store.ingest(
                 args.sources,
                 progress=_Progress(),

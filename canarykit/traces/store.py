@@ -125,6 +125,8 @@ class TraceStore:
         self._con.execute(f"SET memory_limit = {quote_literal(self.memory_limit)}")
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
         self._con.execute("SET preserve_insertion_order = false")
+        # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
+        self._con.execute("SET enable_progress_bar = false")
         if not self.read_only and not self._has_table("traces"):
             self._con.execute(_CREATE_TRACES)
             self._con.execute(_CREATE_INGESTS)
@@ -149,6 +151,10 @@ class TraceStore:
         store._con.execute("DROP TABLE traces")
         store._con.execute("CREATE VIEW traces AS " + " UNION ALL BY NAME ".join(selects))
         return store
+
+    def show_progress_bar(self, enabled: bool = True) -> None:
+        """Let DuckDB draw its progress bar for long queries (for interactive terminals)."""
+        self._con.execute(f"SET enable_progress_bar = {'true' if enabled else 'false'}")
 
     def close(self) -> None:
         """Close the connection (the file stays)."""
