@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test validate bench lint format samples clean
+.PHONY: install demo test validate bench lint format samples figures clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ format: install
 
 samples: install
 	$(BIN)/python data/samples/make_samples.py
+
+figures: install
+	$(BIN)/python docs/make_figures.py
 
 clean:
 	rm -rf demo_out .pytest_cache .mypy_cache .ruff_cache build *.egg-info
