@@ -126,7 +126,7 @@ class TraceStore:
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
         self._con.execute("SET preserve_insertion_order = false")
         # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
-        self._con.execute("SET enable_progress_bar = false")
+        self.show_progress_bar(False)
         if not self.read_only and not self._has_table("traces"):
             self._con.execute(_CREATE_TRACES)
             self._con.execute(_CREATE_INGESTS)
@@ -154,7 +154,10 @@ class TraceStore:
 
     def show_progress_bar(self, enabled: bool = True) -> None:
         """Let DuckDB draw its progress bar for long queries (for interactive terminals)."""
-        self._con.execute(f"SET enable_progress_bar = {'true' if enabled else 'false'}")
+        try:
+            self._con.execute(f"SET enable_progress_bar = {'true' if enabled else 'false'}")
+        except duckdb.Error:  # e.g. in Jupyter without ipywidgets: DuckDB draws none there
+            pass
 
     def close(self) -> None:
         """Close the connection (the file stays)."""
