@@ -2,7 +2,8 @@
 
 Collects ``validation_sections(scale, seed)`` from ``canarykit.stats.simulation`` (error rates,
 latency quantiles, fixed-horizon coverage) and, when importable, from
-``canarykit.stats.simulation_quality`` (ΔAUC, fairness). The document carries no date or timing,
+``canarykit.stats.simulation_quality`` (ΔAUC, fairness) and ``canarykit.verdict.simulation`` (the
+whole verdict under repeated evaluation). The document carries no date or timing,
 so the same seed and scale reproduce it byte for byte; progress and timings go to stderr.
 
 Usage: ``python benchmarks/validate.py [--scale 1] [--seed 2026] [--out docs/validation.md]``
@@ -20,7 +21,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-MODULES = ("canarykit.stats.simulation", "canarykit.stats.simulation_quality")
+MODULES = (
+    "canarykit.stats.simulation",
+    "canarykit.stats.simulation_quality",
+    "canarykit.verdict.simulation",
+)
 Sections = list[tuple[str, str]]
 
 
