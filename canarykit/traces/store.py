@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -154,10 +155,9 @@ class TraceStore:
 
     def show_progress_bar(self, enabled: bool = True) -> None:
         """Let DuckDB draw its progress bar for long queries (for interactive terminals)."""
-        try:
+        # in Jupyter without ipywidgets DuckDB refuses the setting: it draws no bar there anyway
+        with contextlib.suppress(duckdb.Error):
             self._con.execute(f"SET enable_progress_bar = {'true' if enabled else 'false'}")
-        except duckdb.Error:  # e.g. in Jupyter without ipywidgets: DuckDB draws none there
-            pass
 
     def close(self) -> None:
         """Close the connection (the file stays)."""
