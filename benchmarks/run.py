@@ -99,7 +99,94 @@ def case_naive(parquet: str, workdir: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, **numbers}
 
 
-CASES = {"ingest": case_ingest, "floor": case_floor, "verdict": case_verdict, "naive": case_naive}
+def case_fairness(parquet: str, workdir: str) -> dict[str, float]:
+    """Fairness deltas: one DuckDB GROUP BY for confusion counts, then statistics on counts."""
+    import duckdb
+
+    from canarykit.stats.fairness import ConfusionCounts, fairness_gap_delta
+
+    con = duckdb.connect(str(_store_path(parquet, workdir)), read_only=True)
+    start = time.perf_counter()
+    rows = con.execute(
+        'SELECT arm, "group", label, score >= 0.5, count(*) FROM traces '
+        "WHERE label IS NOT NULL AND score IS NOT NULL GROUP BY ALL"
+    ).fetchall()
+    sql_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    counts = {}
+    for arm in ("control", "canary"):
+        mine = [r for r in rows if r[0] == arm]
+        counts[arm] = ConfusionCounts.from_grouped(
+            groups=[r[1] for r in mine],
+            label=[r[2] for r in mine],
+            decision=[r[3] for r in mine],
+            count=[r[4] for r in mine],
+        )
+    for metric in ("selection_rate", "tpr", "fpr", "equalized_odds"):
+        fairness_gap_delta(counts["control"], counts["canary"], metric=metric)
+    return {
+        "seconds": sql_seconds,
+        "stats_seconds": time.perf_counter() - start,
+        "rows": sum(r[4] for r in rows),
+    }
+
+
+def case_primitives(*_: str) -> dict[str, float]:
+    """Statistics on summaries alone (no I/O): microseconds to milliseconds each."""
+    import numpy as np
+
+    from canarykit.stats.auc_histogram import auc_delta_from_histograms
+    from canarykit.stats.error_rate import error_rate_ratio_test
+    from canarykit.stats.fairness import ConfusionCounts, fairness_gap_delta
+    from canarykit.stats.quantiles import (
+        OrderStatistics,
+        quantile_ratio_rank_requests,
+        quantile_ratio_test,
+    )
+
+    rng = np.random.default_rng(9)
+    c, t = np.sort(rng.lognormal(4, 0.5, 200_000)), np.sort(rng.lognormal(4, 0.5, 10_000))
+    rc, rt = quantile_ratio_rank_requests(c.size, t.size, 0.99)
+    oc = OrderStatistics.from_request(rc, c[np.asarray(rc.ranks) - 1])
+    ot = OrderStatistics.from_request(rt, t[np.asarray(rt.ranks) - 1])
+    groups = [f"g{i}" for i in range(200)]
+    cc = ConfusionCounts.from_arrays(
+        groups=groups, **{k: rng.integers(1000, 5000, 200) for k in ("tp", "fp", "fn", "tn")}
+    )
+    hist = [rng.integers(0, 50, 10_000) for _ in range(4)]
+    metrics = ("selection_rate", "tpr", "fpr", "equalized_odds")
+    calls = {
+        "quantile_ratio_test (p99, 200k/10k, rank grid)": lambda: quantile_ratio_test(oc, ot, 0.99),
+        "error_rate_ratio_test (e-process + ratio CS)": lambda: error_rate_ratio_test(
+            n_control=950_000,
+            n_control_errors=9_500,
+            n_candidate=50_000,
+            n_candidate_errors=600,
+            rho_candidate=0.05,
+        ),
+        "fairness_gap_delta, 200 groups, 4 metrics": lambda: [
+            fairness_gap_delta(cc, cc, metric=m) for m in metrics
+        ],
+        "auc_delta_from_histograms (10,000 bins)": lambda: auc_delta_from_histograms(*hist),
+    }
+    out: dict[str, float] = {"seconds": 0.0, "rows": 0}
+    for name, call in calls.items():
+        call()  # warm caches
+        start = time.perf_counter()
+        for _ in range(20):
+            call()
+        out[name] = (time.perf_counter() - start) / 20
+    return out
+
+
+CASES = {
+    "ingest": case_ingest,
+    "floor": case_floor,
+    "verdict": case_verdict,
+    "naive": case_naive,
+    "fairness": case_fairness,
+    "primitives": case_primitives,
+}
 
 
 def _run_case(name: str, *args: str) -> dict[str, float]:
@@ -177,8 +264,11 @@ def main() -> None:
         r["ingest"] = _run_case("ingest", parquet, str(data))
         r["floor"] = _run_case("floor", parquet, str(data))
         r["verdict"] = _run_case("verdict", parquet, str(data))
-        if rows == ns.rows and not ns.skip_naive:
-            r["naive"] = _run_case("naive", parquet, str(data))
+        if rows == ns.rows:
+            r["fairness"] = _run_case("fairness", parquet, str(data))
+            r["primitives"] = _run_case("primitives", parquet, str(data))
+            if not ns.skip_naive:
+                r["naive"] = _run_case("naive", parquet, str(data))
     Path(ns.out).write_text(_report(results, ns.rows))
     print(Path(ns.out).read_text())
 
@@ -234,6 +324,23 @@ def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> 
             f"[{naive['p99_ratio_boot_low']:.4f}, {naive['p99_ratio_boot_high']:.4f}] "
             "| – | – | – |"
         )
+    if "fairness" in main:
+        fair = main["fairness"]
+        fl = f"{main['naive']['fairlearn_seconds']:.1f} s" if "naive" in main else "not run"
+        lines += [
+            "",
+            "Fairness deltas (4 metrics, both arms): one DuckDB `GROUP BY` "
+            f"{fair['seconds']:.3f} s + statistics on the counts {fair['stats_seconds']:.4f} s "
+            f"(target < 0.3 s); fairlearn `MetricFrame` on the same rows: {fl}.",
+        ]
+    if "primitives" in main:
+        lines += ["", "Statistics on summaries (mean of 20 calls, no I/O):", ""]
+        lines += ["| primitive | milliseconds |", "|---|---:|"]
+        lines += [
+            f"| {k} | {v * 1e3:.2f} |"
+            for k, v in main["primitives"].items()
+            if k not in ("seconds", "rows", "peak_rss_mb")
+        ]
     lines += [
         "",
         "## Ingest and memory growth",

@@ -244,18 +244,3 @@ def test_bad_arguments() -> None:
             n_candidate_errors=1,
             rho_candidate=0.5,
         )
-
-
-def test_primitive_is_fast() -> None:
-    import time
-
-    t0 = time.perf_counter()
-    for _ in range(50):
-        error_rate_ratio_test(
-            n_control=950_000,
-            n_control_errors=9_500,
-            n_candidate=50_000,
-            n_candidate_errors=600,
-            rho_candidate=0.05,
-        )
-    assert (time.perf_counter() - t0) / 50 < 0.005
