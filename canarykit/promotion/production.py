@@ -111,32 +111,17 @@ class Production(Session):
                     chg_id=chg_id,
                 ),
             )
-            new = write_alias(
+            return _move_alias(
                 conn,
                 model=model,
                 alias=alias,
+                from_version=current,
                 to_version=version,
                 kind="alias_update",
                 chg_id=chg_id,
                 actor=actor,
-                now_ns=now,
+                now=now,
             )
-            append_event(
-                conn,
-                kind="alias_update",
-                actor=actor,
-                time_ns=now,
-                model=model,
-                version=version,
-                chg_id=chg_id,
-                payload={
-                    "alias": alias,
-                    "from": current,
-                    "to": version,
-                    "generation": new.generation,
-                },
-            )
-            return new
 
         return self._run(
             action=action, actor=actor, body=body, model=model, version=version, chg_id=chg_id
@@ -204,32 +189,17 @@ class Production(Session):
                     chg_id=chg_id,
                 ),
             )
-            new = write_alias(
+            return _move_alias(
                 conn,
                 model=model,
                 alias=alias,
+                from_version=current,
                 to_version=target_version,
                 kind="rollback",
                 chg_id=chg_id,
                 actor=actor,
-                now_ns=now,
+                now=now,
             )
-            append_event(
-                conn,
-                kind="rollback",
-                actor=actor,
-                time_ns=now,
-                model=model,
-                version=target_version,
-                chg_id=chg_id,
-                payload={
-                    "alias": alias,
-                    "from": current,
-                    "to": target_version,
-                    "generation": new.generation,
-                },
-            )
-            return new
 
         return self._run(action=action, actor=actor, body=body, model=model, chg_id=chg_id)
 
@@ -262,16 +232,6 @@ class Production(Session):
                 after = rollback_target(
                     conn, model, alias, is_approved=self._is_live_approved(conn, model)
                 )
-                write_alias(
-                    conn,
-                    model=model,
-                    alias=alias,
-                    to_version=after,
-                    kind="revocation",
-                    chg_id=chg_id,
-                    actor=actor,
-                    now_ns=now,
-                )
                 moved = AliasAction(
                     alias=alias,
                     before=version,
@@ -279,21 +239,18 @@ class Production(Session):
                     action="rolled_back" if after else "blocked",
                 )
                 actions.append(moved)
-                append_event(
+                _move_alias(
                     conn,
-                    kind="rollback" if after else "alias_update",
-                    actor=actor,
-                    time_ns=now,
                     model=model,
-                    version=after,
+                    alias=alias,
+                    from_version=version,
+                    to_version=after,
+                    kind="revocation",
+                    event_kind="rollback" if after else "alias_update",
                     chg_id=chg_id,
-                    payload={
-                        "alias": alias,
-                        "from": version,
-                        "to": after,
-                        "cause": "revocation",
-                        "message": moved.message,
-                    },
+                    actor=actor,
+                    now=now,
+                    details={"cause": "revocation", "message": moved.message},
                 )
             result = RevocationResult(
                 model=model, version=version, previous_stage=record.stage, aliases=tuple(actions)
@@ -401,3 +358,47 @@ class Production(Session):
                     },
                 )
         return result
+
+
+def _move_alias(
+    conn: sqlite3.Connection,
+    *,
+    model: str,
+    alias: str,
+    from_version: str | None,
+    to_version: str | None,
+    kind: str,
+    chg_id: str | None,
+    actor: str,
+    now: int,
+    event_kind: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AliasState:
+    """Write the alias and append its audit event (same transaction): the one way an alias moves.
+
+    The event payload records ``alias``, ``from`` and ``to``, then either ``details`` (a
+    revocation's cause and message) or the alias's new ``generation``.
+    """
+    new = write_alias(
+        conn,
+        model=model,
+        alias=alias,
+        to_version=to_version,
+        kind=kind,
+        chg_id=chg_id,
+        actor=actor,
+        now_ns=now,
+    )
+    payload: dict[str, Any] = {"alias": alias, "from": from_version, "to": to_version}
+    payload.update(details if details is not None else {"generation": new.generation})
+    append_event(
+        conn,
+        kind=event_kind or kind,
+        actor=actor,
+        time_ns=now,
+        model=model,
+        version=to_version,
+        chg_id=chg_id,
+        payload=payload,
+    )
+    return new
