@@ -20,6 +20,7 @@ from canarykit.errors import CanaryError
 COMMAND_MODULES = (
     "canarykit.cli.store_cmds",
     "canarykit.cli.verdict_cmds",
+    "canarykit.cli.rollout_cmds",
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.report_cmd",

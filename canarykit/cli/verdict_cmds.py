@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--baseline", help="control version (inferred when unique)")
     ev.add_argument("--candidate", help="candidate version (inferred when unique)")
     ev.add_argument("--until", help="window end, exclusive, ISO-8601 UTC")
+    ev.add_argument("--since", help="window start, inclusive, ISO-8601 UTC (not during a rollout)")
     ev.add_argument("--split", type=float, help="planned canary share of traffic (0..1)")
     ev.add_argument("--out", help="write the verdict JSON here")
     ev.add_argument("--format", choices=("text", "json"), default="text")
@@ -79,6 +80,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         candidate=args.candidate,
         until=args.until,
+        since=args.since,
         split=args.split,
         log=not args.no_log,
     )

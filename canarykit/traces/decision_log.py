@@ -12,9 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from canarykit.traces.store import TraceStore
 
-__all__ = ["DecisionRecord", "append_decision", "list_decisions", "load_policy_snapshot"]
+__all__ = [
+    "DecisionRecord",
+    "append_decision",
+    "insert_decision",
+    "list_decisions",
+    "load_policy_snapshot",
+    "store_policy_snapshot",
+]
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS decision_log (created_at TIMESTAMP, model VARCHAR, "
@@ -52,39 +61,55 @@ def append_decision(
     con = store.connection
     con.begin()
     try:
-        for statement in _CREATE:
-            con.execute(statement)
-        digest = verdict["policy_digest"]
-        known = con.execute(
-            "SELECT count(*) FROM policy_snapshots WHERE digest = ?", [digest]
-        ).fetchall()[0][0]
-        if not known:
-            for name in sorted(policy_files):
-                con.execute(
-                    "INSERT INTO policy_snapshots VALUES (?, ?, ?)",
-                    [digest, name, policy_files[name]],
-                )
-        window = verdict.get("window") or {}
-        con.execute(
-            "INSERT INTO decision_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                verdict["model"],
-                verdict["baseline"],
-                verdict["candidate"],
-                verdict["mode"],
-                verdict["decision"],
-                digest,
-                verdict["data_digest"],
-                window.get("start"),
-                window.get("end"),
-                verdict_json,
-            ],
-        )
+        insert_decision(con, verdict, verdict_json, policy_files)
         con.commit()
     except BaseException:
         con.rollback()
         raise
+
+
+def store_policy_snapshot(
+    con: duckdb.DuckDBPyConnection, digest: str, policy_files: Mapping[str, bytes]
+) -> None:
+    """Keep a policy snapshot under its digest (once), inside the caller's transaction."""
+    for statement in _CREATE:
+        con.execute(statement)
+    known = con.execute(
+        "SELECT count(*) FROM policy_snapshots WHERE digest = ?", [digest]
+    ).fetchall()[0][0]
+    if not known:
+        for name in sorted(policy_files):
+            con.execute(
+                "INSERT INTO policy_snapshots VALUES (?, ?, ?)", [digest, name, policy_files[name]]
+            )
+
+
+def insert_decision(
+    con: duckdb.DuckDBPyConnection,
+    verdict: Mapping[str, Any],
+    verdict_json: str,
+    policy_files: Mapping[str, bytes],
+) -> None:
+    """Insert a decision-log row and its policy snapshot, inside the caller's transaction."""
+    digest = verdict["policy_digest"]
+    store_policy_snapshot(con, digest, policy_files)
+    window = verdict.get("window") or {}
+    con.execute(
+        "INSERT INTO decision_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            verdict["model"],
+            verdict["baseline"],
+            verdict["candidate"],
+            verdict["mode"],
+            verdict["decision"],
+            digest,
+            verdict["data_digest"],
+            window.get("start"),
+            window.get("end"),
+            verdict_json,
+        ],
+    )
 
 
 def _has(store: TraceStore, table: str) -> bool:

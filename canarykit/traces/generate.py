@@ -119,7 +119,8 @@ def generate_traces(
         Requests served in the window (the scenario may override it). In shadow mode every
         request yields two rows (control and shadow).
     canary_share : float
-        Planned share of traffic on the canary, in (0, 1); ignored in shadow mode.
+        Share of traffic on the canary, in [0, 1] (0: control only, as before a rollout;
+        1: the 100 % step); ignored in shadow mode.
     seed : int
         Seed of the ``numpy`` PCG64 generator.
     start, duration_minutes
@@ -142,8 +143,8 @@ def generate_traces(
         raise InvalidInputError(
             f"scenario: {scenario!r} is not one of {', '.join(sorted(SCENARIOS))}"
         )
-    if not 0.0 < canary_share < 1.0:
-        raise InvalidInputError(f"canary_share: must be in (0, 1), got {canary_share}")
+    if not 0.0 <= canary_share <= 1.0:
+        raise InvalidInputError(f"canary_share: must be in [0, 1], got {canary_share}")
     if not 0.0 <= label_coverage <= 1.0:
         raise InvalidInputError(f"label_coverage: must be in [0, 1], got {label_coverage}")
     n = int(spec.n_requests or n_requests)

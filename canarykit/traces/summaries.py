@@ -67,27 +67,65 @@ __all__ = ["ArmSummary", "PairedSummary", "Selection", "Summaries", "SummaryPlan
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Selection:
-    """Which traces an evaluation reads: one model, a baseline and a candidate version."""
+    """Which traces an evaluation reads: one model, a baseline and a candidate version.
+
+    Rows are read from ``[since, until)`` (either end open when ``None``). ``control_window``,
+    when given, reads the control arm from that ``(start, end)`` window instead: a control
+    recorded before a 100 % rollout step, which has no concurrent control.
+    """
 
     model: str
     baseline: str
     candidate: str
     mode: Mode
     until: str | None = None
+    since: str | None = None
+    control_window: tuple[str, str] | None = None
 
     @property
     def candidate_arm(self) -> str:
         """``canary`` or ``shadow``."""
         return "shadow" if self.mode == "shadow" else "canary"
 
+    def time_condition(self, arm: str) -> tuple[str, list[Any]]:
+        """SQL condition on ``ts`` for one arm's rows, and its parameters (``TRUE`` if open)."""
+        start, end = (
+            self.control_window
+            if arm == "control" and self.control_window is not None
+            else (self.since, self.until)
+        )
+        parts, params = [], []
+        if start is not None:
+            parts.append("ts >= CAST(? AS TIMESTAMP)")
+            params.append(start)
+        if end is not None:
+            parts.append("ts < CAST(? AS TIMESTAMP)")
+            params.append(end)
+        return (" AND ".join(parts) or "TRUE"), params
+
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition selecting both arms, and its parameters."""
-        sql = "model = ? AND ((arm = 'control' AND version = ?) OR (arm = ? AND version = ?))"
-        params: list[Any] = [self.model, self.baseline, self.candidate_arm, self.candidate]
-        if self.until is not None:
-            sql += " AND ts < CAST(? AS TIMESTAMP)"
-            params.append(self.until)
-        return sql, params
+        c_time, c_params = self.time_condition("control")
+        t_time, t_params = self.time_condition(self.candidate_arm)
+        if self.control_window is None and c_time == t_time:
+            sql = "model = ? AND ((arm = 'control' AND version = ?) OR (arm = ? AND version = ?))"
+            params: list[Any] = [self.model, self.baseline, self.candidate_arm, self.candidate]
+            if c_time != "TRUE":
+                sql += f" AND {c_time}"
+                params += c_params
+            return sql, params
+        sql = (
+            f"model = ? AND ((arm = 'control' AND version = ? AND {c_time}) OR "
+            f"(arm = ? AND version = ? AND {t_time}))"
+        )
+        return sql, [
+            self.model,
+            self.baseline,
+            *c_params,
+            self.candidate_arm,
+            self.candidate,
+            *t_params,
+        ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -370,8 +408,9 @@ def _order_statistics(
 def _paired_pass(
     con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan
 ) -> PairedSummary:
-    cond = "model = ?" + (" AND ts < CAST(? AS TIMESTAMP)" if selection.until else "")
-    params_one = [selection.model] + ([selection.until] if selection.until else [])
+    time_sql, time_params = selection.time_condition("shadow")
+    cond = f"model = ? AND {time_sql}"
+    params_one = [selection.model, *time_params]
     pairs = (
         f"SELECT c.score AS sc, s.score AS ss, c.label AS label "
         f"FROM (SELECT request_id, score, label FROM traces WHERE {cond} AND arm = 'control' "

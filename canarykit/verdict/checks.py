@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,20 +22,20 @@ from canarykit.stats.auc_histogram import auc_delta_from_histograms, paired_auc_
 from canarykit.stats.error_rate import error_rate_bound, error_rate_ratio_test
 from canarykit.stats.fairness import ConfusionCounts, fairness_gap_delta
 from canarykit.stats.fixed_horizon import quantile_ci, quantile_ci_rank_request
-from canarykit.stats.quantiles import (
-    OrderStatistics,
-    quantile_cs,
-    quantile_cs_rank_request,
-    quantile_ratio_rank_requests,
-    quantile_ratio_test,
-)
+
+try:
+    from canarykit.stats.quantile_ratio import quantile_ratio_cs, quantile_ratio_rank_requests
+except ImportError:  # pragma: no cover  # TEMPORARY
+    from canarykit.verdict._tmp_ratio import quantile_ratio_cs, quantile_ratio_rank_requests
+from canarykit.stats.quantiles import OrderStatistics, quantile_cs, quantile_cs_rank_request
 from canarykit.stats.result import IntervalResult, Status
-from canarykit.stats.shadow import shadow_agreement
+from canarykit.stats.shadow import clopper_pearson, shadow_agreement
 from canarykit.stats.srm import srm_test
 from canarykit.traces.summaries import ArmSummary, Summaries
 from canarykit.verdict.policy import CheckSpec, Policy
+from canarykit.verdict.tuning import CheckTuning, StepTuning
 
-__all__ = ["CheckOutcome", "evaluate_checks", "latency_ranks"]
+__all__ = ["CheckOutcome", "evaluate_checks", "latency_ranks", "restate", "status_of"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,35 +136,48 @@ def _jsonable(value: Any) -> Any:
 
 
 # -- quantile ranks ---------------------------------------------------------------------------
-def latency_ranks(policy: Policy, mode: str) -> Callable[[int, int], tuple[list[int], list[int]]]:
-    """The order-statistic ranks every latency check of ``policy`` needs, per arm."""
+def latency_ranks(
+    policy: Policy, mode: str, tuning: StepTuning
+) -> Callable[[int, int], tuple[list[int], list[int]]]:
+    """The order-statistic ranks every latency check of ``tuning`` needs, per arm.
+
+    Each check's interval is built at its pass level and its fail level (module
+    :mod:`canarykit.verdict.tuning`), so the ranks of both are requested.
+    """
     specs = [
-        c
-        for c in policy.checks.values()
-        if c.kind in ("latency_quantile", "latency_quantile_ratio") and c.applies_to(mode)
+        policy.checks[name]
+        for name in tuning.checks
+        if policy.checks[name].kind in ("latency_quantile", "latency_quantile_ratio")
     ]
 
     def ranks_for(n_control: int, n_candidate: int) -> tuple[list[int], list[int]]:
         control: set[int] = set()
         candidate: set[int] = set()
-        level = policy.confidence_level
         for spec in specs:
+            ct = tuning.checks[spec.name]
             p = float(spec.quantile or 0.5)
-            if spec.kind == "latency_quantile":
-                request = (
-                    quantile_ci_rank_request(n_candidate, p, confidence_level=level)
-                    if spec.evaluation == "once"
-                    else quantile_cs_rank_request(
-                        n_candidate, p, confidence_level=level, t_opt=spec.t_opt
-                    )
-                )
-                candidate.update(request.ranks)
-            else:
+            if spec.kind == "latency_quantile_ratio":
                 rc, rt = quantile_ratio_rank_requests(
-                    n_control, n_candidate, p, confidence_level=level, t_opt=spec.t_opt
+                    n_control,
+                    n_candidate,
+                    p,
+                    alpha_pass=ct.alpha_pass,
+                    alpha_fail=ct.alpha_fail,
+                    t_opt_control=ct.t_opt_control,
+                    t_opt_candidate=ct.t_opt_candidate,
                 )
                 control.update(rc.ranks)
                 candidate.update(rt.ranks)
+                continue
+            for alpha in {ct.alpha_pass, ct.alpha_fail}:
+                request = (
+                    quantile_ci_rank_request(n_candidate, p, confidence_level=1.0 - alpha)
+                    if spec.evaluation == "once"
+                    else quantile_cs_rank_request(
+                        n_candidate, p, confidence_level=1.0 - alpha, t_opt=ct.t_opt_candidate
+                    )
+                )
+                candidate.update(request.ranks)
         return sorted(control), sorted(candidate)
 
     return ranks_for
@@ -174,69 +187,165 @@ def _order_stats(arm: ArmSummary) -> OrderStatistics:
     return OrderStatistics(n=arm.n_latency, ranks=arm.latency_ranks, values=arm.latency_values)
 
 
+def _at_both_levels(
+    spec: CheckSpec, ct: CheckTuning, compute: Callable[[float], IntervalResult]
+) -> IntervalResult:
+    """One interval from two: the pass-side bound at ``alpha_pass``, the fail side at ``alpha_fail``.
+
+    ``compute(alpha)`` returns a two-sided interval at level ``1 − alpha``; each of its ends is
+    then a valid one-sided bound at ``alpha``. For a ``max`` check the upper end decides PASS and
+    the lower end decides FAIL (reversed for ``min``), so the combined interval is read by the
+    usual :func:`canarykit.stats.result.decide` rule.
+    """
+    at_pass = compute(ct.alpha_pass)
+    at_fail = at_pass if ct.alpha_fail == ct.alpha_pass else compute(ct.alpha_fail)
+    if spec.bound == "max":
+        low, high = at_fail.ci_low, at_pass.ci_high
+    else:
+        low, high = at_pass.ci_low, at_fail.ci_high
+    return replace(
+        at_pass,
+        ci_low=low,
+        ci_high=high,
+        confidence_level=1.0 - ct.alpha_pass - ct.alpha_fail,
+    )
+
+
 # -- one function per kind --------------------------------------------------------------------
-def _latency_quantile(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
+def _latency_quantile(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
     p = float(spec.quantile or 0.5)
     os = _order_stats(s.candidate)
     if spec.evaluation == "once":
-        return quantile_ci(os, p, confidence_level=policy.confidence_level)
-    return quantile_cs(os, p, confidence_level=policy.confidence_level, t_opt=spec.t_opt)
+        return _at_both_levels(spec, ct, lambda a: quantile_ci(os, p, confidence_level=1.0 - a))
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: quantile_cs(os, p, confidence_level=1.0 - a, t_opt=ct.t_opt_candidate),
+    )
 
 
-def _latency_ratio(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
-    return quantile_ratio_test(
+def _latency_ratio(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
+    return quantile_ratio_cs(
         _order_stats(s.control),
         _order_stats(s.candidate),
         float(spec.quantile or 0.5),
-        confidence_level=policy.confidence_level,
-        t_opt=spec.t_opt,
+        alpha_pass=ct.alpha_pass,
+        alpha_fail=ct.alpha_fail,
+        t_opt_control=ct.t_opt_control,
+        t_opt_candidate=ct.t_opt_candidate,
+        threshold=spec.threshold,
     )
 
 
-def _error_rate(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
-    return error_rate_bound(
-        s.candidate.errors,
-        s.candidate.n,
-        confidence_level=policy.confidence_level,
-        t_opt=spec.t_opt,
+def _error_rate(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: error_rate_bound(
+            s.candidate.errors,
+            s.candidate.n,
+            confidence_level=1.0 - a,
+            t_opt=ct.t_opt_candidate,
+        ),
     )
 
 
-def _error_ratio(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> IntervalResult:
+def _error_ratio(spec: CheckSpec, s: Summaries, ct: CheckTuning, *, share: float) -> IntervalResult:
+    if s.selection.control_window is not None:
+        return _recorded_error_ratio(spec, s, ct)
     rho = 0.5 if s.selection.mode == "shadow" else share
-    return error_rate_ratio_test(
-        n_control=s.control.n,
-        n_control_errors=s.control.errors,
-        n_candidate=s.candidate.n,
-        n_candidate_errors=s.candidate.errors,
-        rho_candidate=rho,
-        confidence_level=policy.confidence_level,
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: error_rate_ratio_test(
+            n_control=s.control.n,
+            n_control_errors=s.control.errors,
+            n_candidate=s.candidate.n,
+            n_candidate_errors=s.candidate.errors,
+            rho_candidate=rho,
+            k=ct.k,
+            confidence_level=1.0 - a,
+        ),
     )
 
 
-def _auc_delta(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
+def clopper_pearson_interval(errors: int, n: int, alpha: float) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval of a fixed sample's rate (``[0, 1]`` without data)."""
+    lo, hi = clopper_pearson(errors, n, alpha)
+    return float(lo), float(hi)
+
+
+def _recorded_error_ratio(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
+    """Error-rate ratio against a control window recorded before a 100 % step.
+
+    The control's rate comes from a fixed, already complete sample (a Clopper–Pearson interval),
+    the candidate's from its confidence sequence; each gets half of a side's error budget, so
+    ``[L_t/U_c, U_t/L_c]`` holds at every look with the stated probability (union bound).
+    """
+
+    def compute(alpha: float) -> IntervalResult:
+        half = alpha / 2.0
+        cand = error_rate_bound(
+            s.candidate.errors,
+            s.candidate.n,
+            confidence_level=1.0 - half,
+            t_opt=ct.t_opt_candidate,
+        )
+        c_lo, c_hi = clopper_pearson_interval(s.control.errors, s.control.n, half)
+        low = cand.ci_low / c_hi if c_hi > 0 else math.nan
+        high = cand.ci_high / c_lo if c_lo > 0 else math.inf
+        rate_c = s.control.errors / s.control.n if s.control.n else math.nan
+        est = cand.estimate / rate_c if rate_c and rate_c > 0 else math.nan
+        return IntervalResult(
+            method=(
+                "candidate error-rate CS / Clopper-Pearson interval of a control window "
+                "recorded before the step (union bound)"
+            ),
+            estimate=est,
+            ci_low=low,
+            ci_high=high,
+            confidence_level=1.0 - alpha,
+            n_control=s.control.n,
+            n_candidate=s.candidate.n,
+        )
+
+    return _at_both_levels(spec, ct, compute)
+
+
+def _auc_delta(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
     sequential = spec.evaluation == "sequential"
     if s.paired is not None:
-        return paired_auc_delta_from_table(
-            s.paired.bin_control,
-            s.paired.bin_candidate,
-            s.paired.label,
-            s.paired.count,
-            n_bins=s.plan.paired_n_bins,
-            margin=spec.threshold,
-            confidence_level=policy.confidence_level,
-            sequential=sequential,
-            min_class_count=spec.min_count,
+        paired = s.paired
+        return _at_both_levels(
+            spec,
+            ct,
+            lambda a: paired_auc_delta_from_table(
+                paired.bin_control,
+                paired.bin_candidate,
+                paired.label,
+                paired.count,
+                n_bins=s.plan.paired_n_bins,
+                margin=spec.threshold,
+                confidence_level=1.0 - a,
+                sequential=sequential,
+                planned_se=ct.planned_se,
+                min_class_count=spec.min_count,
+            ),
         )
-    return auc_delta_from_histograms(
-        s.control.positives,
-        s.control.negatives,
-        s.candidate.positives,
-        s.candidate.negatives,
-        margin=spec.threshold,
-        confidence_level=policy.confidence_level,
-        sequential=sequential,
-        min_class_count=spec.min_count,
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: auc_delta_from_histograms(
+            s.control.positives,
+            s.control.negatives,
+            s.candidate.positives,
+            s.candidate.negatives,
+            margin=spec.threshold,
+            confidence_level=1.0 - a,
+            sequential=sequential,
+            planned_se=ct.planned_se,
+            min_class_count=spec.min_count,
+        ),
     )
 
 
@@ -248,7 +357,7 @@ def _confusion(arm: ArmSummary, features: tuple[str, ...]) -> ConfusionCounts:
     )
 
 
-def _fairness(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
+def _fairness(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
     control, candidate = (
         _confusion(s.control, spec.features),
         _confusion(s.candidate, spec.features),
@@ -259,31 +368,42 @@ def _fairness(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
             estimate=math.nan,
             ci_low=-math.inf,
             ci_high=math.inf,
-            confidence_level=policy.confidence_level,
+            confidence_level=1.0 - ct.alpha_pass - ct.alpha_fail,
             n_control=s.control.labelled,
             n_candidate=s.candidate.labelled,
             note="no scored and labelled requests in an arm: gaps not estimable",
         )
-    return fairness_gap_delta(
-        control,
-        candidate,
-        metric=spec.metric,  # type: ignore[arg-type]  # validated by the policy schema
-        confidence_level=policy.confidence_level,
-        sequential=spec.evaluation == "sequential",
-        min_count=max(1, spec.min_count),
-        paired=s.paired is not None,
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: fairness_gap_delta(
+            control,
+            candidate,
+            metric=spec.metric,  # type: ignore[arg-type]  # validated by the policy schema
+            confidence_level=1.0 - a,
+            sequential=spec.evaluation == "sequential",
+            min_count=max(1, spec.min_count),
+            paired=s.paired is not None,
+            planned_n=ct.planned_n,
+        ),
     )
 
 
-def _shadow_agreement(spec: CheckSpec, s: Summaries, policy: Policy) -> IntervalResult:
+def _shadow_agreement(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
     table = s.paired.agreement if s.paired is not None else np.zeros((2, 2), np.int64)
-    return shadow_agreement(
-        table, confidence_level=policy.confidence_level, sequential=spec.evaluation == "sequential"
+    return _at_both_levels(
+        spec,
+        ct,
+        lambda a: shadow_agreement(
+            table, confidence_level=1.0 - a, sequential=spec.evaluation == "sequential"
+        ),
     )
 
 
-def _sample_ratio(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> IntervalResult:
-    return srm_test([s.control.n, s.candidate.n], [1.0 - share, share], alpha=policy.alpha)
+def _sample_ratio(
+    spec: CheckSpec, s: Summaries, ct: CheckTuning, *, share: float
+) -> IntervalResult:
+    return srm_test([s.control.n, s.candidate.n], [1.0 - share, share], alpha=ct.alpha_fail, k=ct.k)
 
 
 # -- summaries for reasons --------------------------------------------------------------------
@@ -312,21 +432,28 @@ _SUBJECT = {
 
 
 def _summary(
-    spec: CheckSpec, r: IntervalResult, status: Status, threshold: float | None, note: str
+    spec: CheckSpec,
+    r: IntervalResult,
+    status: Status,
+    threshold: float | None,
+    note: str,
+    *,
+    planned: tuple[float, ...] = (),
 ) -> str:
     q = f"{(spec.quantile or 0) * 100:g}"
     subject = _SUBJECT[spec.kind].format(q=q, metric=(spec.metric or "").replace("_", " "))
     est = _fmt(spec.kind, r.estimate)
     ci = f"(CI {_fmt(spec.kind, r.ci_low)}..{_fmt(spec.kind, r.ci_high)})"
     if spec.kind == "sample_ratio":
-        planned = r.planned[-1] if getattr(r, "planned", ()) else math.nan  # type: ignore[attr-defined]
+        shares = planned or tuple(getattr(r, "planned", ()))
+        planned_share = shares[-1] if shares else math.nan
         p = "n/a" if r.pvalue is None else f"{r.pvalue:.3g}"
         verdict = {
             "fail": "mismatches",
             "pass": "matches",
             "inconclusive": "cannot be checked against",
         }
-        return f"{subject} {est} {ci} {verdict[status]} the planned {planned:.2%} (p={p})"
+        return f"{subject} {est} {ci} {verdict[status]} the planned {planned_share:.2%} (p={p})"
     limit = _fmt(spec.kind, threshold if threshold is not None else math.nan)
     if spec.bound == "max":
         words = {
@@ -345,35 +472,62 @@ def _summary(
 
 
 # -- evaluation -------------------------------------------------------------------------------
+def status_of(
+    spec: CheckSpec, ci_low: float, ci_high: float, *, alpha_fail: float, pvalue: float | None
+) -> Status:
+    """Status from an interval (fail takes precedence over pass), or from the SRM p-value."""
+    if spec.kind == "sample_ratio":
+        if pvalue is None:
+            return "inconclusive"
+        return "fail" if pvalue <= alpha_fail else "pass"
+    if math.isnan(ci_low) or math.isnan(ci_high):
+        return "inconclusive"
+    if spec.bound == "max":
+        if ci_low > spec.threshold:
+            return "fail"
+        return "pass" if ci_high <= spec.threshold else "inconclusive"
+    if ci_high < spec.threshold:
+        return "fail"
+    return "pass" if ci_low >= spec.threshold else "inconclusive"
+
+
 def evaluate_checks(
-    policy: Policy, s: Summaries, *, share: float, window_minutes: float | None = None
+    policy: Policy,
+    s: Summaries,
+    *,
+    share: float,
+    tuning: StepTuning,
+    window_minutes: float | None = None,
+    has_control: bool = True,
 ) -> list[CheckOutcome]:
-    """Run every check of ``policy`` that applies to the summaries' mode, in policy order.
+    """Run every check of ``tuning`` (the checks that apply to this window), in policy order.
 
     ``window_minutes`` is the length of the rollout step's window: a check the policy marks
     ``evaluation: once`` (a fixed-horizon interval) decides only when the data span that long;
     before, it is inconclusive, so repeated looks cannot inflate its error rate.
+    ``has_control=False`` (a 100 % step without a recorded control window) drops the control
+    arm's ``min_samples`` requirement.
     """
     start, end = s.window
     span = (end - start).total_seconds() / 60.0 if start and end else 0.0
     window_done = window_minutes is None or span >= window_minutes * (1 - 1e-9) - 1 / 60
-    mode = s.selection.mode
     too_little = []
-    if s.control.n < policy.min_samples_control:
+    if has_control and s.control.n < policy.min_samples_control:
         too_little.append(f"{s.control.n} control requests < {policy.min_samples_control}")
     if s.candidate.n < policy.min_samples_candidate:
         too_little.append(f"{s.candidate.n} candidate requests < {policy.min_samples_candidate}")
     outcomes = []
     for spec in policy.checks.values():
-        if not spec.applies_to(mode):
+        ct = tuning.checks.get(spec.name)
+        if ct is None:
             continue
-        result = _run(spec, s, policy, share=share)
-        if spec.kind == "sample_ratio":
-            status: Status = getattr(result, "status", "inconclusive")
-            threshold = None
-        else:
-            status = result.decide(spec.threshold, bound=spec.bound)
-            threshold = spec.threshold
+        result = _run(spec, s, ct, share=share)
+        pvalue = None if result.pvalue is None else float(result.pvalue)
+        status = status_of(
+            spec, result.ci_low, result.ci_high, alpha_fail=ct.alpha_fail, pvalue=pvalue
+        )
+        if spec.kind == "sample_ratio" and getattr(result, "status", "") == "inconclusive":
+            status = "inconclusive"
         notes = [result.note] if result.note else []
         if status == "pass" and too_little:
             status = "inconclusive"
@@ -388,6 +542,11 @@ def evaluate_checks(
             else:
                 notes.append("fixed-horizon interval: evaluated once at the end of the window")
         note = "; ".join(notes)
+        threshold = None if spec.kind == "sample_ratio" else spec.threshold
+        details = _details(result)
+        details["alpha_pass"] = ct.alpha_pass
+        details["alpha_fail"] = ct.alpha_fail
+        details["tuning"] = _tuning_details(spec, ct)
         outcomes.append(
             CheckOutcome(
                 name=spec.name,
@@ -397,7 +556,7 @@ def evaluate_checks(
                 ci_low=result.ci_low,
                 ci_high=result.ci_high,
                 confidence_level=result.confidence_level,
-                pvalue=None if result.pvalue is None else float(result.pvalue),
+                pvalue=pvalue,
                 threshold=threshold,
                 bound=spec.bound if spec.kind != "sample_ratio" else "none",
                 n_control=s.control.n,
@@ -406,28 +565,78 @@ def evaluate_checks(
                 required=spec.required,
                 summary=_summary(spec, result, status, threshold, note),
                 note=note,
-                details=_details(result),
+                details=details,
             )
         )
     return outcomes
 
 
-def _run(spec: CheckSpec, s: Summaries, policy: Policy, *, share: float) -> IntervalResult:
-    if spec.kind == "latency_quantile":
-        return _latency_quantile(spec, s, policy)
-    if spec.kind == "latency_quantile_ratio":
-        return _latency_ratio(spec, s, policy)
-    if spec.kind == "error_rate":
-        return _error_rate(spec, s, policy)
-    if spec.kind == "error_rate_ratio":
-        return _error_ratio(spec, s, policy, share=share)
+def _tuning_details(spec: CheckSpec, ct: CheckTuning) -> dict[str, float]:
+    if spec.kind in ("latency_quantile_ratio", "error_rate_ratio"):
+        keys = ("t_opt_control", "t_opt_candidate") if spec.kind.startswith("latency") else ()
+        out = {k: getattr(ct, k) for k in keys}
+        if spec.kind == "error_rate_ratio":
+            out["k"] = ct.k
+        return out
+    if spec.kind in ("latency_quantile", "error_rate"):
+        return {"t_opt": ct.t_opt_candidate}
     if spec.kind == "auc_delta":
-        return _auc_delta(spec, s, policy)
+        return {"planned_se": ct.planned_se}
     if spec.kind == "fairness_gap_delta":
-        return _fairness(spec, s, policy)
+        return {"planned_n": ct.planned_n}
+    if spec.kind == "sample_ratio":
+        return {"k": ct.k}
+    return {}
+
+
+def restate(
+    outcome: CheckOutcome,
+    spec: CheckSpec,
+    *,
+    ci_low: float,
+    ci_high: float,
+    pvalue: float | None,
+    status: Status,
+    note: str,
+) -> CheckOutcome:
+    """The same check with other bounds, p-value and status (e.g. carried across looks)."""
+    result = IntervalResult(
+        method=outcome.method,
+        estimate=outcome.estimate,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        confidence_level=outcome.confidence_level,
+        pvalue=pvalue,
+    )
+    planned = tuple(outcome.details.get("planned") or ())
+    summary = _summary(spec, result, status, outcome.threshold, note, planned=planned)
+    return replace(
+        outcome,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        pvalue=pvalue,
+        status=status,
+        note=note,
+        summary=summary,
+    )
+
+
+def _run(spec: CheckSpec, s: Summaries, ct: CheckTuning, *, share: float) -> IntervalResult:
+    if spec.kind == "latency_quantile":
+        return _latency_quantile(spec, s, ct)
+    if spec.kind == "latency_quantile_ratio":
+        return _latency_ratio(spec, s, ct)
+    if spec.kind == "error_rate":
+        return _error_rate(spec, s, ct)
+    if spec.kind == "error_rate_ratio":
+        return _error_ratio(spec, s, ct, share=share)
+    if spec.kind == "auc_delta":
+        return _auc_delta(spec, s, ct)
+    if spec.kind == "fairness_gap_delta":
+        return _fairness(spec, s, ct)
     if spec.kind == "shadow_agreement":
-        return _shadow_agreement(spec, s, policy)
-    return _sample_ratio(spec, s, policy, share=share)
+        return _shadow_agreement(spec, s, ct)
+    return _sample_ratio(spec, s, ct, share=share)
 
 
 _DETAIL_FIELDS = (

@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from canarykit import __version__
-from canarykit.errors import InvalidInputError
-from canarykit.traces.decision_log import append_decision
+from canarykit.errors import InvalidInputError, PolicyError
+from canarykit.traces.decision_log import append_decision, load_policy_snapshot
+from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollouts
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, SummaryPlan, summarize
+from canarykit.traces.traffic import stored_models
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
-from canarykit.verdict.policy import Policy, load_policy
+from canarykit.verdict.forecast import forecast_checks
+from canarykit.verdict.look import evaluate_look
+from canarykit.verdict.policy import Policy, load_policy, policy_from_files
+from canarykit.verdict.tuning import default_tuning
 from canarykit.verdict.verdict import Rollout, Verdict
 
 DUCKDB_MAGIC = b"DUCK"
@@ -65,9 +70,10 @@ def resolve_selection(
     baseline: str | None,
     candidate: str | None,
     until: str | None,
+    since: str | None = None,
 ) -> Selection:
     """Infer model, versions and mode from what the store holds, or check the given ones."""
-    info = store.info(TraceWindow(end=until) if until else None)
+    info = store.info(TraceWindow(start=since, end=until) if (until or since) else None)
     groups = info.groups
     models = sorted({g.model for g in groups})
     if model is None:
@@ -131,7 +137,9 @@ def resolve_selection(
             "a verdict compares one mode"
         )
     mode: Mode = "shadow" if "shadow" in arms else "canary"
-    return Selection(model=model, baseline=baseline, candidate=candidate, mode=mode, until=until)
+    return Selection(
+        model=model, baseline=baseline, candidate=candidate, mode=mode, until=until, since=since
+    )
 
 
 def _rollout(
@@ -177,48 +185,128 @@ def evaluate(
     baseline: str | None = None,
     candidate: str | None = None,
     until: str | None = None,
+    since: str | None = None,
     split: float | None = None,
     log: bool = True,
 ) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
+
+    When ``source`` is a trace store in which the model has an open rollout
+    (:mod:`canarykit.rollout`), the evaluation is a *look* at the rollout's current step
+    (:mod:`canarykit.verdict.look`): the step's window against its planned split, with the
+    state carried from the step's earlier looks, and the look is recorded.
 
     Parameters
     ----------
     source : TraceStore, path, glob, list of paths, pyarrow.Table or pandas.DataFrame
         A DuckDB trace store, or Parquet/CSV files read in place.
     policy : Policy or path, optional
-        Default: the shipped policy (``policies/``).
+        Default: the shipped policy (``policies/``); during a rollout, the rollout's policy.
     model, baseline, candidate : str, optional
         Inferred when the source holds one model, one control version and one candidate.
     until : str, optional
         End of the window (exclusive, UTC); default: everything stored.
+    since : str, optional
+        Start of the window (inclusive, UTC; not during a rollout: a look reads its step).
     split : float, optional
         Planned canary share; default: the rollout step closest to the observed share.
     log : bool
-        Append the verdict to the store's decision log (DuckDB stores only).
+        Append the verdict to the store's decision log and record the look (DuckDB stores).
     """
     if split is not None and not 0.0 < split < 1.0:
         raise InvalidInputError(f"--split: must be a fraction in (0, 1), got {split}")
-    policy = policy if isinstance(policy, Policy) else load_policy(policy)
     until = parse_utc_timestamp(until, name="--until") if until is not None else None
+    since = parse_utc_timestamp(since, name="--since") if since is not None else None
+    if since is not None and until is not None and since >= until:
+        raise InvalidInputError(f"--since {since}Z: must be before --until {until}Z")
     opened = not isinstance(source, TraceStore)
     store = open_source(source, writable=log)
     try:
+        record = _open_rollout(store, model)
+        if record is not None:
+            rollout_policy = _rollout_policy(store, record, policy)
+            _check_look_arguments(record, baseline, candidate, since, split)
+            return evaluate_look(store, record, rollout_policy, until=until, log=log)
+        chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         verdict = _evaluate_store(
             store,
-            policy,
+            chosen,
             model=model,
             baseline=baseline,
             candidate=candidate,
             until=until,
+            since=since,
             split=split,
         )
         if log and not store.read_only and is_duckdb_file(store.path):
-            append_decision(store, verdict.to_dict(), verdict.to_json(), policy.files)
+            append_decision(store, verdict.to_dict(), verdict.to_json(), chosen.files)
     finally:
         if opened:
             store.close()
     return verdict
+
+
+def _open_rollout(store: TraceStore, model: str | None) -> RolloutRecord | None:
+    """The open rollout of ``model`` (or of the store's only model), if any."""
+    open_models = sorted({r.model for r in list_rollouts(store) if r.is_open})
+    if not open_models:
+        return None
+    if model is None:
+        models = sorted(set(stored_models(store)) | set(open_models))
+        if len(models) != 1:
+            raise InvalidInputError(
+                f"source holds several models ({', '.join(models)}): pass --model"
+            )
+        model = models[0]
+    return current_rollout(store, model)
+
+
+def _rollout_policy(store: TraceStore, record: RolloutRecord, given: Any) -> Policy:
+    if given is not None:
+        chosen = given if isinstance(given, Policy) else load_policy(given)
+        if chosen.digest != record.policy_digest:
+            raise PolicyError(
+                f"--policy: digest {chosen.digest} differs from the policy rollout "
+                f"{record.rollout_id} runs under ({record.policy_digest}); a rollout keeps one "
+                "policy from start to end (start a new rollout to change it)"
+            )
+        return chosen
+    files = load_policy_snapshot(store, record.policy_digest)
+    if files is None:
+        raise PolicyError(
+            f"rollout {record.rollout_id}: its policy snapshot {record.policy_digest} is "
+            "missing from the store: pass --policy"
+        )
+    return policy_from_files(files, source=f"snapshot {record.policy_digest}")
+
+
+def _check_look_arguments(
+    record: RolloutRecord,
+    baseline: str | None,
+    candidate: str | None,
+    since: str | None,
+    split: float | None,
+) -> None:
+    rid = record.rollout_id
+    for name, given, recorded in (
+        ("--baseline", baseline, record.baseline),
+        ("--candidate", candidate, record.candidate),
+    ):
+        if given is not None and given != recorded:
+            raise InvalidInputError(
+                f"{name} {given}: rollout {rid} of {record.model} compares {record.baseline} "
+                f"→ {record.candidate}"
+            )
+    if split is not None:
+        raise InvalidInputError(
+            f"--split: rollout {rid} plans the split of each step ({record.current_step.share:g} "
+            "now); move traffic with `canarykit rollout step`"
+        )
+    if since is not None:
+        raise InvalidInputError(
+            f"--since: a look at rollout {rid} reads its current step's window "
+            f"(from {record.current_step.started_at.isoformat()}Z)"
+        )
 
 
 def _evaluate_store(
@@ -229,10 +317,11 @@ def _evaluate_store(
     baseline: str | None,
     candidate: str | None,
     until: str | None,
+    since: str | None,
     split: float | None,
 ) -> Verdict:
     selection = resolve_selection(
-        store, model=model, baseline=baseline, candidate=candidate, until=until
+        store, model=model, baseline=baseline, candidate=candidate, until=until, since=since
     )
     feature_sets = tuple(
         sorted(
@@ -243,10 +332,13 @@ def _evaluate_store(
             }
         )
     )
+    # the split is planned, not observed: a provisional share for tuning, refined below
+    provisional_share = split if split is not None else 0.5
+    tuning = default_tuning(policy, selection.mode, share=provisional_share)
     plan = SummaryPlan(
         decision_threshold=policy.decision_threshold,
         feature_sets=feature_sets,
-        ranks_for=latency_ranks(policy, selection.mode),
+        ranks_for=latency_ranks(policy, selection.mode, tuning),
     )
     summaries = summarize(store, selection, plan)
     total = summaries.control.n + summaries.candidate.n
@@ -257,8 +349,13 @@ def _evaluate_store(
         if provisional.step is not None
         else policy.rollout[0].window_minutes
     )
+    tuning = default_tuning(policy, selection.mode, share=provisional.planned_split)
     checks = evaluate_checks(
-        policy, summaries, share=provisional.planned_split, window_minutes=step_window
+        policy,
+        summaries,
+        share=provisional.planned_split,
+        tuning=tuning,
+        window_minutes=step_window,
     )
     decision, reasons = decide(
         [c.to_dict() for c in checks],
@@ -273,8 +370,16 @@ def _evaluate_store(
     # window: the time range of the rows used; selection.until: the exclusive bound that selects
     # exactly those rows again on replay (the user's --until, else just after the last row)
     start, end = summaries.window
-    # the window end replay needs to read exactly these rows again (exclusive bound)
     effective_until = until or ((end + dt.timedelta(microseconds=1)).isoformat() if end else None)
+    forecast: tuple[dict[str, Any], ...] = ()
+    if decision == "CONTINUE" and start is not None and end is not None:
+        minutes = (end - start).total_seconds() / 60.0
+        forecast = forecast_checks(
+            checks,
+            tuning,
+            per_minute=summaries.candidate.n / minutes if minutes > 0 else None,
+            minutes_left=None,
+        )
     return Verdict(
         decision=decision,
         reasons=tuple(reasons),
@@ -298,5 +403,7 @@ def _evaluate_store(
             "candidate": selection.candidate,
             "until": effective_until,
             "split": split,
+            **({"since": since} if since is not None else {}),
         },
+        forecast=forecast,
     )

@@ -54,6 +54,7 @@ __all__ = [
     "default_policy_path",
     "load_policy",
     "parse_policy",
+    "parse_steps",
     "policy_from_files",
 ]
 
@@ -82,10 +83,28 @@ class CheckSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RolloutStep:
-    """One step of the rollout plan: the canary's share of traffic, held for a window."""
+    """One step of the rollout plan: the canary's share of traffic, held for a window.
+
+    ``control_window_minutes`` (only for a 100 % step, which has no concurrent control): the
+    control traffic of that many minutes before the step starts serves as a recorded control
+    for the relative latency and error-rate checks; ``None`` means absolute checks only.
+    """
 
     share: float
     window_minutes: float
+    control_window_minutes: float | None = None
+
+    @property
+    def has_control(self) -> bool:
+        """Whether control traffic runs beside the candidate during the step."""
+        return self.share < 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the form stored in a rollout record)."""
+        out: dict[str, Any] = {"share": self.share, "window_minutes": self.window_minutes}
+        if self.control_window_minutes is not None:
+            out["control_window_minutes"] = self.control_window_minutes
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +118,8 @@ class Policy:
     min_samples_candidate: int
     rollout: tuple[RolloutStep, ...]
     checks: dict[str, CheckSpec]
+    expected_rate: float | None = None
+    look_every_minutes: float = 5.0
     rego_modules: tuple[tuple[str, str], ...] = ()
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
@@ -191,6 +212,22 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
     n_control = _integer(min_samples, "control", errors, prefix="min_samples.", default=200)
     n_candidate = _integer(min_samples, "candidate", errors, prefix="min_samples.", default=200)
     steps = _rollout(doc.get("rollout"), errors)
+    raw_value = doc.get("rollout")
+    raw_rollout: Mapping[str, Any] = raw_value if isinstance(raw_value, Mapping) else {}
+    expected_rate = None
+    if raw_rollout.get("expected_rate") is not None:
+        expected_rate = _number(
+            raw_rollout, "expected_rate", errors, low=0.0, open_low=True, prefix="rollout."
+        )
+    look_every = _number(
+        raw_rollout,
+        "look_every_minutes",
+        errors,
+        default=5.0,
+        low=0.0,
+        open_low=True,
+        prefix="rollout.",
+    )
     checks = _checks(doc.get("checks"), errors, features)
     if errors:
         raise PolicyError(f"{source}: " + "; ".join(errors))
@@ -202,6 +239,8 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         min_samples_candidate=n_candidate,
         rollout=steps,
         checks=checks,
+        expected_rate=expected_rate,
+        look_every_minutes=look_every,
     )
 
 
@@ -254,25 +293,62 @@ def _names(value: Any, where: str, errors: list[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+_ROLLOUT_FIELDS = {"steps", "expected_rate", "look_every_minutes"}
+_STEP_FIELDS = {"share", "window_minutes", "control_window_minutes"}
+
+
 def _rollout(value: Any, errors: list[str]) -> tuple[RolloutStep, ...]:
     if value is None:
         return (RolloutStep(share=1.0, window_minutes=30.0),)
-    raw = value.get("steps") if isinstance(value, Mapping) else None
+    if isinstance(value, Mapping):
+        errors += [
+            f"rollout.{k}: unknown field" for k in sorted(set(value) - _ROLLOUT_FIELDS, key=str)
+        ]
+    return parse_steps(value.get("steps") if isinstance(value, Mapping) else None, errors)
+
+
+def parse_steps(
+    raw: Any, errors: list[str], *, where: str = "rollout.steps"
+) -> tuple[RolloutStep, ...]:
+    """Validate a list of ``{share, window_minutes[, control_window_minutes]}`` (a rollout plan).
+
+    Errors are appended to ``errors`` (path-qualified); shares must not decrease.
+
+    Examples
+    --------
+    >>> errors = []
+    >>> [s.share for s in parse_steps([{"share": 0.05, "window_minutes": 30},
+    ...                                {"share": 1.0, "window_minutes": 30}], errors)], errors
+    ([0.05, 1.0], [])
+    """
     if not isinstance(raw, list) or not raw:
-        errors.append("rollout.steps: must be a non-empty list of {share, window_minutes}")
+        errors.append(f"{where}: must be a non-empty list of {{share, window_minutes}}")
         return ()
     steps = []
     for i, step in enumerate(raw):
-        where = f"rollout.steps[{i}]."
+        prefix = f"{where}[{i}]."
         if not isinstance(step, Mapping):
-            errors.append(f"rollout.steps[{i}]: must be a mapping with share and window_minutes")
+            errors.append(f"{where}[{i}]: must be a mapping with share and window_minutes")
             continue
-        share = _number(step, "share", errors, low=0.0, high=1.0, open_low=True, prefix=where)
-        window = _number(step, "window_minutes", errors, low=0.0, open_low=True, prefix=where)
-        steps.append(RolloutStep(share=share, window_minutes=window))
+        errors += [f"{prefix}{k}: unknown field" for k in sorted(set(step) - _STEP_FIELDS, key=str)]
+        share = _number(step, "share", errors, low=0.0, high=1.0, open_low=True, prefix=prefix)
+        window = _number(step, "window_minutes", errors, low=0.0, open_low=True, prefix=prefix)
+        control_window = None
+        if step.get("control_window_minutes") is not None:
+            control_window = _number(
+                step, "control_window_minutes", errors, low=0.0, open_low=True, prefix=prefix
+            )
+            if share < 1.0:
+                errors.append(
+                    f"{prefix}control_window_minutes: only for a 100 % step (share 1.0), "
+                    "which has no concurrent control"
+                )
+        steps.append(
+            RolloutStep(share=share, window_minutes=window, control_window_minutes=control_window)
+        )
     shares = [s.share for s in steps]
     if shares != sorted(shares):
-        errors.append("rollout.steps: shares must not decrease from one step to the next")
+        errors.append(f"{where}: shares must not decrease from one step to the next")
     return tuple(steps)
 
 

@@ -27,7 +27,12 @@ __all__ = ["NON_COMPUTED_FIELDS", "SCHEMA", "Rollout", "Verdict"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rollout:
-    """Where the canary stands in the policy's rollout plan, and what the plan says next."""
+    """Where the canary stands in the rollout plan, and what the plan says next.
+
+    Without a recorded rollout the step is inferred from the observed split (or ``--split``).
+    A *look* at a recorded rollout (``rollout_id`` set) also carries what replay needs: the
+    plan, the step's start, its tuning and the ``until`` of every look of the step so far.
+    """
 
     observed_split: float | None
     planned_split: float
@@ -35,10 +40,23 @@ class Rollout:
     steps: int
     next_action: str
     next_split: float | None
+    rollout_id: int | None = None
+    look: int | None = None
+    step_started_at: str | None = None
+    window_minutes: float | None = None
+    minutes_in_step: float | None = None
+    minutes_left: float | None = None
+    control: str | None = None
+    not_applicable: tuple[str, ...] = ()
+    plan: tuple[dict[str, Any], ...] = ()
+    look_untils: tuple[str, ...] = ()
+    tuning: dict[str, Any] | None = None
+    proceeded_look: int | None = None
+    stopped: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
+        """JSON-ready dictionary (look fields only for a look at a recorded rollout)."""
+        out: dict[str, Any] = {
             "observed_split": self.observed_split,
             "planned_split": self.planned_split,
             "step": self.step,
@@ -46,6 +64,23 @@ class Rollout:
             "next_action": self.next_action,
             "next_split": self.next_split,
         }
+        if self.rollout_id is not None:
+            out.update(
+                rollout_id=self.rollout_id,
+                look=self.look,
+                step_started_at=self.step_started_at,
+                window_minutes=self.window_minutes,
+                minutes_in_step=self.minutes_in_step,
+                minutes_left=self.minutes_left,
+                control=self.control,
+                not_applicable=list(self.not_applicable),
+                plan=[dict(p) for p in self.plan],
+                look_untils=list(self.look_untils),
+                tuning=self.tuning,
+                proceeded_look=self.proceeded_look,
+                stopped=self.stopped,
+            )
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rollout:
@@ -57,6 +92,19 @@ class Rollout:
             steps=int(data["steps"]),
             next_action=str(data["next_action"]),
             next_split=data.get("next_split"),
+            rollout_id=data.get("rollout_id"),
+            look=data.get("look"),
+            step_started_at=data.get("step_started_at"),
+            window_minutes=data.get("window_minutes"),
+            minutes_in_step=data.get("minutes_in_step"),
+            minutes_left=data.get("minutes_left"),
+            control=data.get("control"),
+            not_applicable=tuple(data.get("not_applicable") or ()),
+            plan=tuple(data.get("plan") or ()),
+            look_untils=tuple(data.get("look_untils") or ()),
+            tuning=data.get("tuning"),
+            proceeded_look=data.get("proceeded_look"),
+            stopped=data.get("stopped"),
         )
 
 
@@ -78,6 +126,7 @@ class Verdict:
     created_at: str
     rollout: Rollout | None = None
     selection: dict[str, Any] = field(default_factory=dict)
+    forecast: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict contract as a JSON-ready dictionary."""
@@ -97,6 +146,7 @@ class Verdict:
             "created_at": self.created_at,
             "rollout": self.rollout.to_dict() if self.rollout else None,
             "selection": dict(self.selection),
+            "forecast": [dict(f) for f in self.forecast],
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -126,6 +176,7 @@ class Verdict:
                 created_at=data["created_at"],
                 rollout=Rollout.from_dict(data["rollout"]) if data.get("rollout") else None,
                 selection=dict(data.get("selection") or {}),
+                forecast=tuple(data.get("forecast") or ()),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInputError(f"verdict: missing or malformed field ({err})") from None
