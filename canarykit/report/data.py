@@ -80,6 +80,8 @@ def selection_of(verdict: Verdict) -> Selection:
         candidate=str(sel.get("candidate", verdict.candidate)),
         mode=mode,
         until=sel.get("until"),
+        since=sel.get("since"),
+        control_window=tuple(sel["control_window"]) if sel.get("control_window") else None,
     )
 
 

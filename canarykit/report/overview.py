@@ -62,29 +62,50 @@ def _spec(policy: Policy, kind: str) -> Any:
     return next((c for c in policy.checks.values() if c.kind == kind), None)
 
 
+def _levels(verdict: Verdict, spec: Any, level: float) -> tuple[float, float | None, float]:
+    """(pass-side level, fail-side level, t_opt) of the verdict's check for ``spec``."""
+    check = next((c for c in verdict.checks if spec is not None and c.name == spec.name), None)
+    t_opt = spec.t_opt if spec is not None else 10_000.0
+    if check is None or "alpha_pass" not in check.details:
+        return level, None, t_opt
+    tuning = check.details.get("tuning") or {}
+    return (
+        1.0 - float(check.details["alpha_pass"]),
+        1.0 - float(check.details["alpha_fail"]),
+        float(tuning.get("t_opt", t_opt)),
+    )
+
+
 def draw_panels(data: ReportData, axes: dict[str, Axes]) -> dict[str, Axes]:
     """Draw the distribution panels named in ``axes`` (``latency``, ``errors``, ``roc``,
-    ``fairness``) with the thresholds of ``data.policy``; returns ``axes``."""
+    ``fairness``) with the thresholds of ``data.policy``; returns ``axes``.
+
+    Confidence bands use the levels and tuning of the verdict's own checks (its upper edge at
+    the check's pass level, its lower edge at the fail level), so they match the checks."""
     policy, verdict, summaries = data.policy, data.verdict, data.summaries
     level = policy.confidence_level
     if "latency" in axes:
         slo = _spec(policy, "latency_quantile")
         ratio = _spec(policy, "latency_quantile_ratio")
+        upper, lower, t_opt = _levels(verdict, slo, level)
         latency_quantiles(
             summaries,
             slo=None if slo is None else (float(slo.quantile or 0.5), slo.threshold),
             ratio_limit=None if ratio is None else (float(ratio.quantile or 0.5), ratio.threshold),
-            confidence_level=level,
-            t_opt=slo.t_opt if slo is not None else 10_000.0,
+            confidence_level=upper,
+            fail_level=lower,
+            t_opt=t_opt,
             ax=axes["latency"],
         )
     if "errors" in axes:
         spec = _spec(policy, "error_rate")
+        upper, lower, t_opt = _levels(verdict, spec, level)
         error_rate_over_looks(
             data.timeline,
             threshold=None if spec is None else spec.threshold,
-            confidence_level=level,
-            t_opt=spec.t_opt if spec is not None else 10_000.0,
+            confidence_level=upper,
+            fail_level=lower,
+            t_opt=t_opt,
             candidate_arm=summaries.selection.candidate_arm,
             ax=axes["errors"],
         )

@@ -87,6 +87,7 @@ def latency_quantiles(
     levels: Sequence[float] = DEFAULT_LEVELS,
     confidence_level: float = 0.95,
     t_opt: float = 10_000.0,
+    fail_level: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Quantile function of each arm's latency with its confidence-sequence band.
@@ -104,6 +105,9 @@ def latency_quantiles(
         Quantile levels on the x axis (spaced as −log10(1 − p)).
     confidence_level, t_opt : float
         Of the Howard–Ramdas quantile confidence sequences (as in the policy's checks).
+    fail_level : float, optional
+        Level of the band's lower edge when it differs from its upper edge's: a check's fail
+        side is built at its share of the rollout's STOP budget (``details["alpha_fail"]``).
     ax : Axes, optional
 
     Returns
@@ -126,8 +130,14 @@ def latency_quantiles(
             )
             for p in levels_arr
         ]
+        lower = results
+        if fail_level is not None and fail_level != confidence_level:
+            lower = [
+                quantile_cs_from_sketch(sketch, float(p), confidence_level=fail_level, t_opt=t_opt)
+                for p in levels_arr
+            ]
         estimate = np.array([r.estimate for r in results])
-        low = np.array([r.ci_low if math.isfinite(r.ci_low) else np.nan for r in results])
+        low = np.array([r.ci_low if math.isfinite(r.ci_low) else np.nan for r in lower])
         high = np.array([r.ci_high if math.isfinite(r.ci_high) else np.nan for r in results])
         ax.plot(x, estimate, color=colour, lw=2, label=_arm_label(summaries, arm))
         ax.fill_between(
@@ -189,6 +199,7 @@ def error_rate_over_looks(
     t_opt: float = 10_000.0,
     fixed_horizon: bool = False,
     candidate_arm: str = "canary",
+    fail_level: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Candidate error rate at each look, with the running confidence sequence.
@@ -209,6 +220,8 @@ def error_rate_over_looks(
         look only, so a job that re-tests every look with it raises false alarms.
     candidate_arm : str
         ``canary`` or ``shadow`` (legend and colour).
+    fail_level : float, optional
+        Level of the band's lower edge (the check's fail side) when it differs.
     ax : Axes, optional
     """
     ax = new_axes(ax)
@@ -223,7 +236,14 @@ def error_rate_over_looks(
             error_rate_bound(int(e), int(m), confidence_level=confidence_level, t_opt=t_opt)
             for e, m in zip(k, n, strict=True)
         ]
-        low = np.maximum.accumulate([b.ci_low for b in bounds])
+        if fail_level is not None and fail_level != confidence_level:
+            bounds_low = [
+                error_rate_bound(int(e), int(m), confidence_level=fail_level, t_opt=t_opt)
+                for e, m in zip(k, n, strict=True)
+            ]
+        else:
+            bounds_low = bounds
+        low = np.maximum.accumulate([b.ci_low for b in bounds_low])
         high = np.minimum.accumulate([b.ci_high for b in bounds])
         ax.plot(minutes, k / n, color=colour, lw=2, marker="o", ms=3, label=f"{candidate_arm}")
         ax.fill_between(

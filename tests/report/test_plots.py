@@ -73,9 +73,16 @@ def test_latency_quantile_lines_follow_the_sketches(tail_case):
 def test_latency_band_contains_the_checks_interval(tail_case):
     """The band is the sketch CS, widened to bucket edges: it contains the exact-data CS."""
     check = tail_case.verdict.check("latency_p95")
-    band = quantile_cs_from_sketch(arm_sketch(tail_case.data.summaries.candidate), 0.95)
-    assert band.ci_low <= check.ci_low <= check.estimate <= check.ci_high <= band.ci_high
-    assert band.ci_high / band.ci_low < 1.1 * check.ci_high / check.ci_low
+    sketch = arm_sketch(tail_case.data.summaries.candidate)
+    t_opt = check.details["tuning"]["t_opt"]
+    upper = quantile_cs_from_sketch(
+        sketch, 0.95, confidence_level=1 - check.details["alpha_pass"], t_opt=t_opt
+    )
+    lower = quantile_cs_from_sketch(
+        sketch, 0.95, confidence_level=1 - check.details["alpha_fail"], t_opt=t_opt
+    )
+    assert lower.ci_low <= check.ci_low <= check.estimate <= check.ci_high <= upper.ci_high
+    assert upper.ci_high / lower.ci_low < 1.1 * check.ci_high / check.ci_low
 
 
 # -- error rate over looks -------------------------------------------------------------------
@@ -118,8 +125,11 @@ def test_error_band_ends_at_the_checks_interval(fairness_case):
 
     t = fairness_case.data.timeline
     check = fairness_case.verdict.check("error_rate")
-    last = error_rate_bound(int(t.candidate_errors.sum()), int(t.candidate_requests.sum()))
-    assert (last.ci_low, last.ci_high) == pytest.approx((check.ci_low, check.ci_high))
+    k, n = int(t.candidate_errors.sum()), int(t.candidate_requests.sum())
+    level_pass, level_fail = (1 - check.details[f"alpha_{side}"] for side in ("pass", "fail"))
+    upper = error_rate_bound(k, n, confidence_level=level_pass)
+    lower = error_rate_bound(k, n, confidence_level=level_fail)
+    assert (lower.ci_low, upper.ci_high) == pytest.approx((check.ci_low, check.ci_high))
 
 
 # -- ROC -------------------------------------------------------------------------------------
