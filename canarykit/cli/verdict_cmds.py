@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.traces.decision_log import list_decisions
+from canarykit.traces.rollouts import list_looks, list_rollouts
 from canarykit.traces.store import TraceStore
 from canarykit.verdict.evaluate import evaluate
 from canarykit.verdict.replay import replay
@@ -54,7 +55,12 @@ def register(subparsers: Any) -> None:
     rp.add_argument("--policy", help="policy whose digest matches the verdict's")
     rp.set_defaults(func=_replay)
 
-    lg = subparsers.add_parser("log", help="list past decisions recorded in a store")
+    lg = subparsers.add_parser(
+        "log",
+        help="list past decisions recorded in a store",
+        description="Rollout looks grouped by rollout and step, then decisions made outside "
+        "rollouts. --format json lists every logged verdict, newest first.",
+    )
     lg.add_argument("--db", required=True, help="DuckDB trace store")
     lg.add_argument("--model")
     lg.add_argument("--limit", type=int, default=20)
@@ -100,13 +106,39 @@ def _replay(args: argparse.Namespace) -> int:
 def _log(args: argparse.Namespace) -> int:
     with TraceStore(args.db, read_only=True) as store:
         records = list_decisions(store, model=args.model, limit=args.limit)
+        rollouts = list_rollouts(store, model=args.model)
+        looks = {r.rollout_id: list_looks(store, r.rollout_id) for r in rollouts}
     if args.format == "json":
         print(json.dumps([json.loads(r.verdict_json) for r in records], indent=2))
         return 0
-    if not records:
+    plain = [r for r in records if not _is_look(r.verdict_json)]
+    if not records and not rollouts:
         print(f"{args.db}: no decisions logged")
         return 0
-    for r in records:
+    for rollout in rollouts:
+        print(
+            f"rollout {rollout.rollout_id}  {rollout.model} {rollout.baseline} → "
+            f"{rollout.candidate}  {rollout.status}  started {rollout.started_at:%Y-%m-%d %H:%M:%S}"
+            f"  policy {rollout.policy_digest[:19]}…"
+            + (f"  ({rollout.end_reason})" if rollout.end_reason else "")
+        )
+        by_step: dict[int, list[Any]] = {}
+        for look in looks[rollout.rollout_id]:
+            by_step.setdefault(look.step, []).append(look)
+        for step in rollout.steps:
+            print(
+                f"  step {step.step}  {step.share:.0%}  from {step.started_at:%Y-%m-%d %H:%M:%S}"
+                f"  ({len(by_step.get(step.step, []))} looks)"
+            )
+            for look in by_step.get(step.step, []):
+                reasons = json.loads(look.verdict_json).get("reasons") or [""]
+                print(
+                    f"    look {look.look:<3} until {look.until:%Y-%m-%d %H:%M:%S}  "
+                    f"{look.decision:<8}  {reasons[0]}"
+                )
+    if plain and rollouts:
+        print("decisions outside rollouts:")
+    for r in plain:
         print(
             f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.decision:<8}  {r.model} {r.baseline} → "
             f"{r.candidate} ({r.mode})  window {r.window_start} .. {r.window_end}  "
@@ -114,3 +146,8 @@ def _log(args: argparse.Namespace) -> int:
             file=sys.stdout,
         )
     return 0
+
+
+def _is_look(verdict_json: str) -> bool:
+    rollout = json.loads(verdict_json).get("rollout") or {}
+    return rollout.get("rollout_id") is not None

@@ -84,10 +84,35 @@ def _rollout_items(verdict: Verdict) -> list[tuple[str, Any]]:
     step = "custom split" if r.step is None else f"step {r.step} of {r.steps}"
     observed = "-" if r.observed_split is None else f"{r.observed_split:.2%}"
     nxt = r.next_action + ("" if r.next_split is None else f" → {r.next_split:.0%}")
-    return [
+    items: list[tuple[str, Any]] = [
         ("rollout step", f"{step} (planned split {r.planned_split:.0%}, observed {observed})"),
         ("next", nxt),
     ]
+    if r.rollout_id is not None:
+        items += [
+            ("rollout", f"{r.rollout_id}, look {r.look} of this step"),
+            ("step started", r.step_started_at),
+            (
+                "time in step",
+                f"{r.minutes_in_step or 0.0:.1f} of {r.window_minutes or 0.0:g} minutes",
+            ),
+            ("control", r.control),
+        ]
+        if r.not_applicable:
+            items.append(("not applicable at this step", ", ".join(r.not_applicable)))
+        if r.stopped:
+            items.append(
+                ("STOP latched", f"step {r.stopped.get('step')}, look {r.stopped.get('look')}")
+            )
+        if r.tuning:
+            items.append(
+                (
+                    "tuning",
+                    f"{r.tuning.get('source')}; rate {r.tuning.get('rate')} requests/s; "
+                    f"expected candidate requests {r.tuning.get('expected_candidate')}",
+                )
+            )
+    return items
 
 
 def _check_row(c: CheckOutcome) -> str:
@@ -213,6 +238,13 @@ def report_html(
             "is not in the source): pass the verdict's policy to match them.</p>"
         )
     reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons) or "<li>-</li>"
+    forecast = ""
+    if verdict.forecast:
+        forecast = (
+            "<h2>Time to decision</h2><p>If the candidate keeps performing as observed:</p><ul>"
+            + "".join(f"<li>{_e(f.get('summary', ''))}</li>" for f in verdict.forecast)
+            + "</ul>"
+        )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_e(heading)}</title><style>{_CSS}</style></head><body>"
@@ -220,7 +252,7 @@ def report_html(
         f'<p><span class="decision" style="background:{colour}">{_e(verdict.decision)}</span> '
         f"{_e(verdict.model)} {_e(verdict.baseline)} → {_e(verdict.candidate)} "
         f"({_e(verdict.mode)})</p>"
-        f"<h2>Reasons</h2><ul>{reasons}</ul>"
+        f"<h2>Reasons</h2><ul>{reasons}</ul>{forecast}"
         f"<h2>Canary</h2>{_definition_list(facts)}"
         f"<h2>Checks</h2>{_checks_table(verdict)}"
         f"<h2>Reproducibility</h2>{_definition_list(digests)}"

@@ -188,6 +188,7 @@ def evaluate(
     since: str | None = None,
     split: float | None = None,
     log: bool = True,
+    look: bool = True,
 ) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
 
@@ -212,6 +213,9 @@ def evaluate(
         Planned canary share; default: the rollout step closest to the observed share.
     log : bool
         Append the verdict to the store's decision log and record the look (DuckDB stores).
+    look : bool
+        ``False`` evaluates the window as if no rollout were recorded (replay of a verdict
+        made before a rollout started).
     """
     if split is not None and not 0.0 < split < 1.0:
         raise InvalidInputError(f"--split: must be a fraction in (0, 1), got {split}")
@@ -222,7 +226,7 @@ def evaluate(
     opened = not isinstance(source, TraceStore)
     store = open_source(source, writable=log)
     try:
-        record = _open_rollout(store, model)
+        record = _open_rollout(store, model) if look else None
         if record is not None:
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)

@@ -89,10 +89,39 @@ def _rollout_line(verdict: Verdict) -> str:
     observed = "-" if r.observed_split is None else f"{r.observed_split:.1%}"
     step = "custom split" if r.step is None else f"step {r.step} of {r.steps}"
     nxt = f" → {r.next_split:.0%}" if r.next_split is not None else ""
+    if r.rollout_id is None:
+        return (
+            f"rollout: {step} (planned {r.planned_split:.0%}, observed {observed}); "
+            f"next: {r.next_action}{nxt}"
+        )
+    timing = ""
+    if r.minutes_in_step is not None and r.window_minutes is not None:
+        left = r.minutes_left if r.minutes_left is not None else 0.0
+        timing = f", {r.minutes_in_step:.1f} of {r.window_minutes:g} min" + (
+            f" ({left:.1f} left)" if left > 0 else " (window over)"
+        )
     return (
-        f"rollout: {step} (planned {r.planned_split:.0%}, observed {observed}); "
-        f"next: {r.next_action}{nxt}"
+        f"rollout {r.rollout_id}: {step} (planned {r.planned_split:.0%}, observed {observed}), "
+        f"look {r.look}{timing}; next: {r.next_action}{nxt}"
     )
+
+
+def _rollout_notes(verdict: Verdict) -> list[str]:
+    r = verdict.rollout
+    if r is None or r.rollout_id is None:
+        return []
+    notes = [f"control: {r.control}"] if r.control else []
+    if r.not_applicable:
+        notes.append("not applicable at this step: " + ", ".join(r.not_applicable))
+    if r.stopped:
+        notes.append(f"STOP latched at step {r.stopped.get('step')}, look {r.stopped.get('look')}")
+    elif r.proceeded_look is not None:
+        notes.append(f"step PROCEEDed at look {r.proceeded_look}")
+    return notes
+
+
+def _forecast_lines(verdict: Verdict) -> list[str]:
+    return [str(f.get("summary", "")) for f in verdict.forecast]
 
 
 def verdict_text(verdict: Verdict) -> str:
@@ -104,7 +133,11 @@ def verdict_text(verdict: Verdict) -> str:
     ]
     if verdict.rollout:
         lines.append(_rollout_line(verdict))
+        lines += [f"  {n}" for n in _rollout_notes(verdict)]
     lines += [f"  - {r}" for r in verdict.reasons]
+    if verdict.forecast:
+        lines.append("time to decision (if the candidate keeps performing as observed):")
+        lines += [f"  * {f}" for f in _forecast_lines(verdict)]
     rows = [_HEADER, *_rows(verdict)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
     lines.append("")
@@ -174,14 +207,26 @@ def verdict_html(verdict: Verdict) -> str:
         _check_row_html(c, row) for c, row in zip(verdict.checks, _rows(verdict), strict=True)
     )
     reasons = "".join(f"<li>{e(r)}</li>" for r in verdict.reasons)
-    rollout = f"<div>{e(_rollout_line(verdict))}</div>" if verdict.rollout else ""
+    rollout = (
+        f"<div>{e(_rollout_line(verdict))}</div>"
+        + "".join(f"<div><small>{e(n)}</small></div>" for n in _rollout_notes(verdict))
+        if verdict.rollout
+        else ""
+    )
+    forecast = (
+        "<div>time to decision (if the candidate keeps performing as observed):</div><ul>"
+        + "".join(f"<li>{e(f)}</li>" for f in _forecast_lines(verdict))
+        + "</ul>"
+        if verdict.forecast
+        else ""
+    )
     return (
         '<div class="canarykit-verdict">'
         f'<div><strong style="color:{colour};font-size:1.2em">{e(verdict.decision)}</strong> '
         f"{e(verdict.model)} {e(verdict.baseline)} → {e(verdict.candidate)} ({e(verdict.mode)})</div>"
         f"<div>window {e(str(verdict.window.get('start') or '-'))} .. "
         f"{e(str(verdict.window.get('end') or '-'))}</div>{rollout}"
-        f"<ul>{reasons}</ul>"
+        f"<ul>{reasons}</ul>{forecast}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         f"<div><small>policy {e(verdict.policy_digest)} · data {e(verdict.data_digest)} · "
         f"canarykit {e(verdict.canarykit_version)}</small></div></div>"

@@ -1,6 +1,8 @@
 """Replay a past verdict: recompute it from the stored traces and its policy snapshot.
 
-The policy is rebuilt from the snapshot named by the verdict's digest: the store's
+A look at a recorded rollout is rebuilt from looks ``1..k`` of its step, in order, with the
+``until`` times, step start and tuning the verdict records (the state they carry makes look
+``k``). The policy is rebuilt from the snapshot named by the verdict's digest: the store's
 ``policy_snapshots`` table (written by every logged evaluation), or a policy given explicitly
 whose digest must match. The recomputed verdict is compared field by field with the stored one,
 ignoring only fields that record when and by which code version it was made
@@ -17,6 +19,7 @@ from typing import Any
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import load_policy_snapshot
 from canarykit.verdict.evaluate import evaluate, open_source
+from canarykit.verdict.look import replay_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict
 
@@ -103,16 +106,27 @@ def replay(
     original = verdict if isinstance(verdict, Verdict) else load_verdict(verdict)
     chosen = _policy_for(original, source, policy)
     sel = original.selection
-    replayed = evaluate(
-        source,
-        policy=chosen,
-        model=sel.get("model", original.model),
-        baseline=sel.get("baseline", original.baseline),
-        candidate=sel.get("candidate", original.candidate),
-        until=sel.get("until"),
-        split=sel.get("split"),
-        log=False,
-    )
+    if original.rollout is not None and original.rollout.rollout_id is not None:
+        # a look: rebuild looks 1..k of its step in order (the state they carry)
+        store = open_source(source)
+        try:
+            replayed = replay_look(store, chosen, original)
+        finally:
+            if store is not source:
+                store.close()
+    else:
+        replayed = evaluate(
+            source,
+            policy=chosen,
+            model=sel.get("model", original.model),
+            baseline=sel.get("baseline", original.baseline),
+            candidate=sel.get("candidate", original.candidate),
+            until=sel.get("until"),
+            since=sel.get("since"),
+            split=sel.get("split"),
+            log=False,
+            look=False,
+        )
     a, b = original.to_dict(), replayed.to_dict()
     for key in NON_COMPUTED_FIELDS:
         a.pop(key, None)
