@@ -250,6 +250,10 @@ def evaluate(
     return verdict
 
 
+_SNAPSHOT_POLICIES: dict[str, Policy] = {}
+"""Policies rebuilt from snapshots, by digest (a snapshot's content never changes)."""
+
+
 def _open_rollout(store: TraceStore, model: str | None) -> RolloutRecord | None:
     """The open rollout of ``model`` (or of the store's only model), if any."""
     open_models = sorted({r.model for r in list_rollouts(store) if r.is_open})
@@ -275,13 +279,23 @@ def _rollout_policy(store: TraceStore, record: RolloutRecord, given: Any) -> Pol
                 "policy from start to end (start a new rollout to change it)"
             )
         return chosen
+    cached = _SNAPSHOT_POLICIES.get(record.policy_digest)
+    if cached is not None:
+        return cached
     files = load_policy_snapshot(store, record.policy_digest)
     if files is None:
         raise PolicyError(
             f"rollout {record.rollout_id}: its policy snapshot {record.policy_digest} is "
             "missing from the store: pass --policy"
         )
-    return policy_from_files(files, source=f"snapshot {record.policy_digest}")
+    chosen = policy_from_files(files, source=f"snapshot {record.policy_digest}")
+    if chosen.digest != record.policy_digest:
+        raise PolicyError(
+            f"rollout {record.rollout_id}: the stored policy snapshot hashes to {chosen.digest}, "
+            f"not {record.policy_digest}: the store was edited; pass the rollout's --policy"
+        )
+    _SNAPSHOT_POLICIES[chosen.digest] = chosen
+    return chosen
 
 
 def _check_look_arguments(
