@@ -25,6 +25,7 @@ MODULES = (
     "canarykit.stats.simulation",
     "canarykit.stats.simulation_quality",
     "canarykit.verdict.simulation",
+    "canarykit.simulate.quantile_ratio",
 )
 Sections = list[tuple[str, str]]
 
