@@ -35,7 +35,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_rollout_from_the_command_line(db, capsys):
-    assert main(["rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z"]) == 0
+    assert (
+        main(["rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z"]) == 0
+    )
     assert "step 1 of 3 at 5%" in capsys.readouterr().out
     codes = [
         main(["evaluate", db, "--until", f"2026-03-02T09:{m:02d}:00Z", "--format", "json"])
@@ -43,31 +45,58 @@ def test_a_rollout_from_the_command_line(db, capsys):
     ]
     assert all(c in (0, 3) for c in codes)
     look = json.loads(capsys.readouterr().out.split("\n}\n")[-2] + "\n}")
-    assert look["rollout"]["step"] == 1 and look["rollout"]["look"] == 2
-    assert main(["rollout", "step", db, "--model", "risk-default", "--to", "2", "--at", "2026-03-02T09:30Z"]) == 0
+    assert look["rollout"]["step"] == 1
+    assert look["rollout"]["look"] == 2
+    assert (
+        main(
+            [
+                "rollout",
+                "step",
+                db,
+                "--model",
+                "risk-default",
+                "--to",
+                "2",
+                "--at",
+                "2026-03-02T09:30Z",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["rollout", "status", db, "--model", "risk-default", "--format", "json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["current_step"] == 2 and status["steps"][1]["share"] == 0.25
+    assert status["current_step"] == 2
+    assert status["steps"][1]["share"] == 0.25
     assert status["looks"] == []
     assert main(["rollout", "abort", db, "--model", "risk-default", "--reason", "drill over"]) == 0
     assert "aborted: drill over" in capsys.readouterr().out
     assert main(["log", "--db", db]) == 0
     log = capsys.readouterr().out
     assert log.startswith("rollout 1  risk-default v2.2.4 → v2.3.0  aborted")
-    assert "  step 1  5%" in log and "    look 2 " in log
+    assert "  step 1  5%" in log
+    assert "    look 2 " in log
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["rollout", "start", "{db}", "--model", "nope", "--at", "2026-03-02T09:00Z"], "no control traffic"),
+        (
+            ["rollout", "start", "{db}", "--model", "nope", "--at", "2026-03-02T09:00Z"],
+            "no control traffic",
+        ),
         (["rollout", "start", "{db}", "--model", "risk-default", "--at", "yesterday"], "--at"),
         (["rollout", "start", "{db}", "--model", "risk-default", "--rate", "-3"], "--rate"),
-        (["rollout", "start", "{db}", "--model", "risk-default", "--plan", "missing.yaml"], "no such plan"),
+        (
+            ["rollout", "start", "{db}", "--model", "risk-default", "--plan", "missing.yaml"],
+            "no such plan",
+        ),
         (["rollout", "step", "{db}", "--model", "risk-default", "--to", "2"], "no open rollout"),
         (["rollout", "status", "{db}", "--model", "risk-default"], "no open rollout"),
-        (["rollout", "abort", "{db}", "--model", "risk-default", "--reason", "x"], "no open rollout"),
+        (
+            ["rollout", "abort", "{db}", "--model", "risk-default", "--reason", "x"],
+            "no open rollout",
+        ),
         (["rollout", "status", "nothere.duckdb", "--model", "m"], "no such DuckDB trace store"),
     ],
 )
@@ -75,16 +104,35 @@ def test_bad_input_is_one_line_and_exit_2(db, args, message):
     result = run(*[a.replace("{db}", db) for a in args])
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_refusals_during_a_rollout_exit_2(db):
-    assert run("rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z").returncode == 0
+    assert (
+        run(
+            "rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z"
+        ).returncode
+        == 0
+    )
     assert run("evaluate", db, "--until", "2026-03-02T09:10:00Z").returncode in (0, 3)
     for args, message in [
         (("evaluate", db, "--until", "2026-03-02T09:05:00Z"), "older than the previous look"),
         (("evaluate", db, "--split", "0.25"), "--split"),
-        (("rollout", "step", db, "--model", "risk-default", "--to", "2", "--at", "2026-03-02T09:07Z"), "before the last look"),
+        (
+            (
+                "rollout",
+                "step",
+                db,
+                "--model",
+                "risk-default",
+                "--to",
+                "2",
+                "--at",
+                "2026-03-02T09:07Z",
+            ),
+            "before the last look",
+        ),
         (("rollout", "step", db, "--model", "risk-default", "--to", "9"), "later step"),
         (("rollout", "start", db, "--model", "risk-default"), "still active"),
         (("rollout", "abort", db, "--model", "risk-default", "--reason", " "), "--reason"),
@@ -98,10 +146,23 @@ def test_refusals_during_a_rollout_exit_2(db):
 def test_two_processes_on_one_store_never_lose_a_look(db):
     """DuckDB lets one process write: the second command fails cleanly (exit 2) or waits its
     turn; every look that reported success is in the store."""
-    assert run("rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z").returncode == 0
+    assert (
+        run(
+            "rollout", "start", db, "--model", "risk-default", "--at", "2026-03-02T09:00Z"
+        ).returncode
+        == 0
+    )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "canarykit", "evaluate", db, "--until", f"2026-03-02T09:{m:02d}:00Z"],
+            [
+                sys.executable,
+                "-m",
+                "canarykit",
+                "evaluate",
+                db,
+                "--until",
+                f"2026-03-02T09:{m:02d}:00Z",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
