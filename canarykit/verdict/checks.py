@@ -22,7 +22,6 @@ from canarykit.stats.auc_histogram import auc_delta_from_histograms, paired_auc_
 from canarykit.stats.error_rate import error_rate_bound, error_rate_ratio_test
 from canarykit.stats.fairness import ConfusionCounts, fairness_gap_delta
 from canarykit.stats.fixed_horizon import quantile_ci, quantile_ci_rank_request
-
 from canarykit.stats.quantile_ratio import quantile_ratio_cs, quantile_ratio_rank_requests
 from canarykit.stats.quantiles import OrderStatistics, quantile_cs, quantile_cs_rank_request
 from canarykit.stats.result import IntervalResult, Status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 
@@ -60,7 +61,9 @@ def test_a_look_reads_its_step_window_against_the_planned_split(store_with):
     start_rollout(store, model=MODEL, at=at(0))
     first = run_step(store, 1)
     v = first[-1]
-    assert v.rollout.rollout_id == 1 and v.rollout.step == 1 and v.rollout.look == 6
+    assert v.rollout.rollout_id == 1
+    assert v.rollout.step == 1
+    assert v.rollout.look == 6
     assert v.rollout.planned_split == 0.05
     assert v.selection["since"] == START.isoformat()
     assert list(v.check("sample_ratio").details["planned"]) == [0.95, 0.05]
@@ -69,7 +72,9 @@ def test_a_look_reads_its_step_window_against_the_planned_split(store_with):
     assert 0.9 * RATE * 1800 < n < 1.1 * RATE * 1800
     second = run_step(store, 2)
     v2 = second[0]
-    assert v2.rollout.step == 2 and v2.rollout.look == 1 and v2.rollout.planned_split == 0.25
+    assert v2.rollout.step == 2
+    assert v2.rollout.look == 1
+    assert v2.rollout.planned_split == 0.25
     assert v2.selection["since"] == (START + dt.timedelta(minutes=30)).isoformat()
     # the pooled share (≈ 10 % after the move) never reaches the SRM test: it sees step 2 only
     assert v2.check("sample_ratio").status == "pass"
@@ -161,7 +166,8 @@ def test_stop_is_latched_with_the_first_reasons_until_abort(store_with):
     assert all(d == "STOP" for d in decisions[first:])
     assert all(v.reasons == looks[first].reasons for v in looks[first:])
     record = current_rollout(store, MODEL)
-    assert record.status == "stopped" and record.stop_step == 2
+    assert record.status == "stopped"
+    assert record.stop_step == 2
     with pytest.raises(InvalidInputError, match="STOPped"):
         step_rollout(store, model=MODEL, to=3, at=at(60))
     abort_rollout(store, model=MODEL, reason="errors tripled; rolled back")
@@ -187,8 +193,8 @@ def test_running_intersection_never_widens(store_with):
     for name in ("latency_p95", "error_rate", "error_rate_delta"):
         lows = [v.check(name).ci_low for v in looks]
         highs = [v.check(name).ci_high for v in looks]
-        assert all(b >= a for a, b in zip(lows, lows[1:], strict=False) if not math.isnan(a))
-        assert all(b <= a for a, b in zip(highs, highs[1:], strict=False) if not math.isnan(a))
+        assert all(b >= a for a, b in itertools.pairwise(lows) if not math.isnan(a))
+        assert all(b <= a for a, b in itertools.pairwise(highs) if not math.isnan(a))
 
 
 def test_a_look_older_than_the_previous_one_is_refused(store_with):
