@@ -26,6 +26,7 @@ MODULES = (
     "canarykit.stats.simulation_quality",
     "canarykit.verdict.simulation",
     "canarykit.simulate.quantile_ratio",
+    "canarykit.simulate.auc",
 )
 Sections = list[tuple[str, str]]
 

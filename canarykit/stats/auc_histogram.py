@@ -320,6 +320,7 @@ def auc_delta_from_histograms(
         variance=float(var_c + var_t),
         counts=counts,
         paired=False,
+        arm_variances=(float(var_c), float(var_t)),
         margin=margin,
         confidence_level=confidence_level,
         sequential=sequential,
@@ -359,7 +360,9 @@ def paired_auc_delta_from_table(
 
     Notes
     -----
-    Works on the non-empty cells only (O(R + n_bins)), never on a dense n_bins² table.
+    Works on the non-empty cells only (O(R + n_bins)), never on a dense n_bins² table. The
+    two models' own DeLong variances (from the same cells) feed the edge variance floor of
+    :func:`canarykit.stats.auc.auc_delta_from_moments`.
 
     Examples
     --------
@@ -388,20 +391,31 @@ def paired_auc_delta_from_table(
     _, _, v10t, v01t, auc_t = _placements(pos_t, neg_t)
     delta = auc_t - auc_c
     with np.errstate(divide="ignore", invalid="ignore"):
-        d10 = v10t[bt[lab]] - v10c[bc[lab]] - delta
-        d01 = v01t[bt[~lab]] - v01c[bc[~lab]] - delta
+        p10c, p01c = v10c[bc[lab]], v01c[bc[~lab]]
+        p10t, p01t = v10t[bt[lab]], v01t[bt[~lab]]
+        d10 = p10t - p10c - delta
+        d01 = p01t - p01c - delta
         var = float(
             (cnt[lab] * d10 * d10).sum() / (m * (m - 1))
             + (cnt[~lab] * d01 * d01).sum() / (n * (n - 1))
         )
+        # per-arm DeLong variances, for the edge variance floor
+        var_c, var_t = (
+            float(
+                (cnt[lab] * (p10 - auc) ** 2).sum() / (m * (m - 1))
+                + (cnt[~lab] * (p01 - auc) ** 2).sum() / (n * (n - 1))
+            )
+            for p10, p01, auc in ((p10c, p01c, auc_c), (p10t, p01t, auc_t))
+        )
     if m < 2 or n < 2:
-        var = float("nan")
+        var = var_c = var_t = float("nan")
     return auc_delta_from_moments(
         auc_control=float(auc_c),
         auc_candidate=float(auc_t),
         variance=var,
         counts=(int(m), int(n), int(m), int(n)),
         paired=True,
+        arm_variances=(var_c, var_t),
         margin=margin,
         confidence_level=confidence_level,
         sequential=sequential,

@@ -6,18 +6,24 @@ import math
 
 import numpy as np
 import pytest
+from scipy.special import ndtr, ndtri
 from sklearn.metrics import roc_auc_score
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc import (
+    VARIANCE_FLOOR_FRACTION,
     auc_delta,
     auc_delta_from_moments,
     auc_delta_half_width,
+    auc_variance_floor,
     delong_auc,
     delong_covariance,
+    floored_auc_delta_variance,
+    hanley_mcneil_variance,
     paired_auc_delta,
     planned_auc_delta_se,
 )
+from canarykit.stats.auc_histogram import bin_scores
 from canarykit.stats.boundaries import normal_mixture_bound
 from canarykit.stats.result import IntervalResult
 
@@ -225,11 +231,225 @@ def test_planned_se_approximates_delong_se():
     yc, sc = arm(80_000)
     yt, st = arm(20_000)
     r = auc_delta(yc, sc, yt, st)
-    planned = planned_auc_delta_se(24_000, 56_000, 6_000, 14_000, auc=0.8)
+    # uneven split: candidate counts positional, the control's as keywords
+    planned = planned_auc_delta_se(
+        6_000, 14_000, n_positives_control=24_000, n_negatives_control=56_000, auc=0.8
+    )
     assert planned == pytest.approx(r.se, rel=0.15)
-    paired = planned_auc_delta_se(6_000, 14_000, 6_000, 14_000, correlation=0.7)
+    paired = planned_auc_delta_se(6_000, 14_000, paired=True, correlation=0.7)
     assert paired < planned
     with pytest.raises(InvalidInputError, match="auc"):
-        planned_auc_delta_se(10, 10, 10, 10, auc=1.0)
+        planned_auc_delta_se(10, 10, auc=1.0)
     with pytest.raises(InvalidInputError, match="n_positives"):
-        planned_auc_delta_se(1, 10, 10, 10)
+        planned_auc_delta_se(1, 10)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _hanley_mcneil_se(theta, n_a, n_n):
+    """Hanley & McNeil (1982), Radiology 143:29-36, standard error of the area W:
+    SE(W) = sqrt{[θ(1−θ) + (n_A − 1)(Q1 − θ²) + (n_N − 1)(Q2 − θ²)] / (n_A·n_N)},
+    Q1 = θ/(2 − θ), Q2 = 2θ²/(1 + θ); n_A abnormal (positives), n_N normal (negatives)."""
+    q1 = theta / (2 - theta)
+    q2 = 2 * theta**2 / (1 + theta)
+    return math.sqrt(
+        (theta * (1 - theta) + (n_a - 1) * (q1 - theta**2) + (n_n - 1) * (q2 - theta**2))
+        / (n_a * n_n)
+    )
+
+
+def test_planned_auc_delta_se_is_hanley_mcneil_by_hand():
+    # θ = 0.8, 200 positives, 800 negatives (1,000 labelled at prevalence 0.2):
+    # Q1 = 0.8/1.2 = 0.666667, Q2 = 1.28/1.8 = 0.711111, θ(1−θ) = 0.16,
+    # 199·(0.666667 − 0.64) = 5.306667, 799·(0.711111 − 0.64) = 56.817778,
+    # Var = 62.284444/160,000 = 3.892778e-4, SE = 0.0197301.
+    se = _hanley_mcneil_se(0.8, 200, 800)
+    assert se == pytest.approx(0.0197301, abs=1e-7)
+    assert hanley_mcneil_variance(0.8, 200, 800) == pytest.approx(se**2, rel=1e-14)
+    # unpaired ΔAUC: both arms; paired: 2·Var·(1 − r)
+    assert planned_auc_delta_se(200, 800) == pytest.approx(math.sqrt(2) * se, rel=1e-14)
+    assert planned_auc_delta_se(200, 800) == pytest.approx(0.0279026, abs=1e-7)
+    paired = planned_auc_delta_se(200, 800, paired=True, correlation=0.5)
+    assert paired == pytest.approx(se, rel=1e-14)
+    assert planned_auc_delta_se(200, 800, paired=True) == pytest.approx(
+        planned_auc_delta_se(200, 800), rel=1e-14
+    )
+    # θ = 0.99, 100 positives, 900 negatives: Q1 = 0.980198, Q2 = 0.985025,
+    # 0.0099 + 99·9.802e-5 + 899·4.92513e-3 = 4.447294, Var = 4.447294/90,000 = 4.941435e-5
+    se99 = _hanley_mcneil_se(0.99, 100, 900)
+    assert se99 == pytest.approx(0.00702953, abs=1e-8)
+    assert planned_auc_delta_se(100, 900, auc=0.99) == pytest.approx(math.sqrt(2) * se99, rel=1e-14)
+    # uneven canary split: control 19x the candidate's labelled requests
+    uneven = planned_auc_delta_se(10, 90, n_positives_control=190, n_negatives_control=1710)
+    assert uneven == pytest.approx(
+        math.hypot(_hanley_mcneil_se(0.8, 10, 90), _hanley_mcneil_se(0.8, 190, 1710)), rel=1e-14
+    )
+    # vectorised over arrays
+    np.testing.assert_allclose(
+        hanley_mcneil_variance(np.array([0.8, 0.99]), [200, 100], [800, 900]),
+        [se**2, se99**2],
+        rtol=1e-14,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "word"),
+    [
+        ((200, 800), {"auc": 0.45}, "auc"),
+        ((200, 800), {"auc": 1.0}, "auc"),
+        ((200, 800), {"auc": math.nan}, "auc"),
+        ((200, 800), {"paired": True, "correlation": 1.0}, "correlation"),
+        ((200, 800), {"correlation": 0.5}, "correlation"),
+        ((1.5, 800), {}, "n_positives"),
+        ((200, math.inf), {}, "n_negatives"),
+        ((200, 800), {"paired": True, "n_positives_control": 100}, "n_positives_control"),
+        ((200, 800), {"n_negatives_control": 0}, "n_negatives_control"),
+    ],
+)
+def test_planned_auc_delta_se_rejects_bad_arguments(args, kwargs, word):
+    with pytest.raises(InvalidInputError, match=word):
+        planned_auc_delta_se(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- variance floor
+
+
+def test_variance_floor_formula_and_symmetry():
+    # ¼ · Hanley-McNeil variance at the AUC shrunk by one pseudo-observation at ½:
+    # Ã = (k·Â + ½)/(k + 1), k = min(m, n) = 200 → Ã = 198.5/201 = 0.987562
+    shrunk = (200 * 0.99 + 0.5) / 201
+    expected = 0.25 * _hanley_mcneil_se(shrunk, 200, 800) ** 2
+    assert auc_variance_floor(0.99, 200, 800) == pytest.approx(expected, rel=1e-14)
+    assert VARIANCE_FLOOR_FRACTION == 0.25
+    # a flipped model (AUC 1 − θ, classes swapped) gets the same floor
+    assert auc_variance_floor(0.01, 200, 800) == pytest.approx(
+        auc_variance_floor(0.99, 800, 200), rel=1e-12
+    )
+    # never zero, even at a perfect AUC
+    assert auc_variance_floor(1.0, 50, 500) > 0
+    with pytest.raises(InvalidInputError, match="auc"):
+        auc_variance_floor(1.2, 50, 500)
+    with pytest.raises(InvalidInputError, match="n_positives"):
+        auc_variance_floor(0.9, 0, 500)
+
+
+def test_floored_variance_rules():
+    f_c = auc_variance_floor(0.995, 100, 900)
+    f_t = auc_variance_floor(0.99, 100, 900)
+    kw = {"auc_control": 0.995, "auc_candidate": 0.99, "counts": (100, 900, 100, 900)}
+    # unpaired with arm variances: max(V_c, F_c) + max(V_t, F_t)
+    v_c, v_t = 0.2 * f_c, 3.0 * f_t
+    v, active = floored_auc_delta_variance(v_c + v_t, paired=False, arm_variances=(v_c, v_t), **kw)
+    assert active
+    assert v == pytest.approx(f_c + v_t, rel=1e-12)
+    # unpaired without them: max(Var, F_c + F_t)
+    v, active = floored_auc_delta_variance(0.5 * (f_c + f_t), paired=False, **kw)
+    assert v == pytest.approx(f_c + f_t, rel=1e-12)
+    # paired: each arm's shortfall is added to Var(Δ̂); without arm variances, no floor
+    v, active = floored_auc_delta_variance(1e-7, paired=True, arm_variances=(v_c, v_t), **kw)
+    assert v == pytest.approx(1e-7 + f_c - v_c, rel=1e-12)
+    assert floored_auc_delta_variance(1e-7, paired=True, **kw) == (1e-7, False)
+    # no shortfall: the input, bit for bit; vectorised
+    var = np.array([1e-3, 2e-3])
+    out, active = floored_auc_delta_variance(
+        var, paired=False, arm_variances=(var / 2, var / 2), **kw
+    )
+    assert out is not var
+    assert np.array_equal(out, var)
+    assert not active.any()
+
+
+def test_floor_is_reported_when_active():
+    # AUC 0.995 vs 0.985 with 100 positives: DeLong variances far below the floor
+    kw: dict = {
+        "auc_control": 0.995,
+        "auc_candidate": 0.985,
+        "counts": (100, 900, 100, 900),
+        "paired": False,
+    }
+    for sequential in (True, False):
+        kw["sequential"] = sequential
+        r = auc_delta_from_moments(variance=2e-6, arm_variances=(0.5e-6, 1.5e-6), **kw)
+        raw = auc_delta_from_moments(
+            variance=2e-6, arm_variances=(0.5e-6, 1.5e-6), variance_floor=False, **kw
+        )
+        assert r.variance_floor_active
+        assert not raw.variance_floor_active
+        assert r.method.endswith(", variance floor")
+        assert "variance floor active" in r.note
+        assert r.se_delong == pytest.approx(math.sqrt(2e-6), rel=1e-12)
+        assert r.se > r.se_delong == raw.se
+        assert r.ci_low < raw.ci_low < raw.ci_high < r.ci_high
+        assert r.pvalue is not None
+        assert (r.pvalue <= 0.05) == (r.ci_low > r.margin)
+        assert r.to_dict()["variance_floor_active"] is True
+
+
+def _discretised_binormal(seed, n, auc, prevalence, n_bins):
+    """Binormal scores at population AUC ≈ auc, mapped to [0, 1] and binned as canarykit does."""
+    rng = np.random.default_rng(seed)
+    mu = math.sqrt(2) * float(ndtri(auc))
+    y = rng.random(n) < prevalence
+    e = rng.normal(size=n)
+    sc = bin_scores(ndtr((mu * y + e - mu / 2) / 2), n_bins)
+    st = bin_scores(ndtr((mu * y + 0.7 * e + 0.71 * rng.normal(size=n) - mu / 2) / 2), n_bins)
+    return y, sc.astype(float), st.astype(float)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("prevalence", [0.1, 0.3])
+@pytest.mark.parametrize("sequential", [True, False])
+def test_floor_inactive_and_bit_identical_at_auc_08(seed, prevalence, sequential):
+    # 1,000 labelled requests per arm at AUC 0.8: the floor never acts, results are exactly
+    # those of plain DeLong (variance_floor=False reproduces the code before the floor)
+    y, sc, st = _discretised_binormal(seed, 1000, 0.8, prevalence, 1000)
+    aucs, cov = delong_covariance(y, np.vstack([sc, st]))
+    m = int(y.sum())
+    r = paired_auc_delta(y, sc, st, sequential=sequential, planned_se=0.02)
+    raw = auc_delta_from_moments(
+        auc_control=float(aucs[0]),
+        auc_candidate=float(aucs[1]),
+        variance=float(cov[0, 0] + cov[1, 1] - 2.0 * cov[0, 1]),
+        counts=(m, y.size - m, m, y.size - m),
+        paired=True,
+        sequential=sequential,
+        planned_se=0.02,
+        variance_floor=False,
+    )
+    assert not r.variance_floor_active
+    assert r.to_dict() == raw.to_dict()
+    y2, sc2, _ = _discretised_binormal(seed + 100, 1000, 0.8, prevalence, 10_000)
+    u = auc_delta(y, sc, y2, sc2, sequential=sequential)
+    a1, c1 = delong_covariance(y, sc)
+    a2, c2 = delong_covariance(y2, sc2)
+    m2 = int(y2.sum())
+    raw_u = auc_delta_from_moments(
+        auc_control=float(a1[0]),
+        auc_candidate=float(a2[0]),
+        variance=float(c1[0, 0] + c2[0, 0]),
+        counts=(m, y.size - m, m2, y2.size - m2),
+        paired=False,
+        sequential=sequential,
+        variance_floor=False,
+    )
+    assert not u.variance_floor_active
+    assert u.to_dict() == raw_u.to_dict()
+
+
+def test_width_ratio_to_fixed_horizon_depends_on_information_ratio_only():
+    # u(I)/I ÷ z/sqrt(I) = sqrt((1 + 1/(c·x))·(ln(1 + c·x) + 2 ln(1/α)))/z, x = I/I*,
+    # c = 2 ln(1/α) + ln(1 + 2 ln(1/α)): 1.55 when tuned exactly, < 2 when off by 4x
+    planned = 0.01
+    for x, expected in (
+        (0.25, 1.6655),
+        (1.0, 1.5486),
+        (4.0, 1.5955),
+        (0.1, 1.9669),
+        (1000, 1.9742),
+    ):
+        var = planned**2 / x
+        ratio = auc_delta_half_width(var, planned_se=planned) / auc_delta_half_width(
+            var, sequential=False
+        )
+        assert float(ratio) == pytest.approx(expected, abs=1e-3)
