@@ -313,13 +313,12 @@ def _grouping_pass(
         f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
     try:
-        rows = con.execute(sql, params).fetchall()
+        cols = con.execute(sql, params).fetchnumpy()
     except duckdb.BinderException as err:
         raise InvalidInputError(
             f"traces: {str(err).splitlines()[0]} (policy sensitive features "
             "must be columns of the traces)"
         ) from None
-    n_feat = len(features)
     out: dict[str, dict[str, Any]] = {
         role: {
             "latency_buckets": {},
@@ -333,35 +332,83 @@ def _grouping_pass(
         }
         for role in arms.values()
     }
+    arm_col = np.asarray(cols["arm"]).astype(str)
+    gid_col = np.asarray(cols["gid"], dtype=np.int64)
+    n_col = np.asarray(cols["n"], dtype=np.int64)
+    n_lat_col = np.asarray(cols["n_lat"], dtype=np.int64)
     # GROUPING_ID bit order: the first of gid_names is the most significant bit
     width = len(gid_names)
-    for row in rows:
-        arm, k, label, b, d = row[:5]
-        feats = row[5 : 5 + n_feat]
-        gid, n_lat, n = row[5 + n_feat :]
-        target = out[arms[arm]]
-        grouped = {name for i, name in enumerate(gid_names) if not (gid >> (width - 1 - i)) & 1}
-        if grouped == {"k"}:
-            if k is not None and n_lat:
-                target["latency_buckets"][int(k)] = int(n_lat)
-        elif grouped == {"b"}:
-            if b is not None:
-                target["scores"][b] += n
-                if label is True:
-                    target["positives"][b] += n
-                elif label is False:
-                    target["negatives"][b] += n
-        else:
-            key = tuple(f for f in features if f in grouped)
-            for fs in plan.feature_sets:
-                if set(fs) == set(key) and d is not None and label is not None:
-                    values = dict(zip(features, feats, strict=True))
-                    entry = target["confusion"][fs]
-                    entry["groups"].append(tuple(values[f] for f in fs))
-                    entry["label"].append(bool(label))
-                    entry["decision"].append(bool(d))
-                    entry["count"].append(int(n))
+    for gid in np.unique(gid_col):
+        grouped = {
+            name for i, name in enumerate(gid_names) if not (int(gid) >> (width - 1 - i)) & 1
+        }
+        rows = gid_col == gid
+        for arm, role in arms.items():
+            sel = rows & (arm_col == arm)
+            if not sel.any():
+                continue
+            target = out[role]
+            if grouped == {"k"}:
+                k, valid = _column(cols["k"], sel)
+                counts = n_lat_col[sel]
+                keep = valid & (counts > 0)
+                target["latency_buckets"] = {
+                    int(a): int(b) for a, b in zip(k[keep], counts[keep], strict=True)
+                }
+            elif grouped == {"b"}:
+                b, b_valid = _column(cols["b"], sel)
+                label, l_valid = _column(cols["label"], sel)
+                counts = n_col[sel]
+                b_idx = b[b_valid].astype(np.int64)
+                np.add.at(target["scores"], b_idx, counts[b_valid])
+                pos = b_valid & l_valid & label.astype(bool)
+                neg = b_valid & l_valid & ~label.astype(bool)
+                np.add.at(target["positives"], b[pos].astype(np.int64), counts[pos])
+                np.add.at(target["negatives"], b[neg].astype(np.int64), counts[neg])
+            else:
+                _confusion_rows(target, cols, sel, grouped, features, plan, n_col)
     return out
+
+
+def _column(
+    values: Any, sel: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """The selected entries of a fetched column and which of them are not NULL."""
+    data = np.ma.getdata(values)[sel]
+    mask = np.ma.getmaskarray(values)[sel]
+    if data.dtype == object:
+        mask = mask | np.array([v is None for v in data], dtype=bool)
+        data = np.where(mask, 0, data)
+    return data, ~mask
+
+
+def _confusion_rows(
+    target: dict[str, Any],
+    cols: dict[str, Any],
+    sel: npt.NDArray[np.bool_],
+    grouped: set[str],
+    features: list[str],
+    plan: SummaryPlan,
+    n_col: npt.NDArray[np.int64],
+) -> None:
+    key = {f for f in features if f in grouped}
+    for fs in plan.feature_sets:
+        if set(fs) != key:
+            continue
+        d, d_valid = _column(cols["d"], sel)
+        label, l_valid = _column(cols["label"], sel)
+        feats = {f: np.ma.getdata(cols["f_" + f])[sel] for f in fs}
+        counts = n_col[sel]
+        entry = target["confusion"][fs]
+        for i in np.flatnonzero(d_valid & l_valid):
+            entry["groups"].append(tuple(_text(feats[f][i]) for f in fs))
+            entry["label"].append(bool(label[i]))
+            entry["decision"].append(bool(d[i]))
+            entry["count"].append(int(counts[i]))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is np.ma.masked else str(value)
 
 
 def _order_statistics(

@@ -33,11 +33,11 @@ False
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from canarykit.stats.auc import planned_auc_delta_se
 from canarykit.verdict.policy import CheckSpec, Policy, RolloutStep
 
 __all__ = [
@@ -191,30 +191,21 @@ def error_ratio_concentration(share: float, ratio: float = ERROR_RATIO_ALTERNATI
     return float(min(MAX_CONCENTRATION, max(MIN_CONCENTRATION, round(k))))
 
 
-def _hanley_mcneil_variance(auc: float, positives: float, negatives: float) -> float:
-    q1 = auc / (2.0 - auc)
-    q2 = 2.0 * auc * auc / (1.0 + auc)
-    return (
-        auc * (1.0 - auc)
-        + (positives - 1.0) * (q1 - auc * auc)
-        + (negatives - 1.0) * (q2 - auc * auc)
-    ) / (positives * negatives)
-
-
 def _planned_auc_se(
     n_control: float, n_candidate: float, profile: TrafficProfile, default: float
 ) -> float:
+    """ΔAUC standard error expected at the tuning point (Hanley–McNeil, uneven arms)."""
     labelled = profile.label_fraction
     if not labelled:
         return default
     auc = min(max(profile.auc or 0.8, 0.55), 0.995)
     prevalence = min(max(profile.prevalence or 0.2, 0.01), 0.99)
-    variance = 0.0
-    for n in (n_control, n_candidate):
-        m = max(n * labelled * prevalence, 10.0)
-        k = max(n * labelled * (1.0 - prevalence), 10.0)
-        variance += _hanley_mcneil_variance(auc, m, k)
-    return float(math.sqrt(variance))
+
+    def counts(n: float) -> tuple[float, float]:
+        return max(n * labelled * prevalence, 10.0), max(n * labelled * (1 - prevalence), 10.0)
+
+    (m_t, k_t), (m_c, k_c) = counts(n_candidate), counts(n_control)
+    return planned_auc_delta_se(m_t, k_t, auc=auc, n_positives_control=m_c, n_negatives_control=k_c)
 
 
 def _planned_fairness_n(n_control: float, n_candidate: float, profile: TrafficProfile) -> float:
