@@ -300,6 +300,11 @@ def default_tuning(policy: Policy, mode: str, *, share: float) -> StepTuning:
     """Tuning of a single window evaluated without a rollout: the policy's ``t_opt`` values,
     the error budget split over the checks only."""
     budget = stop_alphas(policy, mode, None)
+    # ΔAUC: tuned for 1,000 labelled requests (the sequence stays within 2× the fixed-horizon
+    # width from ~100 to ~10⁵ labelled; see canarykit.simulate.auc)
+    planned_se = planned_auc_delta_se(
+        200, 800, paired=mode == "shadow", correlation=0.5 if mode == "shadow" else 0.0
+    )
     checks = {
         spec.name: CheckTuning(
             alpha_pass=policy.alpha,
@@ -311,6 +316,7 @@ def default_tuning(policy: Policy, mode: str, *, share: float) -> StepTuning:
                 if spec.kind == "error_rate_ratio" and 0.0 < share < 1.0
                 else 100.0
             ),
+            planned_se=planned_se,
         )
         for spec in applicable_checks(policy, mode, None)
     }
