@@ -120,7 +120,7 @@ class RolloutOutcome:
         return True
 
 
-def _traffic(
+def rollout_traffic(
     scenario: RolloutScenario,
     plan: Sequence[RolloutStep],
     *,
@@ -174,7 +174,7 @@ def simulate_rollout(
     """Run one rollout of ``scenario`` through the product (module docstring)."""
     policy = policy or load_policy()
     plan = policy.rollout
-    table = _traffic(scenario, plan, rate=rate, seed=seed)
+    table = rollout_traffic(scenario, plan, rate=rate, seed=seed)
     decisions: list[tuple[str, ...]] = []
     first_stop: tuple[int, int] | None = None
     stop_checks: tuple[str, ...] = ()

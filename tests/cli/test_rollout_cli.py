@@ -10,14 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from canarykit.cli.main import main
-from canarykit.simulate.rollout import SCENARIOS, _traffic
+from canarykit.simulate.rollout import SCENARIOS, rollout_traffic
 from canarykit.verdict.policy import load_policy
 
 
 @pytest.fixture(scope="module")
 def trace_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("rollout-cli") / "traffic.parquet"
-    pq.write_table(_traffic(SCENARIOS["aa"], load_policy().rollout, rate=40.0, seed=3), path)
+    pq.write_table(rollout_traffic(SCENARIOS["aa"], load_policy().rollout, rate=40.0, seed=3), path)
     return path
 
 

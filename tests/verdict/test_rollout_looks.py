@@ -12,7 +12,7 @@ import pytest
 
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.rollout import abort_rollout, rollout_status, start_rollout, step_rollout
-from canarykit.simulate.rollout import MODEL, SCENARIOS, START, _traffic
+from canarykit.simulate.rollout import MODEL, SCENARIOS, START, rollout_traffic
 from canarykit.traces import TraceStore
 from canarykit.traces.rollouts import current_rollout, list_looks
 from canarykit.verdict import evaluate
@@ -31,7 +31,7 @@ def at(minutes: float) -> str:
 @pytest.fixture(scope="module")
 def traffic() -> dict[str, pa.Table]:
     plan = load_policy().rollout
-    return {name: _traffic(SCENARIOS[name], plan, rate=RATE, seed=7) for name in SCENARIOS}
+    return {name: rollout_traffic(SCENARIOS[name], plan, rate=RATE, seed=7) for name in SCENARIOS}
 
 
 @pytest.fixture
