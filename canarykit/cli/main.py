@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "canarykit.cli.store_cmds",
     "canarykit.cli.verdict_cmds",
     "canarykit.cli.rollout_cmds",
+    "canarykit.cli.plan_cmd",
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.report_cmd",
