@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -232,13 +235,21 @@ def simulate_rollouts(
     rate: float = 100.0,
     seed: int = 0,
     policy: Policy | None = None,
+    workers: int = 1,
 ) -> RolloutSummary:
-    """Simulate ``rollouts`` independent rollouts of ``scenario`` and summarise them."""
+    """Simulate ``rollouts`` independent rollouts of ``scenario`` and summarise them.
+
+    ``workers > 1`` runs them in that many processes (each rollout has its own seed, so the
+    result does not depend on ``workers``).
+    """
     policy = policy or load_policy()
-    outcomes = [
-        simulate_rollout(scenario, rate=rate, seed=seed * 1_000_003 + r, policy=policy)
-        for r in range(rollouts)
-    ]
+    seeds = [seed * 1_000_003 + r for r in range(rollouts)]
+    run = partial(simulate_rollout, scenario, rate=rate, policy=policy)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(_run_seeded, [(run, s) for s in seeds], chunksize=1))
+    else:
+        outcomes = [run(seed=s) for s in seeds]
     steps = len(policy.rollout)
     stops: dict[str, int] = {}
     for o in outcomes:
@@ -266,6 +277,11 @@ def simulate_rollouts(
     )
 
 
+def _run_seeded(job: tuple[Callable[..., RolloutOutcome], int]) -> RolloutOutcome:
+    fn, seed = job
+    return fn(seed=seed)
+
+
 def validation_sections(scale: float = 1.0, seed: int = 2026) -> list[tuple[str, str]]:
     """The rollout section of ``docs/validation.md``: 500 A/A rollouts at scale 1."""
     policy = load_policy()
@@ -277,7 +293,11 @@ def validation_sections(scale: float = 1.0, seed: int = 2026) -> list[tuple[str,
     ]
     for name, n in counts.items():
         s = simulate_rollouts(
-            SCENARIOS[name], rollouts=max(10, round(n * scale)), seed=seed, policy=policy
+            SCENARIOS[name],
+            rollouts=max(10, round(n * scale)),
+            seed=seed,
+            policy=policy,
+            workers=os.cpu_count() or 1,
         )
         by_step = " / ".join(f"{s.stop_by_step[i]:.3f}" for i in sorted(s.stop_by_step))
         proceed = " / ".join(f"{s.proceed_by_end[i]:.3f}" for i in sorted(s.proceed_by_end))

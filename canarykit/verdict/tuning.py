@@ -240,6 +240,11 @@ def step_tuning(
         total = rate * 60.0 * window_minutes
         expected_t = total * share
         expected_c = total * (1.0 - share)
+        if not current.has_control and current.control_window_minutes is not None:
+            # a control recorded before the step: the control share of the previous step over
+            # the recorded window, all of it seen at once (its sequence is read at its end)
+            before = plan[step - 2].share if step > 1 else 0.0
+            expected_c = rate * 60.0 * current.control_window_minutes * (1.0 - before)
     checks = {}
     for spec in applicable_checks(policy, mode, current):
         checks[spec.name] = _check_tuning(
@@ -283,7 +288,8 @@ def _check_tuning(
             t_opt_candidate=spec.t_opt,
             k=k,
         )
-    tc = max(expected_control * TUNING_FRACTION, 100.0)
+    recorded = not 0.0 < share < 1.0
+    tc = max(expected_control * (1.0 if recorded else TUNING_FRACTION), 100.0)
     tt = max(expected_candidate * TUNING_FRACTION, 100.0)
     return CheckTuning(
         alpha_pass=policy.alpha,
