@@ -27,6 +27,7 @@ MODULES = (
     "canarykit.verdict.simulation",
     "canarykit.simulate.quantile_ratio",
     "canarykit.simulate.auc",
+    "canarykit.simulate.rollout",
 )
 Sections = list[tuple[str, str]]
 
