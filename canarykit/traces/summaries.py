@@ -33,7 +33,7 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import duckdb
@@ -186,6 +186,7 @@ class Summaries:
     candidate: ArmSummary
     data_digest: str
     paired: PairedSummary | None = None
+    missing_columns: tuple[str, ...] = ()
 
     @property
     def window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -212,6 +213,12 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
     con = store.connection
     where, params = selection.where()
     arms = {"control": "control", selection.candidate_arm: "candidate"}
+    present = {str(r[0]) for r in con.execute("DESCRIBE traces").fetchall()}
+    missing = sorted({f for fs in plan.feature_sets for f in fs} - present)
+    if missing:  # a policy's sensitive feature the traces do not carry: its checks skip
+        plan = replace(
+            plan, feature_sets=tuple(fs for fs in plan.feature_sets if not set(fs) & set(missing))
+        )
     base = _arm_pass(con, where, params, arms, plan)
     grouped = _grouping_pass(con, where, params, arms, plan)
     for role in arms.values():
@@ -233,6 +240,7 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
         candidate=ArmSummary(arm=selection.candidate_arm, **base["candidate"]),
         data_digest=_digest(digest_parts),
         paired=paired,
+        missing_columns=tuple(missing),
     )
 
 

@@ -354,6 +354,21 @@ def _confusion(arm: ArmSummary, features: tuple[str, ...]) -> ConfusionCounts:
 
 
 def _fairness(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> IntervalResult:
+    absent = [f for f in spec.features if f in s.missing_columns]
+    if absent:
+        return IntervalResult(
+            method="fairness gap delta",
+            estimate=math.nan,
+            ci_low=math.nan,
+            ci_high=math.nan,
+            confidence_level=1.0 - ct.alpha_pass - ct.alpha_fail,
+            n_control=s.control.labelled,
+            n_candidate=s.candidate.labelled,
+            note=(
+                f"column {', '.join(absent)} is not in the traces: fairness by "
+                f"{', '.join(spec.features)} not evaluated"
+            ),
+        )
     control, candidate = (
         _confusion(s.control, spec.features),
         _confusion(s.candidate, spec.features),

@@ -299,3 +299,15 @@ def test_continue_carries_a_forecast(store_with):
     assert "time to decision" in v.to_text()
     assert "time to decision" in v._repr_html_()
     assert Verdict.from_dict(v.to_dict()).to_dict() == v.to_dict()
+
+
+def test_a_missing_sensitive_column_skips_fairness_with_a_note():
+    from canarykit.traces.generate import generate_traces
+
+    table = generate_traces("identical", n_requests=20_000, canary_share=0.25, seed=1)
+    verdict = evaluate(table.drop_columns(["group"]), log=False)
+    for name in ("fairness_selection_rate", "fairness_tpr"):
+        check = verdict.check(name)
+        assert check.status == "inconclusive"
+        assert "column group is not in the traces" in check.note
+    assert verdict.check("latency_p95").status == "pass"
