@@ -2,7 +2,9 @@
 
 Builds an embedded DuckDB store from ``data/samples/`` (late labels included), evaluates a clean
 canary (PROCEED) and a regressed one (STOP), prints both verdicts, writes their JSON next to the
-store and replays one of them to show it is reproducible.
+store and replays one of them to show it is reproducible. Then it runs the job the product is
+for: a recorded rollout 5 % → 25 % → 100 % (simulated traffic at 100 requests/s, seeded) with
+a look every 5 minutes, and prints its decision timeline and status.
 """
 
 from __future__ import annotations
@@ -52,4 +54,37 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"-> {path} (exit status {verdict.exit_code})")
         result = replay(out / f"verdict-{DEMO_CANARIES[0][0]}.json", store)
         print(f"\n== canarykit replay {out}/verdict-{DEMO_CANARIES[0][0]}.json {db}\n{result}")
+    _rollout_demo(out)
     return 0
+
+
+def _rollout_demo(out: Path) -> None:
+    """A recorded rollout with a look every 5 minutes (simulated traffic, seeded)."""
+    import datetime as dt
+
+    from canarykit.rollout import rollout_status, start_rollout, step_rollout
+    from canarykit.simulate.rollout import MODEL, SCENARIOS, START, rollout_traffic
+    from canarykit.verdict.policy import load_policy
+
+    db = out / "rollout.duckdb"
+    remove_store_files(db)
+    plan = load_policy().rollout
+    with TraceStore(db) as store:
+        store.ingest(rollout_traffic(SCENARIOS["aa"], plan, rate=100.0, seed=2026))
+        print(f"\n== canarykit rollout start {db} --model {MODEL} --at {START.isoformat()}Z")
+        start_rollout(store, model=MODEL, at=START)
+        begin = START
+        for step, planned in enumerate(plan, start=1):
+            if step > 1:
+                step_rollout(store, model=MODEL, to=step, at=begin)
+                print(f"== canarykit rollout step {db} --model {MODEL} --to {step}")
+            for minute in range(5, int(planned.window_minutes) + 1, 5):
+                until = begin + dt.timedelta(minutes=minute)
+                v = evaluate(store, until=until.isoformat())
+                print(
+                    f"   look at {until:%H:%M} (step {step}, {planned.share:.0%}): "
+                    f"{v.decision:<8} {v.reasons[0] if v.reasons else ''}"[:150]
+                )
+            begin += dt.timedelta(minutes=planned.window_minutes)
+        print(f"\n== canarykit rollout status {db} --model {MODEL}")
+        print(rollout_status(store, model=MODEL).to_text())

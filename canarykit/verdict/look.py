@@ -102,7 +102,7 @@ def tune_step(
     )
     rate, source = step.rate or record.rate, "declared"
     if rate is None and before.rows >= MIN_ROWS_FOR_RATE and before.span_seconds >= 60.0:
-        rate, source = before.rate_per_second, "measured before the step"
+        rate, source = before.rate_per_second, "traffic measured before the step"
     if rate is None and policy.expected_rate is not None:
         rate, source = policy.expected_rate, "policy expected_rate"
     auc = None

@@ -86,7 +86,7 @@ def test_tuning_is_fixed_at_the_first_look_from_traffic_before_the_step(store_wi
     start_rollout(store, model=MODEL, at=at(0))
     v = evaluate(store, until=at(5))
     tuning = v.rollout.tuning
-    assert tuning["source"] == "measured before the step"
+    assert tuning["source"] == "traffic measured before the step"
     assert tuning["rate"] == pytest.approx(RATE, rel=0.05)
     assert tuning["expected_candidate"] == pytest.approx(RATE * 1800 * 0.05, rel=0.05)
     stored = current_rollout(store, MODEL).current_step.tuning
