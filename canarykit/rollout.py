@@ -29,6 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +66,19 @@ __all__ = [
 ]
 
 
-def _open(source: TraceStore | str | Path, *, writable: bool) -> tuple[TraceStore, bool]:
+@contextmanager
+def _opened(source: TraceStore | str | Path, *, writable: bool) -> Iterator[TraceStore]:
+    """The store behind ``source``; closed afterwards only if opened here."""
     if isinstance(source, TraceStore):
-        return source, False
+        yield source
+        return
     if not is_duckdb_file(source):
         raise InvalidInputError(f"{source}: no such DuckDB trace store (rollouts live in one)")
-    return TraceStore(source, read_only=not writable), True
+    store = TraceStore(source, read_only=not writable)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _moment(value: str | dt.datetime | None, name: str) -> dt.datetime:
@@ -160,8 +169,7 @@ def start_rollout(
         raise InvalidInputError("plan: a rollout needs at least one step")
     started = _moment(at, "--at")
     declared = _rate(rate)
-    store, opened = _open(source, writable=True)
-    try:
+    with _opened(source, writable=True) as store:
         if not model:
             raise InvalidInputError("--model: required")
         controls, canaries = _versions(store, model)
@@ -200,12 +208,10 @@ def start_rollout(
             rate=declared,
             also=lambda con: store_policy_snapshot(con, chosen.digest, chosen.files),
         )
-        record = get_rollout(store, rid)
-    finally:
-        if opened:
-            store.close()
-    assert record is not None
-    return record
+        created = get_rollout(store, rid)
+        if created is None:  # pragma: no cover  # written in the same call
+            raise InvalidInputError(f"rollout {rid}: vanished from the store")
+        return created
 
 
 def _current(store: TraceStore, model: str | None) -> RolloutRecord:
@@ -241,31 +247,26 @@ def step_rollout(
         raise InvalidInputError(f"--to: must be a step number, got {to!r}")
     started = _moment(at, "--at")
     declared = _rate(rate)
-    store, opened = _open(source, writable=True)
-    try:
+    with _opened(source, writable=True) as store:
         record = _current(store, model)
         add_step(store, record.rollout_id, step=to, started_at=started, rate=declared)
-        updated = get_rollout(store, record.rollout_id)
-    finally:
-        if opened:
-            store.close()
-    assert updated is not None
-    return updated
+        return _reloaded(store, record)
 
 
 def abort_rollout(
     source: TraceStore | str | Path, *, model: str | None, reason: str
 ) -> RolloutRecord:
     """End the open rollout of ``model`` (a latched STOP ends with it), keeping ``reason``."""
-    store, opened = _open(source, writable=True)
-    try:
+    with _opened(source, writable=True) as store:
         record = _current(store, model)
         end_rollout(store, record.rollout_id, status="aborted", reason=reason)
-        updated = get_rollout(store, record.rollout_id)
-    finally:
-        if opened:
-            store.close()
-    assert updated is not None
+        return _reloaded(store, record)
+
+
+def _reloaded(store: TraceStore, record: RolloutRecord) -> RolloutRecord:
+    updated = get_rollout(store, record.rollout_id)
+    if updated is None:  # pragma: no cover  # written in the same call
+        raise InvalidInputError(f"rollout {record.rollout_id}: vanished from the store")
     return updated
 
 
@@ -343,8 +344,7 @@ def rollout_status(
     source: TraceStore | str | Path, *, model: str | None = None, rollout_id: int | None = None
 ) -> RolloutStatus:
     """The open rollout of ``model`` (or rollout ``rollout_id``, open or not) and its looks."""
-    store, opened = _open(source, writable=False)
-    try:
+    with _opened(source, writable=False) as store:
         if rollout_id is not None:
             record = get_rollout(store, rollout_id)
             if record is None:
@@ -352,7 +352,4 @@ def rollout_status(
         else:
             record = _current(store, model)
         looks = tuple(list_looks(store, record.rollout_id, step=record.current_step.step))
-    finally:
-        if opened:
-            store.close()
     return RolloutStatus(record=record, looks=looks)
