@@ -5,8 +5,10 @@ A look at a recorded rollout is rebuilt from looks ``1..k`` of its step, in orde
 ``k``). The policy is rebuilt from the snapshot named by the verdict's digest: the store's
 ``policy_snapshots`` table (written by every logged evaluation), or a policy given explicitly
 whose digest must match. The recomputed verdict is compared field by field with the stored one,
-ignoring only fields that record when and by which code version it was made
-(:data:`~canarykit.verdict.verdict.NON_COMPUTED_FIELDS`).
+ignoring only fields that record when and by which code and engine versions it was made
+(:data:`~canarykit.verdict.verdict.NON_COMPUTED_FIELDS`). When the DuckDB or regopy version the
+verdict records differs from the running one, the result carries a warning (the data digest
+uses DuckDB's ``hash()``, so another DuckDB major version may not reproduce it).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from canarykit.traces.decision_log import load_policy_snapshot
 from canarykit.verdict.evaluate import evaluate, open_source
 from canarykit.verdict.look import replay_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
-from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict
+from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict, engine_versions
 
-__all__ = ["ReplayResult", "load_verdict", "replay"]
+__all__ = ["ReplayResult", "engine_warning", "load_verdict", "replay"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +36,7 @@ class ReplayResult:
     differences: tuple[str, ...]
     original: Verdict
     replayed: Verdict
+    warnings: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.identical:
@@ -43,6 +46,35 @@ class ReplayResult:
                 f"{self.original.data_digest}, policy {self.original.policy_digest})"
             )
         return "different:\n" + "\n".join(f"  {d}" for d in self.differences)
+
+
+def engine_warning(verdict: Verdict) -> str | None:
+    """One line when the engines a verdict records differ from the running ones, else ``None``.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from canarykit.traces.generate import generate_traces
+    >>> from canarykit.verdict.evaluate import evaluate
+    >>> v = evaluate(generate_traces("identical", n_requests=2000, seed=1), log=False)
+    >>> engine_warning(v) is None
+    True
+    >>> engine_warning(replace(v, engines={**v.engines, "duckdb": "0.9.2"}))[:44]
+    'the verdict was computed with duckdb 0.9.2, '
+    """
+    running = engine_versions()
+    differ = [
+        f"{name} {recorded}"
+        for name, recorded in sorted(verdict.engines.items())
+        if name in running and running[name] != recorded
+    ]
+    if not differ:
+        return None
+    now = ", ".join(f"{name} {running[name]}" for name in sorted(running))
+    return (
+        f"the verdict was computed with {', '.join(differ)}, this run uses {now}: "
+        "a difference may come from the engines (engine versions are not compared)"
+    )
 
 
 def load_verdict(path: str | Path) -> Verdict:
@@ -133,9 +165,11 @@ def replay(
         b.pop(key, None)
     differences: list[str] = []
     _diff(a, b, "", differences)
+    warning = engine_warning(original)
     return ReplayResult(
         identical=not differences,
         differences=tuple(differences),
         original=original,
         replayed=replayed,
+        warnings=(warning,) if warning else (),
     )

@@ -1,13 +1,17 @@
 """The Verdict: decision, reasons, checks and the digests that make it reproducible.
 
 ``Verdict.to_dict()`` is the public verdict contract (DESIGN.md §4, schema
-``canarykit.verdict/1``); ``from_dict`` reads it back. A verdict renders as an aligned text table
+``canarykit.verdict/1``); ``from_dict`` reads it back. A verdict records the versions of the
+engines that computed it (``engines``: DuckDB, whose ``hash()`` makes the data digest, and
+regopy, which runs the decision rules); verdicts written before this field read back with an
+empty ``engines``. A verdict renders as an aligned text table
 (``to_text``), escaped HTML in Jupyter (``_repr_html_``) and a pandas DataFrame of its checks
 (``to_frame``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,10 +23,48 @@ if TYPE_CHECKING:
 
 SCHEMA = "canarykit.verdict/1"
 # Fields that describe when/where a verdict was made rather than what it computed; replay
-# ignores them.
-NON_COMPUTED_FIELDS = ("created_at", "canarykit_version")
+# ignores them (and warns when the engines differ).
+NON_COMPUTED_FIELDS = ("created_at", "canarykit_version", "engines")
+#: Distributions whose versions every verdict records.
+ENGINES = ("duckdb", "regopy")
 
-__all__ = ["NON_COMPUTED_FIELDS", "SCHEMA", "Rollout", "Verdict"]
+__all__ = ["ENGINES", "NON_COMPUTED_FIELDS", "SCHEMA", "Rollout", "Verdict", "engine_versions"]
+
+
+@functools.cache
+def _installed_engines() -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ENGINES:
+        try:
+            found.append((name, version(name)))
+        except PackageNotFoundError:
+            found.append((name, "not installed"))
+    return tuple(found)
+
+
+def engine_versions() -> dict[str, str]:
+    """Versions of the engines a verdict depends on, as installed (``{"duckdb": "1.1.3", …}``).
+
+    Read from the installed distributions' metadata, so no engine is imported.
+
+    Examples
+    --------
+    >>> sorted(engine_versions())
+    ['duckdb', 'regopy']
+    """
+    return dict(_installed_engines())
+
+
+def _read_engines(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValueError("engines: must be an object of engine name → version string")
+    return dict(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +169,7 @@ class Verdict:
     rollout: Rollout | None = None
     selection: dict[str, Any] = field(default_factory=dict)
     forecast: tuple[dict[str, Any], ...] = ()
+    engines: dict[str, str] = field(default_factory=engine_versions)
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict contract as a JSON-ready dictionary."""
@@ -143,6 +186,7 @@ class Verdict:
             "policy_digest": self.policy_digest,
             "data_digest": self.data_digest,
             "canarykit_version": self.canarykit_version,
+            "engines": dict(self.engines),
             "created_at": self.created_at,
             "rollout": self.rollout.to_dict() if self.rollout else None,
             "selection": dict(self.selection),
@@ -177,6 +221,7 @@ class Verdict:
                 rollout=Rollout.from_dict(data["rollout"]) if data.get("rollout") else None,
                 selection=dict(data.get("selection") or {}),
                 forecast=tuple(data.get("forecast") or ()),
+                engines=_read_engines(data.get("engines")),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInputError(f"verdict: missing or malformed field ({err})") from None
