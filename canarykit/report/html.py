@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarykit import __version__
-from canarykit.errors import StorageError
+from canarykit.errors import InvalidInputError, StorageError
 from canarykit.report.data import ReportData, load_report_data
+from canarykit.report.decision import check_decision
 from canarykit.report.forest import forest_plot
 from canarykit.report.overview import draw_panels, overview_title
 from canarykit.report.style import STATUS_COLOURS, new_axes
@@ -49,6 +50,7 @@ th{background:#f6f8fa}dl{display:grid;grid-template-columns:max-content auto;gap
 dt{font-weight:600}dd{margin:0}code{font-size:.85em;word-break:break-all}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#59636e}img{max-width:100%}
 .warning{background:#fff8c5;border:1px solid #d4a72c;padding:.5em}
+.refuted{background:#ffebe9;border:2px solid #cf222e;padding:.5em;font-weight:bold}
 """
 _PANELS = (
     ("latency", "Latency quantiles of both arms with their confidence-sequence bands."),
@@ -237,6 +239,14 @@ def report_html(
             f"<code>{_e(data.policy.digest)}</code>, not the verdict's own policy (its snapshot "
             "is not in the source): pass the verdict's policy to match them.</p>"
         )
+    decision = check_decision(verdict, data.policy if data is not None else None)
+    refuted = ""
+    if not decision.follows:
+        refuted = (
+            f'<p class="refuted">THIS DECISION DOES NOT FOLLOW FROM THE CHECKS BELOW: '
+            f"{_e(decision.message)}. Do not act on it; recompute it with "
+            "<code>canarykit replay</code>.</p>"
+        )
     reasons = "".join(f"<li>{_e(r)}</li>" for r in verdict.reasons) or "<li>-</li>"
     forecast = ""
     if verdict.forecast:
@@ -248,7 +258,7 @@ def report_html(
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_e(heading)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_e(heading)}</h1>"
+        f"<h1>{_e(heading)}</h1>{refuted}"
         f'<p><span class="decision" style="background:{colour}">{_e(verdict.decision)}</span> '
         f"{_e(verdict.model)} {_e(verdict.baseline)} → {_e(verdict.candidate)} "
         f"({_e(verdict.mode)})</p>"
@@ -275,10 +285,16 @@ def write_report(
 
     Raises
     ------
+    InvalidInputError
+        The verdict's decision does not follow from its checks (see
+        :func:`.decision.check_decision`); nothing is written.
     StorageError
         ``out`` cannot be written.
     """
     data = load_report_data(verdict, source, policy=policy)
+    decision = check_decision(verdict, data.policy)
+    if not decision.follows:
+        raise InvalidInputError(f"verdict: {decision.message}")
     page = report_html(verdict, data, dpi=dpi)
     path = Path(out)
     try:
