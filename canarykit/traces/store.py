@@ -44,11 +44,18 @@ from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.schema import CONTRACT_COLUMNS
-from canarykit.traces.sources import InputSource, quote_ident, quote_literal, resolve_inputs
+from canarykit.traces.sources import (
+    FILE_COLUMN,
+    InputSource,
+    quote_ident,
+    quote_literal,
+    resolve_inputs,
+)
 from canarykit.traces.validation import (
-    MAX_ROWS_SHOWN,
+    check_stored_timestamps,
     first_rows,
     format_violation,
+    locate_violation,
     normalized_select,
     parsed_expressions,
     validate_source,
@@ -137,20 +144,56 @@ class TraceStore:
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
     def from_files(cls, inputs: Any, *, memory_limit: str = "600MB") -> TraceStore:
-        """A read-only view over Parquet/CSV files (or tables) read in place, after validation.
+        """A read-only store over files or tables read in place, after the checks of an ingest.
 
         The files are not copied: table ``traces`` is a view that parses them on every query.
+        Every rule :meth:`ingest` enforces holds here too, with the same messages: the
+        contract rules on each input, values of segment columns coercible across inputs, and
+        ``(request_id, arm)`` unique across all the inputs together (a row read twice would
+        be counted twice). Validation runs in SQL over the sources; nothing is copied.
+
+        Parameters
+        ----------
+        inputs : path, directory, glob, table-like object, or a list of them
+            What :func:`~canarykit.traces.sources.resolve_inputs` accepts: Parquet/CSV files,
+            directories and globs (one scan for all the files, Hive partitions as columns),
+            Arrow tables, datasets and streams, pandas/polars frames, DuckDB relations.
+        memory_limit : str
+            DuckDB memory limit; larger work spills to a temporary directory.
+
+        Raises
+        ------
+        InvalidInputError
+            One line naming the file (or input), column, rule and first rows.
+
+        Examples
+        --------
+        >>> from canarykit.traces.generate import generate_traces
+        >>> t = generate_traces("identical", n_requests=100, seed=1)
+        >>> with TraceStore.from_files([t.slice(0, 50), t.slice(50)]) as store:
+        ...     store.count()
+        100
+        >>> TraceStore.from_files([t, t])
+        Traceback (most recent call last):
+        ...
+        canarykit.errors.InvalidInputError: <arrow table, input 1>: column (request_id, arm): must be unique within an ingest (100 rows, first: row 1, 2, 3, 4, 5); repeats also in <arrow table, input 2>
         """
         store = cls(":memory:", memory_limit=memory_limit)
-        sources = resolve_inputs(inputs)
-        described = store._validate_all(sources, progress=None)
-        extras = store._extra_types(described)
-        selects = [
-            normalized_select(cols, src.relation(store._con), extra_types=extras)
-            for src, (cols, _) in described
-        ]
-        store._con.execute("DROP TABLE traces")
-        store._con.execute("CREATE VIEW traces AS " + " UNION ALL BY NAME ".join(selects))
+        try:
+            # a file set is scanned once per query: keep the Parquet footers between queries
+            store._con.execute("SET parquet_metadata_cache = true")
+            sources = resolve_inputs(inputs)
+            described = store._validate_all(sources, progress=None)
+            extras = store._check_inputs(described)
+            selects = [
+                normalized_select(cols, src.relation(store._con), extra_types=extras)
+                for src, (cols, _) in described
+            ]
+            store._con.execute("DROP TABLE traces")
+            store._con.execute("CREATE VIEW traces AS " + " UNION ALL BY NAME ".join(selects))
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def show_progress_bar(self, enabled: bool = True) -> None:
@@ -199,9 +242,7 @@ class TraceStore:
         self._require_writable()
         sources = resolve_inputs(inputs)
         described = self._validate_all(sources, progress=progress)
-        extras = self._extra_types(described)
-        self._check_extra_casts(described, extras)
-        self._check_unique_keys(described)
+        extras = self._check_inputs(described)
         normalized = [
             (src, normalized_select(cols, src.relation(self._con), extra_types=extras))
             for src, (cols, _) in described
@@ -233,7 +274,7 @@ class TraceStore:
             self._con.rollback()
             raise
         return IngestReport(
-            sources=tuple(s.name for s in sources),
+            sources=tuple(name for s in sources for name in s.labels),
             rows_read=total,
             rows_ingested=total - skipped,
             rows_skipped=skipped,
@@ -247,6 +288,15 @@ class TraceStore:
             _say(progress, f"validating {src.name} ({i}/{len(sources)})")
             described.append((src, validate_source(self._con, src)))
         return described
+
+    def _check_inputs(
+        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
+    ) -> dict[str, str]:
+        """The rules that span inputs (segment column types, unique keys); the extras' types."""
+        extras = self._extra_types(described)
+        self._check_extra_casts(described, extras)
+        self._check_unique_keys(described)
+        return extras
 
     def _extra_types(
         self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
@@ -290,8 +340,12 @@ class TraceStore:
         ).fetchall()[0]
         count = int(row[0]) if row else 0
         if count:
-            rows = first_rows(self._con, src.relation(self._con, numbered=True), condition)
-            raise InvalidInputError(format_violation(src.name, column, rule, count, rows))
+            numbered = src.relation(self._con, numbered=True)
+            raise InvalidInputError(
+                locate_violation(
+                    self._con, src, numbered, condition, column=column, rule=rule, count=count
+                )
+            )
 
     def _keys_union(
         self, described: list[tuple[InputSource, tuple[dict[str, str], int]]], *, numbered: bool
@@ -299,38 +353,60 @@ class TraceStore:
         parts = []
         for i, (src, (cols, _)) in enumerate(described):
             exprs = parsed_expressions({k: cols[k] for k in KEY})
-            row = ", __row" if numbered else ""
+            where = ""
+            if numbered:
+                file = FILE_COLUMN if src.is_file_set else quote_literal(src.name)
+                where = f", __row, {file} AS {FILE_COLUMN}"
             parts.append(
                 f"SELECT {exprs['request_id']} AS request_id, {exprs['arm']} AS arm, "
-                f"{i} AS __src{row} FROM {src.relation(self._con, numbered=numbered)}"
+                f"{i} AS __src{where} FROM {src.relation(self._con, numbered=numbered)}"
             )
         return " UNION ALL ".join(parts)
 
     def _check_unique_keys(
         self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
     ) -> None:
+        """``(request_id, arm)`` unique across all inputs: one streaming GROUP BY over the keys."""
         union = self._keys_union(described, numbered=False)
         row = self._con.execute(
-            f"SELECT count(*), sum(c) FROM (SELECT count(*) AS c FROM ({union}) "
+            f"SELECT count(*) FROM (SELECT 1 FROM ({union}) "
             "GROUP BY request_id, arm HAVING count(*) > 1)"
         ).fetchall()[0]
         if not row or not row[0]:
             return
+        # locate: rows whose key repeats, counted per input and file, in input and path order
         numbered = self._keys_union(described, numbered=True)
-        hits = self._con.execute(
-            f"SELECT __src, __row FROM (SELECT *, count(*) OVER (PARTITION BY request_id, arm) AS c "
-            f"FROM ({numbered})) WHERE c > 1 ORDER BY __src, __row LIMIT {MAX_ROWS_SHOWN}"
+        repeated = (
+            f"(SELECT * FROM ({numbered}) n WHERE (request_id, arm) IN (SELECT (request_id, arm) "
+            f"FROM ({union}) GROUP BY request_id, arm HAVING count(*) > 1))"
+        )
+        counts = self._con.execute(
+            f"SELECT __src, {FILE_COLUMN}, count(*) FROM {repeated} GROUP BY ALL"
         ).fetchall()
-        first_src = described[int(hits[0][0])][0]
-        rows = [int(r[1]) for r in hits if r[0] == hits[0][0]]
-        others = sorted({described[int(r[0])][0].name for r in hits if r[0] != hits[0][0]})
-        also = f"; repeats also in {', '.join(others)}" if others else ""
+        position = {
+            (i, file): (i, k)
+            for i, (src, _) in enumerate(described)
+            for k, file in enumerate(src.files if src.is_file_set else (src.name,))
+        }
+        ordered = sorted(
+            ((int(s), str(f), int(c)) for s, f, c in counts),
+            key=lambda r: position.get((r[0], r[1]), (r[0], len(position))),
+        )
+        first_src, first_file, first_count = ordered[0]
+        rows = first_rows(
+            self._con,
+            repeated,
+            f"__src = {first_src} AND {FILE_COLUMN} = {quote_literal(first_file)}",
+        )
+        others = [f for _, f, _ in ordered[1:]]
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        also = f"; repeats also in {shown}" if others else ""
         raise InvalidInputError(
             format_violation(
-                first_src.name,
+                first_file,
                 "(request_id, arm)",
                 "must be unique within an ingest",
-                int(row[1]),
+                first_count,
                 rows,
             )
             + also
@@ -358,12 +434,14 @@ class TraceStore:
                     f"EXISTS (SELECT 1 FROM traces t WHERE t.request_id = n.request_id AND "
                     f"t.arm = n.arm{'' if on_existing == 'error' else f' AND NOT ({same})'})"
                 )
+                located = {"__row": "BIGINT"}
+                if src.is_file_set:
+                    located[FILE_COLUMN] = "VARCHAR"
                 numbered = normalized_select(
-                    src.columns(self._con) | {"__row": "BIGINT"},
+                    src.columns(self._con) | located,
                     src.relation(self._con, numbered=True),
-                    extra_types={"__row": "BIGINT"},
+                    extra_types=located,
                 )
-                rows = first_rows(self._con, f"({numbered}) n", cond)
                 if on_existing == "error":
                     rule = (
                         "must not already be in the store (re-ingesting would double-count; "
@@ -374,7 +452,15 @@ class TraceStore:
                     rule = "is already in the store with different content (conflicting re-ingest)"
                     count = conflicting
                 raise InvalidInputError(
-                    format_violation(src.name, "(request_id, arm)", rule, count, rows)
+                    locate_violation(
+                        self._con,
+                        src,
+                        f"({numbered}) n",
+                        cond,
+                        column="(request_id, arm)",
+                        rule=rule,
+                        count=count,
+                    )
                 )
             skipped += existing
         return skipped
@@ -440,7 +526,14 @@ class TraceStore:
             raise InvalidInputError(f"select: {str(err).splitlines()[0]}") from None
 
     def info(self, window: TraceWindow | None = None) -> StoreInfo:
-        """What the store holds: per model/version/arm row counts, time range, label coverage."""
+        """What the store holds: per model/version/arm row counts, time range, label coverage.
+
+        Raises
+        ------
+        StorageError
+            The store holds a ``ts`` outside the accepted range (written by SQL, not ingest).
+        """
+        check_stored_timestamps(self._con, str(self.path))
         return read_info(self._con, str(self.path), window)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -472,7 +565,7 @@ class TraceStore:
             "INSERT INTO ingests SELECT coalesce(max(ingest_id), 0) + 1, ?, ?, ?, ?, ? FROM ingests",
             [
                 kind,
-                [s.name for s in sources],
+                [name for s in sources for name in s.labels],
                 rows,
                 skipped,
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),

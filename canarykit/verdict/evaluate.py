@@ -24,6 +24,7 @@ from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollo
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, SummaryPlan, summarize
 from canarykit.traces.traffic import stored_models
+from canarykit.traces.validation import check_stored_timestamps
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
@@ -39,22 +40,66 @@ __all__ = ["evaluate", "open_source", "resolve_selection"]
 
 
 def is_duckdb_file(path: str | Path) -> bool:
-    """Whether ``path`` is a DuckDB database file (by its header)."""
+    """Whether ``path`` is a DuckDB database file (by its header).
+
+    Examples
+    --------
+    >>> is_duckdb_file("no-such-file.duckdb")
+    False
+    """
     p = Path(path)
-    if not p.is_file():
+    try:
+        if not p.is_file():
+            return False
+        with p.open("rb") as handle:
+            header = handle.read(16)
+    except OSError:
         return False
-    with p.open("rb") as handle:
-        header = handle.read(16)
     return header[8:12] == DUCKDB_MAGIC
 
 
 def open_source(source: Any, *, writable: bool = False) -> TraceStore:
-    """A store for ``source``: a DuckDB file, Parquet/CSV path(s) or glob(s), or a table."""
+    """A store for ``source``, validated as an ingest would be.
+
+    Parameters
+    ----------
+    source : TraceStore, path, directory, glob, table-like object, or a list of them
+        A DuckDB trace store (a file starting with DuckDB's header), or anything
+        :meth:`TraceStore.from_files` reads in place: Parquet/CSV files, directories and globs
+        (one scan, Hive partitions as columns), Arrow tables, datasets and streams,
+        pandas/polars frames, DuckDB relations, ``(connection, "table")``.
+    writable : bool
+        Open a DuckDB store for writing (to log the verdict).
+
+    Raises
+    ------
+    InvalidInputError
+        A source read in place breaks a rule of the trace contract (one line).
+    StorageError
+        The store cannot be opened, or it holds rows no ingest would accept (a ``ts`` out of
+        range, written by SQL).
+
+    Examples
+    --------
+    >>> from canarykit.traces.generate import generate_traces
+    >>> with open_source(generate_traces("identical", n_requests=100, seed=1)) as store:
+    ...     store.count()
+    100
+    """
     if isinstance(source, TraceStore):
+        check_stored_timestamps(source.connection, str(source.path))
         return source
     if isinstance(source, str | Path) and is_duckdb_file(source):
-        return TraceStore(source, read_only=not writable)
+        store = TraceStore(source, read_only=not writable)
+        try:
+            check_stored_timestamps(store.connection, str(source))
+        except BaseException:
+            store.close()
+            raise
+        return store
     if isinstance(source, str | Path) and str(source).endswith((".duckdb", ".db")):
+        if Path(source).exists():
+            raise InvalidInputError(f"{source}: not a DuckDB trace store (no DuckDB header)")
         raise InvalidInputError(f"{source}: no such DuckDB trace store")
     return TraceStore.from_files(source)
 
