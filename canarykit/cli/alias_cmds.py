@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from canarykit.cli.promotion_cmds import EXIT_HELP, EXIT_OK, add_common, add_format, emit, guarded
-from canarykit.cli.promotion_cmds import open_registry as _open
-from canarykit.promotion.startup import EXIT_CODES
+from canarykit.cli.common import EXIT_HELP, EXIT_OK, STARTUP_EXIT_CODES, add_common, emit
+from canarykit.cli.common import open_registry as _open
 
 STARTUP_EPILOG = (
     "exit status: 0 may start; "
-    + "; ".join(f"{code} {kind}" for kind, code in EXIT_CODES.items())
+    + "; ".join(f"{code} {kind}" for kind, code in STARTUP_EXIT_CODES.items())
     + "; 2 bad input or usage. "
     "resolve = no such model/version, alias never set or BLOCKED; revoked = version revoked; "
     "stage = not Staging/Approved; artifact = file digest differs from the registered one; "
@@ -46,8 +45,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--chg", required=True, help="change ticket id (Standard is enough)")
     p.add_argument("--alias", default="production")
     add_common(p)
-    add_format(p)
-    p.set_defaults(func=guarded(_set))
+    p.set_defaults(func=_set)
 
     for name, helptext, func in (
         ("show", "where the alias points", _show),
@@ -57,7 +55,7 @@ def register(subparsers: Any) -> None:
         p.add_argument("model")
         p.add_argument("--alias", default="production")
         add_common(p, actor=False)
-        add_format(p)
+
         p.set_defaults(func=func)
 
     p = subparsers.add_parser(
@@ -68,8 +66,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--alias", default="production")
     p.add_argument("--expect", metavar="VERSION", help="compare-and-set on the current version")
     add_common(p)
-    add_format(p)
-    p.set_defaults(func=guarded(_rollback))
+    p.set_defaults(func=_rollback)
 
     p = subparsers.add_parser(
         "check-startup",
@@ -86,7 +83,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--policy-digest", required=True, help="policy digest the service expects")
     p.add_argument("--artifact", help="the artifact file about to be started")
     add_common(p)
-    add_format(p)
     p.set_defaults(func=_check_startup)
 
 

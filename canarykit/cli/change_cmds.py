@@ -1,7 +1,8 @@
 """``canarykit change create | approve | show``: change tickets and their CAB approvals.
 
 Exit status: 0 done; 2 bad input or usage; 4 refused (e.g. the requester approving their own
-change), with the reasons on stderr and a ``gate_denied`` audit event.
+change), with the reasons on stderr (and as JSON on stdout with ``--format json``) and a
+``gate_denied`` audit event.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from canarykit.cli.promotion_cmds import EXIT_HELP, EXIT_OK, add_common, add_format, emit, guarded
-from canarykit.cli.promotion_cmds import open_registry as _open
+from canarykit.cli.common import EXIT_HELP, EXIT_OK, add_common, emit
+from canarykit.cli.common import open_registry as _open
 
 TICKET_HELP = (
     "ticket file (YAML/JSON): id (CHG-...), type (Standard|Normal|Emergency), "
@@ -27,7 +28,7 @@ def register(subparsers: Any) -> None:
     p = actions.add_parser("create", help="register a change ticket", epilog=EXIT_HELP)
     p.add_argument("file", help=TICKET_HELP)
     add_common(p)
-    p.set_defaults(func=guarded(_create))
+    p.set_defaults(func=_create)
 
     p = actions.add_parser(
         "approve",
@@ -39,21 +40,22 @@ def register(subparsers: Any) -> None:
         "--role", required=True, choices=("security", "product", "operations", "executive")
     )
     add_common(p)
-    p.set_defaults(func=guarded(_approve))
+    p.set_defaults(func=_approve)
 
     p = actions.add_parser("show", help="show a change ticket and its approvals")
     p.add_argument("chg_id")
     add_common(p, actor=False)
-    add_format(p)
     p.set_defaults(func=_show)
 
 
 def _create(args: argparse.Namespace) -> int:
     with _open(args) as promotion:
         ticket = promotion.create_change(args.file, actor=args.actor)
-    print(
+    emit(
+        args,
+        ticket.to_dict(),
         f"{ticket.chg_id}: {ticket.type} change for {ticket.model}"
-        f" {', '.join(ticket.versions)} registered"
+        f" {', '.join(ticket.versions)} registered",
     )
     return EXIT_OK
 
@@ -61,7 +63,9 @@ def _create(args: argparse.Namespace) -> int:
 def _approve(args: argparse.Namespace) -> int:
     with _open(args) as promotion:
         approval = promotion.approve_change(args.chg_id, actor=args.actor, role=args.role)
-    print(f"{approval.actor} approved {approval.chg_id} as {approval.role}")
+    emit(
+        args, approval.to_dict(), f"{approval.actor} approved {approval.chg_id} as {approval.role}"
+    )
     return EXIT_OK
 
 

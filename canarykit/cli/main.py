@@ -2,19 +2,40 @@
 
 Each command group lives in its own module under ``canarykit.cli`` and exposes
 ``register(subparsers)``, which adds its sub-commands and sets ``func`` on each parser to a
-callable ``(args) -> int`` returning the exit status. User errors (:class:`CanaryError`)
-become one line on stderr and exit status 2 — never a traceback.
+callable ``(args) -> int`` returning the exit status. Command modules import DuckDB, scipy,
+pandas and the promotion layer inside their command functions only, so ``--help`` and
+``--version`` answer at once.
+
+:func:`main` is the single place where outcomes become exit statuses (:data:`EXIT_STATUS`):
+
+- a user error (:class:`~canarykit.errors.CanaryError`) is one line on stderr and exit 2;
+- a gate denial is exit 4 with its reasons one per line on stderr (and, with ``--format
+  json``, ``{"allowed": false, "reasons": [...]}`` on stdout);
+- any other exception is a bug in canarykit, never a decision: exit 70 (``EX_SOFTWARE``), one
+  line on stderr, the traceback written to a file in the temporary folder;
+- a closed output pipe (``canarykit … | head``) exits 141 quietly; Ctrl-C exits 130.
+
+Every line printed for an error passes through :func:`canarykit.errors.one_line`: no newlines,
+no database-engine wording, values cut to 80 characters, at most 300 characters.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
+import os
+import platform
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from canarykit import __version__
-from canarykit.errors import CanaryError
+from canarykit.errors import MESSAGE_LIMIT, CanaryError, GateDeniedError, one_line, shorten
+
+__all__ = ["EXIT_STATUS", "build_parser", "main"]
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
 COMMAND_MODULES = (
@@ -28,20 +49,51 @@ COMMAND_MODULES = (
 )
 
 EXIT_USAGE = 2
+EXIT_DENIED = 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
+
+#: Every exit status of the ``canarykit`` command and what it means.
+EXIT_STATUS: tuple[tuple[str, str], ...] = (
+    ("0", "PROCEED (evaluate); identical (replay); done (every other command)"),
+    ("1", "STOP (evaluate); different (replay)"),
+    ("2", "bad input or usage: one line on stderr, nothing written"),
+    ("3", "CONTINUE (evaluate)"),
+    ("4", "refused by a gate: reasons on stderr (JSON on stdout with --format json)"),
+    ("5", "audit log tampered (audit verify)"),
+    ("10-17", "check-startup: the version may not start (see check-startup --help)"),
+    ("70", "internal error: a bug in canarykit, not a decision; traceback written to a file"),
+    ("130", "interrupted (Ctrl-C)"),
+    ("141", "output pipe closed early (e.g. `canarykit ... | head`)"),
+)
+
+EPILOG = "exit status:\n" + "\n".join(f"  {code:>5}  {meaning}" for code, meaning in EXIT_STATUS)
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line and exit 2 (argparse's default too)."""
+    """ArgumentParser whose usage errors are one bounded line and exit 2 (as argparse's)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"canarykit: error: {message}\n")
+        self.exit(EXIT_USAGE, one_line(f"canarykit: error: {message}") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the full command-line parser from every command module."""
+    """Build the full command-line parser from every command module.
+
+    Cheap: command modules import their heavy dependencies inside the command functions.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> parser.parse_args(["info", "--db", "x.duckdb", "--format", "json"]).format
+    'json'
+    """
     parser = _Parser(
         prog="canarykit",
         description="Sequential, replayable canary verdicts and controlled promotion for ML models.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"canarykit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -50,21 +102,125 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error(message: str) -> None:
+    """Print one bounded error line on stderr."""
+    print(one_line(f"canarykit: error: {message}"), file=sys.stderr)
+
+
+def _denied(args: argparse.Namespace, err: GateDeniedError) -> int:
+    """Report a gate denial: reasons on stderr, JSON on stdout with ``--format json``."""
+    from canarykit.cli.common import to_json
+
+    action = getattr(err, "action", None)
+    reasons = [one_line(r) for r in getattr(err, "reasons", ())] or [one_line(str(err))]
+    if getattr(args, "format", "text") == "json":
+        data: dict[str, object] = {"allowed": False, "reasons": reasons}
+        if action is not None:
+            data["action"] = one_line(str(action))
+        print(to_json(data))
+    if action is not None:
+        print(one_line(f"canarykit: denied: {action}"), file=sys.stderr)
+        for reason in reasons:
+            print(f"  - {one_line(reason, MESSAGE_LIMIT - 4)}", file=sys.stderr)
+    else:
+        print(one_line(f"canarykit: denied: {reasons[0]}"), file=sys.stderr)
+    return EXIT_DENIED
+
+
+def _crash_report(err: BaseException, argv: Sequence[str] | None) -> str:
+    """Write the traceback of an internal error to a new file; returns where (or why not)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = Path(tempfile.gettempdir())
+    text = "\n".join(
+        [
+            f"canarykit {__version__} internal error at {stamp}",
+            f"python {platform.python_version()} on {platform.platform()}",
+            f"argv: {list(argv) if argv is not None else sys.argv!r}",
+            "",
+            "".join(traceback.format_exception(err)),
+        ]
+    )
+    for attempt in range(100):
+        suffix = f"-{attempt}" if attempt else ""
+        path = folder / f"canarykit-crash-{stamp}-{os.getpid()}{suffix}.txt"
+        try:
+            # exclusive create: never follow a planted link; private: a traceback may hold data
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as os_err:
+            return f"no details written ({folder}: {os_err.strerror})"
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
+            handle.write(text)
+        return f"details in {path}"
+    return f"no details written ({folder}: no free file name)"
+
+
+def _internal_error(err: BaseException, argv: Sequence[str] | None) -> int:
+    where = _crash_report(err, argv)
+    head = f"canarykit: internal error: {shorten(type(err).__name__, 40)}: "
+    room = max(MESSAGE_LIMIT - len(head) - len(where) - 2, 20)
+    what = shorten(one_line(str(err)), min(room, 120)) or "(no message)"
+    print(f"{head}{what}; {where}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (also used by ``python -m canarykit``)."""
+    """Run the command line; returns the exit status (also used by ``python -m canarykit``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status (:data:`EXIT_STATUS`). Usage errors, ``--help`` and ``--version``
+        raise :class:`SystemExit` as argparse does.
+    """
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # the reader left (`| head`): nothing more to say to anyone
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("canarykit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version, usage errors: what argparse printed must get out
+        sys.stdout.flush()
+        raise
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         status: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except GateDeniedError as err:
+        return _denied(args, err)
     except CanaryError as err:
-        print(f"canarykit: error: {err}", file=sys.stderr)
+        _error(str(err))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("canarykit: interrupted", file=sys.stderr)
-        return 130
+    except Exception as err:  # a bug: never let it look like a decision (exit 1 = STOP)
+        return _internal_error(err, argv)
     return status
 
 

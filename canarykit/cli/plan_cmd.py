@@ -11,16 +11,15 @@ on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from canarykit.errors import InvalidInputError
-from canarykit.traces.store import TraceStore
-from canarykit.traces.traffic import stored_models
-from canarykit.verdict.planning import BaselineProfile, plan_rollout, profile_from_store
-from canarykit.verdict.policy import load_policy
+from canarykit.cli.common import add_format, emit
+from canarykit.errors import InvalidInputError, shorten
+
+if TYPE_CHECKING:
+    from canarykit.verdict.planning import BaselineProfile
 
 HELP = (
     "Plan a canary rollout before it starts: for each step of the policy's rollout.steps and "
@@ -71,7 +70,7 @@ def register(subparsers: Any) -> None:
         metavar="MIN",
         help="minutes between looks (default: the policy's rollout.look_every_minutes)",
     )
-    plan.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(plan)
     plan.set_defaults(func=_plan)
 
 
@@ -81,6 +80,10 @@ def _positive(value: float | None, name: str, unit: str) -> None:
 
 
 def _profile(args: argparse.Namespace) -> BaselineProfile | None:
+    from canarykit.traces.store import TraceStore
+    from canarykit.traces.traffic import stored_models
+    from canarykit.verdict.planning import profile_from_store
+
     if args.source is None:
         for flag, value in (
             ("--model", args.model),
@@ -91,7 +94,7 @@ def _profile(args: argparse.Namespace) -> BaselineProfile | None:
                 raise InvalidInputError(f"{flag}: only with --from DB")
         return None
     if not Path(args.source).is_file():
-        raise InvalidInputError(f"--from {args.source}: no such trace store")
+        raise InvalidInputError(f"--from {shorten(args.source)}: no such trace store")
     store = TraceStore(args.source, read_only=True)
     try:
         models = stored_models(store)
@@ -105,7 +108,8 @@ def _profile(args: argparse.Namespace) -> BaselineProfile | None:
             model = models[0]
         elif model not in models:
             raise InvalidInputError(
-                f"--model {model}: not in {args.source} (models: {', '.join(models) or 'none'})"
+                f"--model {shorten(model)}: not in {shorten(args.source)} "
+                f"(models: {shorten(', '.join(models) or 'none')})"
             )
         return profile_from_store(store, model, since=args.since, until=args.until)
     finally:
@@ -113,6 +117,9 @@ def _profile(args: argparse.Namespace) -> BaselineProfile | None:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from canarykit.verdict.planning import plan_rollout
+    from canarykit.verdict.policy import load_policy
+
     _positive(args.rate, "--rate", "requests per second")
     _positive(args.look_every, "--look-every", "minutes")
     policy = load_policy(args.policy)
@@ -125,8 +132,5 @@ def _plan(args: argparse.Namespace) -> int:
     report = plan_rollout(
         policy, rate=args.rate, profile=_profile(args), look_every=args.look_every
     )
-    if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print(report.to_text())
+    emit(args, report.to_dict(), report.to_text())
     return 0

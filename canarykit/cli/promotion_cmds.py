@@ -2,8 +2,10 @@
 
 Every command takes ``--registry PATH`` (default ``$CANARYKIT_REGISTRY`` or
 ``canarykit-registry.sqlite``) and acts as ``--actor NAME`` (default ``$CANARYKIT_ACTOR`` or the
-login name). Exit status: 0 done; 2 bad input or usage; 4 refused by a gate — the reasons are
-printed one per line and a ``gate_denied`` event is written to the audit log.
+login name), and prints text or, with ``--format json``, one JSON document. Exit status: 0
+done; 2 bad input or usage; 4 refused by a gate — the reasons are printed one per line on
+stderr (with ``--format json`` also ``{"allowed": false, "reasons": [...]}`` on stdout) and a
+``gate_denied`` event is written to the audit log.
 
 ``--clock TIME`` (a fixed ISO 8601 instant) exists for drills and tests only and is refused
 unless ``CANARYKIT_ALLOW_CLOCK_OVERRIDE=1``; the gates also refuse any time earlier than the last
@@ -13,93 +15,16 @@ audit event, so the clock cannot be wound back to revive an expired waiver.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
-import os
-import sys
-from collections.abc import Callable
 from typing import Any
 
-from canarykit.errors import GateDeniedError, InvalidInputError
-from canarykit.promotion.api import DEFAULT_REGISTRY, REGISTRY_ENV, Promotion
-from canarykit.promotion.clock import Clock, FixedClock, SystemClock, parse_instant
-from canarykit.promotion.facts import load_calendar, load_roster, load_trust
-from canarykit.promotion.gates import GateDenial
-
-EXIT_OK = 0
-EXIT_DENIED = 4
-ACTOR_ENV = "CANARYKIT_ACTOR"
-CLOCK_ENV = "CANARYKIT_ALLOW_CLOCK_OVERRIDE"
-DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "policies")
-EXIT_HELP = "exit status: 0 done, 2 bad input or usage, 4 refused by a gate (reasons on stderr)"
-
-
-def add_common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
-    """``--registry``, and (for actions) ``--actor`` and ``--clock``."""
-    parser.add_argument(
-        "--registry",
-        default=os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY,
-        help=f"registry file (default ${REGISTRY_ENV} or {DEFAULT_REGISTRY})",
-    )
-    if actor:
-        parser.add_argument(
-            "--actor",
-            default=os.environ.get(ACTOR_ENV) or getpass.getuser(),
-            help=f"who acts (default ${ACTOR_ENV} or the login name)",
-        )
-    parser.add_argument(
-        "--clock",
-        metavar="TIME",
-        help=f"fixed time for drills/tests (needs {CLOCK_ENV}=1; never earlier than the log)",
-    )
-
-
-def add_format(parser: argparse.ArgumentParser) -> None:
-    """``--format text|json``."""
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def clock_from(args: argparse.Namespace) -> Clock:
-    """The system clock, or the fixed ``--clock`` when explicitly allowed."""
-    if getattr(args, "clock", None) is None:
-        return SystemClock()
-    if os.environ.get(CLOCK_ENV) != "1":
-        raise InvalidInputError(
-            f"--clock: a fixed clock is for drills and tests; set {CLOCK_ENV}=1 to allow it"
-        )
-    print(f"canarykit: warning: using fixed clock {args.clock}", file=sys.stderr)
-    return FixedClock(parse_instant(args.clock, field="--clock"))
-
-
-def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotion:
-    """The registry named by ``--registry`` (must exist unless ``create``)."""
-    return Promotion(args.registry, clock=clock_from(args), create=create)
-
-
-def emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    """Print ``text``, or ``data`` as JSON with ``--format json``."""
-    if getattr(args, "format", "text") == "json":
-        print(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        print(text)
-
-
-def guarded(action: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn a gate refusal into exit status 4 with one reason per line on stderr."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return action(args)
-        except GateDenial as err:
-            print(f"canarykit: denied: {err.action}", file=sys.stderr)
-            for reason in err.reasons:
-                print(f"  - {reason}", file=sys.stderr)
-            return EXIT_DENIED
-        except GateDeniedError as err:
-            print(f"canarykit: denied: {err}", file=sys.stderr)
-            return EXIT_DENIED
-
-    return run
+from canarykit.cli.common import (
+    DEFAULT_POLICY,
+    EXIT_HELP,
+    EXIT_OK,
+    add_common,
+    emit,
+    open_registry,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -123,7 +48,7 @@ def _register_own(subparsers: Any) -> None:
     source.add_argument("--artifact", help="artifact file (its sha256 is recorded)")
     source.add_argument("--artifact-digest", help="sha256:<hex> of the artifact")
     add_common(p)
-    p.set_defaults(func=guarded(_submit))
+    p.set_defaults(func=_submit)
 
     p = subparsers.add_parser(
         "promote",
@@ -148,8 +73,7 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--revalidate-by", help="ISO 8601 time by which to revalidate (→ Approved)")
     p.add_argument("--guardrail", action="append", help="published guardrail check (repeat)")
     add_common(p)
-    add_format(p)
-    p.set_defaults(func=guarded(_promote))
+    p.set_defaults(func=_promote)
 
     p = subparsers.add_parser(
         "approve", help="approve a version entering a stage, in a role", epilog=EXIT_HELP
@@ -165,7 +89,7 @@ def _register_own(subparsers: Any) -> None:
     )
     p.add_argument("--note", default="")
     add_common(p)
-    p.set_defaults(func=guarded(_approve))
+    p.set_defaults(func=_approve)
 
     p = subparsers.add_parser(
         "waive", help="grant a waiver (SCDR) lifting one named check", epilog=EXIT_HELP
@@ -178,7 +102,7 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--owner", required=True)
     p.add_argument("--expires", required=True, help="ISO 8601 expiry (at most 90 days ahead)")
     add_common(p)
-    p.set_defaults(func=guarded(_waive))
+    p.set_defaults(func=_waive)
 
     p = subparsers.add_parser(
         "revoke", help="revoke a version; aliases on it roll back or are blocked", epilog=EXIT_HELP
@@ -188,13 +112,11 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--reason", required=True)
     p.add_argument("--chg", help="change ticket id, if any")
     add_common(p)
-    add_format(p)
-    p.set_defaults(func=guarded(_revoke))
+    p.set_defaults(func=_revoke)
 
     p = subparsers.add_parser("status", help="versions, stages and aliases")
     p.add_argument("model", nargs="?")
     add_common(p, actor=False)
-    add_format(p)
     p.set_defaults(func=_status)
 
     config = subparsers.add_parser("config", help="trust file, roster and change calendar")
@@ -207,7 +129,7 @@ def _register_own(subparsers: Any) -> None:
         p = actions.add_parser(name, help=f"set the {what}", epilog=EXIT_HELP)
         p.add_argument("file")
         add_common(p)
-        p.set_defaults(func=guarded(_config_set), config_key=key)
+        p.set_defaults(func=_config_set, config_key=key)
     p = actions.add_parser("show", help="show the configuration")
     add_common(p, actor=False)
     p.set_defaults(func=_config_show)
@@ -222,9 +144,11 @@ def _submit(args: argparse.Namespace) -> int:
             artifact=args.artifact,
             artifact_digest=args.artifact_digest,
         )
-    print(
+    emit(
+        args,
+        record.to_dict(),
         f"{record.model} {record.version}: Candidate ({record.artifact_digest}),"
-        f" submitted by {record.submitter}"
+        f" submitted by {record.submitter}",
     )
     return EXIT_OK
 
@@ -266,9 +190,11 @@ def _approve(args: argparse.Namespace) -> int:
             note=args.note,
             verdict=args.verdict,
         )
-    print(
+    emit(
+        args,
+        approval.to_dict(),
         f"{approval.actor} approved {approval.model} {approval.version} entering"
-        f" {approval.stage} as {approval.role}"
+        f" {approval.stage} as {approval.role}",
     )
     return EXIT_OK
 
@@ -285,7 +211,8 @@ def _waive(args: argparse.Namespace) -> int:
             actor=args.actor,
             version=args.version,
         )
-    print(f"waiver {waiver.waiver_id} lifts {waiver.check} until {waiver.to_dict()['expires']}")
+    data = waiver.to_dict()
+    emit(args, data, f"waiver {waiver.waiver_id} lifts {waiver.check} until {data['expires']}")
     return EXIT_OK
 
 
@@ -308,11 +235,19 @@ def _status(args: argparse.Namespace) -> int:
 def _config_set(args: argparse.Namespace) -> int:
     with open_registry(args, create=True) as promotion:
         digests = promotion.configure(actor=args.actor, **{args.config_key: args.file})
-    print(f"{args.config_key} set ({digests[args.config_key]})")
+    emit(
+        args,
+        {"set": args.config_key, "digest": digests[args.config_key]},
+        f"{args.config_key} set ({digests[args.config_key]})",
+    )
     return EXIT_OK
 
 
 def _config_show(args: argparse.Namespace) -> int:
+    import yaml
+
+    from canarykit.promotion.facts import load_calendar, load_roster, load_trust
+
     with open_registry(args) as promotion:
         conn = promotion.store.conn
         trust, roster, calendar = load_trust(conn), load_roster(conn), load_calendar(conn)
@@ -321,5 +256,6 @@ def _config_show(args: argparse.Namespace) -> int:
         "roster": None if roster is None else roster.to_dict(),
         "calendar": None if calendar is None else calendar.to_dict(),
     }
-    print(json.dumps(data, indent=2, sort_keys=True))
+    text = yaml.safe_dump(data, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    emit(args, data, text.rstrip("\n"))
     return EXIT_OK

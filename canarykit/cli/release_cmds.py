@@ -1,26 +1,25 @@
 """``canarykit release`` and ``canarykit audit verify | export``.
 
 ``audit verify`` exits 0 when the hash chain is intact and 5 when any edit, deletion or
-reordering is detected (each problem is printed); ``audit export`` writes JSON lines.
+reordering is detected (each problem is printed); ``audit export`` writes JSON lines to a file
+or, with ``--out -``, to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from canarykit.cli.promotion_cmds import (
+from canarykit.cli.common import (
     DEFAULT_POLICY,
     EXIT_HELP,
     EXIT_OK,
     add_common,
-    add_format,
     emit,
-    guarded,
+    write_output,
 )
-from canarykit.cli.promotion_cmds import open_registry as _open
-from canarykit.promotion.audit import canonical_json
+from canarykit.cli.common import open_registry as _open
+from canarykit.errors import InvalidInputError, shorten
 
 EXIT_TAMPERED = 5
 
@@ -46,8 +45,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--alias", default="production")
     add_common(p)
-    add_format(p)
-    p.set_defaults(func=guarded(_release))
+    p.set_defaults(func=_release)
 
     audit = subparsers.add_parser("audit", help="verify or export the hash-chained audit log")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -57,7 +55,6 @@ def register(subparsers: Any) -> None:
         epilog="exit status: 0 intact, 5 tampering detected, 2 bad input",
     )
     add_common(p, actor=False)
-    add_format(p)
     p.set_defaults(func=_verify)
     p = actions.add_parser("export", help="write every event as a JSON line")
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
@@ -66,6 +63,15 @@ def register(subparsers: Any) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    out = Path(args.out)
+    if args.out == "-":
+        raise InvalidInputError(
+            "--out -: a release is a folder (manifest, policy snapshot, notes); name a folder"
+        )
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"--out {shorten(args.out)}: is a file; a release is a folder")
     with _open(args) as promotion:
         result = promotion.release(
             args.model,
@@ -98,11 +104,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from canarykit.promotion.audit import canonical_json
+
     with _open(args) as promotion:
-        if args.out == "-":
-            for event in promotion.events():
-                sys.stdout.write(canonical_json(event.to_dict()) + "\n")
-            return EXIT_OK
-        count = promotion.audit_export(args.out)
-    print(f"{count} events written to {args.out}", file=sys.stderr)
+        events = promotion.events()
+    lines = "".join(canonical_json(event.to_dict()) + "\n" for event in events)
+    where = write_output(args.out, lines)
+    if args.out != "-":
+        emit(
+            args,
+            {"events": len(events), "out": where},
+            f"{len(events)} events written to {where}",
+        )
     return EXIT_OK

@@ -8,10 +8,9 @@ line on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from canarykit.rollout import abort_rollout, rollout_status, start_rollout, step_rollout
+from canarykit.cli.common import add_format, emit
 
 HELP = (
     "A rollout is recorded in the trace store: the plan (the policy's rollout.steps or --plan) "
@@ -41,7 +40,7 @@ def register(subparsers: Any) -> None:
         type=float,
         help="expected requests per second, both arms (default: measured before each step)",
     )
-    _format(start)
+    add_format(start)
     start.set_defaults(func=_start)
 
     step = actions.add_parser("step", help="record that traffic moved to plan step N")
@@ -50,33 +49,27 @@ def register(subparsers: Any) -> None:
     step.add_argument("--to", type=int, required=True, metavar="N", help="plan step (1-based)")
     step.add_argument("--at", help="when traffic moved, ISO-8601 UTC (default now)")
     step.add_argument("--rate", type=float, help="expected requests per second for this step")
-    _format(step)
+    add_format(step)
     step.set_defaults(func=_step)
 
     status = actions.add_parser("status", help="the open rollout, its steps and looks")
     status.add_argument("db", metavar="DB", help="DuckDB trace store")
     status.add_argument("--model")
     status.add_argument("--rollout", type=int, help="a rollout id (open or not)")
-    _format(status)
+    add_format(status)
     status.set_defaults(func=_status)
 
     abort = actions.add_parser("abort", help="end the open rollout (keeps the reason)")
     abort.add_argument("db", metavar="DB", help="DuckDB trace store")
     abort.add_argument("--model", required=True)
     abort.add_argument("--reason", required=True)
-    _format(abort)
+    add_format(abort)
     abort.set_defaults(func=_abort)
 
 
-def _format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def _show(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, indent=2) if args.format == "json" else text)
-
-
 def _start(args: argparse.Namespace) -> int:
+    from canarykit.rollout import start_rollout
+
     record = start_rollout(
         args.db,
         model=args.model,
@@ -88,7 +81,7 @@ def _start(args: argparse.Namespace) -> int:
         rate=args.rate,
     )
     step = record.current_step
-    _show(
+    emit(
         args,
         record.to_dict(),
         f"rollout {record.rollout_id} of {record.model} started: {record.baseline} → "
@@ -99,9 +92,11 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _step(args: argparse.Namespace) -> int:
+    from canarykit.rollout import step_rollout
+
     record = step_rollout(args.db, model=args.model, to=args.to, at=args.at, rate=args.rate)
     step = record.current_step
-    _show(
+    emit(
         args,
         record.to_dict(),
         f"rollout {record.rollout_id} of {record.model}: step {step.step} of "
@@ -111,14 +106,18 @@ def _step(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from canarykit.rollout import rollout_status
+
     status = rollout_status(args.db, model=args.model, rollout_id=args.rollout)
-    _show(args, status.to_dict(), status.to_text())
+    emit(args, status.to_dict(), status.to_text())
     return 0
 
 
 def _abort(args: argparse.Namespace) -> int:
+    from canarykit.rollout import abort_rollout
+
     record = abort_rollout(args.db, model=args.model, reason=args.reason)
-    _show(
+    emit(
         args,
         record.to_dict(),
         f"rollout {record.rollout_id} of {record.model} aborted: {record.end_reason}",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from canarykit.traces.store import TraceStore, remove_store_files
+from canarykit.cli.common import add_format, emit
 
 DEFAULT_DB = "canarykit.duckdb"
 
@@ -29,6 +29,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="skip rows identical to stored ones instead of rejecting the ingest",
     )
+    add_format(ingest)
     ingest.set_defaults(func=_ingest)
 
     labels = subparsers.add_parser(
@@ -44,11 +45,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="skip labels whose request is not in the store instead of rejecting",
     )
+    add_format(labels)
     labels.set_defaults(func=_ingest_labels)
 
     info = subparsers.add_parser("info", help="list what a store holds")
     info.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB store (default {DEFAULT_DB})")
-    info.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(info)
     info.set_defaults(func=_info)
 
 
@@ -65,6 +67,8 @@ class _Progress:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from canarykit.traces.store import TraceStore, remove_store_files
+
     created = not Path(args.db).exists()
     try:
         with TraceStore(args.db) as store:
@@ -78,24 +82,25 @@ def _ingest(args: argparse.Namespace) -> int:
         if created:  # nothing half-written: a store this command created goes away again
             remove_store_files(args.db)
         raise
-    print(f"{args.db}: {report}")
+    emit(args, {"db": args.db, **dataclasses.asdict(report)}, f"{args.db}: {report}")
     return 0
 
 
 def _ingest_labels(args: argparse.Namespace) -> int:
+    from canarykit.traces.store import TraceStore
+
     with TraceStore(args.db, read_only=False) as store:
         report = store.ingest_labels(
             args.sources, progress=_Progress(), on_unknown="skip" if args.skip_unknown else "error"
         )
-    print(f"{args.db}: {report}")
+    emit(args, {"db": args.db, **dataclasses.asdict(report)}, f"{args.db}: {report}")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
+    from canarykit.traces.store import TraceStore
+
     with TraceStore(args.db, read_only=True) as store:
         info = store.info()
-    if args.format == "json":
-        print(json.dumps(info.to_dict(), indent=2))
-    else:
-        print(info.to_text())
+    emit(args, info.to_dict(), info.to_text())
     return 0

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from canarykit.traces.decision_log import list_decisions
-from canarykit.traces.rollouts import list_looks, list_rollouts
-from canarykit.traces.store import TraceStore
-from canarykit.verdict.evaluate import evaluate
-from canarykit.verdict.replay import replay
+from canarykit.cli.common import add_format, to_json, write_output
 
-EXIT_CODES = "exit status: 0 PROCEED, 1 STOP, 3 CONTINUE, 2 bad input or usage"
+EXIT_CODES = "exit status: 0 PROCEED, 1 STOP, 3 CONTINUE, 2 bad input or usage, 70 internal error"
 
 
 def register(subparsers: Any) -> None:
@@ -39,8 +32,8 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--until", help="window end, exclusive, ISO-8601 UTC")
     ev.add_argument("--since", help="window start, inclusive, ISO-8601 UTC (not during a rollout)")
     ev.add_argument("--split", type=float, help="planned canary share of traffic (0..1)")
-    ev.add_argument("--out", help="write the verdict JSON here")
-    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.add_argument("--out", help="write the verdict JSON here ('-' for stdout)")
+    add_format(ev)
     ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
     ev.set_defaults(func=_evaluate)
 
@@ -48,11 +41,14 @@ def register(subparsers: Any) -> None:
         "replay",
         help="recompute a verdict and check that it is identical",
         description="Recompute VERDICT from SOURCE with the policy snapshot named by its digest. "
-        "Exit 0 when identical, 1 when different, 2 on bad input.",
+        "Exit 0 when identical, 1 when different, 2 on bad input, 70 internal error. The "
+        "DuckDB and regopy versions a verdict records are not compared: a warning says when "
+        "they differ from the running ones.",
     )
     rp.add_argument("verdict", metavar="VERDICT", help="verdict JSON file")
     rp.add_argument("source", metavar="SOURCE", help="DuckDB trace store or Parquet/CSV files")
     rp.add_argument("--policy", help="policy whose digest matches the verdict's")
+    add_format(rp)
     rp.set_defaults(func=_replay)
 
     lg = subparsers.add_parser(
@@ -64,21 +60,13 @@ def register(subparsers: Any) -> None:
     lg.add_argument("--db", required=True, help="DuckDB trace store")
     lg.add_argument("--model")
     lg.add_argument("--limit", type=int, default=20)
-    lg.add_argument("--format", choices=("text", "json"), default="text")
+    add_format(lg)
     lg.set_defaults(func=_log)
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, so a reader never sees half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
-
-
 def _evaluate(args: argparse.Namespace) -> int:
+    from canarykit.verdict.evaluate import evaluate
+
     verdict = evaluate(
         args.source,
         policy=args.policy,
@@ -92,18 +80,42 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     text = verdict.to_json()
     if args.out:
-        _write_atomically(args.out, text + "\n")
-    print(text if args.format == "json" else verdict.to_text())
+        write_output(args.out, text + "\n")
+    if args.out != "-":  # with --out - stdout holds exactly the verdict JSON
+        print(text if args.format == "json" else verdict.to_text())
     return verdict.exit_code
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from canarykit.verdict.replay import replay
+
     result = replay(args.verdict, args.source, policy=args.policy)
-    print(result)
+    for warning in result.warnings:
+        print(f"canarykit: warning: {warning}", file=sys.stderr)
+    if args.format == "json":
+        print(
+            to_json(
+                {
+                    "identical": result.identical,
+                    "differences": list(result.differences),
+                    "decision": result.original.decision,
+                    "replayed_decision": result.replayed.decision,
+                    "engines": dict(result.original.engines),
+                    "replayed_engines": dict(result.replayed.engines),
+                    "warnings": list(result.warnings),
+                }
+            )
+        )
+    else:
+        print(result)
     return 0 if result.identical else 1
 
 
 def _log(args: argparse.Namespace) -> int:
+    from canarykit.traces.decision_log import list_decisions
+    from canarykit.traces.rollouts import list_looks, list_rollouts
+    from canarykit.traces.store import TraceStore
+
     with TraceStore(args.db, read_only=True) as store:
         records = list_decisions(store, model=args.model, limit=args.limit)
         rollouts = list_rollouts(store, model=args.model)
