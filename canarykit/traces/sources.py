@@ -64,12 +64,24 @@ _EXPECTED = (
 
 
 def quote_ident(name: str) -> str:
-    """Quote an SQL identifier for DuckDB (``group`` → ``"group"``)."""
+    """Quote an SQL identifier for DuckDB (``group`` → ``"group"``).
+
+    Examples
+    --------
+    >>> print(quote_ident("group"), quote_ident('a"b'))
+    "group" "a""b"
+    """
     return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(value: str) -> str:
-    """Quote an SQL string literal for DuckDB."""
+    """Quote an SQL string literal for DuckDB.
+
+    Examples
+    --------
+    >>> quote_literal("O'Hara")
+    "'O''Hara'"
+    """
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -186,7 +186,18 @@ def parsed_expressions(columns: dict[str, str]) -> dict[str, str]:
 
 
 def ts_range_condition(column: str) -> str:
-    """SQL condition true where the TIMESTAMP ``column`` is outside the accepted range."""
+    """SQL condition true where the TIMESTAMP ``column`` is outside the accepted range.
+
+    The range is :data:`~canarykit.traces.schema.TS_MIN` (inclusive) to
+    :data:`~canarykit.traces.schema.TS_END` (exclusive); NULL is not flagged.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> duckdb.sql(f"SELECT {ts_range_condition('t')} FROM (VALUES "
+    ...            "(TIMESTAMP '1969-12-31 23:59:59'), (TIMESTAMP '2199-12-31')) v(t)").fetchall()
+    [(True,), (False,)]
+    """
     low, end = (f"TIMESTAMP '{t.isoformat(sep=' ')}'" for t in (TS_MIN, TS_END))
     return f"({column} < {low} OR {column} >= {end})"
 
@@ -304,11 +315,41 @@ def validate_source(
 ) -> tuple[dict[str, str], int]:
     """Check every contract rule on ``source``; return its columns and row count.
 
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection the source is read on (with ``TimeZone`` UTC, as a store sets it).
+    source : InputSource
+        One input; a file set is checked in one scan.
+
+    Returns
+    -------
+    columns : dict of str to str
+        Column name → DuckDB type, as read.
+    rows : int
+        Number of data rows.
+
     Raises
     ------
     InvalidInputError
         One line: ``<file>: column <name>: <rule> (<n> rows, first: r1, r2, ...)``, followed by
         how many other rules are broken, if any.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> import pyarrow as pa
+    >>> from canarykit.traces.generate import generate_traces
+    >>> from canarykit.traces.sources import resolve_inputs
+    >>> con = duckdb.connect()
+    >>> table = generate_traces("identical", n_requests=10, seed=1)
+    >>> validate_source(con, resolve_inputs(table)[0])[1]
+    10
+    >>> late = table.set_column(1, "ts", pa.array(["2201-01-01T00:00:00Z"] * 10))
+    >>> validate_source(con, resolve_inputs(late)[0])
+    Traceback (most recent call last):
+    ...
+    canarykit.errors.InvalidInputError: <arrow table, input 1>: column ts: must be in [1970-01-01, 2200-01-01) UTC (10 rows, first: row 1, 2, 3, 4, 5)
     """
     columns = source.columns(con)
     reserved = [name for name in columns if name.startswith("__")]
@@ -363,7 +404,27 @@ def check_partition_columns(con: duckdb.DuckDBPyConnection, source: InputSource)
     DuckDB (like Hive) takes the directory's value and hides the file's own; Spark refuses
     such data. A file copied into the wrong partition would otherwise be read with values it
     does not hold, so a disagreement is a broken rule: ``FILE: column KEY: must equal its
-    partition directory in the path (N rows, first: row R1, …)``.
+    partition directory in the path (N rows, first: row R1, …)``. Nothing is read unless a
+    partition key is also a column of the files.
+
+    Raises
+    ------
+    InvalidInputError
+        The first file (in path order) whose column disagrees with its directory.
+
+    Examples
+    --------
+    >>> import duckdb, pathlib, tempfile
+    >>> import pyarrow as pa
+    >>> import pyarrow.parquet as pq
+    >>> from canarykit.traces.sources import resolve_inputs
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "model=a"
+    >>> folder.mkdir()
+    >>> pq.write_table(pa.table({"model": ["b", "a"]}), folder / "p.parquet")
+    >>> check_partition_columns(duckdb.connect(), resolve_inputs(folder)[0])
+    Traceback (most recent call last):
+    ...
+    canarykit.errors.InvalidInputError: .../model=a/p.parquet: column model: must equal its partition directory in the path (model=…; drop the column from the files or move them) (1 row, first: row 1)
     """
     if source.kind == "arrow":
         return
