@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from canarykit.cli.common import add_format, emit
@@ -67,21 +66,16 @@ class _Progress:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from canarykit.traces.store import TraceStore, remove_store_files
+    from canarykit.traces.store import ingest_new_or_existing
 
-    created = not Path(args.db).exists()
-    try:
-        with TraceStore(args.db) as store:
-            store.show_progress_bar(sys.stderr.isatty() and sys.stdout.isatty())
-            report = store.ingest(
-                args.sources,
-                progress=_Progress(),
-                on_existing="skip" if args.skip_existing else "error",
-            )
-    except BaseException:
-        if created:  # nothing half-written: a store this command created goes away again
-            remove_store_files(args.db)
-        raise
+    # a new store is built privately and published atomically: a failed first ingest leaves
+    # no file, and concurrent ingests creating the same store never delete each other's rows
+    report = ingest_new_or_existing(
+        args.db,
+        args.sources,
+        progress=_Progress(),
+        on_existing="skip" if args.skip_existing else "error",
+    )
     emit(args, {"db": args.db, **dataclasses.asdict(report)}, f"{args.db}: {report}")
     return 0
 

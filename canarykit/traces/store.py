@@ -30,7 +30,10 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import sys
 import tempfile
+import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -66,7 +69,13 @@ Progress = Callable[[str], None]
 OnExisting = Literal["error", "skip"]
 KEY = ("request_id", "arm")
 
-__all__ = ["IngestReport", "LabelReport", "TraceStore", "remove_store_files"]
+__all__ = [
+    "IngestReport",
+    "LabelReport",
+    "TraceStore",
+    "ingest_new_or_existing",
+    "remove_store_files",
+]
 
 _CREATE_TRACES = "CREATE TABLE IF NOT EXISTS traces ({})".format(
     ", ".join(f"{quote_ident(c.name)} {c.sql_type}" for c in CONTRACT_COLUMNS)
@@ -107,11 +116,17 @@ class TraceStore:
         Open an existing file without the right to write.
     memory_limit : str
         DuckDB memory limit; larger work spills to a temporary directory.
+    lock_timeout : float, optional
+        DuckDB lets one process at a time open a file for writing (and none read while it
+        does): when another process holds the file, wait up to this many seconds (default
+        ``CANARYKIT_LOCK_TIMEOUT`` or 120), saying so once on stderr, then fail with a
+        one-line :class:`StorageError`. ``0`` fails at once.
     """
 
     path: str | Path = ":memory:"
     read_only: bool = False
     memory_limit: str = "600MB"
+    lock_timeout: float | None = None
     _con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
     _tmpdir: str = field(init=False, repr=False)
     _cleanup: weakref.finalize = field(init=False, repr=False)
@@ -123,12 +138,7 @@ class TraceStore:
         # spill space for large ingests; removed when the store is closed or collected
         self._tmpdir = tempfile.mkdtemp(prefix="canarykit-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, ignore_errors=True)
-        try:
-            self._con = duckdb.connect(target, read_only=self.read_only)
-        except duckdb.Error as err:
-            raise StorageError(
-                f"{target}: cannot open as a DuckDB trace store: {str(err).splitlines()[0]}"
-            ) from None
+        self._con = _connect(target, read_only=self.read_only, timeout=self.lock_timeout)
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute(f"SET memory_limit = {quote_literal(self.memory_limit)}")
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
@@ -576,6 +586,102 @@ class TraceStore:
 def _say(progress: Progress | None, message: str) -> None:
     if progress is not None:
         progress(message)
+
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+def _lock_timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return max(float(timeout), 0.0)
+    raw = os.environ.get("CANARYKIT_LOCK_TIMEOUT")
+    if raw is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        raise StorageError(
+            f"CANARYKIT_LOCK_TIMEOUT: must be a number of seconds, got {raw[:40]!r}"
+        ) from None
+
+
+def _is_lock_conflict(err: duckdb.Error) -> bool:
+    text = str(err).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+def _connect(target: str, *, read_only: bool, timeout: float | None) -> duckdb.DuckDBPyConnection:
+    """Open ``target``, waiting (bounded) while another process holds its lock."""
+    limit = _lock_timeout(timeout)
+    started = time.monotonic()
+    delay, told = 0.05, False
+    while True:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.Error as err:
+            if not _is_lock_conflict(err):
+                raise StorageError(
+                    f"{target}: cannot open as a DuckDB trace store: {str(err).splitlines()[0]}"
+                ) from None
+            waited = time.monotonic() - started
+            if waited >= limit:
+                raise StorageError(
+                    f"{target}: another process has held the store for {waited:.0f} s "
+                    f"(lock timeout {limit:g} s; set CANARYKIT_LOCK_TIMEOUT to wait longer)"
+                ) from None
+            if not told:
+                print(
+                    f"canarykit: {target} is in use by another process; waiting up to {limit:g} s",
+                    file=sys.stderr,
+                )
+                told = True
+            time.sleep(min(delay, max(limit - waited, 0.0)))
+            delay = min(delay * 1.5, 1.0)
+
+
+def ingest_new_or_existing(
+    path: str | Path,
+    inputs: Any,
+    *,
+    on_existing: OnExisting = "error",
+    progress: Progress | None = None,
+    lock_timeout: float | None = None,
+) -> IngestReport:
+    """Ingest into the store at ``path``, creating it atomically if it does not exist yet.
+
+    A new store is built in a private file beside ``path`` and published with a hard link,
+    which fails if another process published one first: then this ingest goes into that
+    store instead (waiting for its lock). So concurrent ingests that create the same store
+    never delete or overwrite each other's rows, and a failed first ingest leaves no file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from canarykit.traces.generate import generate_traces
+    >>> db = Path(tempfile.mkdtemp()) / "new.duckdb"
+    >>> ingest_new_or_existing(db, generate_traces("identical", n_requests=100)).rows_ingested
+    100
+    """
+    target = Path(path)
+    if not target.exists():
+        private = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.new")
+        try:
+            with TraceStore(private, lock_timeout=0) as store:
+                report = store.ingest(inputs, on_existing=on_existing, progress=progress)
+                store.connection.execute("CHECKPOINT")
+            try:
+                os.link(private, target)
+                return report
+            except FileExistsError:
+                pass  # another process created the store first: ingest into it below
+            except OSError:  # a file system without hard links: publish by rename
+                if not target.exists():
+                    os.replace(private, target)
+                    return report
+        finally:
+            remove_store_files(private)
+    with TraceStore(target, lock_timeout=lock_timeout) as store:
+        return store.ingest(inputs, on_existing=on_existing, progress=progress)
 
 
 def remove_store_files(path: str | Path) -> None:
