@@ -97,7 +97,8 @@ def check_decision(verdict: Verdict, policy: Policy | None = None) -> DecisionCh
     -------
     DecisionCheck
     """
-    from canarykit.verdict.decide import DECISIONS, builtin_decision, decide
+    from canarykit.verdict.decide import builtin_decision, decide
+    from canarykit.verdict.rego import DECISIONS
 
     checks = [c.to_dict() for c in verdict.checks]
     recorded = verdict.decision

@@ -1,11 +1,11 @@
 """Turn check results into PROCEED / STOP / CONTINUE with the policy's Rego rules (regopy).
 
 Python computes the check results; Rego decides (``policies/decision.rego``). The engine is
-treated as untrusted for the permissive direction: an undefined result, an ``<error>`` value,
-an exception or a malformed result never yields PROCEED, and a PROCEED is accepted only when
-no check fails and every required check passes (rules can make a decision stricter, never
-looser). When the engine cannot decide, the built-in rule is applied with PROCEED capped to
-CONTINUE and the reason says why.
+treated as untrusted for the permissive direction: a PROCEED is accepted only when no check
+fails and every required check passes (rules can make a decision stricter, never looser). A
+policy the engine cannot evaluate — a module that does not parse, an undefined result, an
+``<error>`` value, a malformed result — is a :class:`~canarykit.errors.PolicyError` (exit 2),
+never a decision; its message says what the checks alone would give.
 
 Examples
 --------
@@ -18,15 +18,15 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from canarykit.errors import PolicyError
 from canarykit.verdict.policy import Policy
+from canarykit.verdict.rego import evaluate_decision_rules
 
 __all__ = ["builtin_decision", "decide"]
 
-DECISIONS = ("PROCEED", "STOP", "CONTINUE")
 _STRICTNESS = {"PROCEED": 0, "CONTINUE": 1, "STOP": 2}
 
 
@@ -37,44 +37,6 @@ def builtin_decision(checks: Sequence[Mapping[str, Any]]) -> str:
     if checks and all(c["status"] == "pass" or not c["required"] for c in checks):
         return "PROCEED"
     return "CONTINUE"
-
-
-_UNSAFE = str.maketrans({'"': "\u201d", "\\": "\u2216", **{chr(c): " " for c in range(32)}})
-
-
-def _safe_strings(value: Any) -> Any:
-    """Replace ``"``, ``\\`` and control characters in strings: regopy does not escape them
-    in strings that rules build with ``sprintf``/``concat``, which would corrupt its JSON."""
-    if isinstance(value, str):
-        return value.translate(_UNSAFE)
-    if isinstance(value, dict):
-        return {_safe_strings(k): _safe_strings(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_safe_strings(v) for v in value]
-    return value
-
-
-def _evaluate_rego(policy: Policy, payload: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """Run the Rego rules; raise ``ValueError`` with a reason when the result is unusable."""
-    import regopy
-
-    interpreter = regopy.Interpreter()
-    for name, text in policy.rego_modules:
-        interpreter.add_module(name, text)
-    interpreter.set_input(_safe_strings(json.loads(json.dumps(payload))))
-    output = interpreter.query("x := data.canarykit.decision.result")
-    text = str(output)
-    if not output.ok():
-        raise ValueError(f"evaluation failed: {' '.join(text.split())[:200]}")
-    if text.strip() == "undefined" or "<error>" in text:
-        raise ValueError("result is undefined or holds an error value")
-    result = json.loads(text)["bindings"]["x"]
-    decision, reasons = result.get("decision"), result.get("reasons")
-    if decision not in DECISIONS:
-        raise ValueError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise ValueError("reasons are not a list of strings")
-    return decision, tuple(reasons)
 
 
 def decide(
@@ -94,13 +56,14 @@ def decide(
     payload = {**context, "checks": [dict(c) for c in checks]}
     ceiling = builtin_decision(checks)
     try:
-        decision, reasons = _evaluate_rego(policy, payload)
-    except Exception as err:  # fail closed: anything from the engine is a non-decision
-        fallback = "STOP" if ceiling == "STOP" else "CONTINUE"
-        return fallback, (
-            f"decision policy could not be evaluated ({err}); "
-            f"built-in rule applied without PROCEED",
-        )
+        decision, reasons = evaluate_decision_rules(policy.rego_modules, payload)
+    except PolicyError as err:  # never a decision: the policy is broken (exit 2)
+        raise PolicyError(f"{err} (the checks alone would give {ceiling})") from None
+    except Exception as err:  # anything else from the engine is a policy error too
+        raise PolicyError(
+            f"decision policy: the Rego engine failed ({type(err).__name__}: "
+            f"{' '.join(str(err).split())[:120]}); the checks alone would give {ceiling}"
+        ) from None
     if _STRICTNESS[ceiling] > _STRICTNESS[decision]:
         held = [
             f"{c['name']}: {c.get('summary', c['status'])}"

@@ -176,8 +176,16 @@ def policy_from_files(files: Mapping[str, bytes], *, source: str = "policy") -> 
     policy = parse_policy(
         document, source=f"{source}/{yamls[0]}" if not source.endswith(yamls[0]) else source
     )
-    modules = tuple((n, files[n].decode("utf-8")) for n in sorted(files) if n.endswith(".rego"))
-    return Policy(**{**_fields(policy), "rego_modules": modules, "files": dict(files)})
+    modules = []
+    for name in sorted(n for n in files if n.endswith(".rego")):
+        try:
+            modules.append((name, files[name].decode("utf-8")))
+        except UnicodeDecodeError:
+            raise PolicyError(f"{source}: {name}: not UTF-8 text") from None
+    from canarykit.verdict.rego import check_rego_modules  # the engine loads on first use
+
+    check_rego_modules(modules)
+    return Policy(**{**_fields(policy), "rego_modules": tuple(modules), "files": dict(files)})
 
 
 def _fields(policy: Policy) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from canarykit.errors import PolicyError
 from canarykit.verdict.decide import decide
 from canarykit.verdict.policy import load_policy
 
@@ -86,20 +87,39 @@ def test_organisation_rule_credit_models_need_passing_fairness():
         'package canarykit.decision\nimport rego.v1\nresult := {"decision": "MAYBE", "reasons": []}',
     ],
 )
-def test_broken_policy_never_proceeds(module):
+def test_broken_policy_is_a_policy_error_never_a_decision(module, capfd):
+    """A policy the engine cannot evaluate is exit 2 (PolicyError), never CONTINUE or PROCEED;
+    the message says what the checks alone would give, and nothing reaches stdout."""
     policy = _with_module("broken.rego", module)
-    decision, reasons = decide([_check("a", "pass")], policy=policy, context=CTX)
-    assert decision == "CONTINUE"
-    assert "could not be evaluated" in reasons[0]
-    stop, _ = decide([_check("a", "fail")], policy=policy, context=CTX)
-    assert stop == "STOP"
+    with pytest.raises(PolicyError, match="the checks alone would give PROCEED"):
+        decide([_check("a", "pass")], policy=policy, context=CTX)
+    with pytest.raises(PolicyError, match="the checks alone would give STOP"):
+        decide([_check("a", "fail")], policy=policy, context=CTX)
+    assert capfd.readouterr().out == ""
 
 
-def test_undefined_result_never_proceeds():
+def test_undefined_result_is_a_policy_error():
     policy = dataclasses.replace(
         POLICY, rego_modules=(("other.rego", "package somewhere.else\nimport rego.v1\nx := 1"),)
     )
-    assert decide([_check("a", "pass")], policy=policy, context=CTX)[0] == "CONTINUE"
+    with pytest.raises(PolicyError, match="undefined"):
+        decide([_check("a", "pass")], policy=policy, context=CTX)
+
+
+def test_a_rego_syntax_error_is_refused_when_the_policy_loads(tmp_path, capfd):
+    from canarykit.verdict.policy import default_policy_path
+
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    for f in default_policy_path().glob("*.yaml"):
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "decision.rego").write_text("package canarykit.decision\nthis is not rego\n")
+    with pytest.raises(PolicyError, match=r"decision\.rego: not valid Rego"):
+        load_policy(folder)
+    (folder / "decision.rego").write_bytes(b"package canarykit.decision\n\xff\xfe")
+    with pytest.raises(PolicyError, match="not UTF-8"):
+        load_policy(folder)
+    assert capfd.readouterr().out == ""
 
 
 def test_rules_cannot_loosen_the_decision():
