@@ -63,12 +63,13 @@ _NUMERIC = (
     "REAL",
 )
 _TEXT = ("VARCHAR",)
-_TRUE = ("true", "t", "1", "1.0", "yes")
+_TRUE = ("true", "1", "1.0")
 # a text timestamp starts with an ISO-8601 date; its UTC offset (after a time) is read apart
 _ISO_DATE = "^[0-9]{4,}-[0-9]{2}-[0-9]{2}"
 _OFFSET = "[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)?[ ]*([+-])([0-9]{2}):?([0-9]{2})?$"
 MAX_OFFSET_MINUTES = 14 * 60
-_FALSE = ("false", "f", "0", "0.0", "no")
+_CONTROL = "[\\x00-\\x1f\\x7f]"
+_FALSE = ("false", "0", "0.0")
 
 __all__ = [
     "MAX_ROWS_SHOWN",
@@ -141,8 +142,18 @@ def _timestamp(col: str, sql_type: str) -> str | None:
     return None
 
 
-def _text(col: str, sql_type: str) -> str:
-    return f"CAST({quote_ident(col)} AS VARCHAR)"
+_TEXT_LIKE = ("VARCHAR", "CHAR", "TEXT", "STRING", "BPCHAR", "UUID", "ENUM")
+
+
+def _text(col: str, sql_type: str) -> str | None:
+    """Text columns must be text (or numbers, e.g. numeric ids): never lists or structs."""
+    upper = sql_type.upper()
+    if _is_null_type(sql_type):
+        return "CAST(NULL AS VARCHAR)"
+    nested = "[" in upper or upper.startswith(("STRUCT", "MAP", "UNION", "LIST"))
+    if not nested and (upper.startswith(_TEXT_LIKE) or _is_numeric(sql_type)):
+        return f"CAST({quote_ident(col)} AS VARCHAR)"
+    return None
 
 
 _PARSERS = {
@@ -157,6 +168,10 @@ _PARSERS = {
     "label": _boolean,
 }
 _TYPE_RULE = {
+    "request_id": "must be text",
+    "model": "must be text",
+    "version": "must be text",
+    "arm": "must be text",
     "ts": "must be a timestamp or an ISO-8601 string",
     "latency_ms": "must be a number",
     "score": "must be a number",
@@ -245,6 +260,17 @@ def _rules(columns: dict[str, str]) -> list[Rule]:
         ),
         Rule("model", "must be a non-empty string", "(model IS NULL OR model = '')"),
         Rule("version", "must be a non-empty string", "(version IS NULL OR version = '')"),
+        *(
+            Rule(
+                name, "must not contain control characters", f"regexp_matches({name}, '{_CONTROL}')"
+            )
+            for name in ("request_id", "model", "version")
+        ),
+        Rule(
+            "version",
+            "must not be the reserved word 'none' (it means 'no version' in the registry)",
+            "lower(trim(version)) = 'none'",
+        ),
         Rule("arm", f"must be one of {', '.join(ARMS)}", f"(arm IS NULL OR arm NOT IN ({arms}))"),
         Rule("error", "must not be NULL", "raw_error IS NULL"),
         Rule(

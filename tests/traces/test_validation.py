@@ -214,3 +214,35 @@ def test_typed_nan_in_parquet_is_not_finite(tmp_path):
         pytest.raises(InvalidInputError, match="column score: must be finite"),
     ):
         store.ingest(str(path))
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "rule"),
+    [
+        ("version", ["v\x01", "v2"], "must not contain control characters"),
+        ("model", ["m\nx", "m"], "must not contain control characters"),
+        ("request_id", ["r\t1", "r2"], "must not contain control characters"),
+        ("version", ["None", "v2"], "reserved word 'none'"),
+        ("error", ["yes", "no"], "must be boolean"),
+        ("model", [["a"], ["b"]], "must be text"),
+        ("model", [{"a": 1}, {"a": 2}], "must be text"),
+    ],
+)
+def test_values_the_contract_forbids_are_refused(column, values, rule):
+    import pandas as pd
+
+    from canarykit.errors import InvalidInputError
+    from canarykit.traces import TraceStore
+
+    frame = {
+        "request_id": ["r1", "r2"],
+        "ts": ["2026-01-01T00:00:00Z"] * 2,
+        "model": ["m", "m"],
+        "version": ["v1", "v2"],
+        "arm": ["control", "canary"],
+        "latency_ms": [1.0, 2.0],
+        "error": [False, False],
+        column: values,
+    }
+    with TraceStore() as store, pytest.raises(InvalidInputError, match=rule):
+        store.ingest(pd.DataFrame(frame))
