@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from canarykit.errors import InvalidInputError
+from canarykit.errors import InvalidInputError, shorten
 from canarykit.traces.decision_log import load_policy_snapshot
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, Summaries, SummaryPlan, summarize
 from canarykit.traces.timeline import ErrorTimeline, error_timeline
+from canarykit.traces.window import parse_utc_timestamp
 from canarykit.verdict.evaluate import open_source
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.verdict import Verdict
@@ -68,20 +69,48 @@ class ReportData:
         return self.policy.digest == self.verdict.policy_digest
 
 
+def _time_of(sel: dict[str, Any], key: str) -> str | None:
+    value = sel.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"verdict selection.{key}: must be an ISO-8601 time string")
+    parse_utc_timestamp(value, name=f"verdict selection.{key}")
+    return value
+
+
 def selection_of(verdict: Verdict) -> Selection:
-    """The :class:`~canarykit.traces.summaries.Selection` that reads a verdict's rows again."""
+    """The :class:`~canarykit.traces.summaries.Selection` that reads a verdict's rows again.
+
+    Raises
+    ------
+    InvalidInputError
+        The verdict's mode or selection is malformed (one line, naming the field).
+    """
     sel = verdict.selection
     if verdict.mode not in ("canary", "shadow"):
-        raise InvalidInputError(f"verdict mode: must be canary or shadow, got {verdict.mode!r}")
+        raise InvalidInputError(
+            f"verdict mode: must be canary or shadow, got {shorten(verdict.mode)!r}"
+        )
     mode: Mode = "shadow" if verdict.mode == "shadow" else "canary"
+    window = sel.get("control_window")
+    if window and not (
+        isinstance(window, list | tuple)
+        and len(window) == 2
+        and all(isinstance(t, str) for t in window)
+    ):
+        raise InvalidInputError("verdict selection.control_window: must be two time strings")
+    if window:
+        for t in window:
+            parse_utc_timestamp(t, name="verdict selection.control_window")
     return Selection(
         model=str(sel.get("model", verdict.model)),
         baseline=str(sel.get("baseline", verdict.baseline)),
         candidate=str(sel.get("candidate", verdict.candidate)),
         mode=mode,
-        until=sel.get("until"),
-        since=sel.get("since"),
-        control_window=tuple(sel["control_window"]) if sel.get("control_window") else None,
+        until=_time_of(sel, "until"),
+        since=_time_of(sel, "since"),
+        control_window=tuple(window) if window else None,
     )
 
 

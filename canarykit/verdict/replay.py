@@ -85,6 +85,10 @@ def load_verdict(path: str | Path) -> Verdict:
         raise InvalidInputError(f"{path}: no such verdict file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidInputError(f"{path}: not a JSON verdict ({err})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: not a verdict (nested too deeply)") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path}: is a folder, not a verdict file") from None
     if not isinstance(data, dict):
         raise InvalidInputError(f"{path}: not a JSON verdict object")
     try:
