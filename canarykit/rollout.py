@@ -117,6 +117,10 @@ def load_plan(path: str | Path) -> tuple[RolloutStep, ...]:
         raise InvalidInputError(
             f"{path}: not valid YAML/JSON: {' '.join(str(err).split())}"
         ) from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: nested too deeply to be a plan") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path}: a folder, not a plan file") from None
     raw = document.get("steps") if isinstance(document, dict) else document
     errors: list[str] = []
     steps = parse_steps(raw, errors, where=f"{path}: steps")

@@ -84,31 +84,30 @@ class CheckOutcome:
         return check_html(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckOutcome:
-        """Inverse of :meth:`to_dict` (``null`` numbers come back as NaN)."""
+    def from_dict(cls, data: dict[str, Any], *, where: str = "check") -> CheckOutcome:
+        """Inverse of :meth:`to_dict` (``null`` numbers come back as NaN); every field is
+        type-checked (:class:`~canarykit.verdict.contract.Fields`)."""
+        from canarykit.verdict.contract import Fields
 
-        def f(key: str) -> float:
-            v = data.get(key)
-            return math.nan if v is None else float(v)
-
+        f = Fields(data, where)
         return cls(
-            name=data["name"],
-            kind=data.get("kind", ""),
-            status=data["status"],
-            estimate=f("estimate"),
-            ci_low=f("ci_low"),
-            ci_high=f("ci_high"),
-            confidence_level=float(data["confidence_level"]),
-            pvalue=data.get("pvalue"),
-            threshold=data.get("threshold"),
-            bound=data.get("bound", "max"),
-            n_control=int(data["n_control"]),
-            n_candidate=int(data["n_candidate"]),
-            method=data["method"],
-            required=bool(data.get("required", True)),
-            summary=data.get("summary", ""),
-            note=data.get("note", ""),
-            details=dict(data.get("details", {})),
+            name=f.text("name"),
+            kind=f.text("kind", ""),
+            status=f.choice("status", ("pass", "fail", "inconclusive")),  # type: ignore[arg-type]
+            estimate=f.number("estimate", nullable=True),
+            ci_low=f.number("ci_low", nullable=True),
+            ci_high=f.number("ci_high", nullable=True),
+            confidence_level=f.number("confidence_level"),
+            pvalue=f.optional_number("pvalue"),
+            threshold=f.optional_number("threshold"),
+            bound=f.choice("bound", ("max", "min", "none"), "max"),
+            n_control=f.integer("n_control"),
+            n_candidate=f.integer("n_candidate"),
+            method=f.text("method"),
+            required=f.boolean("required", True),
+            summary=f.text("summary", ""),
+            note=f.text("note", ""),
+            details=f.mapping("details", {}),
         )
 
 

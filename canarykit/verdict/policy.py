@@ -173,6 +173,8 @@ def policy_from_files(files: Mapping[str, bytes], *, source: str = "policy") -> 
         raise PolicyError(
             f"{source}/{yamls[0]}: not valid YAML: {' '.join(str(err).split())}"
         ) from None
+    except RecursionError:
+        raise PolicyError(f"{source}/{yamls[0]}: nested too deeply to be a policy") from None
     policy = parse_policy(
         document, source=f"{source}/{yamls[0]}" if not source.endswith(yamls[0]) else source
     )

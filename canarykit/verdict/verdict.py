@@ -125,28 +125,35 @@ class Rollout:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Rollout:
-        """Inverse of :meth:`to_dict`."""
+    def from_dict(cls, data: dict[str, Any], *, where: str = "rollout") -> Rollout:
+        """Inverse of :meth:`to_dict` (every field type-checked)."""
+        from canarykit.verdict.contract import Fields
+
+        f = Fields(data, where)
+        plan = f.items("plan", [])
+        for i, step in enumerate(plan):
+            Fields(step, f.child("plan", i))
+        stopped = f.mapping("stopped", None, nullable=True)
         return cls(
-            observed_split=data.get("observed_split"),
-            planned_split=float(data["planned_split"]),
-            step=data.get("step"),
-            steps=int(data["steps"]),
-            next_action=str(data["next_action"]),
-            next_split=data.get("next_split"),
-            rollout_id=data.get("rollout_id"),
-            look=data.get("look"),
-            step_started_at=data.get("step_started_at"),
-            window_minutes=data.get("window_minutes"),
-            minutes_in_step=data.get("minutes_in_step"),
-            minutes_left=data.get("minutes_left"),
-            control=data.get("control"),
-            not_applicable=tuple(data.get("not_applicable") or ()),
-            plan=tuple(data.get("plan") or ()),
-            look_untils=tuple(data.get("look_untils") or ()),
-            tuning=data.get("tuning"),
-            proceeded_look=data.get("proceeded_look"),
-            stopped=data.get("stopped"),
+            observed_split=f.optional_number("observed_split"),
+            planned_split=f.number("planned_split"),
+            step=f.integer("step", None, nullable=True),
+            steps=f.integer("steps"),
+            next_action=f.text("next_action"),
+            next_split=f.optional_number("next_split"),
+            rollout_id=f.integer("rollout_id", None, nullable=True),
+            look=f.integer("look", None, nullable=True),
+            step_started_at=f.text("step_started_at", None, nullable=True),
+            window_minutes=f.optional_number("window_minutes"),
+            minutes_in_step=f.optional_number("minutes_in_step"),
+            minutes_left=f.optional_number("minutes_left"),
+            control=f.text("control", None, nullable=True),
+            not_applicable=f.texts("not_applicable", []),
+            plan=tuple(plan),
+            look_untils=f.texts("look_untils", []),
+            tuning=f.mapping("tuning", None, nullable=True),
+            proceeded_look=f.integer("proceeded_look", None, nullable=True),
+            stopped=stopped,
         )
 
 
@@ -199,32 +206,67 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
-        """Read a verdict dictionary (as written by :meth:`to_dict`)."""
-        from canarykit.errors import InvalidInputError
+        """Read a verdict dictionary (as written by :meth:`to_dict`).
 
+        Every field is type-checked; a malformed one raises
+        :class:`~canarykit.errors.InvalidInputError` naming its path (``checks[2].status``).
+        """
+        from canarykit.errors import InvalidInputError
+        from canarykit.verdict.contract import Fields
+
+        f = Fields(data)
         if data.get("schema") != SCHEMA:
-            raise InvalidInputError(f"schema: expected {SCHEMA!r}, got {data.get('schema')!r}")
-        try:
-            return cls(
-                decision=data["decision"],
-                reasons=tuple(data["reasons"]),
-                model=data["model"],
-                baseline=data["baseline"],
-                candidate=data["candidate"],
-                mode=data["mode"],
-                window=dict(data["window"]),
-                checks=tuple(CheckOutcome.from_dict(c) for c in data["checks"]),
-                policy_digest=data["policy_digest"],
-                data_digest=data["data_digest"],
-                canarykit_version=data["canarykit_version"],
-                created_at=data["created_at"],
-                rollout=Rollout.from_dict(data["rollout"]) if data.get("rollout") else None,
-                selection=dict(data.get("selection") or {}),
-                forecast=tuple(data.get("forecast") or ()),
-                engines=_read_engines(data.get("engines")),
+            raise InvalidInputError(
+                f"schema: expected {SCHEMA!r}, got {str(data.get('schema'))[:40]!r}"
             )
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidInputError(f"verdict: missing or malformed field ({err})") from None
+        window = f.mapping("window")
+        for key in ("start", "end"):
+            Fields(window, "window").text(key, None, nullable=True)
+        rollout = f.mapping("rollout", None, nullable=True)
+        selection = f.mapping("selection", {})
+        chosen = Fields(selection, "selection")
+        for key in ("model", "baseline", "candidate", "since", "until"):
+            chosen.text(key, None, nullable=True)
+        chosen.optional_number("split")
+        for key in ("rollout_id", "step", "look"):
+            chosen.integer(key, None, nullable=True)
+        window_of_control = (
+            chosen.items("control_window", None)
+            if selection.get("control_window") is not None
+            else None
+        )
+        if window_of_control is not None and (
+            len(window_of_control) != 2 or not all(isinstance(t, str) for t in window_of_control)
+        ):
+            raise chosen.fail("control_window", "must be [start, end] strings", window_of_control)
+        forecast = f.items("forecast", [])
+        for i, entry in enumerate(forecast):
+            Fields(entry, f.child("forecast", i))
+        try:
+            engines = _read_engines(data.get("engines"))
+        except ValueError as err:
+            raise InvalidInputError(f"verdict: {err}") from None
+        return cls(
+            decision=f.choice("decision", ("PROCEED", "STOP", "CONTINUE")),
+            reasons=f.texts("reasons"),
+            model=f.text("model"),
+            baseline=f.text("baseline"),
+            candidate=f.text("candidate"),
+            mode=f.choice("mode", ("canary", "shadow")),
+            window=window,
+            checks=tuple(
+                CheckOutcome.from_dict(c, where=f.child("checks", i))
+                for i, c in enumerate(f.items("checks"))
+            ),
+            policy_digest=f.text("policy_digest"),
+            data_digest=f.text("data_digest"),
+            canarykit_version=f.text("canarykit_version"),
+            created_at=f.text("created_at"),
+            rollout=Rollout.from_dict(rollout) if rollout else None,
+            selection=selection,
+            forecast=tuple(forecast),
+            engines=engines,
+        )
 
     def check(self, name: str) -> CheckOutcome:
         """The check called ``name`` (``KeyError`` if the verdict has none)."""

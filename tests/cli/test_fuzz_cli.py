@@ -69,11 +69,6 @@ KNOWN_OPEN: dict[str, str] = {
     "ticket) must be a one-line error — policy/promotion loaders",
     r"UnicodeDecodeError": "a non-UTF-8 roster/trust/calendar/ticket/SBOM/signature file must "
     "be a one-line error — promotion loaders (session.load_document)",
-    r"^verdicts: (replay|report) wrong (type|check field)": "Verdict.from_dict/CheckOutcome."
-    "from_dict accept (or crash on) wrong-typed fields — verdict contract validation",
-    r"^traces: .*(list|struct) model": "list/struct model names are accepted — trace validation",
-    r"^traces: .*(error|label) not boolean: exit [03]": "error/label 'yes' is read as "
-    "true (DuckDB's boolean cast) — trace validation",
     r"^promotion: wrong fields in roster: exit 0": "a roster person named '' is accepted — "
     "promotion roster",
     r"^promotion: submit name 'none': exit 0": "the reserved version name 'none' is accepted "

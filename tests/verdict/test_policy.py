@@ -141,3 +141,12 @@ def test_unreadable_policy_files(tmp_path):
         (tmp_path / "two" / name).write_text("schema: canarykit.policy/1")
     with pytest.raises(PolicyError, match="exactly one YAML file"):
         load_policy(tmp_path / "two")
+
+
+def test_a_policy_nested_thousands_deep_is_one_policy_error():
+    from canarykit.errors import PolicyError
+    from canarykit.verdict.policy import policy_from_files
+
+    deep = ("checks: " + "[" * 5000 + "]" * 5000).encode()
+    with pytest.raises(PolicyError, match="nested too deeply"):
+        policy_from_files({"canary.yaml": deep})

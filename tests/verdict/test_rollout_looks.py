@@ -311,3 +311,25 @@ def test_a_missing_sensitive_column_skips_fairness_with_a_note():
         assert check.status == "inconclusive"
         assert "column group is not in the traces" in check.note
     assert verdict.check("latency_p95").status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["checks"][0].update(status="passed"), r"checks\[0\]\.status: must be one of"),
+        (lambda d: d["checks"][1].update(n_control="7"), r"checks\[1\]\.n_control"),
+        (lambda d: d.update(rollout="x"), "rollout: must be an object"),
+        (lambda d: d.update(created_at=5), "created_at: must be a string"),
+        (lambda d: d.update(baseline=5), "baseline: must be a string"),
+        (lambda d: d["selection"].update(until=5), r"selection\.until: must be a string"),
+        (lambda d: d["rollout"].update(look_untils=[1]), r"look_untils\[0\]"),
+        (lambda d: d.update(decision="MAYBE"), "decision: must be one of"),
+    ],
+)
+def test_a_malformed_verdict_names_the_field(store_with, edit, message):
+    store = store_with("aa")
+    start_rollout(store, model=MODEL, at=at(0))
+    data = json.loads(evaluate(store, until=at(5)).to_json())
+    edit(data)
+    with pytest.raises(InvalidInputError, match=message):
+        Verdict.from_dict(data)
