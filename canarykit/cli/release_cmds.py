@@ -19,7 +19,7 @@ from canarykit.cli.common import (
     write_output,
 )
 from canarykit.cli.common import open_registry as _open
-from canarykit.errors import InvalidInputError, shorten
+from canarykit.errors import InvalidInputError
 
 EXIT_TAMPERED = 5
 
@@ -30,12 +30,18 @@ def register(subparsers: Any) -> None:
         "release",
         help="write release artifacts of an Approved version",
         description="Writes DIR/release_manifest.json (schema-validated), DIR/policy_snapshot/ "
-        "(policy files, digest, Ed25519 signature) and DIR/release_notes.md.",
+        "(policy files, digest, Ed25519 signature) and DIR/release_notes.md. DIR must be a new "
+        "or empty folder and not a symbolic link; an existing file, link or release is refused. "
+        "The --key-id must name the signing key's public half in the trust file (base64 or PEM).",
         epilog=EXIT_HELP,
     )
     p.add_argument("model")
     p.add_argument("version")
-    p.add_argument("--out", required=True, help="output folder (written once)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output folder: new or empty, not a symbolic link (a release is written once)",
+    )
     p.add_argument("--signing-key", required=True, help="Ed25519 private key, PEM (PKCS#8)")
     p.add_argument("--key-id", required=True, help="its id in the trust file")
     p.add_argument(
@@ -63,15 +69,15 @@ def register(subparsers: Any) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    out = Path(args.out)
     if args.out == "-":
         raise InvalidInputError(
             "--out -: a release is a folder (manifest, policy snapshot, notes); name a folder"
         )
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"--out {shorten(args.out)}: is a file; a release is a folder")
+    from pathlib import Path
+
+    from canarykit.promotion.release import check_release_dir
+
+    check_release_dir(Path(args.out))  # before the registry is even opened
     with _open(args) as promotion:
         result = promotion.release(
             args.model,

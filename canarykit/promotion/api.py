@@ -51,6 +51,7 @@ from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,
     REGISTRY_ENV,
+    check_actor,
     default_registry,
 )
 from canarykit.promotion.states import Stage, check_transition, parse_stage
@@ -92,6 +93,7 @@ class Promotion(Governance, Production):
         artifact_digest: str | None = None,
     ) -> VersionRecord:
         """Register a new version as Candidate; its submitter is ``actor``."""
+        actor = check_actor(actor)
         validate_name(model, "model")
         validate_name(version, "version")
         if (artifact is None) == (artifact_digest is None):
@@ -149,6 +151,7 @@ class Promotion(Governance, Production):
         → Approved takes the canary ``verdict`` (dict or JSON path), ``revalidate_by``,
         ``guardrails`` (default: the verdict's check names) and the authorising ``chg_id``.
         """
+        actor = check_actor(actor)
         target = parse_stage(to)
         action = f"promote {model} {version} → {target.value}"
         if target not in (Stage.STAGING, Stage.APPROVED):

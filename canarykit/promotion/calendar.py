@@ -17,7 +17,10 @@ A YAML (or JSON) file, all times UTC::
 
 Python expands recurring entries into concrete ``[start_ns, end_ns)`` intervals near the
 instant of the change (:meth:`Calendar.intervals_near`); the Rego change gate decides with
-them. Intervals include their start and exclude their end.
+them. Intervals include their start and exclude their end, and no interval is empty: an
+absolute entry's end must come after its start, and a weekly window's end may not equal its
+start — ``00:00`` to ``24:00`` is the whole day, and an end earlier than the start crosses
+midnight (``22:00`` to ``02:00`` ends at 02:00 the next day).
 
 Examples
 --------
@@ -52,6 +55,12 @@ _NEAR_DAYS = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _clock_time(text: str) -> timedelta:
+    """``"HH:MM"`` (or ``"24:00"``) as the time since midnight."""
+    hours, minutes = (int(x) for x in text.split(":"))
+    return timedelta(hours=hours, minutes=minutes)
+
+
 def _ns(moment: datetime) -> int:
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
@@ -82,14 +91,12 @@ class CalendarEntry:
             spans.append((self.start_ns, self.end_ns))
         if self.weekly_days and self.weekly_start and self.weekly_end:
             day0 = _moment(around_ns).replace(hour=0, minute=0, second=0, microsecond=0)
-            h0, m0 = (int(x) for x in self.weekly_start.split(":"))
-            h1, m1 = (int(x) for x in self.weekly_end.split(":"))
             for offset in range(-_NEAR_DAYS, _NEAR_DAYS + 1):
                 day = day0 + timedelta(days=offset)
                 if _DAYS[day.weekday()] in self.weekly_days:
-                    start = day.replace(hour=h0, minute=m0)
-                    end = day.replace(hour=h1, minute=m1)
-                    if end <= start:
+                    start = day + _clock_time(self.weekly_start)
+                    end = day + _clock_time(self.weekly_end)
+                    if end < start:  # crosses midnight: ends the next day
                         end += timedelta(days=1)
                     spans.append((_ns(start), _ns(end)))
         if self.monthly_last_days or self.monthly_first_days:
@@ -157,9 +164,21 @@ def _entry(raw: Any, where: str, errors: list[str]) -> CalendarEntry | None:
             errors.append(f"{where}.weekly.days: a non-empty list of {', '.join(_DAYS)}")
             days = []
         times = [weekly.get("start"), weekly.get("end")]
+        valid = True
         for label, value in zip(("start", "end"), times, strict=True):
-            if not isinstance(value, str) or not _HHMM.match(value):
-                errors.append(f"{where}.weekly.{label}: must be HH:MM (UTC)")
+            if not isinstance(value, str) or not (
+                _HHMM.fullmatch(value) or (label == "end" and value == "24:00")
+            ):
+                errors.append(
+                    f"{where}.weekly.{label}: must be HH:MM (UTC)"
+                    + (", or 24:00 for the end of the day" if label == "end" else "")
+                )
+                valid = False
+        if valid and times[1] == times[0]:
+            errors.append(
+                f"{where}.weekly: start {times[0]} and end {times[1]} make an empty window"
+                " (a whole day is 00:00 to 24:00)"
+            )
         return CalendarEntry(
             name=name,
             weekly_days=tuple(days),

@@ -107,7 +107,7 @@ class ChangeTicket:
             raise InvalidInputError(f"{source}: must be a mapping of ticket fields")
         errors: list[str] = []
         chg_id = data.get("id", data.get("chg_id"))
-        if not isinstance(chg_id, str) or not _CHG_ID.match(chg_id):
+        if not isinstance(chg_id, str) or not _CHG_ID.fullmatch(chg_id):
             errors.append(f"id: {chg_id!r} must look like CHG-1234")
         kind = data.get("type")
         if kind not in CHANGE_TYPES:
@@ -131,7 +131,8 @@ class ChangeTicket:
         elif risk not in RISKS:
             errors.append(f"risk: {risk!r} is not one of {', '.join(RISKS)}")
         impact = _text(data.get("impact"), "impact", errors)
-        start = end = 0
+        start: int | None = None
+        end: int | None = None
         window = data.get("window")
         if window is None:
             errors.append("window: required")
@@ -140,8 +141,11 @@ class ChangeTicket:
         else:
             start = _instant(window.get("start"), "window.start", errors)
             end = _instant(window.get("end"), "window.end", errors)
-            if start and end and end <= start:
-                errors.append("window.end: must be after window.start")
+            if start is not None and end is not None and end <= start:
+                errors.append(
+                    "window.end: must be after window.start (a window from a time to the same"
+                    " time is empty)"
+                )
         steps = _texts(data.get("steps"), "steps", errors)
         backout = _text(data.get("backout_plan"), "backout_plan", errors)
         validation_raw = data.get("post_change_validation")
@@ -158,8 +162,8 @@ class ChangeTicket:
             versions=versions,
             risk=str(risk),
             impact=impact,
-            window_start_ns=start,
-            window_end_ns=end,
+            window_start_ns=int(start or 0),
+            window_end_ns=int(end or 0),
             steps=steps,
             backout_plan=backout,
             post_change_validation=validation,
@@ -190,15 +194,15 @@ def _texts(value: Any, name: str, errors: list[str]) -> tuple[str, ...]:
     return tuple(str(item) for item in value)
 
 
-def _instant(value: Any, name: str, errors: list[str]) -> int:
+def _instant(value: Any, name: str, errors: list[str]) -> int | None:
     if value is None:
         errors.append(f"{name}: required")
-        return 0
+        return None
     try:
         return parse_instant(value, field=name)
     except InvalidInputError as err:
         errors.append(str(err))
-        return 0
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

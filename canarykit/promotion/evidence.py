@@ -33,30 +33,33 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from canarykit.errors import InvalidInputError
+from canarykit.promotion.documents import decode_text, load_document_file, parse_document
 
 __all__ = [
     "INTOTO_STATEMENT_V1",
     "AttestationCheck",
     "SignatureCheck",
     "TrustStore",
+    "check_key_id",
     "digest_bytes",
     "digest_file",
     "dsse_pae",
     "load_json_file",
+    "load_private_key",
     "load_signature_file",
     "public_key_text",
+    "sign_artifact",
     "sign_digest",
     "verify_dsse",
     "verify_signatures",
@@ -66,6 +69,7 @@ INTOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 SLSA_PROVENANCE_PREFIX = "https://slsa.dev/provenance/"
 _CHUNK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def digest_bytes(data: bytes) -> str:
@@ -92,18 +96,11 @@ def digest_file(path: str | Path) -> str:
 
 
 def load_json_file(path: str | Path, *, what: str) -> Any:
-    """Read a JSON (or YAML, by suffix) file, naming the file in any error."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InvalidInputError(f"{file}: cannot read {what} ({err.strerror})") from None
-    try:
-        if file.suffix in (".yaml", ".yml"):
-            return yaml.safe_load(text)
-        return json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise InvalidInputError(f"{file}: {what} is not valid JSON/YAML ({err})") from None
+    """Read a JSON (or YAML, by suffix) file, naming the file in any error.
+
+    Strict UTF-8 and bounded nesting: see :func:`canarykit.promotion.documents.load_document_file`.
+    """
+    return load_document_file(path, what=what)
 
 
 def public_key_text(private_key: Ed25519PrivateKey) -> str:
@@ -118,6 +115,120 @@ def sign_digest(private_key: Ed25519PrivateKey, key_id: str, digest: str) -> dic
     """Sign the artifact digest text; returns ``{"keyid", "sig"}`` for a signature file."""
     signature = private_key.sign(digest.encode("utf-8"))
     return {"keyid": key_id, "sig": base64.b64encode(signature).decode("ascii")}
+
+
+def load_private_key(source: Any) -> Ed25519PrivateKey:
+    """An Ed25519 private key object, or one read from an unencrypted PEM (PKCS#8) file.
+
+    Parameters
+    ----------
+    source : Ed25519PrivateKey, str or Path
+        The key, or the path of its PEM file (``-----BEGIN PRIVATE KEY-----``, as written by
+        ``openssl genpkey -algorithm ed25519`` or ``cryptography``'s ``PrivateFormat.PKCS8``).
+
+    Raises
+    ------
+    InvalidInputError
+        One line naming the file and why it is not a usable key: unreadable, not PEM,
+        encrypted, a public key, or a key of another algorithm.
+    """
+    if isinstance(source, Ed25519PrivateKey):
+        return source
+    where = f"{source}: signing key"
+    try:
+        data = Path(source).read_bytes()
+    except OSError as err:
+        raise InvalidInputError(
+            f"{where}: cannot read it ({err.strerror or type(err).__name__})"
+        ) from None
+    if b"-----BEGIN PUBLIC KEY-----" in data:
+        raise InvalidInputError(f"{where}: is a public key; signing needs the private key")
+    if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data:
+        raise InvalidInputError(f"{where}: is encrypted; give an unencrypted PEM (PKCS#8) key")
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:  # encrypted in a legacy PEM form
+        raise InvalidInputError(
+            f"{where}: is encrypted; give an unencrypted PEM (PKCS#8) key"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise InvalidInputError(
+            f"{where}: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InvalidInputError(f"{where}: not an Ed25519 key (it is {_algorithm(key)})")
+    return key
+
+
+def _algorithm(key: object) -> str:
+    """A key's algorithm in the words people use (RSA, ECDSA, ...)."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, rsa, x448, x25519
+
+    kinds = (
+        (rsa.RSAPrivateKey, "an RSA key"),
+        (ec.EllipticCurvePrivateKey, "an ECDSA key"),
+        (dsa.DSAPrivateKey, "a DSA key"),
+        (ed448.Ed448PrivateKey, "an Ed448 key"),
+        (x25519.X25519PrivateKey, "an X25519 key"),
+        (x448.X448PrivateKey, "an X448 key"),
+    )
+    return next((name for kind, name in kinds if isinstance(key, kind)), type(key).__name__)
+
+
+def check_key_id(key_id: Any) -> str:
+    """Return ``key_id`` if it can name a trust-file key (non-empty text, no control characters).
+
+    Raises
+    ------
+    InvalidInputError
+        It cannot.
+    """
+    if not isinstance(key_id, str) or not key_id.strip() or _CONTROL.search(key_id):
+        raise InvalidInputError(
+            f"key id: {key_id!r} must be non-empty text without control characters (the id"
+            " the trust file lists the key under)"
+        )
+    return key_id
+
+
+def sign_artifact(artifact: str | Path, private_key: Any, key_id: str) -> dict[str, Any]:
+    """The signature document over an artifact, as ``promote --signature`` reads it.
+
+    Parameters
+    ----------
+    artifact : str or Path
+        The artifact file; its digest text ``"sha256:<hex>"`` is what gets signed.
+    private_key : Ed25519PrivateKey, str or Path
+        The key or its unencrypted PEM file (see :func:`load_private_key`).
+    key_id : str
+        The id the trust file lists the matching public key under.
+
+    Returns
+    -------
+    dict
+        ``{"signatures": [{"keyid": key_id, "sig": "<base64 Ed25519 signature>"}]}``.
+
+    Raises
+    ------
+    InvalidInputError
+        The artifact cannot be read, the key is not usable, or the key id is malformed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> key = Ed25519PrivateKey.generate()
+    >>> with tempfile.NamedTemporaryFile(suffix=".bin") as artifact:
+    ...     _ = artifact.write(b"weights"); artifact.flush()
+    ...     document = sign_artifact(artifact.name, key, "release-key")
+    >>> trust = TrustStore.from_dict({"keys": [{"id": "release-key",
+    ...                                          "public_key": public_key_text(key)}]})
+    >>> verify_signatures(digest_bytes(b"weights"), document["signatures"], trust).verified
+    True
+    """
+    key_id = check_key_id(key_id)
+    key = load_private_key(private_key)
+    digest = digest_file(artifact)
+    return {"signatures": [sign_digest(key, key_id, digest)]}
 
 
 def _parse_public_key(text: str, where: str) -> Ed25519PublicKey:
@@ -330,7 +441,7 @@ def verify_dsse(
     payload_type = envelope.get("payloadType")
     try:
         payload = base64.b64decode(str(envelope.get("payload", "")), validate=True)
-        statement = json.loads(payload)
+        statement = parse_document(decode_text(payload, where="payload"), where="payload")
     except (binascii.Error, ValueError):
         return AttestationCheck(
             present=True,

@@ -16,7 +16,7 @@ import json
 import sqlite3
 from typing import Any
 
-from canarykit.promotion.approvals import Roster
+from canarykit.promotion.approvals import Roster, person_key
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.calendar import Calendar
 from canarykit.promotion.changes import get_ticket, list_change_approvals
@@ -83,7 +83,7 @@ def version_facts(record: VersionRecord) -> dict[str, Any]:
         "version": record.version,
         "stage": record.stage,
         "revoked": record.revoked,
-        "submitter": record.submitter,
+        "submitter": person_key(record.submitter),
         "artifact_digest": record.artifact_digest,
         "policy_digest": record.policy_digest,
         "revalidate_by_ns": record.revalidate_by_ns,
@@ -104,9 +104,10 @@ def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]
         "versions": list(ticket.versions),
         "window_start_ns": ticket.window_start_ns,
         "window_end_ns": ticket.window_end_ns,
-        "requester": requester,
+        "requester": person_key(requester),
         "approvals": [
-            {"actor": a.actor, "role": a.role} for a in list_change_approvals(conn, ticket.chg_id)
+            {"actor": person_key(a.actor), "role": a.role}
+            for a in list_change_approvals(conn, ticket.chg_id)
         ],
     }
 

@@ -22,6 +22,7 @@ from canarykit.promotion.approvals import (
     Roster,
     approval_problems,
     list_approvals,
+    person_key,
     record_approval,
 )
 from canarykit.promotion.audit import append_event, canonical_json
@@ -38,7 +39,7 @@ from canarykit.promotion.clock import parse_instant
 from canarykit.promotion.evidence import TrustStore, digest_bytes
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.results import ChangeStatus
-from canarykit.promotion.session import Session, load_document
+from canarykit.promotion.session import Session, check_actor, load_document
 from canarykit.promotion.states import parse_stage
 from canarykit.promotion.verdicts import read_verdict, verdict_digest
 from canarykit.promotion.versions import get_version
@@ -67,14 +68,19 @@ class Governance(Session):
         Once a roster exists, changing trust or the roster needs the security role and changing
         the calendar the operations role. Returns the digest stored for each key.
         """
+        actor = check_actor(actor)
         documents: dict[str, dict[str, Any]] = {}
         if trust is not None:
-            documents["trust"] = TrustStore.from_dict(load_document(trust, "trust file")).to_dict()
+            documents["trust"] = TrustStore.from_dict(
+                load_document(trust, "trust file"), source=_source(trust, "trust")
+            ).to_dict()
         if roster is not None:
-            documents["roster"] = Roster.from_dict(load_document(roster, "roster")).to_dict()
+            documents["roster"] = Roster.from_dict(
+                load_document(roster, "roster"), source=_source(roster, "roster")
+            ).to_dict()
         if calendar is not None:
             documents["calendar"] = Calendar.from_dict(
-                load_document(calendar, "calendar")
+                load_document(calendar, "calendar"), source=_source(calendar, "calendar")
             ).to_dict()
         if not documents:
             raise InvalidInputError("configure: give trust, roster and/or calendar")
@@ -119,6 +125,7 @@ class Governance(Session):
         An approval for Approved names the canary ``verdict`` (dict or JSON path) the approver
         reviewed; the Approved gate counts it only for that very verdict.
         """
+        actor = check_actor(actor)
         target = parse_stage(stage).value
         reviewed = None if verdict is None else verdict_digest(read_verdict(verdict))
         action = f"approve {model} {version} for {target} as {role}"
@@ -172,6 +179,7 @@ class Governance(Session):
         version: str | None = None,
     ) -> Waiver:
         """Grant a waiver lifting one named check until ``expires``."""
+        actor = check_actor(actor)
         expires_ns = (
             expires if isinstance(expires, int) else parse_instant(expires, field="expires")
         )
@@ -211,9 +219,11 @@ class Governance(Session):
     # -- change tickets -----------------------------------------------------------------------
     def create_change(self, ticket: Any, *, actor: str) -> ChangeTicket:
         """Register a change ticket (a path, a mapping or a :class:`ChangeTicket`)."""
+        actor = check_actor(actor)
         if not isinstance(ticket, ChangeTicket):
-            source = str(ticket) if isinstance(ticket, (str, Path)) else "change ticket"
-            ticket = ChangeTicket.from_dict(load_document(ticket, "change ticket"), source=source)
+            ticket = ChangeTicket.from_dict(
+                load_document(ticket, "change ticket"), source=_source(ticket, "change ticket")
+            )
         parsed: ChangeTicket = ticket
 
         def body(conn: sqlite3.Connection, now: int) -> ChangeTicket:
@@ -245,6 +255,7 @@ class Governance(Session):
 
     def approve_change(self, chg_id: str, *, actor: str, role: str) -> ChangeApproval:
         """Record a CAB (or executive) approval of a change ticket."""
+        actor = check_actor(actor)
         action = f"change approve {chg_id} as {role}"
 
         def body(conn: sqlite3.Connection, now: int) -> ChangeApproval:
@@ -252,7 +263,7 @@ class Governance(Session):
             if found is None:
                 raise InvalidInputError(f"change: {chg_id} is not registered")
             ticket, requester = found
-            if actor == requester:
+            if actor == person_key(requester):
                 raise GateDenial(
                     action, [f"four-eyes: {actor} requested {chg_id} and cannot approve it"]
                 )
@@ -282,3 +293,8 @@ class Governance(Session):
             requester=found[1],
             approvals=tuple(list_change_approvals(self.store.conn, chg_id)),
         )
+
+
+def _source(document: Any, what: str) -> str:
+    """How errors name a document: ``"FILE: what"`` for a path, else ``what``."""
+    return f"{document}: {what}" if isinstance(document, (str, Path)) else what

@@ -87,6 +87,7 @@ class Production(Session):
         ``expected`` is the version the caller last read (None when the alias was never set);
         if another writer moved the alias since, the compare-and-set fails and nothing changes.
         """
+        actor = check_actor(actor)
         validate_name(alias, "alias")
         action = f"alias set {model} {alias} → {version}"
 
@@ -155,6 +156,7 @@ class Production(Session):
         ``expected`` (optional) is the version the caller believes is current; when given, the
         rollback is a compare-and-set like :meth:`set_alias`.
         """
+        actor = check_actor(actor)
         action = f"rollback {model} {alias}"
 
         def body(conn: sqlite3.Connection, now: int) -> AliasState:
@@ -211,6 +213,7 @@ class Production(Session):
         Revocation is a safety action: it is not held back by change windows or freezes, but the
         revoker must hold the security, operations or executive role and give a reason.
         """
+        actor = check_actor(actor)
         action = f"revoke {model} {version}"
         if not reason.strip():
             raise InvalidInputError("reason: a revocation needs a reason")
@@ -288,7 +291,7 @@ class Production(Session):
         says which check failed first (see :mod:`canarykit.promotion.startup`). A failure is
         also recorded as a ``gate_denied`` audit event.
         """
-        if not re.match(r"^sha256:[0-9a-f]{64}$", str(policy_digest)):
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", str(policy_digest)):
             raise InvalidInputError(
                 f"policy_digest: {policy_digest!r} must be sha256:<64 hex> (a policy snapshot digest)"
             )

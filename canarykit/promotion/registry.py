@@ -21,7 +21,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,7 +141,9 @@ class RegistryStore:
     Parameters
     ----------
     path : str or Path
-        The SQLite file (created with its schema if missing), or ``":memory:"``.
+        The SQLite file, or ``":memory:"``. Where no file exists a new registry is created
+        (complete, or not at all); an existing file must be a canarykit registry — an empty
+        file or any other file is refused, never written to.
 
     Notes
     -----
@@ -149,47 +154,48 @@ class RegistryStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:" and not Path(self.path).parent.exists():
-            raise StorageError(f"{self.path}: registry folder does not exist")
-        try:
-            self.conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-            )
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            if self.path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as err:
-            raise StorageError(f"{self.path}: cannot open registry ({err})") from None
-        self._create_schema()
+        if self.path != ":memory:":
+            file = Path(self.path)
+            if not file.parent.is_dir():
+                raise StorageError(f"{self.path}: registry folder does not exist")
+            if file.is_symlink() and not file.exists():
+                raise StorageError(f"{self.path}: a broken symbolic link, not a registry")
+            if not file.exists():
+                _publish_new_registry(file)
+            elif file.is_file() and file.stat().st_size == 0:
+                raise StorageError(
+                    f"{self.path}: an empty file, not a canarykit registry (a new registry is"
+                    " created only where no file exists; remove it or name another path)"
+                )
+        self.conn = _connect(self.path)
+        if self.path == ":memory:":
+            with self.transaction() as conn:
+                _write_schema(conn)
+        else:
+            self._check_schema()  # before anything could write to a file that is not ours
+            _use_wal(self.conn, self.path)
 
-    def _create_schema(self) -> None:
+    def _check_schema(self) -> None:
+        """Refuse any file that is not a complete canarykit registry of our schema version."""
         try:
             found = self.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
             ).fetchone()
+            row = None
             if found is not None:
                 row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is not None and row[0] == SCHEMA_VERSION:
-                    return  # an existing registry: no write needed to open it
-            elif self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-                raise StorageError(f"{self.path}: an SQLite file, but not a canarykit registry")
-            with self.transaction() as conn:
-                for statement in _split_sql(_SCHEMA):
-                    conn.execute(statement)
-                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is None:
-                    conn.execute(
-                        "INSERT INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
-                    )
-                elif row[0] != SCHEMA_VERSION:
-                    raise StorageError(
-                        f"{self.path}: registry schema {row[0]} is not supported "
-                        f"(this canarykit reads schema {SCHEMA_VERSION})"
-                    )
         except sqlite3.DatabaseError as err:
+            self.conn.close()
             raise StorageError(f"{self.path}: not a canarykit registry ({err})") from None
+        if row is None:
+            self.conn.close()
+            raise StorageError(f"{self.path}: an SQLite file, but not a canarykit registry")
+        if row[0] != SCHEMA_VERSION:
+            self.conn.close()
+            raise StorageError(
+                f"{self.path}: registry schema {row[0]} is not supported "
+                f"(this canarykit reads schema {SCHEMA_VERSION})"
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -238,3 +244,81 @@ def _split_sql(script: str) -> list[str]:
             statements.append(text)
             buffer = []
     return statements
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection with the registry's settings (autocommit, busy timeout, WAL, full sync)."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as err:
+        raise StorageError(f"{path}: cannot open registry ({err})") from None
+    return conn
+
+
+def _use_wal(conn: sqlite3.Connection, path: str) -> None:
+    """WAL journaling (kept in the file: a no-op for a registry this module created)."""
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as err:
+        conn.close()
+        raise StorageError(f"{path}: cannot open registry ({err})") from None
+
+
+def _write_schema(conn: sqlite3.Connection) -> None:
+    for statement in _split_sql(_SCHEMA):
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+
+def _publish_new_registry(file: Path) -> None:
+    """Create a registry at ``file``, complete or not at all.
+
+    The registry is built under a private name in the same folder and published with a hard
+    link, which fails if the name exists: no process ever sees a half-built registry, and of
+    several processes creating the same registry at once one wins and the others open its
+    file. The file gets the mode any new file gets (0666 less the umask).
+    """
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".new")
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.fchmod(fd, 0o666 & ~umask)
+        os.close(fd)
+        conn = _connect(tmp)
+        try:
+            _use_wal(conn, str(file))
+            conn.execute("BEGIN IMMEDIATE")
+            _write_schema(conn)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()  # the last connection folds the WAL into the file and removes it
+        try:
+            os.link(tmp, file)
+        except FileExistsError:
+            pass  # another process published it first: open theirs
+        except OSError:  # a file system without hard links: exclusive create, then copy
+            _copy_exclusive(Path(tmp), file)
+    except sqlite3.DatabaseError as err:
+        raise StorageError(f"{file}: cannot create the registry ({err})") from None
+    finally:
+        for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _copy_exclusive(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` only if ``target`` does not exist yet."""
+    try:
+        with open(target, "xb") as handle:
+            handle.write(source.read_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise StorageError(
+            f"{target}: cannot create the registry ({err.strerror or type(err).__name__})"
+        ) from None

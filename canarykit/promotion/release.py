@@ -8,9 +8,11 @@
     DIR/policy_snapshot/snapshot.sig.json   {"keyid", "sig", "digest"} — Ed25519 over the digest text
     DIR/release_notes.md             changes, risks, limitations, verdict summary
 
-The signing key must be in the registry's trust file, so anyone holding the trust file can
-verify the snapshot offline (:func:`verify_policy_snapshot`). A release directory is written
-once: an existing manifest is never overwritten.
+The signing key must be in the registry's trust file (as base64 or PEM, the two forms a trust
+file allows), so anyone holding the trust file can verify the snapshot offline
+(:func:`verify_policy_snapshot`). A release folder is written once: ``DIR`` must be new or
+empty and not a symbolic link; the release is built privately and moved into place whole, so
+nothing is ever written through a link or over an existing file.
 
 Examples
 --------
@@ -21,16 +23,19 @@ Examples
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from canarykit.errors import InvalidInputError
+from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias, rollback_target
 from canarykit.promotion.approvals import list_approvals
@@ -41,12 +46,13 @@ from canarykit.promotion.evidence import (
     TrustStore,
     digest_bytes,
     load_json_file,
-    public_key_text,
+    load_private_key,
     sign_digest,
     verify_signatures,
 )
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.schema_check import validate_or_raise
+from canarykit.promotion.session import check_actor
 from canarykit.promotion.states import Stage
 from canarykit.promotion.verdicts import verdict_digest
 from canarykit.promotion.versions import VersionRecord, get_version
@@ -60,6 +66,7 @@ __all__ = [
     "MANIFEST_SCHEMA",
     "RELEASE_FILES",
     "ReleaseResult",
+    "check_release_dir",
     "load_signing_key",
     "verify_policy_snapshot",
     "write_release",
@@ -83,18 +90,11 @@ class ReleaseResult:
 
 
 def load_signing_key(source: Any) -> Ed25519PrivateKey:
-    """An Ed25519 private key object, or one read from an unencrypted PEM (PKCS#8) file."""
-    if isinstance(source, Ed25519PrivateKey):
-        return source
-    try:
-        key = serialization.load_pem_private_key(Path(source).read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as err:
-        raise InvalidInputError(
-            f"{source}: not a readable unencrypted PEM private key ({err})"
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidInputError(f"{source}: the signing key is not an Ed25519 key")
-    return key
+    """An Ed25519 private key object, or one read from an unencrypted PEM (PKCS#8) file.
+
+    See :func:`canarykit.promotion.evidence.load_private_key` (this is the same function).
+    """
+    return load_private_key(source)
 
 
 def _tickets(conn: sqlite3.Connection, model: str, version: str) -> list[dict[str, Any]]:
@@ -238,6 +238,55 @@ def _notes(manifest: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_release_dir(out_dir: Path) -> None:
+    """Refuse an ``out`` that is a link, a file, a release or a folder with files in it.
+
+    Raises
+    ------
+    InvalidInputError
+        One line naming ``out_dir`` and why a release cannot be written there.
+    """
+    if out_dir.is_symlink():
+        raise InvalidInputError(
+            f"{out_dir}: is a symbolic link; a release is written to a new or empty folder and"
+            " links are never followed"
+        )
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise InvalidInputError(f"{out_dir}: is a file; a release is a new or empty folder")
+    if (out_dir / "release_manifest.json").exists():
+        raise InvalidInputError(f"{out_dir}: already holds a release (releases are written once)")
+    if any(out_dir.iterdir()):
+        raise InvalidInputError(
+            f"{out_dir}: is not empty; a release is written to a new or empty folder"
+        )
+
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Create each file (never following or replacing anything already there)."""
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as handle:
+            handle.write(data)
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Move the finished release folder to ``out_dir`` (absent or an empty folder)."""
+    try:
+        os.rename(staging, out_dir)  # replaces only an empty folder; never a link or a file
+    except OSError as err:
+        raise StorageError(
+            f"{out_dir}: cannot write the release ({err.strerror or type(err).__name__});"
+            " it must be a new or empty folder"
+        ) from None
+
+
 def write_release(
     session: Session,
     model: str,
@@ -250,10 +299,23 @@ def write_release(
     actor: str,
     alias: str = "production",
 ) -> ReleaseResult:
-    """Write the release artifacts of an Approved version (see the module docstring)."""
+    """Write the release artifacts of an Approved version (see the module docstring).
+
+    ``out`` must be a new or empty folder, and not a symbolic link. The release is built in a
+    private folder next to it and moved into place once complete, so no file outside ``out``
+    is ever written through a link and a refused or failed release leaves nothing behind.
+
+    Raises
+    ------
+    InvalidInputError
+        ``out`` is a link, a file or a folder with files in it; the key or policy is unreadable.
+    GateDeniedError
+        The version is not Approved, the policy is not the one bound at Staging, or the signing
+        key is not the trusted key of ``key_id`` (the trust file may give it as base64 or PEM).
+    """
+    actor = check_actor(actor)
     out_dir = Path(out)
-    if (out_dir / "release_manifest.json").exists():
-        raise InvalidInputError(f"{out_dir}: already holds a release (releases are written once)")
+    check_release_dir(out_dir)
     files = load_snapshot_files(policy)
     key = load_signing_key(signing_key)
     action = f"release {model} {version}"
@@ -271,28 +333,22 @@ def write_release(
                 f"policy: {policy} has digest {digest}, not the bound {record.policy_digest}"
             )
         trust = F.load_trust(conn)
-        if trust is None or trust.keys.get(key_id) != public_key_text(key):
+        trusted = None if trust is None else trust.public_key(key_id)
+        if trusted is None or _raw_public(trusted) != _raw_public(key.public_key()):
             problems.append(f"signing key: {key_id!r} is not the trusted key of that id")
         if problems:
             raise GateDenial(action, problems)
         manifest = _manifest(conn, record, alias=alias, now_ns=now)
         validate_or_raise(manifest, MANIFEST_SCHEMA, what="release_manifest.json")
-        snapshot_dir = out_dir / "policy_snapshot"
-        snapshot_dir.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            (snapshot_dir / name).write_bytes(data)
         hashes = {name: digest_bytes(data) for name, data in sorted(files.items())}
-        (snapshot_dir / "snapshot.json").write_text(
-            json.dumps({"digest": digest, "files": hashes}, indent=2) + "\n", encoding="utf-8"
-        )
         signature = {**sign_digest(key, key_id, digest), "digest": digest}
-        (snapshot_dir / "snapshot.sig.json").write_text(
-            json.dumps(signature, indent=2) + "\n", encoding="utf-8"
-        )
-        (out_dir / "release_notes.md").write_text(_notes(manifest), encoding="utf-8")
-        (out_dir / "release_manifest.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        contents = {
+            **{f"policy_snapshot/{name}": data for name, data in files.items()},
+            "policy_snapshot/snapshot.json": _json_bytes({"digest": digest, "files": hashes}),
+            "policy_snapshot/snapshot.sig.json": _json_bytes(signature),
+            "release_notes.md": _notes(manifest).encode("utf-8"),
+            "release_manifest.json": _json_bytes(manifest, sort_keys=True),
+        }
         append_event(
             conn,
             kind="release",
@@ -306,24 +362,44 @@ def write_release(
                 "manifest_digest": digest_bytes(json.dumps(manifest, sort_keys=True).encode()),
             },
         )
-        written = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
-        return ReleaseResult(out_dir=str(out_dir), manifest=manifest, files=tuple(written))
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(staging, 0o777 & ~umask)  # the mode any new folder gets
+            _write_files(staging, contents)
+            _publish(staging, out_dir)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return ReleaseResult(out_dir=str(out_dir), manifest=manifest, files=tuple(sorted(contents)))
 
     return session._run(action=action, actor=actor, body=body, model=model, version=version)
 
 
+def _json_bytes(data: Any, *, sort_keys: bool = False) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=sort_keys) + "\n").encode("utf-8")
+
+
 def verify_policy_snapshot(snapshot_dir: str | Path, trust: TrustStore) -> list[str]:
-    """Problems with a written ``policy_snapshot/`` (empty when files, digest and signature hold)."""
+    """Problems with a written ``policy_snapshot/`` (empty when files, digest and signature hold).
+
+    Raises
+    ------
+    InvalidInputError
+        ``snapshot.json`` or ``snapshot.sig.json`` cannot be read as JSON.
+    """
     folder = Path(snapshot_dir)
     problems: list[str] = []
     meta = load_json_file(folder / "snapshot.json", what="snapshot metadata")
     signature = load_json_file(folder / "snapshot.sig.json", what="snapshot signature")
-    files = {
-        name: (folder / name).read_bytes()
-        for name in meta.get("files", {})
-        if (folder / name).is_file()
-    }
-    if set(files) != set(meta.get("files", {})):
+    listed = meta.get("files") if isinstance(meta, Mapping) else None
+    if not isinstance(listed, Mapping) or not isinstance(signature, Mapping):
+        return ["snapshot: snapshot.json needs {digest, files} and snapshot.sig.json {keyid, sig}"]
+    names = [n for n in listed if isinstance(n, str) and Path(n).name == n and n not in ("", "..")]
+    files = {name: (folder / name).read_bytes() for name in names if (folder / name).is_file()}
+    if set(files) != set(listed):
         problems.append("files: some listed policy files are missing")
     if snapshot_digest(files) != meta.get("digest"):
         problems.append("digest: the policy files do not match the recorded digest")

@@ -20,7 +20,6 @@ canarykit.errors.InvalidInputError: actor: "ann o'neil" must be an identity (let
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,9 +28,10 @@ from typing import Any, Self, TypeVar
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
+from canarykit.promotion.approvals import IDENTITY, person_key
 from canarykit.promotion.audit import EVENT_CONTEXT, append_event
 from canarykit.promotion.clock import Clock, SystemClock
-from canarykit.promotion.evidence import load_json_file
+from canarykit.promotion.documents import check_depth, load_document_file
 from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
 from canarykit.promotion.registry import RegistryStore
 
@@ -48,7 +48,6 @@ __all__ = [
 REGISTRY_ENV = "CANARYKIT_REGISTRY"
 DEFAULT_REGISTRY = "canarykit-registry.sqlite"
 DEFAULT_ALIAS = "production"
-_ACTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 T = TypeVar("T")
 
 
@@ -58,15 +57,40 @@ def default_registry() -> str:
 
 
 def check_actor(actor: str) -> str:
-    """Return ``actor`` if it is a well-formed identity, else raise InvalidInputError."""
-    if not isinstance(actor, str) or not _ACTOR.match(actor):
+    """The identity ``actor`` names, as it is recorded and compared (:func:`person_key`).
+
+    People are the same person when their names agree after Unicode NFKC and case folding
+    (DESIGN.md §10), so every action records the folded form: ``Ann`` and ``ann`` cannot
+    approve each other's work.
+
+    Raises
+    ------
+    InvalidInputError
+        ``actor`` is not an identity (1-128 letters, digits or ``._@+-``).
+
+    Examples
+    --------
+    >>> check_actor("Ann")
+    'ann'
+    """
+    key = person_key(actor) if isinstance(actor, str) else None
+    if key is None or not IDENTITY.fullmatch(key):
         raise InvalidInputError(f"actor: {actor!r} must be an identity (letters, digits, ._@+-)")
-    return actor
+    return key
 
 
 def load_document(source: Any, what: str) -> Any:
-    """A JSON/YAML file by path, or the document itself."""
-    return load_json_file(source, what=what) if isinstance(source, (str, Path)) else source
+    """A JSON/YAML file by path, or the document itself (its nesting bounded either way).
+
+    Raises
+    ------
+    InvalidInputError
+        The file cannot be read, is not UTF-8 JSON/YAML, or nests too deeply (one line naming
+        the file and the rule; see :mod:`canarykit.promotion.documents`).
+    """
+    if isinstance(source, (str, Path)):
+        return load_document_file(source, what=what)
+    return check_depth(source, where=what)
 
 
 class Session:

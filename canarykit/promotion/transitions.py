@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.promotion import facts as F
-from canarykit.promotion.approvals import list_approvals
+from canarykit.promotion.approvals import Approval, list_approvals, person_key
 from canarykit.promotion.evidence import (
     TrustStore,
     load_json_file,
@@ -29,6 +29,11 @@ from canarykit.promotion.versions import VersionRecord
 from canarykit.promotion.waivers import list_waivers
 
 __all__ = ["approved_facts", "load_signatures", "staging_evidence", "staging_facts"]
+
+
+def _approval_facts(approval: Approval) -> dict[str, Any]:
+    """An approval as the gates see it: the approver's name compared as a person key."""
+    return {**approval.to_dict(), "actor": person_key(approval.actor)}
 
 
 def load_signatures(source: Any) -> list[dict[str, Any]]:
@@ -78,7 +83,9 @@ def staging_facts(
         "version": F.version_facts(record),
         "policy_digest": policy_digest,
         **evidence,
-        "approvals": [a.to_dict() for a in list_approvals(conn, record.model, record.version)],
+        "approvals": [
+            _approval_facts(a) for a in list_approvals(conn, record.model, record.version)
+        ],
         "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
     }
 
@@ -101,7 +108,8 @@ def approved_facts(
         "version": F.version_facts(record),
         "verdict": gate_facts(verdict),
         "approvals": [
-            a.to_dict() for a in list_approvals(conn, record.model, record.version, "Approved")
+            _approval_facts(a)
+            for a in list_approvals(conn, record.model, record.version, "Approved")
         ],
         "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
         "revalidate_by_ns": revalidate_by_ns,

@@ -29,6 +29,7 @@ from canarykit.promotion.clock import format_instant, parse_instant
 from canarykit.promotion.states import Stage
 
 __all__ = [
+    "RESERVED_NAME",
     "VersionRecord",
     "get_version",
     "insert_version",
@@ -38,20 +39,35 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+#: The name that means "no version" (compared case-insensitively); no model, version or alias
+#: may be called that.
+RESERVED_NAME = "none"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def validate_name(value: str, field_name: str) -> str:
-    """Check a model or version name (letters, digits, ``._+-``; at most 128 characters).
+    """Check a model, version or alias name.
+
+    A name is 1-128 letters, digits or ``._+-``, starting with a letter or digit (so no spaces
+    or control characters), and not the reserved word ``none`` in any case: ``none`` means "no
+    version" — ``alias set --expect none``, and the trace contract reserves it (DESIGN.md §3).
 
     Examples
     --------
     >>> validate_name("risk-default", "model")
     'risk-default'
+    >>> validate_name("None", "version")
+    Traceback (most recent call last):
+    ...
+    canarykit.errors.InvalidInputError: version: 'None' is reserved (none means "no version"); ...
     """
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise InvalidInputError(
             f"{field_name}: {value!r} must be 1-128 letters, digits or ._+- (starting alphanumeric)"
+        )
+    if value.casefold() == RESERVED_NAME:
+        raise InvalidInputError(
+            f'{field_name}: {value!r} is reserved (none means "no version"); choose another name'
         )
     return value
 
@@ -156,7 +172,7 @@ def insert_version(
     """
     validate_name(model, "model")
     validate_name(version, "version")
-    if not _DIGEST.match(artifact_digest):
+    if not _DIGEST.fullmatch(artifact_digest):
         raise InvalidInputError(f"artifact_digest: {artifact_digest!r} must be sha256:<64 hex>")
     try:
         conn.execute(

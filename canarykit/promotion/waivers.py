@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from canarykit.errors import InvalidInputError
+from canarykit.promotion.approvals import person_key
 from canarykit.promotion.clock import format_instant, parse_instant
 
 __all__ = ["MAX_WAIVER_DAYS", "Waiver", "list_waivers", "record_waiver", "waiver_problems"]
@@ -77,7 +78,7 @@ class Waiver:
             "check": self.check,
             "version": self.version,
             "expires_ns": self.expires_ns,
-            "created_by": self.created_by,
+            "created_by": person_key(self.created_by),
         }
 
     @classmethod
@@ -99,7 +100,7 @@ class Waiver:
 def waiver_problems(waiver: Waiver, *, submitter: str | None) -> list[str]:
     """Reasons to refuse granting ``waiver`` (empty when it may be granted)."""
     problems: list[str] = []
-    if not _ID.match(waiver.waiver_id):
+    if not _ID.fullmatch(waiver.waiver_id):
         problems.append(f"waiver_id: {waiver.waiver_id!r} must match {_ID.pattern}")
     if not waiver.check.strip():
         problems.append("check: name the one check the waiver lifts")
@@ -114,7 +115,7 @@ def waiver_problems(waiver: Waiver, *, submitter: str | None) -> list[str]:
         )
     elif waiver.expires_ns - waiver.created_at_ns > MAX_WAIVER_DAYS * _DAY_NS:
         problems.append(f"expires: more than {MAX_WAIVER_DAYS} days ahead")
-    if submitter is not None and waiver.created_by == submitter:
+    if submitter is not None and person_key(waiver.created_by) == person_key(submitter):
         problems.append(
             f"separation of duties: {waiver.created_by} submitted {waiver.model}"
             f" {waiver.version} and cannot waive its checks"

@@ -64,16 +64,7 @@ JUNK_TEXT = [
 # Findings of this fuzz test in code other engineers own (issue 11), with who picks them up. A
 # failure matching one of these patterns makes the test xfail instead of fail (any other
 # failure fails it); once every finding is fixed the test passes and the table can go.
-KNOWN_OPEN: dict[str, str] = {
-    r"RecursionError": "YAML/JSON nested thousands deep (policy, roster, trust, calendar, "
-    "ticket) must be a one-line error — policy/promotion loaders",
-    r"UnicodeDecodeError": "a non-UTF-8 roster/trust/calendar/ticket/SBOM/signature file must "
-    "be a one-line error — promotion loaders (session.load_document)",
-    r"^promotion: wrong fields in roster: exit 0": "a roster person named '' is accepted — "
-    "promotion roster",
-    r"^promotion: submit name 'none': exit 0": "the reserved version name 'none' is accepted "
-    "— promotion versions",
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 
 @dataclass
