@@ -45,6 +45,7 @@ COMMAND_MODULES = (
     "canarykit.cli.plan_cmd",
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
+    "canarykit.cli.sign_cmd",
     "canarykit.cli.report_cmd",
 )
 
