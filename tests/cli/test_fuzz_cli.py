@@ -560,10 +560,20 @@ def verdict_cases(
             field_name = rng.choice(
                 ["status", "estimate", "ci_low", "n_control", "required", "details", "name"]
             )
-            check[field_name] = rng.choice(["abc", [1], {"x": 1}, None, 7, "passed"])
+            value = rng.choice(["abc", [1], {"x": 1}, None, 7, "passed"])
+            check[field_name] = value
             path.write_text(json.dumps(edited))
             what = f"wrong check field: {field_name}"
             replay_codes = (1, 2)  # may still be a readable, different verdict
+            well_typed = {
+                "name": isinstance(value, str),
+                "estimate": value is None or isinstance(value, int | float),
+                "ci_low": value is None or isinstance(value, int | float),
+                "n_control": isinstance(value, int) and not isinstance(value, bool),
+                "details": isinstance(value, dict),
+            }.get(field_name, False)
+            if well_typed:  # a readable verdict whose decision still follows from its checks
+                report_codes = (0, 2)
         elif kind == 7:
             path.write_text(
                 '{"schema": "canarykit.verdict/1", "selection": ' + "[" * 5000 + "]" * 5000 + "}"
