@@ -81,7 +81,7 @@ def test_a_verdict_edited_away_from_stop_is_refused(
     assert err.count("\n") == 1
     assert len(err) <= 301
     assert err.startswith("canarykit: error: ")
-    assert "does not follow" in err or "is not one of" in err
+    assert "does not follow" in err or "must be one of" in err
     assert not out.exists()
 
 
