@@ -25,6 +25,7 @@ from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 MODEL = "risk-default"
 # Wednesday 25 November 2026, 10:00 UTC: inside the weekday window, before the month-end freeze.
 START = "2026-11-25T10:00:00Z"
+BUILDER_ID = "https://ci.example/builder@v1"
 
 ROSTER = {
     "people": {
@@ -116,6 +117,7 @@ class World:
     clock: FixedClock
     tmp: Path
     key: Ed25519PrivateKey
+    builder_key: Ed25519PrivateKey
     policy_dir: Path
     policy_digest: str
 
@@ -135,15 +137,18 @@ class World:
             "_type": "https://in-toto.io/Statement/v1",
             "subject": [{"name": f"{MODEL}-{version}.bin", "digest": {"sha256": digest}}],
             "predicateType": "https://slsa.dev/provenance/v1",
-            "predicate": {"buildDefinition": {"buildType": "https://example.com/train/v1"}},
+            "predicate": {
+                "buildDefinition": {"buildType": "https://example.com/train/v1"},
+                "runDetails": {"builder": {"id": BUILDER_ID}},
+            },
         }
         payload = json.dumps(statement).encode()
         kind = "application/vnd.in-toto+json"
-        sig = self.key.sign(dsse_pae(kind, payload))
+        sig = self.builder_key.sign(dsse_pae(kind, payload))
         return {
             "payloadType": kind,
             "payload": base64.b64encode(payload).decode(),
-            "signatures": [{"keyid": "release-key", "sig": base64.b64encode(sig).decode()}],
+            "signatures": [{"keyid": "ci-builder", "sig": base64.b64encode(sig).decode()}],
         }
 
     def chg(
@@ -217,6 +222,7 @@ class World:
 def make_world(tmp_path: Path) -> Iterator[World]:
     """A configured registry in ``tmp_path``; closed on exit."""
     key = Ed25519PrivateKey.generate()
+    builder_key = Ed25519PrivateKey.generate()
     policy_dir = tmp_path / "policy"
     policy_dir.mkdir()
     (policy_dir / "canary.yaml").write_text("latency_p95: {max_ms: 120}\n")
@@ -226,7 +232,21 @@ def make_world(tmp_path: Path) -> Iterator[World]:
     promotion.configure(
         actor="admin",
         roster=ROSTER,
-        trust={"keys": [{"id": "release-key", "public_key": public_key_text(key)}]},
+        trust={
+            "keys": [
+                {
+                    "id": "release-key",
+                    "public_key": public_key_text(key),
+                    "purposes": ["artifact", "verdict", "policy", "release", "checkpoint"],
+                },
+                {
+                    "id": "ci-builder",
+                    "public_key": public_key_text(builder_key),
+                    "purposes": ["provenance"],
+                    "builders": [BUILDER_ID],
+                },
+            ]
+        },
         calendar=CALENDAR,
     )
     try:
@@ -235,6 +255,7 @@ def make_world(tmp_path: Path) -> Iterator[World]:
             clock=clock,
             tmp=tmp_path,
             key=key,
+            builder_key=builder_key,
             policy_dir=policy_dir,
             policy_digest=snapshot_digest(load_snapshot_files(policy_dir)),
         )

@@ -24,6 +24,19 @@ from canarykit.promotion.sbom import evaluate_sbom
 KEY = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
 TRUST = TrustStore.from_dict({"keys": [{"id": "k1", "public_key": public_key_text(KEY)}]})
+BUILDER = "https://ci.example/builder@v1"
+PROVENANCE_TRUST = TrustStore.from_dict(
+    {
+        "keys": [
+            {
+                "id": "k1",
+                "public_key": public_key_text(KEY),
+                "purposes": ["provenance"],
+                "builders": [BUILDER],
+            }
+        ]
+    }
+)
 DIGEST = digest_bytes(b"weights")
 
 
@@ -92,13 +105,25 @@ STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",
     "subject": [{"name": "model.bin", "digest": {"sha256": DIGEST.removeprefix("sha256:")}}],
     "predicateType": "https://slsa.dev/provenance/v1",
-    "predicate": {},
+    "predicate": {"runDetails": {"builder": {"id": BUILDER}}},
 }
 
 
 def test_valid_dsse_envelope() -> None:
-    check = verify_dsse(_envelope(STATEMENT), DIGEST, TRUST)
+    check = verify_dsse(_envelope(STATEMENT), DIGEST, PROVENANCE_TRUST)
     assert (check.verified, check.subject_matches, check.key_ids) == (True, True, ("k1",))
+
+
+def test_provenance_needs_a_provenance_key_and_one_of_its_builders() -> None:
+    artifact_key_only = verify_dsse(_envelope(STATEMENT), DIGEST, TRUST)
+    assert not artifact_key_only.verified
+    assert any("not trusted for provenance" in p for p in artifact_key_only.problems)
+    other_builder = {**STATEMENT, "predicate": {"runDetails": {"builder": {"id": "https://evil"}}}}
+    check = verify_dsse(_envelope(other_builder), DIGEST, PROVENANCE_TRUST)
+    assert not check.verified
+    assert any("is not a builder the signing key is trusted for" in p for p in check.problems)
+    old_slsa = {**STATEMENT, "predicateType": "https://slsa.dev/provenance/v0.2"}
+    assert not verify_dsse(_envelope(old_slsa), DIGEST, PROVENANCE_TRUST).verified
 
 
 @pytest.mark.parametrize(
@@ -120,7 +145,7 @@ def test_valid_dsse_envelope() -> None:
     ],
 )
 def test_dsse_failures(envelope: dict, problem: str) -> None:
-    check = verify_dsse(envelope, DIGEST, TRUST)
+    check = verify_dsse(envelope, DIGEST, PROVENANCE_TRUST)
     assert not check.verified
     assert any(problem in p for p in check.problems)
 

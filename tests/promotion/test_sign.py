@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from promotion_world import MODEL, World, pem, sbom
+from promotion_world import BUILDER_ID, MODEL, World, pem, sbom
 
 from canarykit.cli.main import main
 from canarykit.errors import GateDeniedError
@@ -211,7 +211,18 @@ def test_release_accepts_every_public_key_form_the_trust_file_allows(
 
 def test_a_signed_version_with_a_pem_trust_file_starts(world: World) -> None:
     world.promotion.configure(
-        actor="sam", trust={"keys": [{"id": "release-key", "public_key": _pem_public(world.key)}]}
+        actor="sam",
+        trust={
+            "keys": [
+                {"id": "release-key", "public_key": _pem_public(world.key)},
+                {
+                    "id": "ci-builder",
+                    "public_key": _pem_public(world.builder_key),
+                    "purposes": ["provenance"],
+                    "builders": [BUILDER_ID],
+                },
+            ]
+        },
     )
     world.submit("v1")
     world.to_staging("v1", sbom=sbom())
