@@ -47,6 +47,7 @@ COMMAND_MODULES = (
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.sign_cmd",
     "canarykit.cli.report_cmd",
+    "canarykit.cli.serve_cmd",
 )
 
 EXIT_USAGE = 2
