@@ -112,11 +112,11 @@ def _login() -> str:
         return ""
 
 
-def add_format(parser: argparse.ArgumentParser) -> None:
-    """Add ``--format text|json`` (default text)."""
+def add_format(parser: argparse.ArgumentParser, *, extra: tuple[str, ...] = ()) -> None:
+    """Add ``--format text|json`` (default text), plus ``extra`` choices (e.g. markdown)."""
     parser.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", *extra),
         default="text",
         help="output format (default: %(default)s)",
     )

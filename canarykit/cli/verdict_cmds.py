@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--since", help="window start, inclusive, ISO-8601 UTC (not during a rollout)")
     ev.add_argument("--split", type=float, help="planned canary share of traffic (0..1)")
     ev.add_argument("--out", help="write the verdict JSON here ('-' for stdout)")
-    add_format(ev)
+    add_format(ev, extra=("markdown",))
     ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
     ev.set_defaults(func=_evaluate)
 
@@ -82,7 +82,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.out:
         write_output(args.out, text + "\n")
     if args.out != "-":  # with --out - stdout holds exactly the verdict JSON
-        print(text if args.format == "json" else verdict.to_text())
+        shown = {"json": text, "markdown": verdict.to_markdown()}
+        print(
+            shown.get(args.format, verdict.to_text())
+            if args.format != "text"
+            else verdict.to_text()
+        )
     return verdict.exit_code
 
 

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from canarykit.verdict.checks import CheckOutcome
     from canarykit.verdict.verdict import Verdict
 
-__all__ = ["check_html", "format_number", "verdict_html", "verdict_text"]
+__all__ = [
+    "check_html",
+    "format_number",
+    "verdict_html",
+    "verdict_markdown",
+    "verdict_text",
+]
 
 _COLOURS = {
     "PROCEED": "#1a7f37",
@@ -231,3 +237,42 @@ def verdict_html(verdict: Verdict) -> str:
         f"<div><small>policy {e(verdict.policy_digest)} · data {e(verdict.data_digest)} · "
         f"canarykit {e(verdict.canarykit_version)}</small></div></div>"
     )
+
+
+_MD_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~"})
+
+
+def _md(text: str) -> str:
+    """Escape Markdown (and HTML) so a model name cannot format or inject anything."""
+    return " ".join(str(text).split()).translate(_MD_ESCAPE)
+
+
+def verdict_markdown(verdict: Verdict) -> str:
+    """GitHub-flavoured Markdown: decision, rollout, reasons, forecast and a table of checks.
+
+    Examples
+    --------
+    >>> from canarykit.verdict.verdict import Verdict
+    >>> v = Verdict(decision="CONTINUE", reasons=("more data",), model="m|<b>", baseline="a",
+    ...             candidate="b", mode="canary", window={"start": None, "end": None}, checks=(),
+    ...             policy_digest="sha256:x", data_digest="sha256:y", canarykit_version="0",
+    ...             created_at="2026-01-01T00:00:00Z")
+    >>> print(verdict_markdown(v).splitlines()[0])
+    ### canarykit: **CONTINUE** — m\\|\\<b\\> a → b (canary)
+    """
+    lines = [
+        f"### canarykit: **{verdict.decision}** — {_md(verdict.model)} {_md(verdict.baseline)} → "
+        f"{_md(verdict.candidate)} ({_md(verdict.mode)})",
+        "",
+    ]
+    if verdict.rollout:
+        lines += [_md(_rollout_line(verdict)), ""]
+    lines += [f"- {_md(r)}" for r in verdict.reasons]
+    if verdict.forecast:
+        lines += ["", "**Time to decision** (if the candidate keeps performing as observed):"]
+        lines += [f"- {_md(f)}" for f in _forecast_lines(verdict)]
+    lines += ["", "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
+    for row in _rows(verdict):
+        lines.append("| " + " | ".join(_md(cell) for cell in row) + " |")
+    lines += ["", f"policy `{verdict.policy_digest}` · data `{verdict.data_digest}`"]
+    return "\n".join(lines) + "\n"

@@ -292,6 +292,12 @@ class Verdict:
 
         return verdict_text(self)
 
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown (e.g. for a CI job summary)."""
+        from canarykit.verdict.formatting import verdict_markdown
+
+        return verdict_markdown(self)
+
     def __str__(self) -> str:
         return self.to_text()
 
