@@ -1,12 +1,16 @@
 """Routes and the HTTP server of the dashboard (standard library, read-only, localhost first).
 
-Routes (all ``GET``; anything else is 405):
+Routes:
 
 ==============================  ===============================================================
 ``/``                           the page (:mod:`.page`)
 ``/api/rollouts``               every rollout, newest first (current step, last decision)
 ``/api/rollouts/<id>``          one rollout: plan, steps, every look, latency by arm
 ``/api/verdict?model=M``        the latest logged verdict of model M (the verdict contract)
+``/api/gate?model=M``           the latest decision as an HTTP status for webhooks (Flagger):
+                                200 PROCEED; 423 CONTINUE (or 200 with ``&allow=CONTINUE``);
+                                409 STOP; 404 no verdict. ``POST`` is accepted here and
+                                ignored (Flagger posts its payload); nothing is written
 ``/api/governance?model=M``     stage, approvals, waivers, aliases, events, audit chain
                                 (only with a registry)
 ``/api/token``                  changes whenever the store changes (the page polls it)
@@ -14,7 +18,7 @@ Routes (all ``GET``; anything else is 405):
 ``/healthz``                    ``ok``
 ==============================  ===============================================================
 
-The server binds to 127.0.0.1 by default; :func:`binding_notice` says so, and warns when it is
+Every other route is ``GET``-only. The server binds to 127.0.0.1 by default; :func:`binding_notice` says so, and warns when it is
 bound to another address (anyone who can reach it can read every verdict).
 
 Examples
@@ -114,6 +118,8 @@ class Dashboard:
             if verdict is None:
                 return _json({"error": f"model {model}: no verdict logged"}, 404)
             return _json(verdict)
+        if path == "/api/gate":
+            return self.gate(model, allow=(query.get("allow") or [""])[0])
         if path == "/api/governance":
             if self.registry is None:
                 return _json({"error": "no registry: start serve with --registry"}, 404)
@@ -121,6 +127,19 @@ class Dashboard:
                 return _json({"error": "model: required (?model=M)"}, 400)
             return _json(data.governance(self.registry, model))
         return _json({"error": f"{path}: not found"}, 404)
+
+    def gate(self, model: str, *, allow: str = "") -> tuple[int, str, str]:
+        """The latest decision of ``model`` as a webhook status (module docstring)."""
+        if not model:
+            return _json({"error": "model: required (?model=M)"}, 400)
+        verdict = data.latest_verdict(self.db, model)
+        if verdict is None:
+            return _json({"error": f"model {model}: no verdict logged"}, 404)
+        decision = verdict["decision"]
+        body = {"model": model, "decision": decision, "reasons": verdict.get("reasons", [])}
+        if decision == "PROCEED" or (decision == "CONTINUE" and allow.upper() == "CONTINUE"):
+            return _json(body, 200)
+        return _json(body, 409 if decision == "STOP" else 423)
 
 
 def _json(value: Any, status: int = 200) -> tuple[int, str, str]:
@@ -166,7 +185,15 @@ def _handler(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
         def _refuse(self) -> None:
             self._send(405, "application/json", json.dumps({"error": "read-only: GET only"}))
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
+        def do_POST(self) -> None:  # webhooks (Flagger) post to the gate; nothing is written
+            if urlsplit(self.path).path != "/api/gate":
+                self._refuse()
+                return
+            length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+            self.rfile.read(length)  # the webhook payload is read and ignored
+            self._get(head=False)
+
+        do_PUT = do_DELETE = do_PATCH = _refuse
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the dashboard does not log every poll."""
