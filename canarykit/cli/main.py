@@ -46,8 +46,6 @@ COMMAND_MODULES = (
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.sign_cmd",
-    "canarykit.cli.model_card_cmd",
-    "canarykit.cli.evidence_cmds",
     "canarykit.cli.report_cmd",
     "canarykit.cli.serve_cmd",
     "canarykit.cli.events_cmd",
