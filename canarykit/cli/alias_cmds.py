@@ -22,7 +22,9 @@ STARTUP_EPILOG = (
     "signature = no trust, no signature or it does not verify; policy = bound policy digest "
     "differs from --policy-digest; audit = the audit log is broken or does not record the "
     "version's stage or the alias target; undecided = the gate could not be evaluated (fails "
-    "closed). Each failure prints a runbook hint."
+    "closed); degraded = every other check passed but --no-artifact-check was given, so the "
+    "artifact file was NOT checked (a startup_degraded audit event records it). Each failure "
+    "prints a runbook hint."
 )
 
 
@@ -72,8 +74,11 @@ def register(subparsers: Any) -> None:
         "check-startup",
         help="may this model version start / be downloaded now?",
         description="Exits 0 only when the version the alias (or --version) names is in Staging "
-        "or Approved, not revoked, its signature verifies against the trust file, the artifact "
-        "(if given) has the registered digest and its bound policy digest is --policy-digest.",
+        "or Approved, not revoked, its signature verifies against the trust file, the --artifact "
+        "file has the registered digest and its bound policy digest is --policy-digest. "
+        "--artifact is required; --no-artifact-check instead runs every other check, prints that "
+        "the artifact was NOT checked, records a startup_degraded audit event and exits 18 even "
+        "when everything else passes.",
         epilog=STARTUP_EPILOG,
     )
     p.add_argument("model")
@@ -81,7 +86,13 @@ def register(subparsers: Any) -> None:
     target.add_argument("--alias", default="production")
     target.add_argument("--version", help="check a pinned version instead of an alias")
     p.add_argument("--policy-digest", required=True, help="policy digest the service expects")
-    p.add_argument("--artifact", help="the artifact file about to be started")
+    artifact = p.add_mutually_exclusive_group(required=True)
+    artifact.add_argument("--artifact", help="the artifact file about to be started (required)")
+    artifact.add_argument(
+        "--no-artifact-check",
+        action="store_true",
+        help="do not check the artifact file: degraded, never 0 (exit 18 when all else passes)",
+    )
     add_common(p)
     p.set_defaults(func=_check_startup)
 
@@ -150,6 +161,7 @@ def _check_startup(args: argparse.Namespace) -> int:
             alias=None if args.version else args.alias,
             version=args.version,
             artifact=args.artifact,
+            no_artifact_check=args.no_artifact_check,
             actor=args.actor,
         )
     emit(args, result.to_dict(), result.to_text())

@@ -67,6 +67,7 @@ STARTUP_EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "degraded": 18,
 }
 DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "policies")
 EXIT_HELP = (

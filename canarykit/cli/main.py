@@ -66,6 +66,7 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("4", "refused by a gate: reasons on stderr (JSON on stdout with --format json)"),
     ("5", "audit log tampered (audit verify)"),
     ("10-17", "check-startup: the version may not start (see check-startup --help)"),
+    ("18", "check-startup --no-artifact-check: all else passed, the artifact was NOT checked"),
     ("70", "internal error: a bug in canarykit, not a decision; traceback written to a file"),
     ("130", "interrupted (Ctrl-C)"),
     ("141", "output pipe closed early (e.g. `canarykit ... | head`)"),

@@ -68,6 +68,7 @@ EVENT_KINDS = (
     "rollback",
     "revocation",
     "release",
+    "startup_degraded",
     "gate_denied",
 )
 

@@ -5,7 +5,8 @@ Examples
 >>> p = Production(":memory:")
 >>> p.show_alias("risk-default") is None
 True
->>> p.check_startup("risk-default", policy_digest="sha256:" + "0" * 64).exit_code
+>>> p.check_startup("risk-default", policy_digest="sha256:" + "0" * 64,
+...                 no_artifact_check=True).exit_code
 10
 """
 
@@ -283,17 +284,54 @@ class Production(Session):
         alias: str | None = DEFAULT_ALIAS,
         version: str | None = None,
         artifact: str | Path | None = None,
+        no_artifact_check: bool = False,
         actor: str = "startup-check",
     ) -> StartupCheck:
         """May ``model`` (through ``alias``, or a pinned ``version``) start now?
 
-        Never raises for a failed check: returns a :class:`StartupCheck` whose ``exit_code``
-        says which check failed first (see :mod:`canarykit.promotion.startup`). A failure is
-        also recorded as a ``gate_denied`` audit event.
+        Parameters
+        ----------
+        model : str
+            The model.
+        policy_digest : str
+            The policy snapshot digest the service expects.
+        alias : str or None, default "production"
+            The alias to resolve (None with a pinned ``version``).
+        version : str, optional
+            A pinned version instead of the alias.
+        artifact : str or Path, optional
+            The artifact file about to be started; its sha256 must be the registered digest.
+            Required unless ``no_artifact_check``.
+        no_artifact_check : bool, default False
+            Check everything but the artifact file (degraded): the result is never OK — exit
+            18 when every other check passes — and a ``startup_degraded`` event records it.
+        actor : str, default "startup-check"
+            Who checks (recorded in the audit event of a refusal).
+
+        Returns
+        -------
+        StartupCheck
+            Never raises for a failed check: its ``exit_code`` says which check failed first
+            (see :mod:`canarykit.promotion.startup`). A failure is also recorded as a
+            ``gate_denied`` audit event, a degraded check as ``startup_degraded``.
+
+        Raises
+        ------
+        InvalidInputError
+            Neither ``artifact`` nor ``no_artifact_check`` (or both) given; a malformed
+            ``policy_digest``; an unreadable artifact.
         """
         if not re.fullmatch(r"sha256:[0-9a-f]{64}", str(policy_digest)):
             raise InvalidInputError(
                 f"policy_digest: {policy_digest!r} must be sha256:<64 hex> (a policy snapshot digest)"
+            )
+        if (artifact is None) == (not no_artifact_check):
+            raise InvalidInputError(
+                "artifact: check-startup compares the artifact file about to start with the"
+                " registered digest: give --artifact FILE, or --no-artifact-check for a degraded"
+                " check (never OK: exit 18)"
+                if artifact is None
+                else "artifact: give --artifact FILE or --no-artifact-check, not both"
             )
         artifact_digest = None if artifact is None else digest_file(artifact)
         conn = self.store.conn
@@ -316,7 +354,11 @@ class Production(Session):
             "resolved": record is not None,
             "resolve_problem": problem,
             "expected_policy_digest": policy_digest,
-            "artifact": {"checked": artifact_digest is not None, "digest": artifact_digest},
+            "artifact": {
+                "checked": artifact_digest is not None,
+                "digest": artifact_digest,
+                "skip_requested": no_artifact_check,
+            },
         }
         if record is not None:
             signatures = transitions.load_signatures(record.evidence.get("signatures"))
@@ -337,6 +379,7 @@ class Production(Session):
             version=version,
             problems=by_priority(decision.reasons),
             hint=RUNBOOK[kind] if kind else "",
+            artifact_checked=artifact_digest is not None,
         )
         if not result.ok:
             actor = check_actor(actor)
@@ -349,7 +392,7 @@ class Production(Session):
             ):
                 append_event(
                     tx,
-                    kind="gate_denied",
+                    kind="startup_degraded" if result.degraded else "gate_denied",
                     actor=actor,
                     time_ns=self.clock.now_ns(),
                     model=model,
@@ -358,6 +401,7 @@ class Production(Session):
                         "action": "check-startup",
                         "reasons": list(decision.reasons),
                         "exit_code": code,
+                        "artifact_checked": artifact_digest is not None,
                     },
                 )
         return result

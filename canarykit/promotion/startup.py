@@ -5,6 +5,7 @@ first in this order decides, and every failure is listed:
 
 ====  ==========================================================================
 0     OK: Staging or Approved, signature verifies, not revoked, digests match
+      (the artifact file's included: a check without ``--artifact`` is refused)
 10    RESOLVE: no such model/version, alias never set, or alias BLOCKED
 11    REVOKED: the version has been revoked
 12    STAGE: the version is not in Staging or Approved (still a Candidate)
@@ -13,9 +14,12 @@ first in this order decides, and every failure is listed:
 15    POLICY: the version's bound policy digest is not the one expected
 16    AUDIT: the audit log is broken, or does not record the stage / alias target
 17    UNDECIDED: the startup gate itself could not decide (fails closed)
+18    DEGRADED: every other check passed, but the artifact file was NOT checked
+      (``--no-artifact-check``); recorded as a ``startup_degraded`` audit event
 ====  ==========================================================================
 
-(2 stays "bad input or usage", as for every canarykit command.)
+(2 stays "bad input or usage", as for every canarykit command: a check given neither
+``--artifact FILE`` nor ``--no-artifact-check`` is refused with 2.)
 
 Examples
 --------
@@ -40,6 +44,7 @@ EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "degraded": 18,
 }
 RUNBOOK = {
     "resolve": "Check the model name and alias (canarykit alias show MODEL); a BLOCKED alias needs"
@@ -58,6 +63,8 @@ RUNBOOK = {
     " verify, preserve the registry file, and escalate to security.",
     "undecided": "The gate policy could not be evaluated (installation problem): do not start;"
     " reinstall canarykit and escalate to the platform team.",
+    "degraded": "The artifact file was NOT compared with the registered digest: start it only"
+    " if your platform verifies that digest itself; rerun with --artifact FILE to check it.",
 }
 
 
@@ -103,11 +110,19 @@ class StartupCheck:
     version: str | None
     problems: tuple[str, ...] = ()
     hint: str = ""
+    artifact_checked: bool = True
+
+    @property
+    def degraded(self) -> bool:
+        """Every check passed except that the artifact file was not checked (exit 18)."""
+        return self.exit_code == EXIT_CODES["degraded"]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "ok": self.ok,
+            "degraded": self.degraded,
+            "artifact_checked": self.artifact_checked,
             "exit_code": self.exit_code,
             "model": self.model,
             "alias": self.alias,
@@ -117,10 +132,20 @@ class StartupCheck:
         }
 
     def to_text(self) -> str:
-        """Plain text: a status line per problem, then the runbook hint."""
+        """Plain text: a status line per problem, then the runbook hint.
+
+        Examples
+        --------
+        >>> c = StartupCheck(ok=False, exit_code=18, model="m", alias="production", version="v2",
+        ...                  problems=("degraded: the artifact file was NOT checked",),
+        ...                  hint=RUNBOOK["degraded"], artifact_checked=False)
+        >>> c.to_text().splitlines()[0]
+        'DEGRADED m v2 (production): degraded: the artifact file was NOT checked'
+        """
         where = f"{self.model} {self.version or '-'} ({self.alias or 'pinned'})"
         if self.ok:
             return f"OK {where}: may start"
-        lines = [f"FAIL {where}: {problem}" for problem in self.problems]
+        status = "DEGRADED" if self.degraded else "FAIL"
+        lines = [f"{status} {where}: {problem}" for problem in self.problems]
         lines.append(f"runbook: {self.hint}")
         return "\n".join(lines)

@@ -224,16 +224,28 @@ def test_seed_flow_through_the_cli(cli: Cli) -> None:
         "check-startup", MODEL, "--policy-digest", cli.digest, "--artifact", str(cli.tmp / "v1.bin")
     )
     assert (code, out.splitlines()[0]) == (0, "OK risk-default v1 (production): may start")
-    code, out, _ = cli("check-startup", MODEL, "--policy-digest", "sha256:" + "0" * 64)
+    v1_bin = str(cli.tmp / "v1.bin")
+    code, out, _ = cli(
+        "check-startup", MODEL, "--policy-digest", "sha256:" + "0" * 64, "--artifact", v1_bin
+    )
     assert code == 15
     assert "runbook:" in out
 
     code, out, _ = cli("revoke", MODEL, "v1", "--reason", "leak", actor="sam")
     assert code == 0
     assert "production BLOCKED" in out
-    code, out, _ = cli("check-startup", MODEL, "--policy-digest", cli.digest)
+    code, out, _ = cli("check-startup", MODEL, "--policy-digest", cli.digest, "--artifact", v1_bin)
     assert code == 10
-    code, out, _ = cli("check-startup", MODEL, "--version", "v1", "--policy-digest", cli.digest)
+    code, out, _ = cli(
+        "check-startup",
+        MODEL,
+        "--version",
+        "v1",
+        "--policy-digest",
+        cli.digest,
+        "--artifact",
+        v1_bin,
+    )
     assert code == 11
     assert "FAIL risk-default v1" in out
     code, out, _ = cli("alias", "history", MODEL, actor=None)
@@ -322,5 +334,6 @@ def test_check_startup_help_documents_every_exit_code(capsys: pytest.CaptureFixt
         "15 policy",
         "16 audit",
         "17 undecided",
+        "18 degraded",
     ):
         assert code in text

@@ -73,7 +73,13 @@ def test_seed_flow_end_to_end(world: World) -> None:
     assert p.show_alias(MODEL).version == "v1"
 
     # Startup check of v2 now fails: pinned version is revoked; v2's file is not production's.
-    pinned = p.check_startup(MODEL, version="v2", alias=None, policy_digest=world.policy_digest)
+    pinned = p.check_startup(
+        MODEL,
+        version="v2",
+        alias=None,
+        policy_digest=world.policy_digest,
+        artifact=world.artifact("v2"),
+    )
     assert (pinned.ok, pinned.exit_code) == (False, 11)
     assert "revoked" in pinned.hint.lower() or "Do not start" in pinned.hint
     stale = p.check_startup(MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v2"))
@@ -97,7 +103,7 @@ def test_revoking_the_only_production_version_blocks_the_alias(world: World) -> 
     result = p.revoke(MODEL, "v1", actor="olga", reason="bad")
     assert result.aliases[0].action == "blocked"
     assert "BLOCKED" in result.message
-    check = p.check_startup(MODEL, policy_digest=world.policy_digest)
+    check = p.check_startup(MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v1"))
     assert (check.ok, check.exit_code) == (False, 10)
     assert p.events()[-1].kind == "gate_denied"
 

@@ -36,7 +36,9 @@ def allowed_inputs() -> tuple[tuple[str, Any], ...]:
             world.approved("v1")
             chg = world.chg("CHG-A", ["v1"], type="Standard")
             world.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
-            world.promotion.check_startup(MODEL, policy_digest=world.policy_digest)
+            world.promotion.check_startup(
+                MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v1")
+            )
     return tuple(seen)
 
 

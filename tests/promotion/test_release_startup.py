@@ -88,20 +88,23 @@ def test_schema_validator_refuses_keywords_it_does_not_implement() -> None:
 def test_startup_codes(world: World) -> None:
     p = world.promotion
     world.submit("v1")
+    artifact = world.artifact("v1")
     assert (
         p.check_startup(
-            MODEL, version="v1", alias=None, policy_digest=world.policy_digest
+            MODEL, version="v1", alias=None, policy_digest=world.policy_digest, artifact=artifact
         ).exit_code
         == 12
     )
     assert (
         p.check_startup(
-            MODEL, version="v9", alias=None, policy_digest=world.policy_digest
+            MODEL, version="v9", alias=None, policy_digest=world.policy_digest, artifact=artifact
         ).exit_code
         == 10
     )
     world.to_staging("v1")
-    staged = p.check_startup(MODEL, version="v1", alias=None, policy_digest=world.policy_digest)
+    staged = p.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=world.policy_digest, artifact=artifact
+    )
     assert (staged.ok, staged.exit_code) == (True, 0)
     # Trust rotated to another key: the stored signature no longer verifies.
     p.configure(
@@ -110,7 +113,9 @@ def test_startup_codes(world: World) -> None:
             "keys": [{"id": "new", "public_key": public_key_text(Ed25519PrivateKey.generate())}]
         },
     )
-    rotated = p.check_startup(MODEL, version="v1", alias=None, policy_digest=world.policy_digest)
+    rotated = p.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=world.policy_digest, artifact=artifact
+    )
     assert rotated.exit_code == 14
     assert "escalate to security" in rotated.hint
 
@@ -123,7 +128,9 @@ def test_stage_written_behind_the_gates_back_fails_startup(world: World) -> None
     conn.execute("INSERT INTO aliases VALUES (?, 'production', 'v1', 1, 0)", (MODEL,))
     conn.commit()
     conn.close()
-    check = world.promotion.check_startup(MODEL, policy_digest=world.policy_digest)
+    check = world.promotion.check_startup(
+        MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v1")
+    )
     assert check.exit_code == 16
     assert any("the audit log says Staging" in p for p in check.problems)
     assert any("the audit log says None" in p for p in check.problems)
@@ -138,7 +145,11 @@ def test_an_undecidable_startup_gate_refuses_with_its_own_code(
     world.to_staging("v1")
     monkeypatch.setattr(gates, "_policy_files", lambda: (("x.rego", "package broken {"),))
     check = world.promotion.check_startup(
-        MODEL, version="v1", alias=None, policy_digest=world.policy_digest
+        MODEL,
+        version="v1",
+        alias=None,
+        policy_digest=world.policy_digest,
+        artifact=world.artifact("v1"),
     )
     assert (check.ok, check.exit_code) == (False, 17)
     assert "policy evaluation failed" in check.problems[0]

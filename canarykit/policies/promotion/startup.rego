@@ -1,10 +1,13 @@
 # Gate: starting or downloading a version (DESIGN.md §6).
 # Allowed only when the alias (or pinned version) resolves to a version in Staging or Approved,
 # not revoked, whose stored signature verifies against the current trust file over the digest
-# of the artifact being started, whose bound policy digest is the one the service expects, and
-# whose stage (and the alias's target) the intact audit log records.
-# Each reason starts with a code word (resolve, revoked, stage, artifact, signature, policy, audit)
-# that the CLI maps to its own exit status.
+# of the artifact being started, whose artifact file was checked and has the registered digest,
+# whose bound policy digest is the one the service expects, and whose stage (and the alias's
+# target) the intact audit log records. An artifact that was not checked never allows: with an
+# explicit --no-artifact-check the only reason is `degraded` (its own exit status), otherwise
+# `artifact`.
+# Each reason starts with a code word (resolve, revoked, stage, artifact, signature, policy, audit,
+# degraded) that the CLI maps to its own exit status.
 package canarykit.promotion.startup
 
 import data.canarykit.promotion.common
@@ -45,11 +48,17 @@ signature_ok if {
 	input.signature.verified == true
 }
 
-artifact_ok if input.artifact.checked == false
+artifact_checked if input.artifact.checked == true
 
 artifact_ok if {
-	input.artifact.checked == true
+	artifact_checked
 	input.artifact.digest == input.version.artifact_digest
+}
+
+# The caller asked explicitly not to check the artifact file (--no-artifact-check).
+degraded if {
+	not artifact_checked
+	input.artifact.skip_requested == true
 }
 
 policy_ok if {
@@ -82,8 +91,20 @@ deny contains msg if {
 
 deny contains msg if {
 	resolved
+	artifact_checked
 	not artifact_ok
 	msg := sprintf("artifact: digest %v is not the registered %v", [input.artifact.digest, input.version.artifact_digest])
+}
+
+deny contains "artifact: the artifact file was not given, so its digest was not checked" if {
+	resolved
+	not artifact_checked
+	not degraded
+}
+
+deny contains "degraded: the artifact file was NOT checked (--no-artifact-check); the other checks ran" if {
+	resolved
+	degraded
 }
 
 deny contains msg if {
