@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from canarykit.verdict.verdict import Verdict
 
 __all__ = [
+    "badge_html",
     "check_html",
     "format_number",
     "verdict_html",
@@ -154,13 +155,24 @@ def verdict_text(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
+def badge_html(status: str) -> str:
+    """A status or decision as white text on its colour (≥ 4.5:1 on light and dark themes).
+
+    Examples
+    --------
+    >>> badge_html("pass")
+    '<span style="background:#1a7f37;color:#fff;font-weight:600;padding:0 .4em;border-radius:3px">pass</span>'
+    """
+    colour = _COLOURS.get(status, "#555555")
+    return (
+        f'<span style="background:{colour};color:#fff;font-weight:600;padding:0 .4em;'
+        f'border-radius:3px">{html.escape(status)}</span>'
+    )
+
+
 def _check_row_html(c: CheckOutcome, cells: tuple[str, ...]) -> str:
-    tds = "".join(f"<td>{html.escape(x)}</td>" for x in cells)
-    colour = _COLOURS.get(c.status, "inherit")
-    tds = tds.replace(
-        f"<td>{html.escape(c.status)}</td>",
-        f'<td style="color:{colour};font-weight:600">{html.escape(c.status)}</td>',
-        1,
+    tds = "".join(
+        f"<td>{badge_html(x) if i == 1 else html.escape(x)}</td>" for i, x in enumerate(cells)
     )
     return f'<tr title="{html.escape(c.summary)}">{tds}</tr>'
 
@@ -178,7 +190,6 @@ def check_html(check: CheckOutcome) -> str:
     (True, False)
     """
     e = html.escape
-    colour = _COLOURS.get(check.status, "inherit")
     threshold = (
         "-" if check.threshold is None else f"{check.bound} {format_number(check.threshold)}"
     )
@@ -199,7 +210,7 @@ def check_html(check: CheckOutcome) -> str:
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     return (
         f'<div class="canarykit-check"><div><strong>{e(check.name)}</strong> '
-        f'<span style="color:{colour};font-weight:600">{e(check.status)}</span></div>'
+        f"{badge_html(check.status)}</div>"
         f"<div>{e(check.summary)}</div><table><tbody>{body}</tbody></table></div>"
     )
 
@@ -207,7 +218,6 @@ def check_html(check: CheckOutcome) -> str:
 def verdict_html(verdict: Verdict) -> str:
     """Self-contained, escaped HTML fragment for Jupyter and reports."""
     e = html.escape
-    colour = _COLOURS.get(verdict.decision, "inherit")
     head = "".join(f"<th>{e(h)}</th>" for h in _HEADER)
     body = "".join(
         _check_row_html(c, row) for c, row in zip(verdict.checks, _rows(verdict), strict=True)
@@ -228,12 +238,13 @@ def verdict_html(verdict: Verdict) -> str:
     )
     return (
         '<div class="canarykit-verdict">'
-        f'<div><strong style="color:{colour};font-size:1.2em">{e(verdict.decision)}</strong> '
+        f'<div><strong style="font-size:1.2em">{badge_html(verdict.decision)}</strong> '
         f"{e(verdict.model)} {e(verdict.baseline)} → {e(verdict.candidate)} ({e(verdict.mode)})</div>"
         f"<div>window {e(str(verdict.window.get('start') or '-'))} .. "
         f"{e(str(verdict.window.get('end') or '-'))}</div>{rollout}"
         f"<ul>{reasons}</ul>{forecast}"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
         f"<div><small>policy {e(verdict.policy_digest)} · data {e(verdict.data_digest)} · "
         f"canarykit {e(verdict.canarykit_version)}</small></div></div>"
     )

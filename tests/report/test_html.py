@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from html.parser import HTMLParser
 
 from canarykit.promotion.alias import AliasState
@@ -68,7 +69,12 @@ def test_report_page_is_valid_and_self_contained(fairness_case):
     tags = names(checker)
     for tag in ("html", "head", "body", "title"):
         assert tags.count(tag) == 1
-    assert "script" not in tags
+    # the only script is the embedded verdict JSON (a data block, never executed)
+    assert [attrs for tag, attrs in checker.tags if tag == "script"] == [
+        {"type": "application/json", "id": "verdict"}
+    ]
+    embedded = page.split('<script type="application/json" id="verdict">')[1].split("</script>")[0]
+    assert json.loads(embedded) == json.loads(verdict.to_json())
     images = [attrs for tag, attrs in checker.tags if tag == "img"]
     assert len(images) == 5  # forest + latency, errors, ROC, fairness
     for attrs in images:
@@ -102,7 +108,7 @@ def test_report_page_has_decision_reasons_checks_digests_and_rollout(fairness_ca
 def test_report_escapes_a_script_model_name(script_case):
     page = report_html(script_case.verdict, script_case.data, dpi=30)
     checker = parse(page)
-    assert "script" not in names(checker)
+    assert names(checker).count("script") == 1  # the embedded verdict JSON only
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" in "".join(checker.text)  # shown as text
@@ -194,3 +200,39 @@ def test_report_page_is_deterministic(fairness_case):
     first = report_html(fairness_case.verdict, fairness_case.data, dpi=30)
     again = report_html(fairness_case.verdict, fairness_case.data, dpi=30)
     assert first == again
+
+
+def test_report_page_fits_a_phone_and_puts_failing_checks_first(fairness_case):
+    verdict = fairness_case.verdict
+    page = report_html(verdict, fairness_case.data, dpi=30)
+    checker = parse(page)
+    metas = [attrs for tag, attrs in checker.tags if tag == "meta"]
+    assert {"name": "viewport", "content": "width=device-width, initial-scale=1"} in metas
+    assert '<div class="scroll"><table>' in page
+    order = [page.index(f"<strong>{c.name}</strong>") for c in verdict.checks]
+    statuses = [c.status for _, c in sorted(zip(order, verdict.checks, strict=True))]
+    rank = {"fail": 0, "inconclusive": 1, "pass": 2}
+    assert statuses == sorted(statuses, key=rank.__getitem__)
+    assert statuses[0] == "fail"
+    # method and sample sizes are one click away, not columns
+    assert page.count("<details><summary>") == len(verdict.checks)
+    # per-arm and per-group tables
+    assert "<h2>Arms</h2>" in page
+    assert "<h2>Groups</h2>" in page
+    assert "selection rate" in page
+
+
+def test_report_images_are_sharp_and_their_alt_text_states_the_results(fairness_case):
+    verdict = fairness_case.verdict
+    checker = parse(report_html(verdict, fairness_case.data, dpi=30))
+    images = [attrs for tag, attrs in checker.tags if tag == "img"]
+    forest = images[0]
+    assert f"Decision {verdict.decision}" in forest["alt"]
+    for check in verdict.checks:
+        assert f"{check.name} {check.status}" in forest["alt"]
+    assert "Latency quantiles: control p50" in images[1]["alt"]
+    for attrs in images:
+        shown = int(attrs["width"])
+        png = base64.b64decode(attrs["src"].split(",", 1)[1])
+        stored = int.from_bytes(png[16:20], "big")  # IHDR width
+        assert stored == 2 * shown or abs(stored - 2 * shown) <= 2
