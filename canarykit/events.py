@@ -50,7 +50,9 @@ __all__ = [
     "Cursor",
     "DeliveryReport",
     "Event",
+    "EventLog",
     "deliver",
+    "event_log",
     "follow",
     "read_events",
     "resume_cursor",
@@ -243,6 +245,37 @@ def follow(
             cursor = Cursor.parse(event.cursor)
             yield event
         sleep(poll_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class EventLog:
+    """A list of events renderable in a notebook (``to_frame``, HTML)."""
+
+    events: tuple[Event, ...]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def to_frame(self) -> Any:
+        """One row per event as a pandas DataFrame (``data`` as a column of dicts)."""
+        import pandas as pd
+
+        return pd.DataFrame([e.to_dict() for e in self.events])
+
+    def _repr_html_(self) -> str:
+        from canarykit.report.display import events_html
+
+        return events_html(self.events)
+
+
+def event_log(
+    *, db: str | Path | None = None, registry: str | Path | None = None, since: Cursor | None = None
+) -> EventLog:
+    """:func:`read_events` as an :class:`EventLog` (for notebooks)."""
+    return EventLog(tuple(read_events(db=db, registry=registry, since=since)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,8 +17,10 @@ import duckdb
 from canarykit.traces.store import TraceStore
 
 __all__ = [
+    "DecisionLog",
     "DecisionRecord",
     "append_decision",
+    "decision_log",
     "insert_decision",
     "list_decisions",
     "load_policy_snapshot",
@@ -110,6 +112,41 @@ def insert_decision(
             verdict_json,
         ],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLog:
+    """Logged decisions, newest first, renderable in a notebook (``to_frame``, HTML)."""
+
+    records: tuple[DecisionRecord, ...]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Any:
+        return iter(self.records)
+
+    def to_frame(self) -> Any:
+        """One row per decision as a pandas DataFrame (the verdict JSON left out)."""
+        import pandas as pd
+
+        rows = [
+            {k: getattr(r, k) for k in DecisionRecord.__dataclass_fields__ if k != "verdict_json"}
+            for r in self.records
+        ]
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        from canarykit.report.display import decisions_html
+
+        return decisions_html(self.records)
+
+
+def decision_log(
+    store: TraceStore, *, model: str | None = None, limit: int | None = None
+) -> DecisionLog:
+    """The decision log of ``store`` (of one model), newest first."""
+    return DecisionLog(tuple(list_decisions(store, model=model, limit=limit)))
 
 
 def _has(store: TraceStore, table: str) -> bool:

@@ -106,6 +106,17 @@ class StoreInfo:
     def __str__(self) -> str:
         return self.to_text()
 
+    def to_frame(self) -> Any:
+        """One row per (model, version, arm) as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_dict()["groups"])
+
+    def _repr_html_(self) -> str:
+        from canarykit.report.display import store_info_html
+
+        return store_info_html(self)
+
 
 def _ts(value: dt.datetime | None) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value else "-"

@@ -47,6 +47,20 @@ class ReplayResult:
             )
         return "different:\n" + "\n".join(f"  {d}" for d in self.differences)
 
+    def to_frame(self) -> Any:
+        """The differences as a pandas DataFrame (``field``, ``recorded → replayed``)."""
+        import pandas as pd
+
+        rows = [
+            dict(zip(("field", "change"), d.split(": ", 1), strict=False)) for d in self.differences
+        ]
+        return pd.DataFrame(rows, columns=["field", "change"])
+
+    def _repr_html_(self) -> str:
+        from canarykit.report.display import replay_html
+
+        return replay_html(self)
+
 
 def engine_warning(verdict: Verdict) -> str | None:
     """One line when the engines a verdict records differ from the running ones, else ``None``.
