@@ -14,6 +14,7 @@ False
 
 from canarykit.report.data import ReportData, load_report_data
 from canarykit.report.forest import forest_plot
+from canarykit.report.looks import LookSeries, evaluate_looks
 from canarykit.report.overview import plot_overview
 from canarykit.report.plots import (
     error_rate_over_looks,
@@ -23,8 +24,10 @@ from canarykit.report.plots import (
 )
 
 __all__ = [
+    "LookSeries",
     "ReportData",
     "error_rate_over_looks",
+    "evaluate_looks",
     "fairness_by_group",
     "forest_plot",
     "latency_quantiles",
