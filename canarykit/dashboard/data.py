@@ -34,7 +34,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from canarykit.errors import InvalidInputError
+from canarykit.errors import CanaryError, InvalidInputError
 from canarykit.traces.decision_log import list_decisions
 from canarykit.traces.rollouts import (
     LookRecord,
@@ -215,26 +215,52 @@ def change_token(db: str | Path) -> str:
 
 
 def governance(registry: str | Path, model: str) -> dict[str, Any]:
-    """Stage, approvals, waivers, aliases, recent events and audit-chain status of ``model``."""
+    """Stage, approvals, waivers, aliases, change tickets (window and freeze state now),
+    recent events and the audit-chain status of ``model``."""
     if not Path(registry).is_file():
         raise InvalidInputError(f"{registry}: no such registry")
-    from canarykit.promotion import Promotion
+    import time
 
+    from canarykit.promotion import Promotion
+    from canarykit.promotion.facts import calendar_facts
+
+    now_ns = time.time_ns()
     with Promotion(registry) as promotion:
         status = promotion.status(model).to_dict()
         events = [e.to_dict() for e in promotion.events(model=model)]
         chain = promotion.audit_verify().to_dict()
+        calendar = calendar_facts(promotion.store.conn, now_ns=now_ns)
+        chg_ids = list(dict.fromkeys(e["chg_id"] for e in events if e.get("chg_id")))
+        tickets = [promotion.show_change(c).to_dict() for c in chg_ids[-10:]]
+    freezes_now = [f["name"] for f in calendar["freezes"] if f["start_ns"] <= now_ns < f["end_ns"]]
+    for ticket in tickets:
+        window = ticket["ticket"].get("window") or {}
+        ticket["state"] = _window_state(window, now_ns)
+        ticket["freezes_now"] = freezes_now
     history = [
         e
         for e in events
         if e.get("kind") in ("alias_update", "rollback", "revocation", "promotion")
     ]
-    changes = [e for e in events if str(e.get("kind", "")).startswith("change")]
     return {
         "model": model,
         "status": status,
         "alias_history": history[-20:],
-        "changes": changes[-10:],
+        "changes": tickets,
+        "calendar": {"configured": calendar["configured"], "freezes_now": freezes_now},
         "recent_events": events[-20:],
         "audit": chain,
     }
+
+
+def _window_state(window: dict[str, Any], now_ns: int) -> str:
+    """``open``, ``upcoming`` or ``over`` for a ticket window ``{"start", "end"}`` (ISO)."""
+    from canarykit.promotion import parse_instant
+
+    try:
+        start, end = parse_instant(window["start"]), parse_instant(window["end"])
+    except (KeyError, TypeError, ValueError, CanaryError):
+        return "unknown"
+    if now_ns < start:
+        return "upcoming"
+    return "open" if now_ns < end else "over"

@@ -200,8 +200,11 @@ function drawGovernance(g) {
   ]));
   box.append(el("h3", {}, "Alias history"), el("ul", {}, ...g.alias_history.map(e =>
     el("li", {}, `${e.kind} ${e.version ?? ""} by ${e.actor}${e.chg_id ? " (" + e.chg_id + ")" : ""}`))));
-  box.append(el("h3", {}, "Changes"), el("ul", {}, ...g.changes.map(e =>
-    el("li", {}, `${e.kind} ${e.chg_id ?? ""} by ${e.actor}`))));
+  box.append(el("h3", {}, "Change tickets"), el("ul", {}, ...g.changes.map(c =>
+    el("li", {}, `${c.ticket.id} (${c.ticket.type}) window ${c.ticket.window.start} .. ` +
+      `${c.ticket.window.end}: ${c.state}` + (c.freezes_now.length ? `, FREEZE now: ${c.freezes_now.join(", ")}` : "") +
+      ` — requested by ${c.requester}, ${c.approvals.length} approval(s)`))));
+  if (g.calendar.freezes_now.length) box.append(el("p", {}, badge("STOP"), " change freeze now: " + g.calendar.freezes_now.join(", ")));
 }
 async function refresh() {
   const list = await json("api/rollouts");

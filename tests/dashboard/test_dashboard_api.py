@@ -111,3 +111,33 @@ def test_the_binding_is_said_and_warned():
     assert "localhost only" in binding_notice("127.0.0.1", 1)
     assert "localhost only" in binding_notice("::1", 1)
     assert binding_notice("0.0.0.0", 1).startswith("WARNING")
+
+
+def test_the_governance_view_reads_the_registry(store, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "promotion"))
+    from promotion_world import MODEL as REGISTRY_MODEL
+    from promotion_world import make_world
+
+    with make_world(tmp_path / "world") as world:
+        world.submit("v1")
+        world.chg("CHG-2001", ["v1"], start="2026-11-20T00:00:00Z", end="2099-01-01T00:00:00Z")
+        registry = world.promotion.store.path if hasattr(world.promotion.store, "path") else None
+        registry = registry or tmp_path / "world" / "registry.sqlite"
+    srv = make_server(store, registry=registry, port=0)
+    stop = serve_in_thread(srv)
+    host, port = srv.server_address[:2]
+    try:
+        status, body, _ = get(f"http://{host}:{port}/api/governance?model={REGISTRY_MODEL}")
+    finally:
+        stop()
+    assert status == 200
+    g = json.loads(body)
+    assert [v["version"] for v in g["status"]["versions"]] == ["v1"]
+    assert g["audit"]["ok"] is True
+    ticket = g["changes"][0]
+    assert ticket["ticket"]["id"] == "CHG-2001"
+    assert ticket["state"] == "open"
+    assert len(ticket["approvals"]) == 2
