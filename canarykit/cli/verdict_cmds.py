@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from canarykit.cli.attest_cmd import add_sign_options, signer_from
 from canarykit.cli.common import add_format, to_json, write_output
 
 EXIT_CODES = "exit status: 0 PROCEED, 1 STOP, 3 CONTINUE, 2 bad input or usage, 70 internal error"
@@ -35,6 +36,7 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--out", help="write the verdict JSON here ('-' for stdout)")
     add_format(ev, extra=("markdown",))
     ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
+    add_sign_options(ev)
     ev.set_defaults(func=_evaluate)
 
     rp = subparsers.add_parser(
@@ -67,6 +69,7 @@ def register(subparsers: Any) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from canarykit.verdict.evaluate import evaluate
 
+    signer = signer_from(args)  # a bad key or option fails before anything is evaluated
     verdict = evaluate(
         args.source,
         policy=args.policy,
@@ -81,6 +84,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     text = verdict.to_json()
     if args.out:
         write_output(args.out, text + "\n")
+    if signer is not None:
+        where = signer.write(verdict.to_dict())
+        print(f"canarykit: signed verdict (key {signer.key_id}) → {where}", file=sys.stderr)
     if args.out != "-":  # with --out - stdout holds exactly the verdict JSON
         shown = {"json": text, "markdown": verdict.to_markdown()}
         print(
