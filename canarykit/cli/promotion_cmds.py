@@ -53,9 +53,12 @@ def _register_own(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "promote",
         help="move a version to Staging or Approved through its gate",
-        description="→ Staging needs --signature, --sbom, the --policy snapshot to bind, a "
+        description="→ Staging needs --signature, --sbom, the --policy folder to bind — sanctioned:"
+        " signed by a policy key (canarykit policy sign; --policy-signature, default "
+        "POLICY/policy.dsse.json) over exactly its files — a "
         "security approval (approve --stage Staging) and, if given, a DSSE --attestation. "
-        "→ Approved needs --verdict (PROCEED, same version and policy digest), security and "
+        "→ Approved needs --verdict (a signed verdict from canarykit attest or evaluate "
+        "--sign-key, PROCEED re-derived under the bound policy), security and "
         "product approvals from two people other than the submitter, --revalidate-by and a "
         "--chg change ticket (Normal with CAB approvals, or Emergency).",
         epilog=EXIT_HELP,
@@ -69,7 +72,13 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--attestation", help="DSSE envelope with in-toto/SLSA provenance (JSON)")
     p.add_argument("--sbom", help="CycloneDX JSON SBOM")
     p.add_argument("--policy", default=DEFAULT_POLICY, help="policy folder/file to bind")
-    p.add_argument("--verdict", help="canary verdict JSON (→ Approved)")
+    p.add_argument(
+        "--policy-signature",
+        help="its signature (canarykit policy sign; default: POLICY/policy.dsse.json)",
+    )
+    p.add_argument(
+        "--verdict", help="signed verdict, VERDICT.dsse.json from canarykit attest (→ Approved)"
+    )
     p.add_argument("--revalidate-by", help="ISO 8601 time by which to revalidate (→ Approved)")
     p.add_argument("--guardrail", action="append", help="published guardrail check (repeat)")
     add_common(p)
@@ -84,8 +93,8 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--stage", default="Approved", choices=("Staging", "Approved"))
     p.add_argument(
         "--verdict",
-        help="the canary verdict JSON you reviewed (required for --stage Approved: the gate counts"
-        " your approval only for that verdict)",
+        help="the signed canary verdict (VERDICT.dsse.json) you reviewed (required for --stage"
+        " Approved: the gate counts your approval only for that verdict)",
     )
     p.add_argument("--note", default="")
     add_common(p)
@@ -169,6 +178,7 @@ def _promote(args: argparse.Namespace) -> int:
             verdict=args.verdict,
             revalidate_by=args.revalidate_by,
             guardrails=args.guardrail,
+            policy_signature=args.policy_signature,
         )
     emit(
         args,

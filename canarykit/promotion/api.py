@@ -32,6 +32,7 @@ from canarykit.promotion import facts as F
 from canarykit.promotion import transitions
 from canarykit.promotion.alias import read_alias
 from canarykit.promotion.approvals import ROLES, list_approvals
+from canarykit.promotion.approved_verdict import verdict_facts
 from canarykit.promotion.audit import (
     AuditEvent,
     AuditVerification,
@@ -47,15 +48,22 @@ from canarykit.promotion.governance import Governance
 from canarykit.promotion.production import Production
 from canarykit.promotion.release import ReleaseResult, write_release
 from canarykit.promotion.results import PromotionResult, StatusReport
+from canarykit.promotion.sanctioned_policy import (
+    bound_policies,
+    check_policy_signature,
+    default_signature_path,
+    store_bound_policy,
+)
 from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,
     REGISTRY_ENV,
     check_actor,
     default_registry,
+    load_document,
 )
 from canarykit.promotion.states import Stage, check_transition, parse_stage
-from canarykit.promotion.verdicts import read_verdict
+from canarykit.promotion.verdict_attestation import load_verdict_document, store_signed_verdict
 from canarykit.promotion.versions import (
     VersionRecord,
     get_version,
@@ -143,13 +151,20 @@ class Promotion(Governance, Production):
         verdict: Any = None,
         revalidate_by: str | int | None = None,
         guardrails: Sequence[str] | None = None,
+        policy_signature: Any = None,
     ) -> PromotionResult:
         """Move a version to Staging or Approved through its gate.
 
         → Staging takes the evidence (``signatures``, ``attestation``, ``sbom``, the ``policy``
-        folder or file whose snapshot digest gets bound, optionally the ``artifact`` to re-hash).
-        → Approved takes the canary ``verdict`` (dict or JSON path), ``revalidate_by``,
-        ``guardrails`` (default: the verdict's check names) and the authorising ``chg_id``.
+        folder whose snapshot gets bound, optionally the ``artifact`` to re-hash) and binds the
+        policy only when sanctioned: ``policy_signature`` (a DSSE envelope or its path; default
+        ``POLICY/policy.dsse.json``, see :mod:`~canarykit.promotion.sanctioned_policy`) signed
+        by a ``policy`` key over exactly the folder's files. → Approved takes the canary
+        ``verdict`` — a DSSE envelope (dict or path) from ``canarykit attest`` / ``evaluate
+        --sign-key``, signed by a ``verdict`` key for this version; its decision is re-derived
+        under the bound policy (:mod:`~canarykit.promotion.approved_verdict`) — and
+        ``revalidate_by``, ``guardrails`` (default: the verdict's check names) and the
+        authorising ``chg_id``.
         """
         actor = check_actor(actor)
         target = parse_stage(to)
@@ -159,21 +174,26 @@ class Promotion(Governance, Production):
                 f"to: promote moves to Staging or Approved (use revoke for {target.value})"
             )
         policy_digest, signature_list, artifact_digest = "", [], None
-        verdict_doc, revalidate_ns, rails = None, None, list(guardrails or [])
+        policy_files: dict[str, bytes] = {}
+        policy_envelope: Any = None
+        presented, revalidate_ns = None, None
         if target is Stage.STAGING:
             if policy is None:
                 raise InvalidInputError("policy: → Staging binds a policy snapshot; give its path")
-            policy_digest = snapshot_digest(load_snapshot_files(policy))
+            policy_files = load_snapshot_files(policy)
+            policy_digest = snapshot_digest(policy_files)
+            if policy_signature is None and default_signature_path(policy).is_file():
+                policy_signature = default_signature_path(policy)
+            if policy_signature is not None:
+                policy_envelope = load_document(policy_signature, "policy signature")
             signature_list = transitions.load_signatures(signatures)
             artifact_digest = None if artifact is None else digest_file(artifact)
         else:
-            verdict_doc = None if verdict is None else read_verdict(verdict)
+            presented = load_verdict_document(verdict)
             if isinstance(revalidate_by, int):
                 revalidate_ns = revalidate_by
             elif revalidate_by is not None:
                 revalidate_ns = parse_instant(revalidate_by, field="revalidate_by")
-            if guardrails is None and verdict_doc is not None:
-                rails = [str(c.get("name")) for c in verdict_doc.get("checks", [])]
 
         def body(conn: sqlite3.Connection, now: int) -> PromotionResult:
             record = get_version(conn, model, version)
@@ -199,6 +219,8 @@ class Promotion(Governance, Production):
                     sbom=sbom,
                     trust=F.load_trust(conn),
                 )
+                sanction = check_policy_signature(policy_files, policy_envelope, F.load_trust(conn))
+                evidence = {**evidence, "policy_snapshot": sanction.to_dict()}
                 gate = self._gate(
                     "staging",
                     action,
@@ -219,20 +241,38 @@ class Promotion(Governance, Production):
                     policy_digest=policy_digest,
                     evidence=stored,
                 )
-                payload: dict[str, Any] = {"policy_digest": policy_digest}
+                bound = store_bound_policy(
+                    conn,
+                    model=model,
+                    version=version,
+                    check=sanction,
+                    files=policy_files,
+                    envelope=policy_envelope,
+                    now_ns=now,
+                )
+                payload: dict[str, Any] = {
+                    "policy_digest": policy_digest,
+                    "policy_name": bound.name,
+                    "policy_signed_by": list(bound.key_ids),
+                }
             else:
-                gate = self._gate(
-                    "approved",
-                    action,
-                    transitions.approved_facts(
-                        conn,
-                        base,
-                        record,
-                        verdict=verdict_doc,
-                        revalidate_by_ns=revalidate_ns,
-                        guardrails=rails,
-                        chg_id=chg_id,
-                    ),
+                found = verdict_facts(conn, record, presented, now_ns=now)
+                verdict_doc = found.evidence.verdict
+                rails = list(guardrails or [])
+                if guardrails is None and verdict_doc is not None:
+                    rails = [str(c.get("name")) for c in verdict_doc.get("checks", [])]
+                facts = transitions.approved_facts(
+                    conn,
+                    base,
+                    record,
+                    verdict=verdict_doc,
+                    revalidate_by_ns=revalidate_ns,
+                    guardrails=rails,
+                    chg_id=chg_id,
+                )
+                gate = self._gate("approved", action, {**facts, **found.facts})
+                store_signed_verdict(
+                    conn, model=model, version=version, evidence=found.evidence, now_ns=now
                 )
                 update_version(
                     conn,
@@ -246,6 +286,11 @@ class Promotion(Governance, Production):
                 payload = {
                     "verdict_decision": (verdict_doc or {}).get("decision"),
                     "verdict_data_digest": (verdict_doc or {}).get("data_digest"),
+                    "verdict_digest": found.evidence.digest,
+                    "verdict_signed_by": list(found.evidence.key_ids),
+                    "rederived_decision": (
+                        found.rederivation.decision if found.rederivation else None
+                    ),
                     "revalidate_by_ns": revalidate_ns,
                     "guardrails": rails,
                 }
@@ -300,6 +345,7 @@ class Promotion(Governance, Production):
             approvals=tuple(approvals),
             waivers=tuple(waivers),
             aliases=tuple(aliases),
+            policies=tuple(bound_policies(conn, model)),
         )
 
     def events(self, model: str | None = None, kind: str | None = None) -> list[AuditEvent]:

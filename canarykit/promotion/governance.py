@@ -41,7 +41,11 @@ from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.results import ChangeStatus
 from canarykit.promotion.session import Session, check_actor, load_document
 from canarykit.promotion.states import parse_stage
-from canarykit.promotion.verdicts import read_verdict, verdict_digest
+from canarykit.promotion.verdict_attestation import (
+    load_verdict_document,
+    open_verdict,
+    plain_verdicts_allowed,
+)
 from canarykit.promotion.versions import get_version
 from canarykit.promotion.waivers import Waiver, record_waiver, waiver_problems
 
@@ -122,16 +126,30 @@ class Governance(Session):
     ) -> Approval:
         """Record ``actor``'s approval, in ``role``, of the version entering ``stage``.
 
-        An approval for Approved names the canary ``verdict`` (dict or JSON path) the approver
-        reviewed; the Approved gate counts it only for that very verdict.
+        An approval for Approved names the canary ``verdict`` the approver reviewed: a DSSE
+        envelope (dict or path) signed by a key trusted for purpose ``verdict`` whose subject is
+        this version (:mod:`~canarykit.promotion.verdict_attestation`); a plain JSON verdict is
+        refused. The Approved gate counts the approval only for that very verdict (its digest).
         """
         actor = check_actor(actor)
         target = parse_stage(stage).value
-        reviewed = None if verdict is None else verdict_digest(read_verdict(verdict))
+        presented = load_verdict_document(verdict)
         action = f"approve {model} {version} for {target} as {role}"
 
         def body(conn: sqlite3.Connection, now: int) -> Approval:
             record = get_version(conn, model, version)
+            reviewed, refused = None, []
+            if target == "Approved" and presented is not None:
+                opened = open_verdict(
+                    presented,
+                    F.load_trust(conn),
+                    model=model,
+                    version=version,
+                    artifact_digest=record.artifact_digest,
+                    plain_allowed=plain_verdicts_allowed(conn),
+                )
+                reviewed = opened.digest if opened.accepted else None
+                refused = [f"verdict: {p}" for p in opened.problems]
             approval = Approval(
                 model=model,
                 version=version,
@@ -142,12 +160,16 @@ class Governance(Session):
                 note=note,
                 verdict_digest=reviewed if target == "Approved" else None,
             )
-            problems = approval_problems(
-                approval,
-                submitter=record.submitter,
-                existing=list_approvals(conn, model, version, target),
-                roster=F.load_roster(conn),
-            )
+            problems = refused + [
+                p
+                for p in approval_problems(
+                    approval,
+                    submitter=record.submitter,
+                    existing=list_approvals(conn, model, version, target),
+                    roster=F.load_roster(conn),
+                )
+                if not (refused and p.startswith("verdict:"))
+            ]
             if record.revoked:
                 problems.append(f"stage: {model} {version} is revoked")
             if problems:

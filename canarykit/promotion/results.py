@@ -17,6 +17,7 @@ from canarykit.promotion.alias import AliasState
 from canarykit.promotion.approvals import Approval
 from canarykit.promotion.changes import ChangeApproval, ChangeTicket
 from canarykit.promotion.gates import GateDecision
+from canarykit.promotion.sanctioned_policy import BoundPolicy
 from canarykit.promotion.versions import VersionRecord
 from canarykit.promotion.waivers import Waiver
 
@@ -125,12 +126,13 @@ class ChangeStatus:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusReport:
-    """Versions, approvals, waivers and aliases of one model (or all)."""
+    """Versions, approvals, waivers, aliases and sanctioned policies of one model (or all)."""
 
     versions: tuple[VersionRecord, ...] = ()
     approvals: tuple[Approval, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     aliases: tuple[AliasState, ...] = field(default_factory=tuple)
+    policies: tuple[BoundPolicy, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -139,6 +141,7 @@ class StatusReport:
             "approvals": [a.to_dict() for a in self.approvals],
             "waivers": [w.to_dict() for w in self.waivers],
             "aliases": [a.to_dict() for a in self.aliases],
+            "policies": [p.to_dict() for p in self.policies],
         }
 
     def _repr_html_(self) -> str:
@@ -151,6 +154,9 @@ class StatusReport:
         lines = []
         for v in self.versions:
             flags = []
+            for p in self.policies:
+                if p.model == v.model and p.version == v.version:
+                    flags.append(f"policy {p.name} ({p.digest[:19]}…)")
             for a in self.aliases:
                 if a.model == v.model and a.version == v.version:
                     flags.append(f"← {a.alias}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,9 +14,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from canarykit.cli.main import main
 from canarykit.promotion.evidence import digest_file, public_key_text, sign_digest
+from canarykit.verdict.policy import default_policy_path
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 MODEL = "risk-default"
+
+
+def pem_file(key: Ed25519PrivateKey, path: Path) -> Path:
+    """Write ``key`` as an unencrypted PKCS#8 PEM file."""
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def public_text(pem: Path) -> str:
+    """The trust-file form of the public half of the key in ``pem``."""
+    return public_key_text(serialization.load_pem_private_key(pem.read_bytes(), password=None))
 
 
 class Cli:
@@ -26,9 +45,12 @@ class Cli:
         self.registry = str(tmp / "reg.sqlite")
         self.clock = "2026-11-25T10:00:00Z"
         self.key = Ed25519PrivateKey.generate()
-        self.policy = tmp / "policy"
-        self.policy.mkdir()
-        (self.policy / "canary.yaml").write_text("latency_p95: {max_ms: 120}\n")
+        self.verdict_pem = pem_file(Ed25519PrivateKey.generate(), tmp / "verdict.pem")
+        self.policy_pem = pem_file(Ed25519PrivateKey.generate(), tmp / "policy.pem")
+        self.policy = tmp / "policy"  # the shipped policy, sanctioned in setup()
+        shutil.copytree(
+            default_policy_path(), self.policy, ignore=shutil.ignore_patterns("promotion")
+        )
         self.digest = snapshot_digest(load_snapshot_files(self.policy))
 
     def __call__(self, *argv: str, actor: str | None = "olga") -> tuple[int, str, str]:
@@ -77,7 +99,21 @@ class Cli:
         }
         trust = {"keys": [{"id": "release-key", "public_key": public_key_text(self.key)}]}
         assert self("config", "set-roster", self.file("roster.yaml", roster), actor="admin")[0] == 0
+        trust["keys"] += [  # issue 12: verdicts and policies are signed by keys for that purpose
+            {
+                "id": "verdict-key",
+                "public_key": public_text(self.verdict_pem),
+                "purposes": ["verdict"],
+            },
+            {
+                "id": "policy-key",
+                "public_key": public_text(self.policy_pem),
+                "purposes": ["policy"],
+            },
+        ]
         assert self("config", "set-trust", self.file("trust.yaml", trust), actor="sam")[0] == 0
+        sign = ("policy", "sign", str(self.policy), "--key", str(self.policy_pem))
+        assert main([*sign, "--key-id", "policy-key", "--name", "risk-policy"]) == 0
         assert self("config", "set-calendar", self.file("cal.yaml", calendar), actor="olga")[0] == 0
 
     def ticket(self, chg: str, versions: list[str], kind: str = "Normal") -> str:
@@ -145,11 +181,23 @@ class Cli:
                     "start": "2026-11-24T00:00:00+00:00",
                     "end": "2026-11-25T00:00:00+00:00",
                 },
-                "checks": [{"name": "latency_p95", "status": "pass"}],
+                "checks": [
+                    {"name": name, "status": "pass", "ci_low": 0.0, "ci_high": 0.0}
+                    for name in ("latency_p95", "latency_p99", "error_rate", "sample_ratio")
+                ],
                 "policy_digest": self.digest,
                 "data_digest": "sha256:" + "d" * 64,
             },
         )
+        signed = str(self.tmp / f"{version}.verdict.dsse.json")  # a hand-built verdict, signed
+        attest = ("attest", verdict, "--key", str(self.verdict_pem), "--key-id", "verdict-key")
+        assert main([*attest, "--out", signed]) == 0
+        code, out, err = self(
+            "approve", MODEL, version, "--role", "product", "--verdict", verdict, actor="pat"
+        )
+        assert code == 4
+        assert "a plain JSON verdict is not evidence: sign it with `canarykit attest" in err
+        verdict = signed
         for role, who in (("security", "sue"), ("product", "pat")):
             approve = ("approve", MODEL, version, "--role", role, "--verdict", verdict)
             assert self(*approve, actor=who)[0] == 0

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from canarykit.promotion.api import Promotion
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_file, dsse_pae, public_key_text, sign_digest
+from canarykit.promotion.sanctioned_policy import default_signature_path, sign_policy
+from canarykit.promotion.verdict_attestation import attest_verdict, is_envelope
+from canarykit.verdict.policy import default_policy_path, load_policy
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 MODEL = "risk-default"
@@ -61,6 +65,29 @@ CALENDAR = {
 }
 
 
+def shipped_policy(folder: Path) -> Path:
+    """A copy of the shipped canary policy (YAML + decision.rego) in ``folder``."""
+    shutil.copytree(default_policy_path(), folder, ignore=shutil.ignore_patterns("promotion"))
+    return folder
+
+
+def sign_policy_folder(
+    folder: Path, key: Ed25519PrivateKey, key_id: str = "policy-key", *, name: str | None = None
+) -> Path:
+    """Sign ``folder``'s snapshot (``canarykit policy sign``) into its default signature file."""
+    path = default_signature_path(folder)
+    path.write_text(json.dumps(sign_policy(folder, key, key_id, name=name)))
+    return path
+
+
+# The canary-mode checks of the shipped policy, with their kinds and whether they are required.
+SHIPPED_CHECKS = {
+    spec.name: (spec.kind, spec.required)
+    for spec in load_policy().checks.values()
+    if spec.applies_to("canary")
+}
+
+
 def make_verdict(
     candidate: str,
     policy_digest: str,
@@ -69,12 +96,23 @@ def make_verdict(
     model: str = MODEL,
     checks: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A hand-built verdict following DESIGN.md §4."""
+    """A hand-built verdict following DESIGN.md §4 (default: every canary check of the shipped
+    policy passes, intervals at 0; given checks get kind, required, summary and a 0 interval
+    where they lack them)."""
     if checks is None:
-        checks = [
-            {"name": name, "status": "pass", "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}
-            for name in ("latency_p95", "latency_p99", "error_rate", "auc_delta")
-        ]
+        checks = [{"name": name, "status": "pass"} for name in SHIPPED_CHECKS]
+    checks = [
+        {
+            "kind": SHIPPED_CHECKS.get(c["name"], ("unknown", True))[0],
+            "required": SHIPPED_CHECKS.get(c["name"], ("unknown", True))[1],
+            "estimate": 0.0,
+            "ci_low": 0.0,
+            "ci_high": 0.0,
+            "summary": f"{c['name']} {c['status']}",
+            **c,
+        }
+        for c in checks
+    ]
     return {
         "schema": "canarykit.verdict/1",
         "decision": decision,
@@ -120,6 +158,28 @@ class World:
     builder_key: Ed25519PrivateKey
     policy_dir: Path
     policy_digest: str
+    verdict_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    policy_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    artifact_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+
+    def signed(
+        self,
+        verdict: dict[str, Any],
+        *,
+        key: Ed25519PrivateKey | None = None,
+        key_id: str = "verdict-key",
+        artifact_digest: str | None = None,
+    ) -> dict[str, Any]:
+        """``verdict`` as a DSSE envelope signed by the verdict key (``canarykit attest``)."""
+        return attest_verdict(
+            verdict, key or self.verdict_key, key_id, artifact_digest=artifact_digest
+        )
+
+    def evidence(self, verdict: Any) -> Any:
+        """An envelope (or a file) as it is; a plain verdict signed by the verdict key."""
+        if verdict is None or isinstance(verdict, (str, Path)) or is_envelope(verdict):
+            return verdict
+        return self.signed(verdict)
 
     def artifact(self, version: str) -> Path:
         path = self.tmp / f"{MODEL}-{version}.bin"
@@ -196,8 +256,9 @@ class World:
         return self.promotion.promote(MODEL, version, to="Staging", actor="olga", **kwargs)
 
     def approvals(self, version: str, verdict: dict[str, Any] | None = None) -> None:
-        """Security and product approve ``version`` having reviewed ``verdict``."""
-        reviewed = verdict or make_verdict(version, self.policy_digest)
+        """Security and product approve ``version`` having reviewed ``verdict`` (signed by the
+        verdict key when it is a plain verdict)."""
+        reviewed = self.evidence(verdict or make_verdict(version, self.policy_digest))
         self.promotion.approve(MODEL, version, role="security", actor="sue", verdict=reviewed)
         self.promotion.approve(MODEL, version, role="product", actor="pat", verdict=reviewed)
 
@@ -208,6 +269,7 @@ class World:
             "chg_id": chg_id,
         }
         kwargs.update(overrides)
+        kwargs["verdict"] = self.evidence(kwargs["verdict"])  # a plain verdict gets signed
         return self.promotion.promote(MODEL, version, to="Approved", actor="olga", **kwargs)
 
     def approved(self, version: str) -> None:
@@ -223,10 +285,9 @@ def make_world(tmp_path: Path) -> Iterator[World]:
     """A configured registry in ``tmp_path``; closed on exit."""
     key = Ed25519PrivateKey.generate()
     builder_key = Ed25519PrivateKey.generate()
-    policy_dir = tmp_path / "policy"
-    policy_dir.mkdir()
-    (policy_dir / "canary.yaml").write_text("latency_p95: {max_ms: 120}\n")
-    (policy_dir / "decision.rego").write_text("package canarykit.verdict\n")
+    verdict_key, policy_key, artifact_key = (Ed25519PrivateKey.generate() for _ in range(3))
+    policy_dir = shipped_policy(tmp_path / "policy")  # sanctioned by the policy key
+    sign_policy_folder(policy_dir, policy_key, name="risk-policy")
     clock = FixedClock(parse_instant(START))
     promotion = Promotion(tmp_path / "registry.sqlite", clock=clock)
     promotion.configure(
@@ -245,6 +306,21 @@ def make_world(tmp_path: Path) -> Iterator[World]:
                     "purposes": ["provenance"],
                     "builders": [BUILDER_ID],
                 },
+                {
+                    "id": "verdict-key",
+                    "public_key": public_key_text(verdict_key),
+                    "purposes": ["verdict"],
+                },
+                {
+                    "id": "policy-key",
+                    "public_key": public_key_text(policy_key),
+                    "purposes": ["policy"],
+                },
+                {
+                    "id": "artifact-key",
+                    "public_key": public_key_text(artifact_key),
+                    "purposes": ["artifact"],
+                },
             ]
         },
         calendar=CALENDAR,
@@ -258,6 +334,9 @@ def make_world(tmp_path: Path) -> Iterator[World]:
             builder_key=builder_key,
             policy_dir=policy_dir,
             policy_digest=snapshot_digest(load_snapshot_files(policy_dir)),
+            verdict_key=verdict_key,
+            policy_key=policy_key,
+            artifact_key=artifact_key,
         )
     finally:
         promotion.close()

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 
 import pytest
-from promotion_world import MODEL, World, make_verdict, sbom
+from promotion_world import MODEL, SHIPPED_CHECKS, World, make_verdict, sbom
 
 from canarykit.errors import GateDeniedError
 from canarykit.promotion.clock import parse_instant
@@ -36,7 +36,7 @@ def submitter_approves(w: World) -> None:
 
 def one_person_both_roles(w: World) -> None:
     _staged(w)
-    verdict = make_verdict("v1", w.policy_digest)
+    verdict = w.signed(make_verdict("v1", w.policy_digest))
     w.promotion.approve(MODEL, "v1", role="security", actor="max", verdict=verdict)
     w.promotion.approve(MODEL, "v1", role="product", actor="max", verdict=verdict)
 
@@ -44,7 +44,11 @@ def one_person_both_roles(w: World) -> None:
 def one_role_missing(w: World) -> None:
     _staged(w)
     w.promotion.approve(
-        MODEL, "v1", role="security", actor="sue", verdict=make_verdict("v1", w.policy_digest)
+        MODEL,
+        "v1",
+        role="security",
+        actor="sue",
+        verdict=w.signed(make_verdict("v1", w.policy_digest)),
     )
     w.to_approved("v1", w.chg("CHG-1", ["v1"]))
 
@@ -340,7 +344,11 @@ BYPASSES: list[tuple[str, Callable[[World], None], str]] = [
     ("no change ticket", no_change_ticket, "a change ticket (CHG-ID)"),
     ("Approved without PROCEED", approved_without_proceed, "verdict: decision is STOP"),
     ("Approved without verdict", approved_without_verdict, "verdict: no canary verdict"),
-    ("verdict for another version", verdict_for_another_version, "verdict: it is for"),
+    (
+        "verdict for another version",
+        verdict_for_another_version,
+        "verdict: statement.subject risk-default@v9 is neither the artifact of risk-default v1",
+    ),
     ("verdict for another policy", verdict_for_another_policy, "verdict: it is for"),
     ("revalidate_by missing", revalidate_by_missing, "revalidate_by: must be set"),
     ("Candidate straight to Approved", skip_staging, "not in the transition table"),
@@ -420,7 +428,8 @@ def test_unexpired_waiver_lifts_exactly_its_check(world: World) -> None:
     assert result.to_stage == "Staging"
 
 
-def test_waived_verdict_check_lets_a_continue_verdict_through(world: World) -> None:
+def test_a_waived_check_never_lets_a_continue_verdict_through(world: World) -> None:
+    # issue 12: a STOP or CONTINUE verdict never opens the gate, whatever is waived
     _staged(world)
     checks = [
         {"name": "latency_p95", "status": "pass"},
@@ -438,14 +447,18 @@ def test_waived_verdict_check_lets_a_continue_verdict_through(world: World) -> N
         expires="2026-12-20T00:00:00Z",
         actor="sue",
     )
-    result = world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)
-    assert result.to_stage == "Approved"
+    with pytest.raises(GateDeniedError, match="verdict: decision is CONTINUE, not PROCEED"):
+        world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)
+    assert world.promotion.events()[-1].kind == "gate_denied"
 
 
 def test_quality_gate_cannot_be_waived(world: World) -> None:
     _staged(world)
-    checks = [{"name": "sample_ratio", "status": "fail"}, {"name": "error_rate", "status": "pass"}]
-    verdict = make_verdict("v1", world.policy_digest, decision="STOP", checks=checks)
+    checks = [
+        {"name": name, "status": "inconclusive" if name == "sample_ratio" else "pass"}
+        for name in SHIPPED_CHECKS
+    ]
+    verdict = make_verdict("v1", world.policy_digest, decision="PROCEED", checks=checks)
     world.approvals("v1", verdict)
     world.promotion.waive(
         MODEL,
@@ -457,5 +470,6 @@ def test_quality_gate_cannot_be_waived(world: World) -> None:
         expires="2026-12-20T00:00:00Z",
         actor="sue",
     )
-    with pytest.raises(GateDeniedError, match="checks not passed and not waived: sample_ratio"):
+    with pytest.raises(GateDeniedError, match="re-derives CONTINUE, not PROCEED") as caught:
         world.to_approved("v1", world.chg("CHG-1", ["v1"]), verdict=verdict)
+    assert "sample_ratio: sample_ratio inconclusive" in str(caught.value)

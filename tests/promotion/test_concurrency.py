@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from promotion_world import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
+from promotion_world import (
+    CALENDAR,
+    MODEL,
+    ROSTER,
+    START,
+    make_verdict,
+    sbom,
+    shipped_policy,
+    sign_policy_folder,
+)
 
 from canarykit.errors import GateDeniedError
 from canarykit.promotion.api import Promotion
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_file, public_key_text, sign_digest
+from canarykit.promotion.verdict_attestation import attest_verdict
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 ROUNDS = 4
@@ -45,7 +55,7 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
                 sbom=sbom(),
                 signatures=[sign_digest(key, "release-key", digest_file(artifact))],
             )
-            verdict = make_verdict(version, digest)
+            verdict = attest_verdict(make_verdict(version, digest), key, "release-key")
             p.approve(MODEL, version, role="security", actor="sue", verdict=verdict)
             p.approve(MODEL, version, role="product", actor="pat", verdict=verdict)
             chg = f"CHG-{name}{i}"
@@ -95,16 +105,23 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
 
 
 def test_two_processes_lose_no_update(tmp_path: Path) -> None:
-    key = Ed25519PrivateKey.generate()
-    (tmp_path / "policy").mkdir()
-    (tmp_path / "policy" / "canary.yaml").write_text("alpha: 0.05\n")
+    key = Ed25519PrivateKey.generate()  # signs artifacts, the policy and verdicts here
+    sign_policy_folder(shipped_policy(tmp_path / "policy"), key, "release-key")
     registry = str(tmp_path / "registry.sqlite")
     with Promotion(registry, clock=FixedClock(parse_instant(START))) as p:
         p.configure(
             actor="admin",
             roster=ROSTER,
             calendar=CALENDAR,
-            trust={"keys": [{"id": "release-key", "public_key": public_key_text(key)}]},
+            trust={
+                "keys": [
+                    {
+                        "id": "release-key",
+                        "public_key": public_key_text(key),
+                        "purposes": ["artifact", "policy", "verdict"],
+                    }
+                ]
+            },
         )
     raw = key.private_bytes_raw()
     context = multiprocessing.get_context("spawn")

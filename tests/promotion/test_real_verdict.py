@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from canarykit.errors import GateDeniedError
@@ -16,12 +14,8 @@ from tests.promotion.promotion_world import make_world
 
 @pytest.fixture
 def world_with_shipped_policy(tmp_path):
-    with make_world(tmp_path) as world:
-        shutil.rmtree(world.policy_dir)
-        shutil.copytree(
-            default_policy_path(), world.policy_dir, ignore=shutil.ignore_patterns("promotion")
-        )
-        world.policy_digest = load_policy(world.policy_dir).digest
+    with make_world(tmp_path) as world:  # its policy: the shipped one, signed by a policy key
+        assert world.policy_digest == load_policy(default_policy_path()).digest
         yield world
 
 

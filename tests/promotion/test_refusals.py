@@ -77,7 +77,7 @@ def test_names_are_compared_after_nfkc_and_case_folding(world: World) -> None:
         )
     # ... and one person cannot approve in two roles under two spellings
     world.to_staging("v1")
-    verdict = make_verdict("v1", world.policy_digest)
+    verdict = world.signed(make_verdict("v1", world.policy_digest))
     world.promotion.approve(MODEL, "v1", role="security", actor="Max", verdict=verdict)
     with pytest.raises(GateDeniedError, match="max already approved"):
         world.promotion.approve(MODEL, "v1", role="product", actor="MAX", verdict=verdict)

@@ -221,6 +221,11 @@ def test_a_signed_version_with_a_pem_trust_file_starts(world: World) -> None:
                     "purposes": ["provenance"],
                     "builders": [BUILDER_ID],
                 },
+                {
+                    "id": "policy-key",
+                    "public_key": _pem_public(world.policy_key),
+                    "purposes": ["policy"],
+                },
             ]
         },
     )
