@@ -565,3 +565,44 @@ def test_evaluate_refuses_bad_signing_options_before_evaluating(
     printed = json.loads(capsys.readouterr().out)
     envelope = json.loads(attest_out.read_text())
     assert json.loads(base64.b64decode(envelope["payload"]))["predicate"]["verdict"] == printed
+
+
+@pytest.mark.parametrize(
+    ("gate", "path", "value"),
+    [
+        ("staging", ("policy_snapshot", "verified"), "true"),
+        ("staging", ("policy_snapshot", "present"), None),
+        ("staging", ("policy_snapshot", "problems"), None),
+        ("staging", ("policy_snapshot", "digest"), "sha256:" + "0" * 64),
+        ("approved", ("verdict", "signed"), "true"),
+        ("approved", ("verdict", "verified"), 1),
+        ("approved", ("verdict", "subject_matches"), None),
+        ("approved", ("verdict", "evidence_problems"), "x"),
+        ("approved", ("verdict", "rederived", "decision"), "proceed"),
+        ("approved", ("verdict", "rederived", "plain_decision"), "STOP"),
+        ("approved", ("verdict", "rederived", "problems"), ["the verdict has no checks"]),
+        ("approved", ("verdict", "rederived", "missing"), None),
+        ("approved", ("verdict", "rederived", "waived"), ["sample_ratio"]),
+        ("approved", ("verdict", "rederived"), None),
+        ("approved", ("bound_policy", "ok"), "true"),
+        ("approved", ("bound_policy", "digest"), None),
+    ],
+)
+def test_breaking_an_evidence_fact_denies(gate: str, path: tuple, value: Any) -> None:
+    """Fail closed on the facts this issue adds (the gate fuzzing's recorded allowed inputs)."""
+    import copy
+
+    from test_gate_fuzz import allowed_inputs
+
+    from canarykit.promotion.gates import evaluate_gate
+
+    facts = copy.deepcopy(next(f for g, f in allowed_inputs() if g == gate))
+    assert evaluate_gate(gate, facts).allow
+    target = facts
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    decision = evaluate_gate(gate, facts)
+    assert not decision.allow
+    assert decision.reasons
+    assert not any("not readable" in r or "policy evaluation failed" in r for r in decision.reasons)
