@@ -47,6 +47,7 @@ COMMAND_MODULES = (
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.sign_cmd",
     "canarykit.cli.model_card_cmd",
+    "canarykit.cli.evidence_cmds",
     "canarykit.cli.policy_cmd",
     "canarykit.cli.attest_cmd",
     "canarykit.cli.report_cmd",

@@ -97,6 +97,14 @@ def _register_own(subparsers: Any) -> None:
         " Approved: the gate counts your approval only for that verdict)",
     )
     p.add_argument("--note", default="")
+    p.add_argument(
+        "--vex",
+        metavar="CVE-ID",
+        help="approve the SBOM's VEX statement (not_affected/resolved/false_positive) on this"
+        " vulnerability, as security; needs --sbom (the Staging gate counts such a state on a"
+        " high or critical vulnerability only with this approval or a waiver)",
+    )
+    p.add_argument("--sbom", help="the CycloneDX SBOM whose VEX statement --vex approves")
     add_common(p)
     p.set_defaults(func=_approve)
 
@@ -190,6 +198,8 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
+    if args.vex is not None or args.sbom is not None:
+        return _approve_vex(args)
     with open_registry(args) as promotion:
         approval = promotion.approve(
             args.model,
@@ -205,6 +215,32 @@ def _approve(args: argparse.Namespace) -> int:
         approval.to_dict(),
         f"{approval.actor} approved {approval.model} {approval.version} entering"
         f" {approval.stage} as {approval.role}",
+    )
+    return EXIT_OK
+
+
+def _approve_vex(args: argparse.Namespace) -> int:
+    from canarykit.errors import InvalidInputError
+
+    if args.vex is None or args.sbom is None or args.role != "security":
+        raise InvalidInputError(
+            "--vex: approving a VEX statement takes --vex CVE-ID, --sbom FILE and --role security"
+        )
+    with open_registry(args) as promotion:
+        approvals = promotion.approve_vex(
+            args.model,
+            args.version,
+            vulnerability=args.vex,
+            sbom=args.sbom,
+            actor=args.actor,
+            note=args.note,
+        )
+    first = approvals[0]
+    emit(
+        args,
+        [a.to_dict() for a in approvals],
+        f"{first.actor} approved the VEX statement {first.vulnerability} {first.state} of"
+        f" {first.model} {first.version} as security ({len(approvals)} statement(s))",
     )
     return EXIT_OK
 

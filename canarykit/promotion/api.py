@@ -43,6 +43,7 @@ from canarykit.promotion.audit import (
 )
 from canarykit.promotion.clock import parse_instant
 from canarykit.promotion.evidence import digest_file
+from canarykit.promotion.evidence_records import EvidenceRecords
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.governance import Governance
 from canarykit.promotion.production import Production
@@ -78,8 +79,9 @@ from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 __all__ = ["DEFAULT_ALIAS", "DEFAULT_REGISTRY", "REGISTRY_ENV", "Promotion", "default_registry"]
 
 
-class Promotion(Governance, Production):
-    """Registry, gates, approvals, waivers, changes, aliases, releases and audit of versions.
+class Promotion(Governance, Production, EvidenceRecords):
+    """Registry, gates, approvals, waivers, changes, aliases, releases and audit of versions
+    (and the evidence documents and VEX approvals the gates read).
 
     Parameters
     ----------

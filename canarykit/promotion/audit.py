@@ -70,6 +70,8 @@ EVENT_KINDS = (
     "release",
     "startup_degraded",
     "gate_denied",
+    "evidence",
+    "vex_approval",
 )
 
 

@@ -128,6 +128,32 @@ CREATE TABLE IF NOT EXISTS audit_head (
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS evidence_documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    verdict_digest TEXT,
+    reference TEXT,
+    metrics_json TEXT NOT NULL DEFAULT '[]',
+    actor TEXT NOT NULL,
+    time_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vex_approvals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    version TEXT NOT NULL,
+    vulnerability TEXT NOT NULL,
+    state TEXT NOT NULL,
+    statement_digest TEXT NOT NULL,
+    sbom_digest TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    UNIQUE (model, version, vulnerability, statement_digest, actor)
+);
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -174,6 +200,7 @@ class RegistryStore:
         else:
             self._check_schema()  # before anything could write to a file that is not ours
             _use_wal(self.conn, self.path)
+            self._add_missing_tables()
 
     def _check_schema(self) -> None:
         """Refuse any file that is not a complete canarykit registry of our schema version."""
@@ -196,6 +223,17 @@ class RegistryStore:
                 f"{self.path}: registry schema {row[0]} is not supported "
                 f"(this canarykit reads schema {SCHEMA_VERSION})"
             )
+
+    def _add_missing_tables(self) -> None:
+        """Create the tables a registry of this schema version gained later (evidence documents,
+        VEX approvals): additive only, and only when one is missing, so an up-to-date
+        registry is never written to by opening it."""
+        names = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        wanted = [s for s in _split_sql(_SCHEMA) if _created_name(s) not in names]
+        if wanted:
+            with self.transaction() as conn:
+                for statement in wanted:
+                    conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -244,6 +282,11 @@ def _split_sql(script: str) -> list[str]:
             statements.append(text)
             buffer = []
     return statements
+
+
+def _created_name(statement: str) -> str:
+    """The name a ``CREATE TABLE|TRIGGER IF NOT EXISTS name ...`` statement creates."""
+    return statement.split(maxsplit=6)[5]
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ from canarykit.promotion.evidence import (
     verify_dsse,
     verify_signatures,
 )
+from canarykit.promotion.evidence_records import approved_documents_facts, vex_facts
 from canarykit.promotion.sbom import evaluate_sbom
 from canarykit.promotion.verdicts import gate_facts
 from canarykit.promotion.versions import VersionRecord
@@ -87,6 +88,7 @@ def staging_facts(
             _approval_facts(a) for a in list_approvals(conn, record.model, record.version)
         ],
         "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
+        "vex_approvals": vex_facts(conn, record),
     }
 
 
@@ -117,4 +119,5 @@ def approved_facts(
         "change": F.change_facts(conn, chg_id),
         "calendar": F.calendar_facts(conn, now_ns=int(base["now_ns"])),
         "target": {"model": record.model, "version": record.version, "purpose": "new_version"},
+        "documents": approved_documents_facts(conn, record, verdict),
     }

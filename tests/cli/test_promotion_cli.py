@@ -148,7 +148,12 @@ class Cli:
         )
         sbom = self.file(
             f"{version}.cdx.json",
-            {"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": []},
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.5",
+                "components": [{"type": "library", "name": "numpy", "version": "2.0.0"}],
+                "vulnerabilities": [],
+            },
         )
         code, out, err = self(
             "promote",
@@ -205,6 +210,13 @@ class Cli:
         assert self("change", "create", self.ticket(chg, [version]))[0] == 0
         assert self("change", "approve", chg, "--role", "operations", actor="otto")[0] == 0
         assert self("change", "approve", chg, "--role", "executive", actor="eve")[0] == 0
+        card = str(self.tmp / f"{version}.card.cdx.json")  # issue 12: model card and ADR
+        assert main(["model-card", verdict, "--out", card]) == 0
+        adr = self.tmp / f"ADR-{len(list(self.tmp.glob('ADR-*'))) + 1}.md"
+        adr.write_text(f"# {adr.stem}: promote {MODEL} {version}\n")
+        self.capsys.readouterr()
+        add = ("evidence", "add", MODEL, version, "--model-card", card, "--decision-record")
+        assert self(*add, str(adr))[0] == 0
         code, out, err = self(
             "promote",
             MODEL,

@@ -18,11 +18,14 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from canarykit.errors import CanaryError
 from canarykit.promotion.api import Promotion
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_file, dsse_pae, public_key_text, sign_digest
+from canarykit.promotion.model_card import build_model_card, load_verdict
 from canarykit.promotion.sanctioned_policy import default_signature_path, sign_policy
 from canarykit.promotion.verdict_attestation import attest_verdict, is_envelope
+from canarykit.promotion.verdicts import verdict_digest
 from canarykit.verdict.policy import default_policy_path, load_policy
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
@@ -262,7 +265,23 @@ class World:
         self.promotion.approve(MODEL, version, role="security", actor="sue", verdict=reviewed)
         self.promotion.approve(MODEL, version, role="product", actor="pat", verdict=reviewed)
 
-    def to_approved(self, version: str, chg_id: str, **overrides: Any) -> Any:
+    def documents(self, version: str, verdict: Any = None, *, actor: str = "olga") -> None:
+        """Record a model card of ``verdict`` (default: the PROCEED verdict) and an ADR."""
+        found, _ = load_verdict(verdict or make_verdict(version, self.policy_digest))
+        card = self.tmp / f"card-{version}-{verdict_digest(found)[7:19]}.cdx.json"
+        card.write_text(json.dumps(build_model_card(found), indent=2))
+        number = f"{len(list(self.tmp.glob('ADR-*.md'))) + 1:04d}"
+        adr = self.tmp / f"ADR-{number}-{version}.md"
+        adr.write_text(f"# ADR-{number}: promote {MODEL} {version}\n")
+        self.promotion.add_evidence(
+            MODEL, version, actor=actor, model_card=card, decision_record=adr
+        )
+
+    def to_approved(
+        self, version: str, chg_id: str, *, documents: bool = True, **overrides: Any
+    ) -> Any:
+        """Promote to Approved; ``documents`` first records a model card of the verdict
+        promoted (when it is a verdict of this version) and an ADR."""
         kwargs: dict[str, Any] = {
             "verdict": make_verdict(version, self.policy_digest),
             "revalidate_by": "2027-02-25T00:00:00Z",
@@ -270,6 +289,13 @@ class World:
         }
         kwargs.update(overrides)
         kwargs["verdict"] = self.evidence(kwargs["verdict"])  # a plain verdict gets signed
+        if documents:
+            try:
+                found, _ = load_verdict(kwargs["verdict"])
+            except CanaryError:
+                found = None
+            if found is not None and (found["model"], found["candidate"]) == (MODEL, version):
+                self.documents(version, found)
         return self.promotion.promote(MODEL, version, to="Approved", actor="olga", **kwargs)
 
     def approved(self, version: str) -> None:

@@ -421,10 +421,10 @@ def test_unexpired_waiver_lifts_exactly_its_check(world: World) -> None:
         expires="2026-12-01T00:00:00Z",
         actor="sue",
     )
-    result = world.to_staging(
-        "v1",
-        sbom=sbom(("CVE-2026-9999", "critical", None), ("CVE-2026-7777", "high", "not_affected")),
-    )
+    bom = sbom(("CVE-2026-9999", "critical", None), ("CVE-2026-7777", "high", "not_affected"))
+    # issue 12: the SBOM's own not_affected on a high CVE counts with a security approval of it
+    world.promotion.approve_vex(MODEL, "v1", vulnerability="CVE-2026-7777", sbom=bom, actor="sam")
+    result = world.to_staging("v1", sbom=bom)
     assert result.to_stage == "Staging"
 
 

@@ -5,6 +5,7 @@ wins or is told it is stale, and the alias history is one unbroken chain."""
 from __future__ import annotations
 
 import itertools
+import json
 import multiprocessing
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from canarykit.errors import GateDeniedError
 from canarykit.promotion.api import Promotion
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_file, public_key_text, sign_digest
+from canarykit.promotion.model_card import build_model_card, load_verdict
 from canarykit.promotion.verdict_attestation import attest_verdict
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
@@ -76,6 +78,11 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
             )
             p.approve_change(chg, actor="otto", role="operations")
             p.approve_change(chg, actor="eve", role="executive")
+            card = Path(folder) / f"card-{version}.cdx.json"  # issue 12: model card and ADR
+            card.write_text(json.dumps(build_model_card(load_verdict(verdict)[0])))
+            adr = Path(folder) / f"{name}-ADR-{i}.md"
+            adr.write_text(f"# ADR-{i}: promote {version}\n")
+            p.add_evidence(MODEL, version, actor="olga", model_card=card, decision_record=adr)
             p.promote(
                 MODEL,
                 version,
