@@ -1,5 +1,10 @@
-"""``canarykit release`` and ``canarykit audit verify | export``.
+"""``canarykit release``, ``canarykit release verify`` and ``canarykit audit verify | export``.
 
+``release MODEL VERSION --out DIR`` runs the release gate and writes the signed release;
+``release verify DIR [--artifact FILE] [--registry REG] [--trust FILE]`` checks one (one line
+per check) and exits 0 when every check passes, 6 when any fails (1, 2 and 3 mean STOP, usage
+and CONTINUE). The two share the ``release`` command: its first word is either a model name or
+``verify`` (a model called ``verify`` is released by giving ``--out``, which verify never takes).
 ``audit verify`` exits 0 when the hash chain is intact and 5 when any edit, deletion or
 reordering is detected (each problem is printed); ``audit export`` writes JSON lines to a file
 or, with ``--out -``, to stdout.
@@ -8,12 +13,13 @@ or, with ``--out -``, to stdout.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from canarykit.cli.common import (
-    DEFAULT_POLICY,
-    EXIT_HELP,
+    DEFAULT_REGISTRY,
     EXIT_OK,
+    REGISTRY_ENV,
     add_common,
     emit,
     write_output,
@@ -22,36 +28,63 @@ from canarykit.cli.common import open_registry as _open
 from canarykit.errors import InvalidInputError
 
 EXIT_TAMPERED = 5
+EXIT_NOT_VERIFIED = 6  # = canarykit.promotion.release_verify.EXIT_VERIFY_FAILED (a test keeps it)
+RELEASE_USAGE = (
+    "canarykit release MODEL VERSION --out DIR --signing-key KEY.pem --key-id ID [--policy P]"
+    " [--alias A] [--registry REG] [--actor NAME]\n"
+    "       canarykit release verify DIR [--artifact FILE] [--registry REG] [--trust FILE]"
+    " [--format text|json]"
+)
+RELEASE_EPILOG = (
+    "exit status (release): 0 written, 2 bad input or usage, 4 refused by the release gate "
+    "(reasons on stderr; a gate_denied audit event), 70 internal error. exit status (release "
+    "verify): 0 every check passed (SKIP lines are checks that need --artifact or --registry), "
+    f"{EXIT_NOT_VERIFIED} a check failed (one FAIL line each), 2 bad input or usage."
+)
+_VERIFY_ONLY = ("artifact", "trust")
+_RELEASE_ONLY = ("signing_key", "key_id", "policy")
 
 
 def register(subparsers: Any) -> None:
-    """Add ``release`` and ``audit``."""
+    """Add ``release`` (and ``release verify``) and ``audit``."""
     p = subparsers.add_parser(
         "release",
-        help="write release artifacts of an Approved version",
-        description="Writes DIR/release_manifest.json (schema-validated), DIR/policy_snapshot/ "
-        "(policy files, digest, Ed25519 signature) and DIR/release_notes.md. DIR must be a new "
-        "or empty folder and not a symbolic link; an existing file, link or release is refused. "
-        "The --key-id must name the signing key's public half in the trust file (base64 or PEM).",
-        epilog=EXIT_HELP,
+        help="write the signed release of an Approved version, or verify one",
+        usage=RELEASE_USAGE,
+        description="release MODEL VERSION: the release gate allows only an Approved, unrevoked "
+        "version whose revalidate_by has not lapsed, while the audit chain is intact, for the "
+        "policy snapshot bound at Staging signed by a policy key, with a --key-id the trust file "
+        "lists for purpose release. It writes DIR/release_manifest.json (schema-validated), "
+        "DIR/release_manifest.dsse.json (DSSE, in-toto Statement: subject the artifact, "
+        "predicate the manifest), DIR/policy_snapshot/ (policy files, snapshot.json, "
+        "snapshot.dsse.json) and DIR/release_notes.md. DIR must be a new or empty folder and "
+        "not a symbolic link. release verify DIR: checks the manifest signature (a release key), "
+        "the manifest, notes and policy snapshot byte for byte, the snapshot's policy-key "
+        "signature, with --artifact the artifact digest and with --registry the version's "
+        "stage, digests, approvals and audit log; one line per check.",
+        epilog=RELEASE_EPILOG,
     )
-    p.add_argument("model")
-    p.add_argument("version")
+    p.add_argument("model", metavar="MODEL|verify", help="the model, or `verify`")
+    p.add_argument("version", metavar="VERSION|DIR", help="the version, or the release folder")
     p.add_argument(
-        "--out",
-        required=True,
-        help="output folder: new or empty, not a symbolic link (a release is written once)",
+        "--out", help="output folder: new or empty, not a symbolic link (a release is written once)"
     )
-    p.add_argument("--signing-key", required=True, help="Ed25519 private key, PEM (PKCS#8)")
-    p.add_argument("--key-id", required=True, help="its id in the trust file")
+    p.add_argument("--signing-key", help="Ed25519 private key, PEM (PKCS#8), of a release key")
+    p.add_argument("--key-id", help="its id in the trust file (listed for purpose release)")
     p.add_argument(
         "--policy",
-        default=DEFAULT_POLICY,
-        help="policy folder/file bound at Staging (default: the shipped policy)",
+        help="policy folder bound at Staging (default: the sanctioned snapshot the registry"
+        " stored at Staging; must be that snapshot when given)",
     )
     p.add_argument("--alias", default="production")
+    p.add_argument("--artifact", help="verify: the artifact file to compare with the release")
+    p.add_argument(
+        "--trust",
+        help="verify: trust file with the release and policy keys (default: the --registry's)",
+    )
     add_common(p)
-    p.set_defaults(func=_release)
+    # --registry is optional for verify (the registry checks run only when it is given).
+    p.set_defaults(func=_release, registry=None)
 
     audit = subparsers.add_parser("audit", help="verify or export the hash-chained audit log")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -69,6 +102,26 @@ def register(subparsers: Any) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
+    if args.model == "verify" and args.out is None:
+        return _verify_release(args)
+    given = [f"--{name.replace('_', '-')}" for name in _VERIFY_ONLY if getattr(args, name)]
+    if given:
+        raise InvalidInputError(f"{', '.join(given)}: only for `canarykit release verify DIR`")
+    missing = [
+        option
+        for option, value in (
+            ("--out", args.out),
+            ("--signing-key", args.signing_key),
+            ("--key-id", args.key_id),
+        )
+        if value is None
+    ]
+    if missing:
+        raise InvalidInputError(
+            f"release: the following arguments are required: {', '.join(missing)}"
+        )
+    if args.registry is None:
+        args.registry = os.environ.get(REGISTRY_ENV) or DEFAULT_REGISTRY
     if args.out == "-":
         raise InvalidInputError(
             "--out -: a release is a folder (manifest, policy snapshot, notes); name a folder"
@@ -95,6 +148,37 @@ def _release(args: argparse.Namespace) -> int:
         "\n".join([f"released {args.model} {args.version} to {result.out_dir}:", *result.files]),
     )
     return EXIT_OK
+
+
+def _verify_release(args: argparse.Namespace) -> int:
+    given = [f"--{name.replace('_', '-')}" for name in _RELEASE_ONLY if getattr(args, name)]
+    if given:
+        raise InvalidInputError(f"{', '.join(given)}: not an option of `canarykit release verify`")
+    from canarykit.promotion.evidence import TrustStore
+    from canarykit.promotion.release_verify import verify_release
+
+    trust = None if args.trust is None else TrustStore.from_file(args.trust)
+    if args.registry is None:
+        if trust is None:
+            raise InvalidInputError(
+                "release verify: give --trust FILE (the trust file listing the release and policy"
+                " keys) or --registry REG (its trust file is used)"
+            )
+        result = verify_release(args.version, trust=trust, artifact=args.artifact)
+    else:
+        from canarykit.promotion.facts import load_trust
+
+        with _open(args) as promotion:
+            conn = promotion.store.conn
+            result = verify_release(
+                args.version,
+                trust=trust if trust is not None else load_trust(conn),
+                artifact=args.artifact,
+                registry=conn,
+                now_ns=promotion.clock.now_ns(),
+            )
+    emit(args, result.to_dict(), result.to_text())
+    return result.exit_code
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -42,12 +42,13 @@ from canarykit.promotion.audit import (
     verify_chain,
 )
 from canarykit.promotion.clock import parse_instant
-from canarykit.promotion.evidence import digest_file
+from canarykit.promotion.evidence import TrustStore, digest_file
 from canarykit.promotion.evidence_records import EvidenceRecords
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.governance import Governance
 from canarykit.promotion.production import Production
 from canarykit.promotion.release import ReleaseResult, write_release
+from canarykit.promotion.release_verify import ReleaseVerification, verify_release
 from canarykit.promotion.results import PromotionResult, StatusReport
 from canarykit.promotion.sanctioned_policy import (
     bound_policies,
@@ -371,15 +372,18 @@ class Promotion(Governance, Production, EvidenceRecords):
         out: str | Path,
         signing_key: Any,
         key_id: str,
-        policy: str | Path,
+        policy: str | Path | None = None,
         actor: str,
         alias: str = DEFAULT_ALIAS,
     ) -> ReleaseResult:
-        """Write ``release_manifest.json``, ``policy_snapshot/`` and ``release_notes.md``.
+        """Run the release gate, then write the signed release (manifest and its DSSE envelope,
+        the sanctioned ``policy_snapshot/``, ``release_notes.md``).
 
-        Only an Approved version is released; ``policy`` must hold exactly the snapshot whose
-        digest was bound at Staging; ``signing_key`` (an Ed25519 private key or a PEM path)
-        signs the snapshot digest.
+        Only an Approved, unrevoked version whose ``revalidate_by`` has not lapsed is released,
+        while the audit chain is intact; the snapshot is the sanctioned one bound at Staging
+        (``policy``, if given, must be it); ``signing_key`` (an Ed25519 private key or a PEM
+        path) is the key ``key_id`` the trust file lists for ``release``, and signs the
+        manifest. See :func:`~canarykit.promotion.release.write_release`.
         """
         return write_release(
             self,
@@ -391,4 +395,25 @@ class Promotion(Governance, Production, EvidenceRecords):
             policy=policy,
             actor=actor,
             alias=alias,
+        )
+
+    def verify_release(
+        self,
+        release_dir: str | Path,
+        *,
+        artifact: str | Path | None = None,
+        trust: str | Path | None = None,
+    ) -> ReleaseVerification:
+        """Check a release folder against its signatures, the artifact and this registry.
+
+        Reads only: see :func:`~canarykit.promotion.release_verify.verify_release` for every
+        check. ``trust`` is a trust file (default: the registry's).
+        """
+        keys = F.load_trust(self.store.conn) if trust is None else TrustStore.from_file(trust)
+        return verify_release(
+            release_dir,
+            trust=keys,
+            artifact=artifact,
+            registry=self.store.conn,
+            now_ns=self.clock.now_ns(),
         )

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 GATE_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "promotion"
-GATES = ("staging", "approved", "change", "alias", "startup")
+GATES = ("staging", "approved", "change", "alias", "startup", "release")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

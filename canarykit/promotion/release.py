@@ -1,28 +1,41 @@
-"""Release artifacts of an Approved version: manifest, signed policy snapshot, release notes.
+"""Release artifacts of an Approved version: a signed manifest, the signed policy snapshot, notes.
 
-``canarykit release MODEL VERSION --out DIR`` writes::
+``canarykit release MODEL VERSION --out DIR --signing-key KEY.pem --key-id ID`` runs the
+*release gate* (``policies/promotion/release.rego``) and, when it allows, writes::
 
     DIR/release_manifest.json        validated against schemas/release_manifest.schema.json
+    DIR/release_manifest.dsse.json   DSSE envelope (purpose release): in-toto Statement, subject
+                                     the artifact digest, predicate the manifest
     DIR/policy_snapshot/<files>      the policy files whose digest was bound at Staging
-    DIR/policy_snapshot/snapshot.json       {"digest", "files": {name: sha256}}
-    DIR/policy_snapshot/snapshot.sig.json   {"keyid", "sig", "digest"} — Ed25519 over the digest text
+    DIR/policy_snapshot/snapshot.json       {"digest", "files": {name: sha256}, "name"}
+    DIR/policy_snapshot/snapshot.dsse.json  DSSE envelope (purpose policy) over that snapshot
     DIR/release_notes.md             changes, risks, limitations, verdict summary
 
-The signing key must be in the registry's trust file (as base64 or PEM, the two forms a trust
-file allows), so anyone holding the trust file can verify the snapshot offline
-(:func:`verify_policy_snapshot`). A release folder is written once: ``DIR`` must be new or
-empty and not a symbolic link; the release is built privately and moved into place whole, so
-nothing is ever written through a link or over an existing file.
+(see :mod:`canarykit.promotion.release_format` for the exact formats). The gate allows a
+release only of a version that is Approved and not revoked, whose ``revalidate_by`` has not
+lapsed, while the audit chain is intact, for the snapshot bound at Staging signed by a
+``policy`` key, with a signing key the trust file lists for ``release``. A refusal is a
+:class:`~canarykit.promotion.gates.GateDenial` and a ``gate_denied`` audit event.
+
+The manifest records, besides the seed's fields, the verdict digest, the policy snapshot (name,
+digest, every file's digest, the digest of its envelope), the audit checkpoint the release was
+made at (``audit_checkpoint``: today the chain head — sequence number and hash; a later signed
+checkpoint fills ``signed_checkpoint``), the evidence links of the version
+(:func:`evidence_links`) and the digest of the release notes. ``canarykit release verify``
+(:mod:`canarykit.promotion.release_verify`) checks all of it.
+
+A release folder is written once: ``DIR`` must be new or empty and not a symbolic link; the
+release is built privately and moved into place whole, so nothing is ever written through a
+link or over an existing file.
 
 Examples
 --------
 >>> sorted(RELEASE_FILES)
-['policy_snapshot', 'release_manifest.json', 'release_notes.md']
+['policy_snapshot', 'release_manifest.dsse.json', 'release_manifest.json', 'release_notes.md']
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -39,18 +52,32 @@ from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias, rollback_target
 from canarykit.promotion.approvals import list_approvals
-from canarykit.promotion.audit import append_event
+from canarykit.promotion.audit import append_event, verify_chain
 from canarykit.promotion.changes import get_ticket
 from canarykit.promotion.clock import format_instant
 from canarykit.promotion.evidence import (
     TrustStore,
+    check_key_id,
     digest_bytes,
     load_json_file,
     load_private_key,
-    sign_digest,
-    verify_signatures,
+    sign_statement,
 )
-from canarykit.promotion.gates import GateDenial
+from canarykit.promotion.release_format import (
+    MANIFEST,
+    MANIFEST_ENVELOPE,
+    NOTES,
+    RELEASE_FILES,
+    SNAPSHOT,
+    SNAPSHOT_ENVELOPE,
+    SNAPSHOT_META,
+    json_bytes,
+    manifest_statement,
+    policy_signature_problems,
+    snapshot_meta,
+    verify_policy_snapshot,
+)
+from canarykit.promotion.sanctioned_policy import bound_policy, default_signature_path
 from canarykit.promotion.schema_check import validate_or_raise
 from canarykit.promotion.session import check_actor
 from canarykit.promotion.states import Stage
@@ -66,27 +93,35 @@ __all__ = [
     "MANIFEST_SCHEMA",
     "RELEASE_FILES",
     "ReleaseResult",
+    "audit_checkpoint",
     "check_release_dir",
+    "evidence_links",
     "load_signing_key",
+    "release_facts",
     "verify_policy_snapshot",
     "write_release",
 ]
 
 MANIFEST_SCHEMA = "release_manifest.schema.json"
-RELEASE_FILES = ("release_manifest.json", "policy_snapshot", "release_notes.md")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReleaseResult:
-    """Where the release artifacts were written, and the manifest."""
+    """Where the release artifacts were written, the manifest and the digest of its file."""
 
     out_dir: str
     manifest: Mapping[str, Any]
     files: tuple[str, ...]
+    manifest_digest: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"out_dir": self.out_dir, "files": list(self.files), "manifest": dict(self.manifest)}
+        return {
+            "out_dir": self.out_dir,
+            "files": list(self.files),
+            "manifest_digest": self.manifest_digest,
+            "manifest": dict(self.manifest),
+        }
 
 
 def load_signing_key(source: Any) -> Ed25519PrivateKey:
@@ -112,9 +147,54 @@ def _tickets(conn: sqlite3.Connection, model: str, version: str) -> list[dict[st
     return tickets
 
 
+def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[str, Any]:
+    """The evidence documents a release links, by kind, with the digests recorded for them.
+
+    The hook for the model card and the decision record (ADR/SCDR) recorded for a version
+    (``{"model_card": {"digest": ...}, "decision_record": {"digest": ...}}``): whatever it
+    returns goes into the manifest's ``evidence_links``, is signed with it and is compared with
+    the registry by ``release verify --registry``. Empty until those documents are recorded.
+
+    Examples
+    --------
+    >>> from canarykit.promotion.registry import RegistryStore
+    >>> evidence_links(RegistryStore(":memory:").conn, "m", "v1")
+    {}
+    """
+    return {}
+
+
+def audit_checkpoint(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The audit checkpoint a release is made at: the chain head (sequence number and hash).
+
+    ``kind`` is ``"chain_head"`` today; ``signed_checkpoint`` is None until audit checkpoints
+    are signed (it will carry the signed checkpoint's digest and key id).
+
+    Examples
+    --------
+    >>> from canarykit.promotion.registry import RegistryStore
+    >>> audit_checkpoint(RegistryStore(":memory:").conn)["seq"]
+    0
+    """
+    chain = verify_chain(conn)
+    return {
+        "kind": "chain_head",
+        "seq": chain.events,
+        "head_hash": chain.head_hash,
+        "signed_checkpoint": None,
+    }
+
+
 def _manifest(
-    conn: sqlite3.Connection, record: VersionRecord, *, alias: str, now_ns: int
+    conn: sqlite3.Connection,
+    record: VersionRecord,
+    *,
+    alias: str,
+    now_ns: int,
+    policy_snapshot: Mapping[str, Any],
+    checkpoint: Mapping[str, Any],
 ) -> dict[str, Any]:
+    """The manifest without ``release_notes_digest`` (the notes are rendered from it)."""
     verdict = dict(record.verdict or {})
     evidence = dict(record.evidence)
     state = read_alias(conn, record.model, alias)
@@ -130,7 +210,7 @@ def _manifest(
     raw_window = verdict.get("window")
     window: Mapping[str, Any] = raw_window if isinstance(raw_window, Mapping) else {}
     return {
-        "schema": "canarykit.release_manifest/1",
+        "schema": "canarykit.release_manifest/2",
         "model": record.model,
         "version": record.version,
         "stage": record.stage,
@@ -179,6 +259,10 @@ def _manifest(
         },
         "gate_policy_digest": evidence.get("gate_policy_digest"),
         "created_at": format_instant(now_ns),
+        "verdict_digest": verdict_digest(verdict) if verdict else None,
+        "policy_snapshot": dict(policy_snapshot),
+        "audit_checkpoint": dict(checkpoint),
+        "evidence_links": evidence_links(conn, record.model, record.version),
     }
 
 
@@ -188,7 +272,15 @@ def _notes(manifest: Mapping[str, Any]) -> str:
         f"# Release {manifest['model']} {manifest['version']}",
         "",
         f"- artifact: `{manifest['artifact_digest']}`",
-        f"- policy snapshot: `{manifest['policy_digest']}`",
+        f"- policy snapshot: `{manifest['policy_digest']}`"
+        + (f" ({policy['name']})" if (policy := manifest["policy_snapshot"])["name"] else ""),
+        f"- verdict: `{manifest['verdict_digest']}`",
+        f"- audit checkpoint: event {manifest['audit_checkpoint']['seq']},"
+        f" head `{manifest['audit_checkpoint']['head_hash']}`",
+        *[
+            f"- {kind.replace('_', ' ')}: `{link.get('digest') if isinstance(link, Mapping) else link}`"
+            for kind, link in sorted(manifest["evidence_links"].items())
+        ],
         f"- revalidate by: {manifest['revalidate_by']}",
         f"- rollback: `{manifest['rollback']['alias']}` returns to"
         f" {manifest['rollback']['target'] or 'nothing (the alias would be blocked)'}",
@@ -287,6 +379,122 @@ def _publish(staging: Path, out_dir: Path) -> None:
         ) from None
 
 
+def _key_facts(trust: TrustStore | None, key_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """Is ``key`` the trusted key of ``key_id``, and for which purposes (the gate's input)?"""
+    problem = None
+    trusted = None if trust is None else trust.public_key(key_id)
+    if trust is None:
+        problem = "no trust file configured (canarykit config set-trust)"
+    elif trusted is None:
+        problem = f"{key_id!r} is not in the trust file"
+    elif _raw_public(trusted) != _raw_public(key.public_key()):
+        problem = f"{key_id!r}: the key given is not the trusted key of that id"
+    purposes = sorted(trust.purposes_of(key_id)) if trust is not None else []
+    if problem is None and "release" not in purposes:
+        problem = (
+            f"{key_id!r} is not trusted for release signatures (it signs:"
+            f" {', '.join(purposes) or 'nothing'}); list purpose release for it in the trust file"
+        )
+    return {"key_id": key_id, "trusted": problem is None, "purposes": purposes, "problem": problem}
+
+
+def release_facts(
+    conn: sqlite3.Connection,
+    record: VersionRecord,
+    *,
+    now_ns: int,
+    actor: str,
+    policy: Mapping[str, Any],
+    key: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The input of the release gate (``policies/promotion/release.rego``).
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The registry, inside the release's transaction.
+    record : VersionRecord
+        The version to release.
+    now_ns : int
+        The time of the release.
+    actor : str
+        Who releases.
+    policy : mapping
+        ``{"digest", "name", "signature": {"verified", "subject_matches", "key_ids",
+        "problems"}}`` of the snapshot released.
+    key : mapping
+        ``{"key_id", "trusted", "purposes", "problem"}`` of the signing key.
+
+    Examples
+    --------
+    >>> from canarykit.promotion.registry import RegistryStore
+    >>> from canarykit.promotion.versions import insert_version
+    >>> store = RegistryStore(":memory:")
+    >>> with store.transaction() as conn:
+    ...     insert_version(conn, model="m", version="v1", artifact_digest="sha256:" + "0" * 64,
+    ...                    submitter="ann", now_ns=0)
+    >>> facts = release_facts(store.conn, get_version(store.conn, "m", "v1"), now_ns=1,
+    ...                       actor="olga", policy={}, key={})
+    >>> facts["version"]["stage"], facts["audit"]["ok"], facts["version"]["revalidate_by"]
+    ('Candidate', True, None)
+    """
+    chain = verify_chain(conn)
+    revalidate_ns = record.revalidate_by_ns
+    return {
+        "now_ns": now_ns,
+        "now": format_instant(now_ns),
+        "actor": actor,
+        "clock": F.clock_facts(conn, now_ns=now_ns),
+        "audit": {"ok": chain.ok, "problems": list(chain.problems)},
+        "version": {
+            **F.version_facts(record),
+            "revalidate_by": None if revalidate_ns is None else format_instant(revalidate_ns),
+        },
+        "policy": dict(policy),
+        "release_key": dict(key),
+    }
+
+
+def _policy_facts(
+    *,
+    files: Mapping[str, bytes],
+    envelope: Any,
+    trust: TrustStore | None,
+    source: str,
+    given_digest: str | None,
+) -> dict[str, Any]:
+    """The released snapshot as the release gate sees it: digest, name, and its sanction."""
+    digest = snapshot_digest(files)
+    check, problems = policy_signature_problems(files, envelope, trust, expected_digest=digest)
+    return {
+        "digest": digest,
+        "name": check.name,
+        "source": source,
+        "given_digest": given_digest,
+        "files": {n: digest_bytes(data) for n, data in sorted(files.items())},
+        "signature": {
+            "verified": check.verified and not problems,
+            "subject_matches": check.signed_digest == digest,
+            "key_ids": list(check.key_ids),
+            "problems": problems,
+        },
+    }
+
+
+def _policy_folder(policy: str | Path | None) -> tuple[dict[str, bytes], Any, str]:
+    """The files of ``policy`` (default: the shipped policy), the envelope that sanctions them
+    (``DIR/policy.dsse.json`` when present) and how to name them."""
+    from canarykit.verdict.policy import default_policy_path
+
+    root = Path(policy) if policy is not None else default_policy_path()
+    files = load_snapshot_files(root)
+    signature = default_signature_path(root) if root.is_dir() else None
+    envelope = None
+    if signature is not None and signature.is_file():
+        envelope = load_json_file(signature, what="policy signature")
+    return files, envelope, str(root)
+
+
 def write_release(
     session: Session,
     model: str,
@@ -295,59 +503,129 @@ def write_release(
     out: str | Path,
     signing_key: Any,
     key_id: str,
-    policy: str | Path,
+    policy: str | Path | None = None,
     actor: str,
     alias: str = "production",
 ) -> ReleaseResult:
-    """Write the release artifacts of an Approved version (see the module docstring).
+    """Run the release gate, then write the signed release of a version.
 
-    ``out`` must be a new or empty folder, and not a symbolic link. The release is built in a
-    private folder next to it and moved into place once complete, so no file outside ``out``
-    is ever written through a link and a refused or failed release leaves nothing behind.
+    Parameters
+    ----------
+    session : Session
+        The registry (a :class:`~canarykit.promotion.api.Promotion`).
+    model, version : str
+        The version to release.
+    out : str or Path
+        A new or empty folder, not a symbolic link. The release is built in a private folder
+        next to it and moved into place once complete, so no file outside ``out`` is ever
+        written through a link and a refused or failed release leaves nothing behind.
+    signing_key : Ed25519PrivateKey, str or Path
+        The key that signs the manifest (its PEM file, or the key).
+    key_id : str
+        Its id in the trust file, which must list it for purpose ``release``.
+    policy : str or Path, optional
+        The policy released is the sanctioned snapshot the registry stored when the version
+        was bound at Staging (:func:`~canarykit.promotion.sanctioned_policy.bound_policy`);
+        ``policy``, when given, must be that very snapshot. A version bound before policies
+        were stored is released from ``policy`` (default: the shipped policy), which must then
+        carry its sanctioning signature as ``DIR/policy.dsse.json``.
+    actor : str
+        Who releases.
+    alias : str, default "production"
+        The alias whose rollback target the manifest records.
+
+    Returns
+    -------
+    ReleaseResult
 
     Raises
     ------
     InvalidInputError
         ``out`` is a link, a file or a folder with files in it; the key or policy is unreadable.
     GateDeniedError
-        The version is not Approved, the policy is not the one bound at Staging, or the signing
-        key is not the trusted key of ``key_id`` (the trust file may give it as base64 or PEM).
+        The release gate refuses: the version is not Approved or is revoked, its
+        ``revalidate_by`` has lapsed, the audit chain is broken, the policy is not the one bound
+        at Staging or not signed by a ``policy`` key, or the signing key is not the trusted key
+        of ``key_id`` for ``release``. A ``gate_denied`` event records it.
+
+    Examples
+    --------
+    >>> from canarykit.promotion.api import Promotion
+    >>> p = Promotion(":memory:")
+    >>> _ = p.submit("m", "v1", artifact_digest="sha256:" + "1" * 64, actor="ann")
+    >>> out = Path(tempfile.mkdtemp()) / "rel"
+    >>> p.release("m", "v1", out=out, signing_key=Ed25519PrivateKey.generate(), key_id="k",
+    ...           actor="olga")
+    Traceback (most recent call last):
+    ...
+    canarykit.promotion.gates.GateDenial: release m v1 denied: ...
+    >>> p.events()[-1].kind, out.exists()
+    ('gate_denied', False)
     """
     actor = check_actor(actor)
+    key_id = check_key_id(key_id)
     out_dir = Path(out)
     check_release_dir(out_dir)
-    files = load_snapshot_files(policy)
+    given = _policy_folder(policy)
     key = load_signing_key(signing_key)
     action = f"release {model} {version}"
 
     def body(conn: sqlite3.Connection, now: int) -> ReleaseResult:
         record = get_version(conn, model, version)
-        problems = []
-        if record.stage != Stage.APPROVED.value:
-            problems.append(
-                f"stage: {model} {version} is {record.stage}; only Approved is released"
-            )
-        digest = snapshot_digest(files)
-        if digest != record.policy_digest:
-            problems.append(
-                f"policy: {policy} has digest {digest}, not the bound {record.policy_digest}"
-            )
         trust = F.load_trust(conn)
-        trusted = None if trust is None else trust.public_key(key_id)
-        if trusted is None or _raw_public(trusted) != _raw_public(key.public_key()):
-            problems.append(f"signing key: {key_id!r} is not the trusted key of that id")
-        if problems:
-            raise GateDenial(action, problems)
-        manifest = _manifest(conn, record, alias=alias, now_ns=now)
-        validate_or_raise(manifest, MANIFEST_SCHEMA, what="release_manifest.json")
-        hashes = {name: digest_bytes(data) for name, data in sorted(files.items())}
-        signature = {**sign_digest(key, key_id, digest), "digest": digest}
+        bound = bound_policy(conn, model, version)
+        if bound is not None:  # the sanctioned snapshot bound at Staging, as stored
+            files, envelope = dict(bound.files), dict(bound.envelope)
+            source = "the snapshot bound at Staging"
+            given_digest = None if policy is None else snapshot_digest(given[0])
+        else:
+            files, envelope, source = given
+            given_digest = None
+        policy_facts = _policy_facts(
+            files=files, envelope=envelope, trust=trust, source=source, given_digest=given_digest
+        )
+        name, digest, hashes = policy_facts["name"], policy_facts["digest"], policy_facts["files"]
+        facts = release_facts(
+            conn,
+            record,
+            now_ns=now,
+            actor=actor,
+            policy=policy_facts,
+            key=_key_facts(trust, key_id, key),
+        )
+        session._gate("release", action, facts)
+        envelope_bytes = json_bytes(envelope)  # the gate allowed: a verified envelope
+        checkpoint = audit_checkpoint(conn)
+        manifest = _manifest(
+            conn,
+            record,
+            alias=alias,
+            now_ns=now,
+            policy_snapshot={
+                "name": name,
+                "digest": digest,
+                "files": hashes,
+                "envelope_digest": digest_bytes(envelope_bytes),
+                "signed_by": policy_facts["signature"]["key_ids"],
+            },
+            checkpoint=checkpoint,
+        )
+        notes = _notes(manifest).encode("utf-8")
+        manifest["release_notes_digest"] = digest_bytes(notes)
+        validate_or_raise(manifest, MANIFEST_SCHEMA, what=MANIFEST)
+        signed = sign_statement(
+            manifest_statement(manifest), purpose="release", private_key=key, key_id=key_id
+        )
+        manifest_bytes = json_bytes(manifest)
         contents = {
-            **{f"policy_snapshot/{name}": data for name, data in files.items()},
-            "policy_snapshot/snapshot.json": _json_bytes({"digest": digest, "files": hashes}),
-            "policy_snapshot/snapshot.sig.json": _json_bytes(signature),
-            "release_notes.md": _notes(manifest).encode("utf-8"),
-            "release_manifest.json": _json_bytes(manifest, sort_keys=True),
+            **{f"{SNAPSHOT}/{n}": data for n, data in files.items()},
+            f"{SNAPSHOT}/{SNAPSHOT_META}": json_bytes(
+                snapshot_meta(name=name, digest=digest, files=hashes)
+            ),
+            f"{SNAPSHOT}/{SNAPSHOT_ENVELOPE}": envelope_bytes,
+            NOTES: notes,
+            MANIFEST: manifest_bytes,
+            MANIFEST_ENVELOPE: json_bytes(signed),
         }
         append_event(
             conn,
@@ -359,7 +637,13 @@ def write_release(
             payload={
                 "out_dir": str(out_dir),
                 "policy_digest": digest,
-                "manifest_digest": digest_bytes(json.dumps(manifest, sort_keys=True).encode()),
+                "manifest_digest": digest_bytes(manifest_bytes),
+                "envelope_digest": digest_bytes(contents[MANIFEST_ENVELOPE]),
+                "key_id": key_id,
+                "audit_checkpoint": {
+                    "seq": checkpoint["seq"],
+                    "head_hash": checkpoint["head_hash"],
+                },
             },
         )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -373,36 +657,11 @@ def write_release(
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-        return ReleaseResult(out_dir=str(out_dir), manifest=manifest, files=tuple(sorted(contents)))
+        return ReleaseResult(
+            out_dir=str(out_dir),
+            manifest=manifest,
+            files=tuple(sorted(contents)),
+            manifest_digest=digest_bytes(manifest_bytes),
+        )
 
     return session._run(action=action, actor=actor, body=body, model=model, version=version)
-
-
-def _json_bytes(data: Any, *, sort_keys: bool = False) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=sort_keys) + "\n").encode("utf-8")
-
-
-def verify_policy_snapshot(snapshot_dir: str | Path, trust: TrustStore) -> list[str]:
-    """Problems with a written ``policy_snapshot/`` (empty when files, digest and signature hold).
-
-    Raises
-    ------
-    InvalidInputError
-        ``snapshot.json`` or ``snapshot.sig.json`` cannot be read as JSON.
-    """
-    folder = Path(snapshot_dir)
-    problems: list[str] = []
-    meta = load_json_file(folder / "snapshot.json", what="snapshot metadata")
-    signature = load_json_file(folder / "snapshot.sig.json", what="snapshot signature")
-    listed = meta.get("files") if isinstance(meta, Mapping) else None
-    if not isinstance(listed, Mapping) or not isinstance(signature, Mapping):
-        return ["snapshot: snapshot.json needs {digest, files} and snapshot.sig.json {keyid, sig}"]
-    names = [n for n in listed if isinstance(n, str) and Path(n).name == n and n not in ("", "..")]
-    files = {name: (folder / name).read_bytes() for name in names if (folder / name).is_file()}
-    if set(files) != set(listed):
-        problems.append("files: some listed policy files are missing")
-    if snapshot_digest(files) != meta.get("digest"):
-        problems.append("digest: the policy files do not match the recorded digest")
-    check = verify_signatures(str(meta.get("digest")), [signature], trust)
-    problems += list(check.problems)
-    return problems

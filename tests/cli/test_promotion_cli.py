@@ -97,7 +97,15 @@ class Cli:
             ],
             "freezes": [{"name": "month-end close", "monthly": {"last_days": 3}}],
         }
-        trust = {"keys": [{"id": "release-key", "public_key": public_key_text(self.key)}]}
+        trust = {
+            "keys": [
+                {
+                    "id": "release-key",
+                    "public_key": public_key_text(self.key),
+                    "purposes": ["artifact", "release"],  # signs artifacts and releases
+                }
+            ]
+        }
         assert self("config", "set-roster", self.file("roster.yaml", roster), actor="admin")[0] == 0
         trust["keys"] += [  # issue 12: verdicts and policies are signed by keys for that purpose
             {
@@ -278,7 +286,12 @@ def test_seed_flow_through_the_cli(cli: Cli) -> None:
     )
     assert code == 0, err
     assert (out_dir / "release_manifest.json").is_file()
-    assert (out_dir / "policy_snapshot" / "snapshot.sig.json").is_file()
+    assert (out_dir / "policy_snapshot" / "snapshot.dsse.json").is_file()
+    code, out, err = cli(
+        "release", "verify", str(out_dir), "--artifact", str(cli.tmp / "v1.bin"), actor=None
+    )
+    assert code == 0, out + err
+    assert out.splitlines()[-1].endswith("VERIFIED (12 passed, 0 skipped)")
 
     code, out, _ = cli(
         "check-startup", MODEL, "--policy-digest", cli.digest, "--artifact", str(cli.tmp / "v1.bin")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from promotion_world import MODEL, World, pem
 
+from canarykit.promotion import facts as F
 from canarykit.promotion.api import Promotion
 from canarykit.promotion.evidence import TrustStore, public_key_text
 from canarykit.promotion.release import verify_policy_snapshot
@@ -60,10 +61,15 @@ def test_seed_flow_end_to_end(world: World) -> None:
     for section in ("## Changes", "## Risks", "## Limitations", "## Verdict summary"):
         assert section in notes
     assert "PROCEED" in notes
-    trust = TrustStore.from_dict(
-        {"keys": [{"id": "release-key", "public_key": public_key_text(world.key)}]}
+    assert p.verify_release(out, artifact=world.artifact("v2")).ok
+    trust = F.load_trust(p.store.conn)
+    snapshot = out / "policy_snapshot"
+    assert verify_policy_snapshot(snapshot, trust, expected_digest=world.policy_digest) == []
+    # The snapshot's signature counts only for its purpose (policy), never as an artifact key's.
+    artifact_only = TrustStore.from_dict(
+        {"keys": [{"id": "policy-key", "public_key": public_key_text(world.policy_key)}]}
     )
-    assert verify_policy_snapshot(out / "policy_snapshot", trust) == []
+    assert verify_policy_snapshot(snapshot, artifact_only, expected_digest=world.policy_digest)
     ok = p.check_startup(MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v2"))
     assert (ok.ok, ok.exit_code, ok.version) == (True, 0, "v2")
 

@@ -39,6 +39,14 @@ def allowed_inputs() -> tuple[tuple[str, Any], ...]:
             world.promotion.check_startup(
                 MODEL, policy_digest=world.policy_digest, artifact=world.artifact("v1")
             )
+            world.promotion.release(
+                MODEL,
+                "v1",
+                out=Path(folder) / "release",
+                signing_key=world.key,
+                key_id="release-key",
+                actor="olga",
+            )
     return tuple(seen)
 
 
@@ -57,7 +65,13 @@ def _set(doc: Any, path: tuple, value: Any) -> None:
 
 
 def test_recorded_inputs_cover_every_gate() -> None:
-    assert {gate for gate, _ in allowed_inputs()} == {"staging", "approved", "alias", "startup"}
+    assert {gate for gate, _ in allowed_inputs()} == {
+        "staging",
+        "approved",
+        "alias",
+        "startup",
+        "release",
+    }
 
 
 junk = (
@@ -103,6 +117,15 @@ def test_single_fact_mutations_stay_readable(data: st.DataObject, value: Any) ->
         ("alias", ("target", "revoked"), None),
         ("startup", ("version", "revoked"), None),
         ("startup", ("expected_policy_digest",), None),
+        ("startup", ("artifact", "checked"), None),
+        ("release", ("version", "stage"), "approved"),
+        ("release", ("version", "revoked"), None),
+        ("release", ("version", "revalidate_by_ns"), "2099-01-01"),
+        ("release", ("audit", "ok"), "yes"),
+        ("release", ("policy", "digest"), None),
+        ("release", ("policy", "signature", "verified"), 1),
+        ("release", ("release_key", "purposes"), ["artifact"]),
+        ("release", ("release_key", "trusted"), "true"),
     ],
 )
 def test_breaking_a_required_fact_denies(gate: str, path: tuple, value: Any) -> None:

@@ -327,7 +327,7 @@ def test_release_never_follows_a_symbolic_link_or_overwrites_a_file(world: World
     empty.mkdir()
     result = _release(world, empty)
     assert "release_manifest.json" in result.files
-    assert (empty / "policy_snapshot" / "snapshot.sig.json").is_file()
+    assert (empty / "policy_snapshot" / "snapshot.dsse.json").is_file()
     assert not [p for p in world.tmp.iterdir() if p.name.startswith(".empty")]
     with pytest.raises(InvalidInputError, match="already holds a release"):
         _release(world, empty)

@@ -53,12 +53,25 @@ def test_release_is_written_once_and_snapshot_tampering_is_detected(world: World
     with pytest.raises(InvalidInputError, match="already holds a release"):
         _release(world, "v1")
     trust = TrustStore.from_dict(
-        {"keys": [{"id": "release-key", "public_key": public_key_text(world.key)}]}
+        {
+            "keys": [
+                {"id": "policy-key", "public_key": public_key_text(world.policy_key)},
+            ]
+        }
     )
     snapshot = world.tmp / "rel" / "policy_snapshot"
-    assert verify_policy_snapshot(snapshot, trust) == []
-    (snapshot / "canary.yaml").write_text("latency_p95: {max_ms: 10000}\n")
-    assert any("do not match" in p for p in verify_policy_snapshot(snapshot, trust))
+    digest = world.policy_digest
+    # The snapshot's sanction counts only for purpose policy (this trust lists the key for
+    # artifacts, the default) ...
+    assert any(
+        "not trusted for policy signatures" in p
+        for p in verify_policy_snapshot(snapshot, trust, expected_digest=digest)
+    )
+    trust = TrustStore.from_dict({"keys": [{**trust.to_dict()["keys"][0], "purposes": ["policy"]}]})
+    assert verify_policy_snapshot(snapshot, trust, expected_digest=digest) == []
+    (snapshot / "canary.yaml").write_bytes((snapshot / "canary.yaml").read_bytes() + b"#\n")
+    problems = verify_policy_snapshot(snapshot, trust, expected_digest=digest)
+    assert any(p.startswith("digest: the snapshot's files have digest") for p in problems)
 
 
 def test_manifest_schema_reports_every_problem_with_its_path(world: World) -> None:

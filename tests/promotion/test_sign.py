@@ -178,15 +178,21 @@ def test_release_accepts_every_public_key_form_the_trust_file_allows(
     """The trust format allows base64 of the raw key or PEM text; release signs with either."""
     world.approved("v1")
     text = public_key_text(world.key) if form == "base64" else _pem_public(world.key)
+    policy_key = public_key_text(world.policy_key)  # the snapshot's sanction is checked too
     if form == "pem-in-yaml":
         trust_file = world.tmp / "trust.yaml"
         indented = "".join(f"      {line}\n" for line in text.splitlines())
-        trust_file.write_text(f"keys:\n  - id: release-key\n    public_key: |\n{indented}")
+        trust_file.write_text(
+            f"keys:\n  - id: release-key\n    purposes: [release]\n    public_key: |\n{indented}"
+            f"  - id: policy-key\n    purposes: [policy]\n    public_key: {policy_key}\n"
+        )
         world.promotion.configure(actor="sam", trust=trust_file)
     else:
-        world.promotion.configure(
-            actor="sam", trust={"keys": [{"id": "release-key", "public_key": text}]}
-        )
+        keys = [
+            {"id": "release-key", "public_key": text, "purposes": ["release"]},
+            {"id": "policy-key", "public_key": policy_key, "purposes": ["policy"]},
+        ]
+        world.promotion.configure(actor="sam", trust={"keys": keys})
     result = world.promotion.release(
         MODEL,
         "v1",
@@ -196,7 +202,7 @@ def test_release_accepts_every_public_key_form_the_trust_file_allows(
         policy=world.policy_dir,
         actor="olga",
     )
-    assert "policy_snapshot/snapshot.sig.json" in result.files
+    assert "release_manifest.dsse.json" in result.files
     with pytest.raises(GateDeniedError, match="is not the trusted key"):
         world.promotion.release(
             MODEL,
