@@ -69,6 +69,7 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("3", "CONTINUE (evaluate)"),
     ("4", "refused by a gate: reasons on stderr (JSON on stdout with --format json)"),
     ("5", "audit log tampered (audit verify)"),
+    ("6", "release verify: the release does not verify (one FAIL line per failed check)"),
     ("10-17", "check-startup: the version may not start (see check-startup --help)"),
     ("18", "check-startup --no-artifact-check: all else passed, the artifact was NOT checked"),
     ("70", "internal error: a bug in canarykit, not a decision; traceback written to a file"),
