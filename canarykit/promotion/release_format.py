@@ -83,6 +83,11 @@ def read_json_bytes(data: bytes, *, where: str) -> Any:
     ------
     InvalidInputError
         One line naming ``where`` when the bytes are not UTF-8 JSON.
+
+    Examples
+    --------
+    >>> read_json_bytes(json_bytes({"a": 1}), where="x.json")
+    {'a': 1}
     """
     return parse_document(decode_text(data, where=where), where=where)
 
@@ -114,7 +119,13 @@ def manifest_statement(manifest: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def snapshot_meta(*, name: str | None, digest: str, files: Mapping[str, str]) -> dict[str, Any]:
-    """The content of ``policy_snapshot/snapshot.json``."""
+    """The content of ``policy_snapshot/snapshot.json``.
+
+    Examples
+    --------
+    >>> snapshot_meta(name="p", digest="sha256:00", files={"b.rego": "sha256:2", "a.yaml": "x"})
+    {'name': 'p', 'digest': 'sha256:00', 'files': {'a.yaml': 'x', 'b.rego': 'sha256:2'}}
+    """
     return {"name": name, "digest": digest, "files": dict(sorted(files.items()))}
 
 
@@ -186,7 +197,17 @@ def snapshot_problems(
 
 def policy_files(folder: str | Path) -> dict[str, bytes]:
     """The policy files of a released ``policy_snapshot/`` folder: every regular file but
-    ``snapshot.json`` and ``snapshot.dsse.json`` (an extra file counts, so it is noticed)."""
+    ``snapshot.json`` and ``snapshot.dsse.json`` (an extra file counts, so it is noticed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("canary.yaml", "notes.txt", SNAPSHOT_META):
+    ...     _ = (folder / name).write_text("x")
+    >>> sorted(policy_files(folder))
+    ['canary.yaml', 'notes.txt']
+    """
     root = Path(folder)
     if root.is_symlink() or not root.is_dir():
         return {}
