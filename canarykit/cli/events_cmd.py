@@ -26,7 +26,13 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--since", help="cursor to resume after (a12.l30, or an audit seq)")
     ev.add_argument("--follow", action="store_true", help="keep polling for new events")
     ev.add_argument("--poll", type=float, default=2.0, help="seconds between polls (--follow)")
-    ev.add_argument("--format", choices=("jsonl", "cloudevents"), default="jsonl")
+    ev.add_argument(
+        "--format",
+        choices=("jsonl", "json", "cloudevents"),
+        default="jsonl",
+        help="jsonl: one event per line (default); json: one array; cloudevents: CloudEvents "
+        "1.0, one per line",
+    )
     ev.add_argument("--webhook", help="POST each event here instead of printing it")
     ev.add_argument("--state", help="file keeping the delivered cursor (resume point)")
     ev.add_argument("--retries", type=int, default=8, help="attempts per event (--webhook)")
@@ -49,6 +55,23 @@ def _events(args: argparse.Namespace) -> int:
         if args.follow
         else iter(read_events(db=args.db, registry=args.registry, since=since))
     )
+    if args.format == "json":
+        if args.follow:
+            raise InvalidInputError("--format json prints one array: not with --follow (use jsonl)")
+        events = read_events(db=args.db, registry=args.registry, since=since)
+        if args.webhook:
+            report = deliver(
+                events,
+                args.webhook,
+                source=source,
+                fmt="json",
+                state=args.state,
+                retries=args.retries,
+            )
+            print(json.dumps({"delivered": report.delivered, "cursor": report.cursor}))
+            return 0
+        print(json.dumps([e.to_dict() for e in events], sort_keys=True))
+        return 0
     delivered = 0
     try:
         for event in stream:

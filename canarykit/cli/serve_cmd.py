@@ -21,6 +21,12 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--registry", help="promotion registry (adds the governance view)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
+    serve.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="how the startup line is printed (json: url, host, port, localhost)",
+    )
     serve.set_defaults(func=_serve)
 
 
@@ -39,7 +45,24 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = server.server_address[:2]
     from canarykit.dashboard.server import binding_notice
 
-    print(f"canarykit serve: {binding_notice(str(host), int(port))}", flush=True)
+    notice = binding_notice(str(host), int(port))
+    if args.format == "json":
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "url": f"http://{host}:{port}/",
+                    "host": str(host),
+                    "port": int(port),
+                    "localhost_only": not notice.startswith("WARNING"),
+                    "notice": notice,
+                }
+            ),
+            flush=True,
+        )
+    else:
+        print(f"canarykit serve: {notice}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -121,6 +121,7 @@ def test_the_governance_view_reads_the_registry(store, tmp_path):
     from promotion_world import MODEL as REGISTRY_MODEL
     from promotion_world import make_world
 
+    (tmp_path / "world").mkdir()
     with make_world(tmp_path / "world") as world:
         world.submit("v1")
         world.chg("CHG-2001", ["v1"], start="2026-11-20T00:00:00Z", end="2099-01-01T00:00:00Z")
