@@ -63,6 +63,7 @@ from canarykit.promotion.evidence import (
     load_private_key,
     sign_statement,
 )
+from canarykit.promotion.evidence_records import evidence_links as recorded_evidence_links
 from canarykit.promotion.release_format import (
     MANIFEST,
     MANIFEST_ENVELOPE,
@@ -150,10 +151,12 @@ def _tickets(conn: sqlite3.Connection, model: str, version: str) -> list[dict[st
 def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[str, Any]:
     """The evidence documents a release links, by kind, with the digests recorded for them.
 
-    The hook for the model card and the decision record (ADR/SCDR) recorded for a version
-    (``{"model_card": {"digest": ...}, "decision_record": {"digest": ...}}``): whatever it
-    returns goes into the manifest's ``evidence_links``, is signed with it and is compared with
-    the registry by ``release verify --registry``. Empty until those documents are recorded.
+    The model card recorded for the verdict the version was approved with and the latest
+    decision record (ADR/SCDR) — ``{"model_card": {"name", "digest", "verdict_digest"},
+    "decision_record": {"name", "digest", "reference"}}``, see
+    :func:`canarykit.promotion.evidence_records.evidence_links`: it goes into the manifest's
+    ``evidence_links``, is signed with it and is compared with the registry by ``release verify
+    --registry``. Empty until those documents are recorded.
 
     Examples
     --------
@@ -161,7 +164,7 @@ def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[s
     >>> evidence_links(RegistryStore(":memory:").conn, "m", "v1")
     {}
     """
-    return {}
+    return recorded_evidence_links(conn, model, version)
 
 
 def audit_checkpoint(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -200,26 +200,31 @@ def test_happy_path_records_both_with_events_and_links_them(world: World) -> Non
     assert [d["kind"] for d in shown["documents"]] == ["model_card", "decision_record"]
 
 
-@pytest.mark.xfail(
-    reason="B's release manifest builder calls its evidence_links hook; until B's release work"
-    " is in, the manifest has no evidence_links filled from the registry",
-    strict=False,
-)
 def test_the_release_manifest_links_the_model_card_and_the_adr(world: World) -> None:
     world.approved("v1")
-    release = world.promotion.release(
-        MODEL,
-        "v1",
-        out=world.tmp / "rel",
-        signing_key=world.key,
-        key_id="release-key",
-        policy=world.policy_dir,
-        actor="olga",
-    )
-    manifest = json.loads((world.tmp / "rel" / "release_manifest.json").read_text())
     links = evidence_links(world.promotion.store.conn, MODEL, "v1")
     assert set(links) == {"model_card", "decision_record"}
+    documents = {d["kind"]: d for d in world.promotion.evidence(MODEL, "v1")["documents"]}
+    assert links["model_card"]["digest"] == documents["model_card"]["digest"]
+    assert links["decision_record"]["reference"] == documents["decision_record"]["reference"]
+    out = world.tmp / "rel"
+    release = world.promotion.release(
+        MODEL, "v1", out=out, signing_key=world.key, key_id="release-key", actor="olga"
+    )
+    manifest = json.loads((out / "release_manifest.json").read_text())
     assert manifest["evidence_links"] == links == release.manifest["evidence_links"]
+    notes = (out / "release_notes.md").read_text()
+    assert f"- model card: `{links['model_card']['digest']}`" in notes
+    assert f"- decision record: `{links['decision_record']['digest']}`" in notes
+    verified = world.promotion.verify_release(out, artifact=world.artifact("v1"))
+    assert verified.ok, verified.to_text()
+    world.promotion.store.conn.execute(  # the registry's record edited after the release
+        "UPDATE evidence_documents SET digest = ? WHERE kind = 'decision_record'",
+        ("sha256:" + "0" * 64,),
+    )
+    tampered = world.promotion.verify_release(out, artifact=world.artifact("v1"))
+    assert not tampered.ok
+    assert "evidence_links: the release says" in tampered.to_text()
 
 
 def test_evidence_commands(
