@@ -149,6 +149,19 @@ class StatusReport:
 
         return status_html(self)
 
+    def to_frame(self) -> Any:
+        """One row per version (stage, submitter, policy digest, aliases) as a DataFrame."""
+        import pandas as pd
+
+        rows = []
+        for v in self.versions:
+            row = v.to_dict()
+            row["aliases"] = ", ".join(
+                a.alias for a in self.aliases if a.model == v.model and a.version == v.version
+            )
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def to_text(self) -> str:
         """A short plain-text table for the terminal."""
         lines = []
