@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "url": f"http://{host}:{port}/",
+                    "url": f"http://{host!s}:{port}/",
                     "host": str(host),
                     "port": int(port),
                     "localhost_only": not notice.startswith("WARNING"),
