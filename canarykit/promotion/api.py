@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.errors import GateDeniedError, InvalidInputError
+from canarykit.promotion import acts, transitions
 from canarykit.promotion import facts as F
-from canarykit.promotion import transitions
 from canarykit.promotion.alias import read_alias
 from canarykit.promotion.approvals import ROLES, list_approvals
 from canarykit.promotion.approved_verdict import verdict_facts
@@ -102,9 +102,16 @@ class Promotion(Governance, Production, EvidenceRecords):
         actor: str,
         artifact: str | Path | None = None,
         artifact_digest: str | None = None,
+        key: Any = None,
     ) -> VersionRecord:
-        """Register a new version as Candidate; its submitter is ``actor``."""
+        """Register a new version as Candidate; its submitter is ``actor``.
+
+        ``actor`` must be on the roster, and ``key`` (their Ed25519 private key, its PEM file
+        or a signer) signs the submission: the submitter is who four-eyes and separation of
+        duties keep apart from the approvers (:mod:`~canarykit.promotion.acts`).
+        """
         actor = check_actor(actor)
+        signer = acts.act_signer(key)
         validate_name(model, "model")
         validate_name(version, "version")
         if (artifact is None) == (artifact_digest is None):
@@ -114,6 +121,18 @@ class Promotion(Governance, Production, EvidenceRecords):
         digest = digest_file(artifact) if artifact is not None else str(artifact_digest)
 
         def body(conn: sqlite3.Connection, now: int) -> VersionRecord:
+            act = acts.authorize(
+                conn,
+                action=f"submit {model} {version}",
+                kind="submit",
+                actor=actor,
+                now_ns=now,
+                signer=signer,
+                roster=F.load_roster(conn),
+                model=model,
+                version=version,
+                artifact_digest=digest,
+            )
             insert_version(
                 conn,
                 model=model,
@@ -129,7 +148,7 @@ class Promotion(Governance, Production, EvidenceRecords):
                 time_ns=now,
                 model=model,
                 version=version,
-                payload={"artifact_digest": digest},
+                payload={"artifact_digest": digest, "act": act},
             )
             return get_version(conn, model, version)
 

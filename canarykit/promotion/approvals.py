@@ -18,15 +18,13 @@ Examples
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from canarykit.errors import InvalidInputError
 from canarykit.promotion.clock import format_instant, parse_instant
+from canarykit.promotion.roster import IDENTITY, ROLES, Roster, person_key
 
 __all__ = [
     "APPROVAL_ROLES",
@@ -40,108 +38,8 @@ __all__ = [
     "record_approval",
 ]
 
-ROLES = ("security", "product", "operations", "executive")
 APPROVAL_ROLES = {"Staging": ("security",), "Approved": ("security", "product")}
 """Which roles may approve entering each gated stage."""
-
-
-#: An identity, as ``--actor`` names it and the roster lists it (after :func:`person_key`).
-IDENTITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
-
-
-def person_key(name: str) -> str:
-    """How the names of people are compared: Unicode NFKC, then case folding.
-
-    Two names with the same key are the same person everywhere — on the roster, in four-eyes
-    and separation-of-duties checks (DESIGN.md §10).
-
-    Examples
-    --------
-    >>> person_key("Ann") == person_key("ann") == person_key("\uff41\uff4e\uff4e")  # full-width
-    True
-    """
-    return unicodedata.normalize("NFKC", name).casefold()
-
-
-def _roster_name(name: Any, where: str, errors: list[str]) -> str | None:
-    """The key of a roster name, or None (with the reason appended to ``errors``)."""
-    if not isinstance(name, str) or not name.strip():
-        errors.append(f"{where}: {name!r} is not a name (every person needs a non-empty name)")
-        return None
-    key = person_key(name)
-    if not IDENTITY.fullmatch(key):
-        errors.append(
-            f"{where}: {name!r} is not an identity (1-128 letters, digits or ._@+-, as --actor"
-            " names people)"
-        )
-        return None
-    return key
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Roster:
-    """Who holds which role (``people: {name: [roles]}``), keyed by :func:`person_key`.
-
-    Every name must be a non-empty identity (what ``--actor`` accepts), and two names that are
-    the same person after Unicode NFKC and case folding (``Ann``, ``ann``) are refused as a
-    duplicate: the roster could otherwise give one person two sets of roles.
-
-    Examples
-    --------
-    >>> Roster.from_dict({"people": {"a": ["boss"]}})
-    Traceback (most recent call last):
-    ...
-    canarykit.errors.InvalidInputError: roster: people.a[0]: 'boss' is not a role (security, ...)
-    >>> Roster.from_dict({"people": {"Ann": ["product"], "ann": ["security"]}})
-    Traceback (most recent call last):
-    ...
-    canarykit.errors.InvalidInputError: roster: people: 'Ann' and 'ann' are the same person ...
-    >>> Roster.from_dict({"people": {"Ann": ["product"]}}).roles_of("ANN")
-    ('product',)
-    """
-
-    people: Mapping[str, tuple[str, ...]]
-
-    @classmethod
-    def from_dict(cls, data: Any, *, source: str = "roster") -> Roster:
-        """Validate a roster document, collecting every field error."""
-        people = data.get("people") if isinstance(data, Mapping) else None
-        if not isinstance(people, Mapping) or not people:
-            raise InvalidInputError(f"{source}: people: must be a non-empty mapping name → roles")
-        errors: list[str] = []
-        result: dict[str, tuple[str, ...]] = {}
-        written: dict[str, str] = {}
-        for name, roles in people.items():
-            key = _roster_name(name, "people", errors)
-            if key is None:
-                continue
-            if key in written:
-                errors.append(
-                    f"people: {written[key]!r} and {name!r} are the same person (names are"
-                    " compared after Unicode NFKC and case folding)"
-                )
-                continue
-            written[key] = name
-            if not isinstance(roles, list) or not roles:
-                errors.append(f"people.{name}: must be a non-empty list of roles")
-                continue
-            for index, role in enumerate(roles):
-                if role not in ROLES:
-                    errors.append(
-                        f"people.{name}[{index}]: {role!r} is not a role ({', '.join(ROLES)})"
-                    )
-            result[key] = tuple(sorted(str(r) for r in roles))
-        if errors:
-            raise InvalidInputError(f"{source}: " + "; ".join(errors))
-        return cls(people=result)
-
-    def roles_of(self, actor: str) -> tuple[str, ...]:
-        """Roles held by ``actor`` (empty when not on the roster); names as :func:`person_key`."""
-        return self.people.get(person_key(actor), ())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The roster document (names as their :func:`person_key`)."""
-        return {"people": {k: list(v) for k, v in sorted(self.people.items())}}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

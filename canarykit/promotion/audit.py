@@ -72,6 +72,8 @@ EVENT_KINDS = (
     "gate_denied",
     "evidence",
     "vex_approval",
+    "registry_init",
+    "config_proposal",
 )
 
 

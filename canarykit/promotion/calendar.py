@@ -14,6 +14,7 @@ A YAML (or JSON) file, all times UTC::
       - name: year-end holidays
         start: 2026-12-24T00:00:00Z
         end: 2027-01-02T00:00:00Z
+    max_ticket_window_days: 7    # optional (default 7): the longest window a change ticket has
 
 Python expands recurring entries into concrete ``[start_ns, end_ns)`` intervals near the
 instant of the change (:meth:`Calendar.intervals_near`); the Rego change gate decides with
@@ -47,7 +48,11 @@ from typing import Any
 from canarykit.errors import InvalidInputError
 from canarykit.promotion.clock import format_instant, parse_instant
 
-__all__ = ["Calendar", "CalendarEntry"]
+__all__ = ["DEFAULT_MAX_TICKET_WINDOW_DAYS", "Calendar", "CalendarEntry"]
+
+DEFAULT_MAX_TICKET_WINDOW_DAYS = 7
+"""The longest window a change ticket may have unless the calendar says otherwise (days)."""
+_MAX_TICKET_WINDOW_LIMIT = 31
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -202,6 +207,12 @@ class Calendar:
 
     windows: tuple[CalendarEntry, ...]
     freezes: tuple[CalendarEntry, ...] = ()
+    max_ticket_window_days: int = DEFAULT_MAX_TICKET_WINDOW_DAYS
+
+    @property
+    def max_ticket_window_ns(self) -> int:
+        """The longest window a change ticket may have, in nanoseconds."""
+        return self.max_ticket_window_days * 86_400 * 10**9
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "calendar") -> Calendar:
@@ -218,19 +229,34 @@ class Calendar:
             freezes_raw = []
         windows = [_entry(w, f"windows[{i}]", errors) for i, w in enumerate(windows_raw)]
         freezes = [_entry(f, f"freezes[{i}]", errors) for i, f in enumerate(freezes_raw)]
+        longest = data.get("max_ticket_window_days", DEFAULT_MAX_TICKET_WINDOW_DAYS)
+        if (
+            not isinstance(longest, int)
+            or isinstance(longest, bool)
+            or not 1 <= longest <= _MAX_TICKET_WINDOW_LIMIT
+        ):
+            errors.append(
+                f"max_ticket_window_days: {str(longest)[:20]!r} must be a whole number of days,"
+                f" 1..{_MAX_TICKET_WINDOW_LIMIT}"
+            )
+            longest = DEFAULT_MAX_TICKET_WINDOW_DAYS
         if errors:
             raise InvalidInputError(f"{source}: " + "; ".join(errors))
         return cls(
             windows=tuple(w for w in windows if w is not None),
             freezes=tuple(f for f in freezes if f is not None),
+            max_ticket_window_days=int(longest),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The file form."""
-        return {
+        out: dict[str, Any] = {
             "windows": [w.to_dict() for w in self.windows],
             "freezes": [f.to_dict() for f in self.freezes],
         }
+        if self.max_ticket_window_days != DEFAULT_MAX_TICKET_WINDOW_DAYS:
+            out["max_ticket_window_days"] = self.max_ticket_window_days
+        return out
 
     def intervals_near(self, now_ns: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Concrete windows and freezes within eight days of ``now_ns`` (Rego input form)."""

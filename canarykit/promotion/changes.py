@@ -13,10 +13,23 @@ A ticket is written as YAML or JSON::
     post_change_validation: ["canarykit check-startup risk-default ..."]
     owners: [ops-olga]
 
-What a ticket may authorise is decided by the Rego change gate: Standard only moves the alias
-to an already Approved version (or rolls it back); Normal needs its CAB approvals; Emergency
-outside a calendar window, or in a freeze, needs an executive approver. Every change happens
-inside its own ticket window and for a model and version in its scope.
+What a ticket may authorise is decided by the Rego change gate (ITIL change control):
+
+- Standard only moves the alias to an already Approved version (or rolls it back); Normal
+  needs its CAB approvals; Emergency always needs an executive approval (or an emergency CAB),
+  and outside a calendar window or in a freeze an executive one.
+- CAB members and the executive are independent: an approval by the ticket's requester or by
+  the submitter of the version it changes does not count (names compared as
+  :func:`~canarykit.promotion.roster.person_key`).
+- Every change happens inside its own ticket window, for a model and version in its scope; a
+  window is at most the calendar's ``max_ticket_window_days`` long (default 7), refused at
+  registration otherwise.
+- A ticket is used once per transition it covers (:func:`ticket_uses`: promoting a version to
+  Approved, moving an alias to a version, rolling an alias back); the audit events of those
+  actions record each use, and a second use is denied.
+- A *backout* — a rollback under the very ticket whose alias move it undoes, i.e. running the
+  ticket's backout plan (:func:`is_backout`) — is pre-approved: it may run during a freeze and
+  outside the calendar's windows, inside the ticket's window and with the ticket's approvals.
 
 Examples
 --------
@@ -54,10 +67,15 @@ __all__ = [
     "RISKS",
     "ChangeApproval",
     "ChangeTicket",
+    "control_facts",
     "get_ticket",
+    "is_backout",
     "list_change_approvals",
     "record_change_approval",
     "record_ticket",
+    "ticket_use",
+    "ticket_uses",
+    "window_problem",
 ]
 
 CHANGE_TYPES = ("Standard", "Normal", "Emergency")
@@ -290,3 +308,120 @@ def list_change_approvals(conn: sqlite3.Connection, chg_id: str) -> list[ChangeA
         ChangeApproval(chg_id=r["chg_id"], actor=r["actor"], role=r["role"], time_ns=r["time_ns"])
         for r in rows
     ]
+
+
+_USE_KINDS = ("promotion", "alias_update", "rollback")
+
+
+def ticket_use(purpose: str, *, model: str, version: str | None, alias: str | None) -> str:
+    """What one use of a ticket is called: the transition it covers.
+
+    A ticket covers each transition once: promoting a version to Approved, moving an alias to
+    a version, rolling an alias back (once, whatever it rolls back to).
+
+    Examples
+    --------
+    >>> ticket_use("new_version", model="m", version="v2", alias=None)
+    'promote m v2 to Approved'
+    >>> ticket_use("alias_existing", model="m", version="v2", alias="production")
+    'move m production to v2'
+    >>> ticket_use("rollback", model="m", version="v1", alias="production")
+    'roll back m production'
+    """
+    if purpose == "new_version":
+        return f"promote {model} {version} to Approved"
+    if purpose == "rollback":
+        return f"roll back {model} {alias}"
+    return f"move {model} {alias} to {version}"
+
+
+def ticket_uses(conn: sqlite3.Connection, chg_id: str | None) -> list[str]:
+    """The transitions ``chg_id`` was used for, from the audit events that record them
+    (promotions to Approved, alias moves and rollbacks naming the ticket), oldest first."""
+    if chg_id is None:
+        return []
+    rows = conn.execute(
+        "SELECT kind, model, version, payload_json FROM events WHERE chg_id = ? AND kind IN"
+        f" ({', '.join('?' for _ in _USE_KINDS)}) ORDER BY seq",
+        (chg_id, *_USE_KINDS),
+    ).fetchall()
+    uses = []
+    for kind, model, version, payload_json in rows:
+        try:
+            payload = json.loads(payload_json)
+        except ValueError:
+            payload = {}
+        payload = payload if isinstance(payload, Mapping) else {}
+        if kind == "promotion":
+            if payload.get("to") != "Approved":
+                continue
+            uses.append(ticket_use("new_version", model=model, version=version, alias=None))
+        else:
+            purpose = "rollback" if kind == "rollback" else "alias_existing"
+            alias = str(payload.get("alias"))
+            uses.append(ticket_use(purpose, model=model, version=payload.get("to"), alias=alias))
+    return uses
+
+
+def is_backout(
+    conn: sqlite3.Connection, *, model: str, alias: str, chg_id: str | None, target: str | None
+) -> bool:
+    """Whether rolling ``alias`` back to ``target`` under ``chg_id`` runs that ticket's backout
+    plan: the alias's current position is the move made under ``chg_id``, and ``target`` is the
+    version that move left."""
+    if chg_id is None or target is None:
+        return False
+    row = conn.execute(
+        "SELECT from_version, kind, chg_id FROM alias_history WHERE model = ? AND alias = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (model, alias),
+    ).fetchone()
+    return row is not None and row[1] == "alias_update" and row[2] == chg_id and row[0] == target
+
+
+def window_problem(ticket: ChangeTicket, max_window_ns: int) -> str | None:
+    """Why ``ticket``'s window is too long (None: it is not).
+
+    Examples
+    --------
+    >>> t = ChangeTicket.from_dict({"id": "CHG-1", "type": "Normal",
+    ...     "scope": {"model": "m", "versions": ["v1"]}, "risk": "low", "impact": "none",
+    ...     "window": {"start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z"},
+    ...     "steps": ["x"], "backout_plan": "rollback", "post_change_validation": ["x"],
+    ...     "owners": ["olga"]})
+    >>> window_problem(t, 7 * 86_400 * 10**9)
+    'change CHG-1: the window is 31 days long; at most 7 days (the calendar\'s max_ticket_window_days): ...'
+    """
+    length = ticket.window_end_ns - ticket.window_start_ns
+    if length <= max_window_ns:
+        return None
+    day = 86_400 * 10**9
+    shown = f"{length // day} days" if length % day == 0 else f"{length / day:.1f} days"
+    return (
+        f"change {ticket.chg_id}: the window is {shown} long; at most {max_window_ns // day}"
+        " days (the calendar's max_ticket_window_days): a ticket authorises one bounded change,"
+        " split a longer one"
+    )
+
+
+def control_facts(
+    conn: sqlite3.Connection,
+    chg_id: str | None,
+    *,
+    purpose: str,
+    model: str,
+    version: str | None,
+    alias: str | None,
+    max_window_ns: int,
+    backout: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the change gate reads about a ticket's use: ``(change, target)`` additions.
+
+    ``change`` gains ``uses`` (the transitions the ticket was used for) and ``max_window_ns``;
+    ``target`` gains ``use`` (the transition this action is) and ``backout``.
+    """
+    use = ticket_use(purpose, model=model, version=version, alias=alias)
+    return (
+        {"uses": ticket_uses(conn, chg_id), "max_window_ns": max_window_ns},
+        {"use": use, "backout": backout},
+    )

@@ -26,12 +26,17 @@ from typing import Protocol
 from canarykit.errors import InvalidInputError
 
 __all__ = [
+    "CLOCK_SKEW_NS",
     "Clock",
     "FixedClock",
     "SystemClock",
     "format_instant",
+    "future_problem",
     "parse_instant",
 ]
+
+CLOCK_SKEW_NS = 5 * 60 * 10**9
+"""How far after the wall clock an event of a registry that is not a drill may be dated (5 min)."""
 
 _NS_PER_US = 1_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -150,3 +155,29 @@ def format_instant(ns: int) -> str:
     """
     moment = _EPOCH + timedelta(microseconds=int(ns) // _NS_PER_US)
     return moment.isoformat()
+
+
+def future_problem(now_ns: int, wall_ns: int) -> str | None:
+    """Why ``now_ns`` may not date an event when the wall clock reads ``wall_ns`` (or None).
+
+    A registry that is not a drill registry takes the system clock; an event dated more than
+    :data:`CLOCK_SKEW_NS` after the wall clock is refused.
+
+    Examples
+    --------
+    >>> future_problem(0, 0) is None
+    True
+    >>> future_problem(parse_instant("2100-01-01T00:00:00Z"), parse_instant("2026-11-30T09:00:00Z"))
+    'clock: now is 2100-01-01T00:00:00+00:00, 26694 days ahead of the system clock (2026-11-30T09:00:00+00:00); a registry that is not a drill registry takes the system clock (at most 5 min ahead): --clock is only for drill registries (canarykit config init --drill)'
+    """
+    ahead = int(now_ns) - int(wall_ns)
+    if ahead <= CLOCK_SKEW_NS:
+        return None
+    days, rest = divmod(ahead, 86_400 * 10**9)
+    span = f"{days} days" if days else f"{rest // (60 * 10**9)} min"
+    return (
+        f"clock: now is {format_instant(now_ns)}, {span} ahead of the system clock"
+        f" ({format_instant(wall_ns)}); a registry that is not a drill registry takes the system"
+        f" clock (at most {CLOCK_SKEW_NS // (60 * 10**9)} min ahead): --clock is only for drill"
+        " registries (canarykit config init --drill)"
+    )

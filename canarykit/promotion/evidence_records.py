@@ -44,8 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.errors import InvalidInputError
+from canarykit.promotion import acts
+from canarykit.promotion import facts as F
 from canarykit.promotion.approvals import person_key
-from canarykit.promotion.audit import append_event, canonical_json
+from canarykit.promotion.audit import append_event, canonical_json, list_events
 from canarykit.promotion.clock import format_instant
 from canarykit.promotion.documents import decode_text
 from canarykit.promotion.evidence import digest_bytes
@@ -323,16 +325,37 @@ def approved_documents_facts(
 
 
 def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str, Any]]:
-    """The ``vex_approvals`` input of the Staging gate (approvers as person keys)."""
-    return [
-        {
-            "id": a.vulnerability,
-            "state": a.state,
-            "statement_digest": a.statement_digest,
-            "actor": person_key(a.actor),
-        }
-        for a in list_vex_approvals(conn, record.model, record.version)
+    """The ``vex_approvals`` input of the Staging gate (approvers as person keys).
+
+    Only approvals that still stand count (:func:`~canarykit.promotion.acts.act_standing`:
+    the signed act is recorded, the approver still holds the security role on the roster, the
+    key that signed it is still theirs).
+    """
+    roster = F.load_roster(conn)
+    drill = acts.drill_registry(conn)
+    events = [
+        e
+        for e in list_events(conn, model=record.model, kind="vex_approval")
+        if e.version == record.version
     ]
+    out = []
+    for a in list_vex_approvals(conn, record.model, record.version):
+        act = acts.latest_act(
+            events,
+            vulnerability=a.vulnerability,
+            statement_digest=a.statement_digest,
+            actor=a.actor,
+        )
+        if acts.act_standing(act, roster, actor=a.actor, role="security", drill=drill) is None:
+            out.append(
+                {
+                    "id": a.vulnerability,
+                    "state": a.state,
+                    "statement_digest": a.statement_digest,
+                    "actor": person_key(a.actor),
+                }
+            )
+    return out
 
 
 def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[str, Any]:
@@ -493,6 +516,7 @@ class EvidenceRecords(Session):
         sbom: Any,
         actor: str,
         note: str = "",
+        key: Any = None,
     ) -> list[VexApproval]:
         """Record a security approval of the VEX statement(s) an SBOM makes on ``vulnerability``.
 
@@ -513,6 +537,8 @@ class EvidenceRecords(Session):
             The approver: holds the security role, and is not the submitter.
         note : str, optional
             Why the statement holds.
+        key : Ed25519PrivateKey, str, Path or signer, optional
+            The approver's key, which signs the approval (:mod:`~canarykit.promotion.acts`).
 
         Returns
         -------
@@ -527,6 +553,7 @@ class EvidenceRecords(Session):
             The approver lacks the security role, is the submitter, or the version is revoked.
         """
         actor = check_actor(actor)
+        signer = acts.act_signer(key)
         bom = load_document(sbom, "CycloneDX SBOM")
         where = f"{sbom}: SBOM" if isinstance(sbom, (str, Path)) else "SBOM"
         entries = bom.get("vulnerabilities") if isinstance(bom, Mapping) else None
@@ -560,8 +587,22 @@ class EvidenceRecords(Session):
                 )
             if record.revoked:
                 problems.append(f"stage: {model} {version} is revoked")
-            if problems:
-                raise GateDenial(action, problems)
+            act = acts.authorize(
+                conn,
+                action=action,
+                kind="approve_vex",
+                actor=actor,
+                now_ns=now,
+                signer=signer,
+                roster=F.load_roster(conn),
+                problems=problems,
+                model=model,
+                version=version,
+                vulnerability=vulnerability,
+                sbom_digest=sbom_digest,
+                statements=[{"state": s, "digest": d} for s, d in statements],
+                note=note,
+            )
             approvals = [
                 VexApproval(
                     model=model,
@@ -585,7 +626,7 @@ class EvidenceRecords(Session):
                     time_ns=now,
                     model=model,
                     version=version,
-                    payload=approval.to_dict(),
+                    payload={**approval.to_dict(), "act": act},
                 )
             return approvals
 

@@ -27,6 +27,7 @@ __all__ = [
     "CLOCK_TOLERANCE_NS",
     "audit_facts",
     "calendar_facts",
+    "change_approval_facts",
     "change_facts",
     "clock_facts",
     "load_calendar",
@@ -63,9 +64,24 @@ def load_calendar(conn: sqlite3.Connection) -> Calendar | None:
     return None if data is None else Calendar.from_dict(data, source="registry calendar")
 
 
-def clock_facts(conn: sqlite3.Connection, *, now_ns: int) -> dict[str, Any]:
-    """Whether ``now_ns`` is not earlier than the last audit event (within tolerance)."""
-    last = conn.execute("SELECT MAX(time_ns) FROM events").fetchone()[0]
+def clock_facts(
+    conn: sqlite3.Connection, *, now_ns: int, wall_ns: int | None = None
+) -> dict[str, Any]:
+    """Whether ``now_ns`` is not earlier than the last audit event (within tolerance).
+
+    Outside a drill registry, events dated more than the skew after the wall clock ``wall_ns``
+    (default: the system clock) do not count: written with a future clock, they would otherwise
+    hold every later action back until their date (:mod:`~canarykit.promotion.drill`).
+    """
+    from canarykit.promotion.clock import CLOCK_SKEW_NS, SystemClock
+    from canarykit.promotion.drill import is_drill
+
+    limit = None
+    if not is_drill(conn):
+        limit = (SystemClock().now_ns() if wall_ns is None else wall_ns) + CLOCK_SKEW_NS
+    last = conn.execute(
+        "SELECT MAX(time_ns) FROM events WHERE ? IS NULL OR time_ns <= ?", (limit, limit)
+    ).fetchone()[0]
     monotonic = last is None or now_ns >= last - CLOCK_TOLERANCE_NS
     return {"monotonic": monotonic, "last_event_ns": last}
 
@@ -105,11 +121,32 @@ def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]
         "window_start_ns": ticket.window_start_ns,
         "window_end_ns": ticket.window_end_ns,
         "requester": person_key(requester),
-        "approvals": [
-            {"actor": person_key(a.actor), "role": a.role}
-            for a in list_change_approvals(conn, ticket.chg_id)
-        ],
+        **change_approval_facts(conn, ticket.chg_id),
     }
+
+
+def change_approval_facts(conn: sqlite3.Connection, chg_id: str) -> dict[str, Any]:
+    """``approvals`` of a change that still stand, and ``void_approvals`` (with why not).
+
+    A CAB or executive approval counts while its signed act is recorded, its signer is still
+    on the roster with the role and the key that signed it is still theirs
+    (:func:`~canarykit.promotion.acts.act_standing`).
+    """
+    from canarykit.promotion import acts
+
+    roster = load_roster(conn)
+    drill = acts.drill_registry(conn)
+    events = [e for e in list_events(conn, kind="change_approval") if e.chg_id == chg_id]
+    standing, void = [], []
+    for a in list_change_approvals(conn, chg_id):
+        act = acts.latest_act(events, chg_id=chg_id, actor=a.actor, role=a.role)
+        why = acts.act_standing(act, roster, actor=a.actor, role=a.role, drill=drill)
+        entry = {"actor": person_key(a.actor), "role": a.role}
+        if why is None:
+            standing.append(entry)
+        else:
+            void.append({**entry, "void": why})
+    return {"approvals": standing, "void_approvals": void}
 
 
 def calendar_facts(conn: sqlite3.Connection, *, now_ns: int) -> dict[str, Any]:

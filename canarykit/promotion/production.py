@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.errors import GateDeniedError, InvalidInputError, StorageError
+from canarykit.promotion import acts, transitions
 from canarykit.promotion import facts as F
-from canarykit.promotion import transitions
 from canarykit.promotion.alias import (
     AliasHistoryEntry,
     AliasState,
@@ -32,6 +32,8 @@ from canarykit.promotion.alias import (
 )
 from canarykit.promotion.approvals import ROLES
 from canarykit.promotion.audit import append_event
+from canarykit.promotion.changes import is_backout
+from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import digest_file, verify_signatures
 from canarykit.promotion.gates import GateDenial, evaluate_gate
 from canarykit.promotion.results import AliasAction, RevocationResult
@@ -62,14 +64,18 @@ class Production(Session):
         current: str | None,
         purpose: str,
         chg_id: str | None,
+        backout: bool = False,
     ) -> dict[str, Any]:
+        change, use = transitions.change_input(
+            conn, chg_id, purpose=purpose, record=target, alias=alias, backout=backout
+        )
         return {
             **self._base_facts(conn, now, actor),
             "alias": alias,
             "version": F.version_facts(target),
-            "target": {**F.version_facts(target), "purpose": purpose},
+            "target": {**F.version_facts(target), **use},
             "cas": {"checked": True, "expected": expected, "current": current},
-            "change": F.change_facts(conn, chg_id),
+            "change": change,
             "calendar": F.calendar_facts(conn, now_ns=now),
         }
 
@@ -154,16 +160,32 @@ class Production(Session):
     ) -> AliasState:
         """Move the alias back to the previous Approved version in its history.
 
-        ``expected`` (optional) is the version the caller believes is current; when given, the
-        rollback is a compare-and-set like :meth:`set_alias`.
+        A rollback is always a compare-and-set: ``expected`` is the version the caller believes
+        is current (default: the one read now, before the write); inside the transaction the
+        alias must still point there, so two identical rollbacks at once move it once and the
+        second is denied. Under the ticket whose alias move it undoes (its backout plan), the
+        rollback is a pre-approved backout: it may run during a freeze
+        (:mod:`~canarykit.promotion.changes`). A ticket rolls an alias back once.
         """
         actor = check_actor(actor)
         action = f"rollback {model} {alias}"
+        if expected is None:  # what the caller sees now; re-checked inside the transaction
+            read = read_alias(self.store.conn, model, alias)
+            expected = None if read is None else read.version
 
         def body(conn: sqlite3.Connection, now: int) -> AliasState:
             self._require_roles(conn, actor, ROLES, action)
             state = read_alias(conn, model, alias)
             current = None if state is None else state.version
+            if current != expected:
+                raise GateDenial(
+                    action,
+                    [
+                        f"compare-and-set: {alias} is {current}, not the expected {expected}:"
+                        " it moved since it was read (rolled back already?); re-read it"
+                        f" (canarykit alias show {model}) and retry if still needed"
+                    ],
+                )
             target_version = rollback_target(
                 conn, model, alias, is_approved=self._is_live_approved(conn, model)
             )
@@ -186,10 +208,13 @@ class Production(Session):
                     model=model,
                     alias=alias,
                     target=target,
-                    expected=current if expected is None else expected,
+                    expected=expected,
                     current=current,
                     purpose="rollback",
                     chg_id=chg_id,
+                    backout=is_backout(
+                        conn, model=model, alias=alias, chg_id=chg_id, target=target_version
+                    ),
                 ),
             )
             return _move_alias(
@@ -207,14 +232,23 @@ class Production(Session):
         return self._run(action=action, actor=actor, body=body, model=model, chg_id=chg_id)
 
     def revoke(
-        self, model: str, version: str, *, actor: str, reason: str, chg_id: str | None = None
+        self,
+        model: str,
+        version: str,
+        *,
+        actor: str,
+        reason: str,
+        chg_id: str | None = None,
+        key: Any = None,
     ) -> RevocationResult:
         """Revoke a version; every alias on it rolls back, or is blocked if none remains.
 
         Revocation is a safety action: it is not held back by change windows or freezes, but the
-        revoker must hold the security, operations or executive role and give a reason.
+        revoker must hold the security, operations or executive role, give a reason and sign
+        the act with ``key`` (:mod:`~canarykit.promotion.acts`).
         """
         actor = check_actor(actor)
+        signer = acts.act_signer(key)
         action = f"revoke {model} {version}"
         if not reason.strip():
             raise InvalidInputError("reason: a revocation needs a reason")
@@ -226,6 +260,19 @@ class Production(Session):
                 check_transition(record.stage, Stage.REVOKED)
             except GateDeniedError as err:
                 raise GateDenial(action, [str(err)]) from None
+            act = acts.authorize(
+                conn,
+                action=action,
+                kind="revoke",
+                actor=actor,
+                now_ns=now,
+                signer=signer,
+                roster=F.load_roster(conn),
+                model=model,
+                version=version,
+                reason=reason,
+                chg_id=chg_id,
+            )
             update_version(conn, record, stage=Stage.REVOKED.value, now_ns=now)
             actions = []
             rows = conn.execute(
@@ -267,7 +314,7 @@ class Production(Session):
                 model=model,
                 version=version,
                 chg_id=chg_id,
-                payload={"reason": reason, **result.to_dict()},
+                payload={"reason": reason, **result.to_dict(), "act": act},
             )
             return result
 
@@ -359,6 +406,7 @@ class Production(Session):
                 "digest": artifact_digest,
                 "skip_requested": no_artifact_check,
             },
+            "registry": {"drill": is_drill(conn)},
         }
         if record is not None:
             signatures = transitions.load_signatures(record.evidence.get("signatures"))

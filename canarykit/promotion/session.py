@@ -30,8 +30,9 @@ from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion.approvals import IDENTITY, person_key
 from canarykit.promotion.audit import EVENT_CONTEXT, append_event
-from canarykit.promotion.clock import Clock, SystemClock
+from canarykit.promotion.clock import Clock, SystemClock, future_problem
 from canarykit.promotion.documents import check_depth, load_document_file
+from canarykit.promotion.drill import init_registry, is_drill
 from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
 from canarykit.promotion.registry import RegistryStore
 
@@ -101,9 +102,20 @@ class Session:
     registry : str or Path, optional
         The SQLite registry file (created if missing); default :func:`default_registry`.
     clock : Clock, optional
-        Source of "now" for every gate and event; default the system clock.
+        Source of "now" for every gate and event; default the system clock. Only a drill
+        registry takes any time it is given; elsewhere no event may be dated more than 5
+        minutes after :attr:`wall_clock` (:mod:`~canarykit.promotion.drill`).
     create : bool, default True
         Create the registry file when it does not exist (False: raise StorageError).
+    drill : bool, default False
+        Make a new registry a drill registry (its first audit event says so; see
+        :meth:`init_registry`). A registry that is already a drill stays one either way.
+
+    Attributes
+    ----------
+    wall_clock : Clock
+        The clock the time rule compares ``clock`` with: the system clock (a test that
+        simulates a world at a fixed time sets it to that world's clock).
     """
 
     def __init__(
@@ -112,6 +124,7 @@ class Session:
         *,
         clock: Clock | None = None,
         create: bool = True,
+        drill: bool = False,
     ) -> None:
         path = default_registry() if registry is None else registry
         if not create and str(path) != ":memory:" and not Path(path).exists():
@@ -121,6 +134,44 @@ class Session:
             )
         self.store = RegistryStore(path)
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.wall_clock: Clock = SystemClock()
+        if drill and not self.drill:
+            try:
+                self.init_registry(actor="canarykit", drill=True)
+            except BaseException:
+                self.store.close()
+                raise
+
+    @property
+    def drill(self) -> bool:
+        """Whether this is a drill registry (:func:`~canarykit.promotion.drill.is_drill`)."""
+        return is_drill(self.store.conn)
+
+    def init_registry(self, *, actor: str, drill: bool) -> bool:
+        """Write the registry's first audit event: a drill registry, or a production one.
+
+        Parameters
+        ----------
+        actor : str
+            Who creates the registry.
+        drill : bool
+            Mark it a drill registry (fixed clocks, plain verdicts and unsigned acts allowed,
+            DRILL in every output, refused by ``check-startup``).
+
+        Returns
+        -------
+        bool
+            Whether the registry is a drill registry.
+
+        Raises
+        ------
+        InvalidInputError
+            The registry already holds audit events: it was created before, as a drill or not.
+        """
+        actor = check_actor(actor)
+        with self.store.transaction() as conn:
+            init_registry(conn, drill=drill, actor=actor, now_ns=self.clock.now_ns())
+        return self.drill
 
     def close(self) -> None:
         """Close the registry connection."""
@@ -152,8 +203,13 @@ class Session:
 
     @contextmanager
     def _event_context(self) -> Iterator[None]:
-        """Every event written under an injected clock says so (``payload.clock``)."""
-        context = None if isinstance(self.clock, SystemClock) else {"clock": repr(self.clock)}
+        """Every event written under an injected clock says so (``payload.clock``), and every
+        event of a drill registry says ``"drill": true``."""
+        context: dict[str, Any] | None = (
+            None if isinstance(self.clock, SystemClock) else {"clock": repr(self.clock)}
+        )
+        if self.drill:
+            context = {**(context or {}), "drill": True}
         token = EVENT_CONTEXT.set(context)
         try:
             yield
@@ -172,8 +228,11 @@ class Session:
         denial: GateDenial | None = None
         with self.store.transaction() as conn:
             now = self.clock.now_ns()
+            ahead = None if is_drill(conn) else future_problem(now, self.wall_clock.now_ns())
             conn.execute("SAVEPOINT action")
             try:
+                if ahead is not None:  # refused before any write; the denial gets the wall time
+                    raise GateDenial(action, [ahead])
                 result = body(conn, now)
             except GateDenial as err:
                 conn.execute("ROLLBACK TO action")
@@ -181,7 +240,7 @@ class Session:
                     conn,
                     kind="gate_denied",
                     actor=actor,
-                    time_ns=now,
+                    time_ns=now if ahead is None else self.wall_clock.now_ns(),
                     model=model,
                     version=version,
                     chg_id=chg_id,
@@ -201,7 +260,7 @@ class Session:
         return {
             "now_ns": now,
             "actor": actor,
-            "clock": F.clock_facts(conn, now_ns=now),
+            "clock": F.clock_facts(conn, now_ns=now, wall_ns=self.wall_clock.now_ns()),
             "audit": F.audit_facts(conn),
         }
 

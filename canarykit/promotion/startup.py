@@ -14,6 +14,9 @@ first in this order decides, and every failure is listed:
 15    POLICY: the version's bound policy digest is not the one expected
 16    AUDIT: the audit log is broken, or does not record the stage / alias target
 17    UNDECIDED: the startup gate itself could not decide (fails closed)
+19    DRILL: the registry is a drill registry (``config init --drill``): nothing from it may
+      start in production; ranked after every other failure, so a drill shows what a
+      production registry would have refused
 18    DEGRADED: every other check passed, but the artifact file was NOT checked
       (``--no-artifact-check``); recorded as a ``startup_degraded`` audit event
 ====  ==========================================================================
@@ -44,6 +47,7 @@ EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "drill": 19,
     "degraded": 18,
 }
 RUNBOOK = {
@@ -63,6 +67,9 @@ RUNBOOK = {
     " verify, preserve the registry file, and escalate to security.",
     "undecided": "The gate policy could not be evaluated (installation problem): do not start;"
     " reinstall canarykit and escalate to the platform team.",
+    "drill": "This is a drill registry (a rehearsal, created with canarykit config init --drill):"
+    " nothing registered in it may start in production. Check against the production registry"
+    " (--registry / $CANARYKIT_REGISTRY).",
     "degraded": "The artifact file was NOT compared with the registered digest: start it only"
     " if your platform verifies that digest itself; rerun with --artifact FILE to check it.",
 }

@@ -14,8 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from canarykit.promotion import acts
 from canarykit.promotion import facts as F
 from canarykit.promotion.approvals import Approval, list_approvals, person_key
+from canarykit.promotion.audit import list_events
+from canarykit.promotion.calendar import DEFAULT_MAX_TICKET_WINDOW_DAYS
+from canarykit.promotion.changes import control_facts
 from canarykit.promotion.evidence import (
     TrustStore,
     load_json_file,
@@ -29,12 +33,95 @@ from canarykit.promotion.verdicts import gate_facts
 from canarykit.promotion.versions import VersionRecord
 from canarykit.promotion.waivers import list_waivers
 
-__all__ = ["approved_facts", "load_signatures", "staging_evidence", "staging_facts"]
+__all__ = [
+    "approval_facts",
+    "approved_facts",
+    "change_input",
+    "load_signatures",
+    "staging_evidence",
+    "staging_facts",
+]
 
 
-def _approval_facts(approval: Approval) -> dict[str, Any]:
-    """An approval as the gates see it: the approver's name compared as a person key."""
-    return {**approval.to_dict(), "actor": person_key(approval.actor)}
+def _approval_facts(approval: Approval, void: str | None) -> dict[str, Any]:
+    """An approval as the gates see it: the approver's name compared as a person key, and
+    whether it still counts (``void`` says why not)."""
+    return {
+        **approval.to_dict(),
+        "actor": person_key(approval.actor),
+        "counts": void is None,
+        "void": void,
+    }
+
+
+def approval_facts(
+    conn: sqlite3.Connection, record: VersionRecord, stage: str | None = None
+) -> list[dict[str, Any]]:
+    """The approvals of ``record`` (for ``stage``) as the gates see them.
+
+    An approval counts only while it stands under the roster in force
+    (:func:`~canarykit.promotion.acts.act_standing`): its audit event holds the signed act,
+    the approver is still on the roster with the role, and the key that signed it is still
+    theirs. Approvals of people since removed, or whose key was removed, stop counting.
+    """
+    roster = F.load_roster(conn)
+    drill = acts.drill_registry(conn)
+    events = [
+        e
+        for e in list_events(conn, model=record.model, kind="approval")
+        if e.version == record.version
+    ]
+    out = []
+    for approval in list_approvals(conn, record.model, record.version, stage):
+        act = acts.latest_act(
+            events,
+            stage=approval.stage,
+            role=approval.role,
+            actor=approval.actor,
+            verdict_digest=approval.verdict_digest,
+        )
+        void = acts.act_standing(act, roster, actor=approval.actor, role=approval.role, drill=drill)
+        out.append(_approval_facts(approval, void))
+    return out
+
+
+def change_input(
+    conn: sqlite3.Connection,
+    chg_id: str | None,
+    *,
+    purpose: str,
+    record: VersionRecord,
+    alias: str | None = None,
+    backout: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The change gate's ``change`` facts and ``target`` facts for one action under ``chg_id``.
+
+    ``change`` is the ticket with its standing approvals, the transitions it was used for and
+    the longest window the calendar allows; ``target`` names the version, the action's
+    ``purpose`` (``new_version``, ``alias_existing``, ``rollback``), the transition it is
+    (``use``) and whether it is a pre-approved ``backout``
+    (:mod:`~canarykit.promotion.changes`).
+    """
+    calendar = F.load_calendar(conn)
+    max_window_ns = (
+        calendar.max_ticket_window_ns
+        if calendar is not None
+        else DEFAULT_MAX_TICKET_WINDOW_DAYS * 86_400 * 10**9
+    )
+    extra, target = control_facts(
+        conn,
+        chg_id,
+        purpose=purpose,
+        model=record.model,
+        version=record.version,
+        alias=alias,
+        max_window_ns=max_window_ns,
+        backout=backout,
+    )
+    return (
+        {**F.change_facts(conn, chg_id), **extra},
+        {"model": record.model, "version": record.version, "purpose": purpose, **target},
+    )
 
 
 def load_signatures(source: Any) -> list[dict[str, Any]]:
@@ -84,9 +171,7 @@ def staging_facts(
         "version": F.version_facts(record),
         "policy_digest": policy_digest,
         **evidence,
-        "approvals": [
-            _approval_facts(a) for a in list_approvals(conn, record.model, record.version)
-        ],
+        "approvals": approval_facts(conn, record),
         "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
         "vex_approvals": vex_facts(conn, record),
     }
@@ -103,21 +188,19 @@ def approved_facts(
     chg_id: str | None,
 ) -> dict[str, Any]:
     """Rego input of the Staging → Approved gate (including the change gate's facts)."""
+    change, target = change_input(conn, chg_id, purpose="new_version", record=record)
     return {
         **base,
         "from_stage": record.stage,
         "to_stage": "Approved",
         "version": F.version_facts(record),
         "verdict": gate_facts(verdict),
-        "approvals": [
-            _approval_facts(a)
-            for a in list_approvals(conn, record.model, record.version, "Approved")
-        ],
+        "approvals": approval_facts(conn, record, "Approved"),
         "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
         "revalidate_by_ns": revalidate_by_ns,
         "guardrails": list(guardrails),
-        "change": F.change_facts(conn, chg_id),
+        "change": change,
         "calendar": F.calendar_facts(conn, now_ns=int(base["now_ns"])),
-        "target": {"model": record.model, "version": record.version, "purpose": "new_version"},
+        "target": target,
         "documents": approved_documents_facts(conn, record, verdict),
     }

@@ -22,8 +22,7 @@ statement is then about that artifact); without, it is the verdict's own digest 
 digest, or the name is the version's ``model@version`` and the digest is the signed verdict's.
 
 A plain JSON verdict is refused by the gates with a message saying how to sign it.
-:func:`plain_verdicts_allowed` is the one place that may relax this (drill registries, a later
-issue); today it always answers False.
+:func:`plain_verdicts_allowed` is the one place that relaxes this: in a drill registry only.
 
 Examples
 --------
@@ -56,6 +55,7 @@ from typing import Any
 
 from canarykit.errors import InvalidInputError
 from canarykit.promotion.documents import check_depth
+from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import (
     TrustStore,
     intoto_statement,
@@ -215,16 +215,18 @@ def load_verdict_document(source: Any) -> Any:
 def plain_verdicts_allowed(conn: sqlite3.Connection | None) -> bool:
     """Whether this registry takes a plain (unsigned) JSON verdict at the gates.
 
-    The hook for drill registries (DESIGN.md §10, a later issue): a registry created as a
-    drill registry may accept plain verdicts, and says DRILL in every output. No registry is
-    one yet, so the answer is always False.
+    Only a drill registry does (DESIGN.md §10; :func:`~canarykit.promotion.drill.is_drill`):
+    it was created as one, says DRILL in every output and is refused by ``check-startup``.
 
     Examples
     --------
     >>> plain_verdicts_allowed(None)
     False
+    >>> from canarykit.promotion.registry import RegistryStore
+    >>> plain_verdicts_allowed(RegistryStore(":memory:").conn)
+    False
     """
-    return False
+    return conn is not None and is_drill(conn)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,10 @@
 """A fully configured promotion world for tests: keys, trust, roster, calendar, evidence.
 
+Every person of the roster has an Ed25519 key (:data:`PEOPLE_KEYS`, derived from their name so
+that :data:`ROSTER` is a constant), and the world's registry is a :class:`SignedPromotion`: it
+signs each person's acts with their key unless a call passes ``key=`` itself (``key=None``
+acts unsigned) — one process holding everyone's keys, which only a test does.
+
 (A uniquely named helper module rather than ``conftest`` so that ``from ... import`` never
 picks up another folder's conftest.)
 """
@@ -7,6 +12,7 @@ picks up another folder's conftest.)
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -20,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from canarykit.errors import CanaryError
 from canarykit.promotion.api import Promotion
+from canarykit.promotion.approvals import person_key
 from canarykit.promotion.clock import FixedClock, parse_instant
+from canarykit.promotion.config_changes import CONFIG_ROLES
 from canarykit.promotion.evidence import digest_file, dsse_pae, public_key_text, sign_digest
 from canarykit.promotion.model_card import build_model_card, load_verdict
 from canarykit.promotion.sanctioned_policy import default_signature_path, sign_policy
@@ -34,18 +42,116 @@ MODEL = "risk-default"
 START = "2026-11-25T10:00:00Z"
 BUILDER_ID = "https://ci.example/builder@v1"
 
+ROLES_OF = {
+    "ann": ["product"],
+    "sam": ["security"],
+    "sue": ["security"],
+    "pat": ["product"],
+    "olga": ["operations"],
+    "otto": ["operations"],
+    "eve": ["executive"],
+    "max": ["product", "security"],
+}
+
+
+def person_private_key(name: str) -> Ed25519PrivateKey:
+    """The test key of ``name``: derived from the name, so the roster is a constant."""
+    return Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(f"canarykit test key of {name}".encode()).digest()
+    )
+
+
+PEOPLE_KEYS = {name: person_private_key(name) for name in ROLES_OF}
 ROSTER = {
     "people": {
-        "ann": ["product"],
-        "sam": ["security"],
-        "sue": ["security"],
-        "pat": ["product"],
-        "olga": ["operations"],
-        "otto": ["operations"],
-        "eve": ["executive"],
-        "max": ["product", "security"],
+        name: {"roles": roles, "keys": [public_key_text(PEOPLE_KEYS[name])]}
+        for name, roles in ROLES_OF.items()
     }
 }
+_KEYRING: Any = object()  # "sign with the keyring's key for the actor"
+
+
+class SignedPromotion(Promotion):
+    """A :class:`Promotion` whose acts are signed with the actor's key from ``keyring``
+    (default :data:`PEOPLE_KEYS`) unless a call passes ``key=`` itself (None: unsigned).
+
+    ``configure`` on a configured registry is a test shortcut for a change under four eyes:
+    the actor proposes it and a second person of the keyring with the right role approves.
+    """
+
+    def __init__(
+        self, *args: Any, keyring: dict[str, Ed25519PrivateKey] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.keyring = dict(PEOPLE_KEYS if keyring is None else keyring)
+
+    def _key(self, actor: Any, key: Any) -> Any:
+        if key is not _KEYRING:
+            return key
+        return self.keyring.get(person_key(actor)) if isinstance(actor, str) else None
+
+    def submit(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().submit(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def approve(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().approve(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def approve_vex(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().approve_vex(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def waive(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().waive(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def revoke(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().revoke(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def create_change(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().create_change(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def approve_change(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().approve_change(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def bootstrap(self, *, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().bootstrap(actor=actor, key=self._key(actor, key), **kwargs)
+
+    def propose_config(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().propose_config(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def approve_config(self, *args: Any, actor: str, key: Any = _KEYRING, **kwargs: Any) -> Any:
+        return super().approve_config(*args, actor=actor, key=self._key(actor, key), **kwargs)
+
+    def configure(self, *, actor: str, key: Any = _KEYRING, **documents: Any) -> Any:
+        """Bootstrap a new registry; on a configured one, propose each document as ``actor``
+        and have a second person with the role approve it (returns the digests in force)."""
+        documents = {k: v for k, v in documents.items() if v is not None}
+        if self.config_document("roster") is None:
+            return self.bootstrap(actor=actor, key=key, **documents)
+        digests = {}
+        for name, document in documents.items():
+            proposal = self.propose_config(name, document, actor=actor, key=key)
+            roster = self.config_document("roster") or {"people": {}}
+            second = next(
+                person
+                for person, entry in roster["people"].items()
+                if person != person_key(actor)
+                and person in self.keyring
+                and set(CONFIG_ROLES[name])
+                & set(entry["roles"] if isinstance(entry, dict) else entry)
+                and (name != "roster" or entry == proposal.document["people"].get(person))
+            )
+            digests[name] = self.approve_config(proposal.proposal_id, actor=second).digest
+        return digests
+
+
+def world_registry(path: Any, *, clock: FixedClock | None = None) -> SignedPromotion:
+    """A :class:`SignedPromotion` at ``path`` whose system clock is ``clock`` (default: a
+    fixed clock at :data:`START`): the world's time is the time, as in a production registry."""
+    clock = clock or FixedClock(parse_instant(START))
+    promotion = SignedPromotion(path, clock=clock)
+    promotion.wall_clock = clock
+    return promotion
+
+
 CALENDAR = {
     "windows": [
         {
@@ -223,7 +329,7 @@ class World:
         approve: bool = True,
         requester: str = "olga",
         start: str = "2026-11-25T08:00:00Z",
-        end: str = "2026-12-31T18:00:00Z",
+        end: str = "2026-12-02T08:00:00Z",
     ) -> str:
         ticket = {
             "id": chg_id,
@@ -315,9 +421,9 @@ def make_world(tmp_path: Path) -> Iterator[World]:
     policy_dir = shipped_policy(tmp_path / "policy")  # sanctioned by the policy key
     sign_policy_folder(policy_dir, policy_key, name="risk-policy")
     clock = FixedClock(parse_instant(START))
-    promotion = Promotion(tmp_path / "registry.sqlite", clock=clock)
+    promotion = world_registry(tmp_path / "registry.sqlite", clock=clock)
     promotion.configure(
-        actor="admin",
+        actor="sam",
         roster=ROSTER,
         trust={
             "keys": [

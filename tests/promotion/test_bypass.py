@@ -10,7 +10,7 @@ import pytest
 from promotion_world import MODEL, SHIPPED_CHECKS, World, make_verdict, sbom
 
 from canarykit.errors import GateDeniedError
-from canarykit.promotion.clock import parse_instant
+from canarykit.promotion.clock import FixedClock, parse_instant
 
 
 def _staged(w: World, version: str = "v1") -> None:
@@ -304,7 +304,9 @@ def clock_moved_backwards(w: World) -> None:
     _staged(w)
     w.approvals("v1")
     chg = w.chg("CHG-1", ["v1"])
-    w.clock.set(parse_instant("2026-11-20T10:00:00Z"))
+    # An injected clock behind the system clock (which stays at the world's time): a
+    # registry that is not a drill refuses only clocks ahead; the gates refuse going back.
+    w.promotion.clock = FixedClock(parse_instant("2026-11-20T10:00:00Z"))
     w.to_approved("v1", chg)
 
 

@@ -17,6 +17,7 @@ from promotion_world import (
     MODEL,
     ROSTER,
     START,
+    SignedPromotion,
     make_verdict,
     sbom,
     shipped_policy,
@@ -24,7 +25,6 @@ from promotion_world import (
 )
 
 from canarykit.errors import GateDeniedError
-from canarykit.promotion.api import Promotion
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_file, public_key_text, sign_digest
 from canarykit.promotion.model_card import build_model_card, load_verdict
@@ -34,6 +34,15 @@ from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 ROUNDS = 4
 
 
+def _registry(path: str) -> SignedPromotion:
+    """The registry at the world's fixed time (which is its system clock here), with every
+    person's act signed by their key."""
+    clock = FixedClock(parse_instant(START))
+    p = SignedPromotion(path, clock=clock)
+    p.wall_clock = clock
+    return p
+
+
 def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, out: Any) -> None:
     """Submit, stage, approve and put into production ROUNDS versions; report CAS retries."""
     start.wait(timeout=60)
@@ -41,7 +50,7 @@ def worker(registry: str, folder: str, key_bytes: bytes, name: str, start: Any, 
     policy = Path(folder) / "policy"
     digest = snapshot_digest(load_snapshot_files(policy))
     retries = 0
-    with Promotion(registry, clock=FixedClock(parse_instant(START))) as p:
+    with _registry(registry) as p:
         for i in range(ROUNDS):
             version = f"{name}.{i}"
             artifact = Path(folder) / f"{version}.bin"
@@ -115,9 +124,9 @@ def test_two_processes_lose_no_update(tmp_path: Path) -> None:
     key = Ed25519PrivateKey.generate()  # signs artifacts, the policy and verdicts here
     sign_policy_folder(shipped_policy(tmp_path / "policy"), key, "release-key")
     registry = str(tmp_path / "registry.sqlite")
-    with Promotion(registry, clock=FixedClock(parse_instant(START))) as p:
+    with _registry(registry) as p:
         p.configure(
-            actor="admin",
+            actor="sam",
             roster=ROSTER,
             calendar=CALENDAR,
             trust={
@@ -143,7 +152,7 @@ def test_two_processes_lose_no_update(tmp_path: Path) -> None:
     for process in workers:
         process.join(timeout=60)
         assert process.exitcode == 0
-    with Promotion(registry, clock=FixedClock(parse_instant(START))) as p:
+    with _registry(registry) as p:
         versions = p.status(MODEL).versions
         assert len(versions) == 2 * ROUNDS
         assert {v.stage for v in versions} == {"Approved"}

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from promotion_world import MODEL, World, pem
+from promotion_world import MODEL, ROSTER, SignedPromotion, World, pem
 
 from canarykit.promotion import facts as F
-from canarykit.promotion.api import Promotion
 from canarykit.promotion.evidence import TrustStore, public_key_text
 from canarykit.promotion.release import verify_policy_snapshot
 from canarykit.promotion.schema_check import load_schema, validate
@@ -135,6 +134,9 @@ def test_events_written_under_an_injected_clock_say_so(world: World) -> None:
 
 
 def test_events_under_the_system_clock_carry_no_clock_note(tmp_path: Path) -> None:
-    with Promotion(tmp_path / "r.sqlite") as p:
+    with SignedPromotion(tmp_path / "r.sqlite") as p:
+        p.configure(actor="sam", roster=ROSTER)
         p.submit(MODEL, "v1", artifact_digest="sha256:" + "0" * 64, actor="ann")
-        assert "clock" not in p.events()[-1].payload
+        assert p.events()[-1].kind == "submission"
+        assert all("clock" not in e.payload for e in p.events())
+        assert all("drill" not in e.payload for e in p.events())

@@ -10,14 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from promotion_world import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom
+from promotion_world import CALENDAR, MODEL, ROSTER, START, make_verdict, sbom, world_registry
 
 from canarykit.errors import GateDeniedError
-from canarykit.promotion.api import Promotion
 from canarykit.promotion.approvals import ROLES, Approval
 from canarykit.promotion.audit import GENESIS_HASH, AuditEvent
 from canarykit.promotion.changes import CHANGE_TYPES, RISKS, ChangeApproval, ChangeTicket
-from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import digest_bytes, public_key_text, sign_digest
 from canarykit.promotion.states import TRANSITIONS, Stage, check_transition
 from canarykit.promotion.versions import VersionRecord
@@ -61,9 +59,9 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
     """Whatever is attempted, in whatever order, every recorded stage change is in the table."""
     key = Ed25519PrivateKey.generate()
     digest = digest_bytes(b"artifact")
-    with Promotion(":memory:", clock=FixedClock(parse_instant(START))) as p:
+    with world_registry(":memory:") as p:
         p.configure(
-            actor="admin",
+            actor="sam",
             roster=ROSTER,
             calendar=CALENDAR,
             trust={"keys": [{"id": "k", "public_key": public_key_text(key)}]},
@@ -84,6 +82,7 @@ def test_random_walk_never_leaves_the_table(setup: dict[str, Any], actions: list
             },
             actor="olga",
         )
+        p.approve_change("CHG-1", actor="eve", role="executive")  # Emergency: always an executive
         verdict = make_verdict("v1", setup["digest"])
         attempts = {
             "staging": lambda: p.promote(
@@ -245,6 +244,7 @@ def test_change_ticket_round_trips(ticket: ChangeTicket) -> None:
 
 def test_round_trip_paths_are_exact(tmp_path: Path) -> None:
     """The registry stores what to_dict shows (a concrete, non-generated check)."""
-    with Promotion(tmp_path / "r.sqlite", clock=FixedClock(parse_instant(START))) as p:
+    with world_registry(tmp_path / "r.sqlite") as p:
+        p.configure(actor="sam", roster=ROSTER)
         record = p.submit(MODEL, "v1", artifact_digest="sha256:" + "4" * 64, actor="ann")
         assert VersionRecord.from_dict(record.to_dict()) == p.version(MODEL, "v1")

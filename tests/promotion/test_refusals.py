@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from promotion_world import MODEL, ROSTER, World, make_verdict
+from promotion_world import MODEL, ROSTER, SignedPromotion, World, make_verdict
 
 from canarykit.cli.main import main
 from canarykit.errors import GateDeniedError, InvalidInputError, StorageError
@@ -150,7 +150,7 @@ def test_a_new_registry_is_published_whole_with_the_usual_mode(tmp_path: Path) -
     path = tmp_path / "registry.sqlite"
     umask = os.umask(0o022)
     try:
-        with Promotion(path) as promotion:
+        with SignedPromotion(path) as promotion:
             promotion.configure(actor="sam", roster=ROSTER)
     finally:
         os.umask(umask)

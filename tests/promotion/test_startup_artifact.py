@@ -148,6 +148,7 @@ def test_the_gate_itself_never_allows_an_unchecked_artifact(world: World) -> Non
         "version": F.version_facts(record),
         "signature": {"trust_configured": True, "present": True, "verified": True},
         "audit": {"ok": True, "stage_recorded": True, "alias_recorded": True},
+        "registry": {"drill": False},  # without it the gate takes the registry for a drill
     }
     for artifact_facts, reason in (
         ({"checked": False, "digest": None}, "artifact: the artifact file was not given"),

@@ -97,15 +97,27 @@ texts(xs) := [x | some x in xs; is_string(x)] if is_array(xs)
 
 texts(xs) := [] if not is_array(xs)
 
-# Approvals count only for the verdict the approver reviewed (its digest).
+# Approvals count only for the verdict the approver reviewed (its digest), and only while they
+# stand (Python: the signed act is recorded, its signer is still on the roster with the role and
+# the key that signed it is still theirs).
 approvers(role) := {a.actor |
 	some a in input.approvals
 	a.stage == "Approved"
 	a.role == role
+	a.counts == true
 	is_string(a.actor)
 	a.actor != input.version.submitter
 	is_string(a.verdict_digest)
 	a.verdict_digest == input.verdict.digest
+}
+
+void_approvals contains msg if {
+	some a in input.approvals
+	a.stage == "Approved"
+	object.get(a, "counts", false) != true
+	is_string(a.actor)
+	is_string(a.role)
+	msg := concat("", [a.actor, " as ", a.role, " (", void_reason(a), ")"])
 }
 
 four_eyes if {
@@ -241,8 +253,20 @@ deny contains msg if {
 	])
 }
 
+deny contains msg if {
+	not four_eyes
+	count(void_approvals) > 0
+	msg := concat("", ["four-eyes: approvals that no longer count: ", concat("; ", void_approvals)])
+}
+
 deny contains "revalidate_by: must be set to a time after now" if not revalidate_ok
 
 deny contains "guardrails: the guardrail checks must be published (a non-empty list)" if not guardrails_ok
 
 decision := {"allow": allow, "deny": deny}
+
+# Why an approval does not count (Python's `void`, a string; concat, not sprintf: regopy's %v
+# quotes strings without escaping them).
+void_reason(a) := a.void if is_string(a.void)
+
+void_reason(a) := "it does not stand" if not is_string(a.void)

@@ -81,12 +81,24 @@ sbom_ok if {
 	}
 }
 
+# A security approval counts only while it stands (signed, signer still on the roster with the
+# role, signing key still theirs: Python sets `counts`).
 security_approvers contains a.actor if {
 	some a in input.approvals
 	a.stage == "Staging"
 	a.role == "security"
+	a.counts == true
 	is_string(a.actor)
 	a.actor != input.version.submitter
+}
+
+void_security_approvals contains msg if {
+	some a in input.approvals
+	a.stage == "Staging"
+	a.role == "security"
+	object.get(a, "counts", false) != true
+	is_string(a.actor)
+	msg := concat("", [a.actor, " (", void_reason(a), ")"])
 }
 
 security_pass if count(security_approvers) > 0
@@ -148,6 +160,12 @@ deny contains msg if {
 }
 
 deny contains msg if {
+	not security_pass
+	count(void_security_approvals) > 0
+	msg := concat("", ["security decision: approvals that no longer count: ", concat("; ", void_security_approvals)])
+}
+
+deny contains msg if {
 	not duties_separated
 	msg := sprintf("separation of duties: the submitter %v appears among the approvers", [input.version.submitter])
 }
@@ -158,3 +176,9 @@ deny contains msg if {
 }
 
 decision := {"allow": allow, "deny": deny}
+
+# Why an approval does not count (Python's `void`, a string; concat, not sprintf: regopy's %v
+# quotes strings without escaping them).
+void_reason(a) := a.void if is_string(a.void)
+
+void_reason(a) := "it does not stand" if not is_string(a.void)

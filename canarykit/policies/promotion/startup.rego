@@ -6,8 +6,9 @@
 # target) the intact audit log records. An artifact that was not checked never allows: with an
 # explicit --no-artifact-check the only reason is `degraded` (its own exit status), otherwise
 # `artifact`.
+# A drill registry (created with `config init --drill`) never starts anything in production.
 # Each reason starts with a code word (resolve, revoked, stage, artifact, signature, policy, audit,
-# degraded) that the CLI maps to its own exit status.
+# drill, degraded) that the CLI maps to its own exit status.
 package canarykit.promotion.startup
 
 import data.canarykit.promotion.common
@@ -23,8 +24,12 @@ allow if {
 	artifact_ok
 	policy_ok
 	audit_backed
+	not_drill
 	count(deny) == 0
 }
+
+# The registry was not created as a drill registry (Python reads its first audit event).
+not_drill if input.registry.drill == false
 
 # The audit chain is intact and records the stage (and alias target) the registry shows.
 audit_backed if {
@@ -111,6 +116,10 @@ deny contains msg if {
 	resolved
 	not policy_ok
 	msg := sprintf("policy: the version is bound to %v, the service expects %v", [input.version.policy_digest, input.expected_policy_digest])
+}
+
+deny contains "drill: this is a DRILL registry (created with config init --drill): nothing from it may start in production" if {
+	not not_drill
 }
 
 deny contains msg if {
