@@ -1,13 +1,16 @@
-"""``canarykit release``, ``canarykit release verify`` and ``canarykit audit verify | export``.
+"""``canarykit release``, ``release verify`` and ``canarykit audit verify | checkpoint | export``.
 
 ``release MODEL VERSION --out DIR`` runs the release gate and writes the signed release;
 ``release verify DIR [--artifact FILE] [--registry REG] [--trust FILE]`` checks one (one line
 per check) and exits 0 when every check passes, 6 when any fails (1, 2 and 3 mean STOP, usage
 and CONTINUE). The two share the ``release`` command: its first word is either a model name or
 ``verify`` (a model called ``verify`` is released by giving ``--out``, which verify never takes).
-``audit verify`` exits 0 when the hash chain is intact and 5 when any edit, deletion or
-reordering is detected (each problem is printed); ``audit export`` writes JSON lines to a file
-or, with ``--out -``, to stdout.
+``audit verify [--checkpoint FILE] [--trust FILE]`` exits 0 when the log is intact and 5 when
+anything is found — an edit, deletion or reordering, table rows no event backs, a signed act
+that does not verify, a checkpoint the log no longer extends (each problem is printed);
+``audit checkpoint --key KEY.pem --key-id ID --out FILE`` signs the log's head for an external
+store; ``audit export`` writes JSON lines (checkpoint events included) to a file or, with
+``--out -``, to stdout.
 """
 
 from __future__ import annotations
@@ -90,12 +93,48 @@ def register(subparsers: Any) -> None:
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     p = actions.add_parser(
         "verify",
-        help="detect edited, deleted or reordered events",
+        help="detect edited, deleted, forged or truncated events and rows no event backs",
+        description="Checks the hash chain, the log's start (rows but no events, a misplaced "
+        "registry_init, signed acts naming another first event), every signed act against the "
+        "roster of its time, every table row against the events (rows no event backs are "
+        "ignored by the gates and listed here), future-dated events, the checkpoints the log "
+        "records and each --checkpoint given: the chain recomputed from genesis must reach its "
+        "head hash at its event. Without a checkpoint held outside the registry, a forged event "
+        "with recomputed hashes passes the chain.",
         epilog="exit status: 0 intact, 5 tampering detected, 2 bad input",
+    )
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signed checkpoint (canarykit audit checkpoint --out); repeatable",
+    )
+    p.add_argument(
+        "--trust",
+        metavar="FILE",
+        help="trust file listing the checkpoint keys (default: the registry's own; give one held"
+        " outside the registry)",
     )
     add_common(p, actor=False)
     p.set_defaults(func=_verify)
-    p = actions.add_parser("export", help="write every event as a JSON line")
+    p = actions.add_parser(
+        "checkpoint",
+        help="sign the log's head (sequence, hash, time, registry) for an external store",
+        description="Signs a DSSE checkpoint (purpose checkpoint) of the audit log's last event "
+        "and records it as a checkpoint event; keep --out where the registry's writers cannot "
+        "reach (WORM bucket, ticket) and give it to audit verify --checkpoint.",
+        epilog="exit status: 0 written, 2 bad input, 4 refused (the key is not trusted for "
+        "checkpoint, or the chain does not verify; a gate_denied event)",
+    )
+    p.add_argument("--key", required=True, metavar="KEY.pem", help="the checkpoint private key")
+    p.add_argument("--key-id", required=True, help="its id in the trust file (purpose checkpoint)")
+    p.add_argument("--out", required=True, help="output file ('-' for stdout)")
+    add_common(p)
+    p.set_defaults(func=_checkpoint)
+    p = actions.add_parser(
+        "export", help="write every event (checkpoint events included) as a JSON line"
+    )
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
     add_common(p, actor=False)
     p.set_defaults(func=_export)
@@ -182,15 +221,39 @@ def _verify_release(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from canarykit.promotion.evidence import TrustStore, load_json_file
+    from canarykit.promotion.verified_state import verify_log
+
+    envelopes = [load_json_file(f, what="checkpoint") for f in args.checkpoint]
+    trust = None if args.trust is None else TrustStore.from_file(args.trust)
     with _open(args) as promotion:
-        result = promotion.audit_verify()
-    text = (
-        f"audit log intact: {result.events} events, head {result.head_hash}"
-        if result.ok
-        else "\n".join(["AUDIT LOG TAMPERED:", *[f"  - {p}" for p in result.problems]])
-    )
-    emit(args, result.to_dict(), text)
+        result = verify_log(
+            promotion.store.conn,
+            checkpoints=envelopes,
+            sources=[f"checkpoint {f}" for f in args.checkpoint],
+            trust=trust,
+        )
+    emit(args, result.to_dict(), result.to_text())
     return EXIT_OK if result.ok else EXIT_TAMPERED
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    from canarykit.promotion.audit import canonical_json
+    from canarykit.promotion.checkpoints import write_checkpoint
+
+    with _open(args) as promotion:
+        found = write_checkpoint(
+            promotion, signing_key=args.key, key_id=args.key_id, actor=args.actor
+        )
+    where = write_output(args.out, canonical_json(dict(found.envelope)) + "\n", what="--out")
+    if args.out != "-":
+        emit(
+            args,
+            {**found.to_dict(), "out": where},
+            f"checkpoint of event {found.seq} ({found.head_hash}) signed by {found.key_id},"
+            f" recorded as event {found.recorded_seq}, written to {where}",
+        )
+    return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -46,7 +46,6 @@ from canarykit.promotion.verdict_attestation import (
 )
 from canarykit.promotion.verdicts import gate_facts
 from canarykit.promotion.versions import VersionRecord
-from canarykit.promotion.waivers import list_waivers
 
 __all__ = ["VerdictFacts", "verdict_facts"]
 
@@ -101,7 +100,7 @@ def verdict_facts(
             rederived = Rederivation(decision=None, error=str(err))
         else:
             waived = active_waived_checks(
-                list_waivers(conn, record.model, record.version),
+                F.recorded_waivers(conn, record.model, record.version),
                 now_ns=now_ns,
                 version=record.version,
                 submitter=record.submitter,

@@ -45,6 +45,7 @@ __all__ = [
     "AuditVerification",
     "append_event",
     "export_jsonl",
+    "get_event",
     "list_events",
     "verify_chain",
 ]
@@ -74,6 +75,7 @@ EVENT_KINDS = (
     "vex_approval",
     "registry_init",
     "config_proposal",
+    "checkpoint",
 )
 
 
@@ -262,6 +264,12 @@ def list_events(
     sql = "SELECT * FROM events WHERE (? IS NULL OR model = ?) AND (? IS NULL OR kind = ?)"
     rows = conn.execute(sql + " ORDER BY seq", (model, model, kind, kind)).fetchall()
     return [_row_to_event(row) for row in rows]
+
+
+def get_event(conn: sqlite3.Connection, seq: int) -> AuditEvent | None:
+    """The event at sequence number ``seq``, or None."""
+    row = conn.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()
+    return None if row is None else _row_to_event(row)
 
 
 def verify_chain(conn: sqlite3.Connection) -> AuditVerification:

@@ -1,5 +1,12 @@
 """Building the Rego input of a gate from registry state (all plain JSON, times in ns).
 
+Every fact a gate reads is backed by an event of the audit log (DESIGN.md §10, "the registry
+says so"): the tables are an index of the log, and a row no event backs is ignored here (and
+reported by ``canarykit audit verify``, :mod:`~canarykit.promotion.verified_state`). The
+configuration documents are the ones the last ``config`` events put in force; a version's
+stage is the one its events record (a revocation, in the log or in the table, always wins); a
+change ticket and a waiver count only with their events; approvals only with their signed acts.
+
 Examples
 --------
 >>> from canarykit.promotion.registry import RegistryStore
@@ -19,9 +26,10 @@ from typing import Any
 from canarykit.promotion.approvals import Roster, person_key
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.calendar import Calendar
-from canarykit.promotion.changes import get_ticket, list_change_approvals
+from canarykit.promotion.changes import ChangeTicket, list_change_approvals
 from canarykit.promotion.evidence import TrustStore
 from canarykit.promotion.versions import VersionRecord
+from canarykit.promotion.waivers import Waiver, list_waivers
 
 __all__ = [
     "CLOCK_TOLERANCE_NS",
@@ -33,6 +41,7 @@ __all__ = [
     "load_calendar",
     "load_roster",
     "load_trust",
+    "recorded_waivers",
     "startup_audit_facts",
     "version_facts",
 ]
@@ -42,8 +51,18 @@ CLOCK_TOLERANCE_NS = 2 * 10**9
 
 
 def _config(conn: sqlite3.Connection, key: str) -> Any:
-    row = conn.execute("SELECT value FROM config WHERE key = ?", (key,)).fetchone()
-    return None if row is None else json.loads(row[0])
+    """The document the last ``config`` event put in force for ``key`` (None: none did).
+
+    The ``config`` table row is only its index: a row written without an event, or edited
+    since, is ignored (``audit verify`` reports it).
+    """
+    row = conn.execute(
+        "SELECT payload_json FROM events WHERE kind = 'config'"
+        " AND json_extract(payload_json, '$.key') = ? ORDER BY seq DESC LIMIT 1",
+        (key,),
+    ).fetchone()
+    document = None if row is None else json.loads(row[0]).get("document")
+    return document if isinstance(document, dict) else None
 
 
 def load_trust(conn: sqlite3.Connection) -> TrustStore | None:
@@ -87,18 +106,43 @@ def clock_facts(
 
 
 def audit_facts(conn: sqlite3.Connection) -> dict[str, Any]:
-    """The audit chain's verification result."""
+    """The audit chain's verification result, and whether it extends the latest checkpoint
+    the log records (its event still carries the hash that was signed)."""
+    from canarykit.promotion.checkpoints import latest_checkpoint
+
     result = verify_chain(conn)
-    return {"ok": result.ok, "problems": list(result.problems)}
+    problems = list(result.problems)
+    latest = latest_checkpoint(conn)
+    if latest is not None:
+        first = conn.execute("SELECT hash FROM events WHERE seq = 1").fetchone()
+        at = conn.execute("SELECT hash FROM events WHERE seq = ?", (latest.seq,)).fetchone()
+        if first is None or first[0] != latest.registry or at is None or at[0] != latest.head_hash:
+            problems.append(
+                f"checkpoint: the log no longer extends the checkpoint of event {latest.seq}"
+                " recorded in it (rewritten or truncated)"
+            )
+    return {"ok": not problems, "problems": problems}
 
 
-def version_facts(record: VersionRecord) -> dict[str, Any]:
-    """The version as the gates see it."""
+def version_facts(record: VersionRecord, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
+    """The version as the gates see it.
+
+    With ``conn`` the stage is the one the audit log records (``Unrecorded`` when no event
+    records the version), and a revocation recorded in the log or in the table wins: a stage
+    edited in the table passes no gate, and deleting a revocation's rows revives nothing.
+    """
+    stage, revoked = record.stage, record.revoked
+    if conn is not None:
+        from canarykit.promotion.verified_state import recorded_stage
+
+        recorded = recorded_stage(conn, record.model, record.version)
+        revoked = revoked or recorded == "Revoked"
+        stage = "Revoked" if revoked else (recorded or "Unrecorded")
     return {
         "model": record.model,
         "version": record.version,
-        "stage": record.stage,
-        "revoked": record.revoked,
+        "stage": stage,
+        "revoked": revoked,
         "submitter": person_key(record.submitter),
         "artifact_digest": record.artifact_digest,
         "policy_digest": record.policy_digest,
@@ -108,7 +152,7 @@ def version_facts(record: VersionRecord) -> dict[str, Any]:
 
 def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]:
     """The change ticket and its approvals, or ``present: False``."""
-    found = None if chg_id is None else get_ticket(conn, chg_id)
+    found = None if chg_id is None else _recorded_ticket(conn, chg_id)
     if found is None:
         return {"present": False, "id": chg_id}
     ticket, requester = found
@@ -123,6 +167,40 @@ def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]
         "requester": person_key(requester),
         **change_approval_facts(conn, ticket.chg_id),
     }
+
+
+def _recorded_ticket(conn: sqlite3.Connection, chg_id: str) -> tuple[ChangeTicket, str] | None:
+    """The ticket and its requester as its ``change`` event records them (None: no event, or
+    no row; a ticket row no event backs is ignored, an edited one reads as recorded)."""
+    if conn.execute("SELECT 1 FROM changes WHERE chg_id = ?", (chg_id,)).fetchone() is None:
+        return None
+    row = conn.execute(
+        "SELECT actor, payload_json FROM events WHERE kind = 'change' AND chg_id = ?"
+        " ORDER BY seq LIMIT 1",
+        (chg_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    from canarykit.promotion.verified_state import ticket_of
+
+    body = ticket_of(json.loads(row[1]))
+    return ChangeTicket.from_dict(body, source=f"change {chg_id} (audit event)"), str(row[0])
+
+
+def recorded_waivers(conn: sqlite3.Connection, model: str, version: str | None) -> list[Waiver]:
+    """The waivers of ``model`` for ``version`` that their ``waiver`` events record (a waiver
+    row no event backs, or one edited since — a later expiry, another check — is ignored)."""
+    from canarykit.promotion.verified_state import waiver_key
+
+    rows = conn.execute(
+        "SELECT payload_json FROM events WHERE kind = 'waiver' AND model = ?", (model,)
+    ).fetchall()
+    backed = {waiver_key(json.loads(r[0])) for r in rows}
+    return [
+        w
+        for w in list_waivers(conn, model, version)
+        if waiver_key({**w.to_dict(), "version": w.version}) in backed
+    ]
 
 
 def change_approval_facts(conn: sqlite3.Connection, chg_id: str) -> dict[str, Any]:

@@ -72,8 +72,8 @@ class Production(Session):
         return {
             **self._base_facts(conn, now, actor),
             "alias": alias,
-            "version": F.version_facts(target),
-            "target": {**F.version_facts(target), **use},
+            "version": F.version_facts(target, conn),
+            "target": {**F.version_facts(target, conn), **use},
             "cas": {"checked": True, "expected": expected, "current": current},
             "change": change,
             "calendar": F.calendar_facts(conn, now_ns=now),
@@ -411,7 +411,7 @@ class Production(Session):
         if record is not None:
             signatures = transitions.load_signatures(record.evidence.get("signatures"))
             digest = artifact_digest or record.artifact_digest
-            facts["version"] = F.version_facts(record)
+            facts["version"] = F.version_facts(record, conn)
             facts["signature"] = verify_signatures(digest, signatures, trust).to_dict()
             pinned = alias is None or state_version is None
             facts["audit"] = F.startup_audit_facts(

@@ -167,11 +167,20 @@ def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[s
     return recorded_evidence_links(conn, model, version)
 
 
-def audit_checkpoint(conn: sqlite3.Connection) -> dict[str, Any]:
+def audit_checkpoint(
+    conn: sqlite3.Connection,
+    *,
+    trust: TrustStore | None = None,
+    key: Ed25519PrivateKey | None = None,
+    key_id: str | None = None,
+    now_ns: int = 0,
+) -> dict[str, Any]:
     """The audit checkpoint a release is made at: the chain head (sequence number and hash).
 
-    ``kind`` is ``"chain_head"`` today; ``signed_checkpoint`` is None until audit checkpoints
-    are signed (it will carry the signed checkpoint's digest and key id).
+    ``signed_checkpoint`` is a signed checkpoint of that head when the release ``key`` is
+    trusted for purpose ``checkpoint`` too, else the latest checkpoint recorded in the log, else
+    None (:func:`~canarykit.promotion.checkpoints.release_checkpoint`): its envelope verifies
+    the log with ``canarykit audit verify --checkpoint``.
 
     Examples
     --------
@@ -179,12 +188,22 @@ def audit_checkpoint(conn: sqlite3.Connection) -> dict[str, Any]:
     >>> audit_checkpoint(RegistryStore(":memory:").conn)["seq"]
     0
     """
+    from canarykit.promotion.checkpoints import latest_checkpoint, release_checkpoint
+
     chain = verify_chain(conn)
+    signed = None
+    if key is not None and key_id is not None:
+        signed = release_checkpoint(
+            conn, trust=trust, private_key=key, key_id=key_id, now_ns=now_ns
+        )
+    else:
+        latest = latest_checkpoint(conn)
+        signed = None if latest is None else latest.to_dict()
     return {
         "kind": "chain_head",
         "seq": chain.events,
         "head_hash": chain.head_hash,
-        "signed_checkpoint": None,
+        "signed_checkpoint": signed,
     }
 
 
@@ -598,7 +617,7 @@ def write_release(
         )
         session._gate("release", action, facts)
         envelope_bytes = json_bytes(envelope)  # the gate allowed: a verified envelope
-        checkpoint = audit_checkpoint(conn)
+        checkpoint = audit_checkpoint(conn, trust=trust, key=key, key_id=key_id, now_ns=now)
         manifest = _manifest(
             conn,
             record,
@@ -646,6 +665,7 @@ def write_release(
                 "audit_checkpoint": {
                     "seq": checkpoint["seq"],
                     "head_hash": checkpoint["head_hash"],
+                    "signed_checkpoint": checkpoint["signed_checkpoint"],
                 },
             },
         )

@@ -31,7 +31,6 @@ from canarykit.promotion.evidence_records import approved_documents_facts, vex_f
 from canarykit.promotion.sbom import evaluate_sbom
 from canarykit.promotion.verdicts import gate_facts
 from canarykit.promotion.versions import VersionRecord
-from canarykit.promotion.waivers import list_waivers
 
 __all__ = [
     "approval_facts",
@@ -166,13 +165,13 @@ def staging_facts(
     """Rego input of the Candidate → Staging gate."""
     return {
         **base,
-        "from_stage": record.stage,
+        "from_stage": F.version_facts(record, conn)["stage"],
         "to_stage": "Staging",
-        "version": F.version_facts(record),
+        "version": F.version_facts(record, conn),
         "policy_digest": policy_digest,
         **evidence,
         "approvals": approval_facts(conn, record),
-        "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
+        "waivers": [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)],
         "vex_approvals": vex_facts(conn, record),
     }
 
@@ -191,12 +190,12 @@ def approved_facts(
     change, target = change_input(conn, chg_id, purpose="new_version", record=record)
     return {
         **base,
-        "from_stage": record.stage,
+        "from_stage": F.version_facts(record, conn)["stage"],
         "to_stage": "Approved",
-        "version": F.version_facts(record),
+        "version": F.version_facts(record, conn),
         "verdict": gate_facts(verdict),
         "approvals": approval_facts(conn, record, "Approved"),
-        "waivers": [w.gate_input() for w in list_waivers(conn, record.model, record.version)],
+        "waivers": [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)],
         "revalidate_by_ns": revalidate_by_ns,
         "guardrails": list(guardrails),
         "change": change,

@@ -413,15 +413,22 @@ class World:
 
 
 @contextmanager
-def make_world(tmp_path: Path) -> Iterator[World]:
-    """A configured registry in ``tmp_path``; closed on exit."""
+def make_world(tmp_path: Path, *, drill: bool = False) -> Iterator[World]:
+    """A configured registry in ``tmp_path``; closed on exit.
+
+    With ``drill`` the registry is a drill registry (its fixed clock is simply its time, the
+    system clock plays no part); otherwise the world's fixed clock is its system clock."""
     key = Ed25519PrivateKey.generate()
     builder_key = Ed25519PrivateKey.generate()
     verdict_key, policy_key, artifact_key = (Ed25519PrivateKey.generate() for _ in range(3))
     policy_dir = shipped_policy(tmp_path / "policy")  # sanctioned by the policy key
     sign_policy_folder(policy_dir, policy_key, name="risk-policy")
     clock = FixedClock(parse_instant(START))
-    promotion = world_registry(tmp_path / "registry.sqlite", clock=clock)
+    promotion = (
+        SignedPromotion(tmp_path / "registry.sqlite", clock=clock, drill=True)
+        if drill
+        else world_registry(tmp_path / "registry.sqlite", clock=clock)
+    )
     promotion.configure(
         actor="sam",
         roster=ROSTER,

@@ -174,7 +174,9 @@ def test_the_manifest_is_signed_and_records_verdict_policy_and_checkpoint(
     release_event = world.promotion.events(kind="release")[-1]
     checkpoint = manifest["audit_checkpoint"]
     assert checkpoint["kind"] == "chain_head"
-    assert checkpoint["signed_checkpoint"] is None
+    # The release key is trusted for checkpoints too: the release signs a checkpoint of that head.
+    signed = checkpoint["signed_checkpoint"]
+    assert (signed["seq"], signed["head_hash"]) == (checkpoint["seq"], checkpoint["head_hash"])
     assert (release_event.seq, release_event.prev_hash) == (
         checkpoint["seq"] + 1,
         checkpoint["head_hash"],

@@ -1,0 +1,693 @@
+"""The registry as its verified audit log tells it, and the table rows that disagree.
+
+The tables (versions, approvals, waivers, change tickets and their approvals, aliases, the
+configuration documents, evidence) are a fast index of what the audit log records, nothing
+more (DESIGN.md §10: "the registry says so" only when the fact is backed by an event of the
+verified hash chain). Whoever can open the SQLite file can insert, edit or delete rows without
+any event; :func:`build_state` reads the events once (linear in their number) and
+:func:`row_problems` names every row no event backs and every event whose row is gone::
+
+    approvals row 7 (sam approves risk-default v1 for Approved as security) has no audit event
+
+The gates read the event side (:mod:`~canarykit.promotion.facts`); ``canarykit audit verify``
+reports both (:func:`verify_log`), together with
+
+- the log's start: a registry with table rows but no events (every event deleted), a
+  ``registry_init`` event that is not the first one, and signed acts that name another first
+  event than the log has (its start was deleted or rewritten);
+- every signed act re-checked against the roster in force when it was made (a forged event
+  copying or inventing a signature);
+- the checkpoints (:mod:`~canarykit.promotion.checkpoints`): those recorded in the log and
+  those given from outside.
+
+What no check inside one file can catch: a forged event with a recomputed hash (and every later
+hash, and ``audit_head``, recomputed) that carries no signed act, and a log truncated after its
+last checkpoint together with every row the removed events backed. A signed checkpoint kept
+outside the registry catches the first at or before it; nothing but the next checkpoint
+catches the second.
+
+Examples
+--------
+>>> from canarykit.promotion.registry import RegistryStore
+>>> store = RegistryStore(":memory:")
+>>> _ = store.conn.execute("INSERT INTO approvals (model, version, stage, role, actor, time_ns)"
+...                        " VALUES ('m', 'v1', 'Approved', 'security', 'sam', 0)")
+>>> row_problems(store.conn, build_state([]))
+['approvals row 1 (sam approves m v1 for Approved as security) has no audit event']
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from canarykit.errors import CanaryError
+from canarykit.promotion.audit import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditVerification,
+    canonical_json,
+    list_events,
+    verify_chain,
+)
+from canarykit.promotion.checkpoints import (
+    CheckpointCheck,
+    recorded_checkpoints,
+    verify_checkpoints,
+)
+from canarykit.promotion.clock import format_instant
+from canarykit.promotion.evidence import TrustStore
+
+__all__ = [
+    "LogVerification",
+    "VerifiedState",
+    "act_problems",
+    "approval_key",
+    "build_state",
+    "load_state",
+    "recorded_stage",
+    "row_problems",
+    "start_problems",
+    "ticket_of",
+    "verify_log",
+    "waiver_key",
+]
+
+_STAGE_KINDS = ("submission", "promotion", "revocation")
+_ALIAS_KINDS = ("alias_update", "rollback")
+_ACT_ACTIONS = {
+    "submission": ("submit",),
+    "approval": ("approve",),
+    "vex_approval": ("approve_vex",),
+    "waiver": ("waive",),
+    "revocation": ("revoke",),
+    "change": ("change_create",),
+    "change_approval": ("change_approve",),
+    "config": ("config_bootstrap", "config_approve"),
+    "config_proposal": ("config_propose",),
+}
+"""The act each kind of event may carry (``payload.act.statement.action``)."""
+Key = tuple[Any, ...]
+
+
+@dataclass(slots=True, kw_only=True)
+class VerifiedState:
+    """What the audit log records, indexed by what the tables hold (one pass over events).
+
+    ``rows[table]`` counts the row keys the events back (and ``seqs[table]`` names the event of
+    each); ``stages``, ``aliases`` and ``config`` hold the latest state the log records.
+    """
+
+    first_hash: str | None = None
+    events: int = 0
+    stages: dict[tuple[str, str], str] = field(default_factory=dict)
+    revoked: set[tuple[str, str]] = field(default_factory=set)
+    aliases: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, Counter[Key]] = field(default_factory=dict)
+    seqs: dict[str, dict[Key, int]] = field(default_factory=dict)
+
+    def stage(self, model: str, version: str) -> str | None:
+        """The stage the log records for a version (None: no submission event)."""
+        return self.stages.get((model, version))
+
+    def backs(self, table: str, key: Key) -> bool:
+        """Whether an event backs a row of ``table`` with ``key``."""
+        return self.rows.get(table, Counter())[key] > 0
+
+    def _add(self, table: str, key: Key, seq: int) -> None:
+        self.rows.setdefault(table, Counter())[key] += 1
+        self.seqs.setdefault(table, {})[key] = seq
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _instant_ns(value: Any) -> int | None:
+    from canarykit.promotion.clock import parse_instant
+
+    try:
+        return parse_instant(str(value), field="time")
+    except CanaryError:
+        return None
+
+
+def approval_key(model: Any, version: Any, stage: Any, role: Any, actor: Any, digest: Any) -> Key:
+    """How an approval row and its event are matched."""
+    from canarykit.promotion.roster import person_key
+
+    return (
+        _text(model),
+        _text(version),
+        _text(stage),
+        _text(role),
+        person_key(_text(actor)),
+        _text(digest),
+    )
+
+
+_NOT_RECORD = ("act", "clock", "drill")
+"""Payload fields an event adds to the record it carries (the signed act, the event context)."""
+
+
+def ticket_of(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The change ticket a ``change`` event records (its payload less act and context)."""
+    return {k: v for k, v in payload.items() if k not in _NOT_RECORD}
+
+
+def build_state(events: Iterable[AuditEvent]) -> VerifiedState:
+    """Index what ``events`` (in sequence order) record; linear in their number."""
+    state = VerifiedState()
+    for e in events:
+        state.events += 1
+        if state.first_hash is None:
+            state.first_hash = e.hash
+        p, mv = e.payload, (_text(e.model), _text(e.version))
+        if e.kind == "submission":
+            state.stages[mv] = "Candidate"
+            state._add("versions", mv, e.seq)
+        elif e.kind == "promotion":
+            state.stages[mv] = _text(p.get("to"))
+            if p.get("to") == "Staging":
+                state._add("bound_policies", (*mv, _text(p.get("policy_digest"))), e.seq)
+            elif p.get("to") == "Approved" and p.get("verdict_digest"):
+                state._add("signed_verdicts", (*mv, _text(p.get("verdict_digest"))), e.seq)
+        elif e.kind == "revocation":
+            state.stages[mv] = "Revoked"
+            state.revoked.add(mv)
+        elif e.kind == "approval":
+            key = approval_key(
+                e.model, e.version, p.get("stage"), p.get("role"), e.actor, p.get("verdict_digest")
+            )
+            state._add("approvals", key, e.seq)
+        elif e.kind == "waiver":
+            state._add("waivers", waiver_key(p), e.seq)
+        elif e.kind == "change" and e.chg_id:
+            state.tickets[e.chg_id] = ticket_of(p)
+            state._add("changes", (e.chg_id, e.actor), e.seq)
+        elif e.kind == "change_approval":
+            state._add("change_approvals", (_text(e.chg_id), e.actor, _text(p.get("role"))), e.seq)
+        elif e.kind in _ALIAS_KINDS and "alias" in p:
+            state.aliases[(_text(e.model), _text(p.get("alias")))] = p.get("to")
+            key = (_text(e.model), _text(p.get("alias")), _text(p.get("to")), e.actor, e.time_ns)
+            state._add("alias_history", key, e.seq)
+        elif e.kind == "config" and isinstance(p.get("document"), Mapping):
+            state.config[_text(p.get("key"))] = dict(p["document"])
+        elif e.kind == "evidence":
+            key = (*mv, _text(p.get("kind")), _text(p.get("name")), _text(p.get("digest")))
+            state._add("evidence_documents", key, e.seq)
+        elif e.kind == "vex_approval":
+            key = (*mv, _text(p.get("vulnerability")), _text(p.get("statement_digest")), e.actor)
+            state._add("vex_approvals", key, e.seq)
+    return state
+
+
+def waiver_key(p: Mapping[str, Any]) -> Key:
+    """How a waiver row and its event are matched (a waiver's ``to_dict`` form)."""
+    return (
+        _text(p.get("waiver_id")),
+        _text(p.get("model")),
+        _text(p.get("version")),
+        _text(p.get("check")),
+        _instant_ns(p.get("expires")),
+        _text(p.get("created_by")),
+    )
+
+
+def load_state(conn: sqlite3.Connection) -> VerifiedState:
+    """:func:`build_state` of the registry's whole log."""
+    return build_state(list_events(conn))
+
+
+def recorded_stage(conn: sqlite3.Connection, model: str, version: str) -> str | None:
+    """The stage the audit log records for one version (None: it records no submission).
+
+    One query over that version's events (for the gates; :func:`build_state` for all).
+    """
+    rows = conn.execute(
+        "SELECT kind, payload_json FROM events WHERE model = ? AND version = ?"
+        " AND kind IN ('submission', 'promotion', 'revocation') ORDER BY seq",
+        (model, version),
+    ).fetchall()
+    stage = None
+    for kind, payload_json in rows:
+        if kind == "submission":
+            stage = "Candidate"
+        elif kind == "revocation":
+            return "Revoked"  # nothing leaves Revoked
+        else:
+            stage = _text(json.loads(payload_json).get("to"))
+    return stage
+
+
+# -- rows against events -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Table:
+    name: str
+    sql: str
+    key: Callable[[sqlite3.Row], Key]
+    describe: Callable[[sqlite3.Row], str]
+
+
+_TABLES = (
+    _Table(
+        "approvals",
+        "SELECT rowid AS n, * FROM approvals ORDER BY rowid",
+        lambda r: approval_key(
+            r["model"], r["version"], r["stage"], r["role"], r["actor"], r["verdict_digest"]
+        ),
+        lambda r: (
+            f"{r['actor']} approves {r['model']} {r['version']} for {r['stage']} as {r['role']}"
+        ),
+    ),
+    _Table(
+        "waivers",
+        "SELECT rowid AS n, * FROM waivers ORDER BY rowid",
+        lambda r: waiver_key(
+            {
+                "waiver_id": r["waiver_id"],
+                "model": r["model"],
+                "version": r["version"],
+                "check": r["check_name"],
+                "expires": format_instant(r["expires_ns"]),
+                "created_by": r["created_by"],
+            }
+        ),
+        lambda r: (
+            f"{r['waiver_id']}: {r['created_by']} waives {r['check_name']} for"
+            f" {r['model']} {r['version'] or '(all versions)'}"
+        ),
+    ),
+    _Table(
+        "changes",
+        "SELECT rowid AS n, * FROM changes ORDER BY rowid",
+        lambda r: (r["chg_id"], r["created_by"]),
+        lambda r: f"{r['chg_id']} requested by {r['created_by']}",
+    ),
+    _Table(
+        "change_approvals",
+        "SELECT rowid AS n, * FROM change_approvals ORDER BY rowid",
+        lambda r: (r["chg_id"], r["actor"], r["role"]),
+        lambda r: f"{r['actor']} approves {r['chg_id']} as {r['role']}",
+    ),
+    _Table(
+        "alias_history",
+        "SELECT rowid AS n, * FROM alias_history ORDER BY rowid",
+        lambda r: (r["model"], r["alias"], _text(r["to_version"]), r["actor"], r["time_ns"]),
+        lambda r: f"{r['actor']} moves {r['model']} {r['alias']} to {r['to_version']}",
+    ),
+    _Table(
+        "evidence_documents",
+        "SELECT rowid AS n, * FROM evidence_documents ORDER BY rowid",
+        lambda r: (r["model"], r["version"], r["kind"], r["name"], r["digest"]),
+        lambda r: f"{r['kind']} {r['name']} of {r['model']} {r['version']}",
+    ),
+    _Table(
+        "vex_approvals",
+        "SELECT rowid AS n, * FROM vex_approvals ORDER BY rowid",
+        lambda r: (r["model"], r["version"], r["vulnerability"], r["statement_digest"], r["actor"]),
+        lambda r: (
+            f"{r['actor']} approves {r['state']} for {r['vulnerability']} of"
+            f" {r['model']} {r['version']}"
+        ),
+    ),
+    _Table(
+        "bound_policies",
+        "SELECT rowid AS n, * FROM bound_policies ORDER BY rowid",
+        lambda r: (r["model"], r["version"], r["digest"]),
+        lambda r: f"policy {r['digest'][:19]}… bound to {r['model']} {r['version']}",
+    ),
+    _Table(
+        "signed_verdicts",
+        "SELECT rowid AS n, * FROM signed_verdicts ORDER BY rowid",
+        lambda r: (r["model"], r["version"], r["verdict_digest"]),
+        lambda r: f"verdict {r['verdict_digest'][:19]}… of {r['model']} {r['version']}",
+    ),
+)
+
+
+def _rows(conn: sqlite3.Connection, sql: str) -> list[sqlite3.Row]:
+    try:
+        rows: list[sqlite3.Row] = conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:  # a table this registry never created (added later)
+        return []
+    return rows
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    try:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def row_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[str]:
+    """Every table row no event backs, and every recorded fact whose row is gone or differs."""
+    problems: list[str] = []
+    for table in _TABLES:
+        backed = state.rows.get(table.name, Counter())
+        held = set()
+        for row in _rows(conn, table.sql):
+            key = table.key(row)
+            held.add(key)
+            if not backed[key]:
+                problems.append(
+                    f"{table.name} row {row['n']} ({table.describe(row)}) has no audit event"
+                )
+        problems += [
+            f"{table.name}: audit event {state.seqs[table.name][key]} records a row that the"
+            " table no longer holds (deleted)"
+            for key in backed
+            if key not in held
+        ]
+    problems += _version_problems(conn, state)
+    problems += _alias_problems(conn, state)
+    problems += _config_problems(conn, state)
+    problems += _ticket_problems(conn, state)
+    return problems
+
+
+def _version_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[str]:
+    problems, seen = [], set()
+    for row in _rows(conn, "SELECT rowid AS n, * FROM versions ORDER BY rowid"):
+        mv = (row["model"], row["version"])
+        seen.add(mv)
+        recorded = state.stage(*mv)
+        where = f"versions row {row['n']} ({row['model']} {row['version']})"
+        if recorded is None:
+            problems.append(f"{where} has no audit event (no submission)")
+        elif recorded != row["stage"]:
+            problems.append(
+                f"{where}: the table says {row['stage']}, the audit log says {recorded}"
+                + (" (the revocation stands: the event wins)" if mv in state.revoked else "")
+            )
+    problems += [
+        f"versions: the audit log records {m} {v} ({stage}) but the table has no row (deleted)"
+        for (m, v), stage in state.stages.items()
+        if (m, v) not in seen
+    ]
+    return problems
+
+
+def _alias_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[str]:
+    problems, seen = [], set()
+    for row in _rows(conn, "SELECT rowid AS n, * FROM aliases ORDER BY rowid"):
+        key = (row["model"], row["alias"])
+        seen.add(key)
+        where = f"aliases row {row['n']} ({row['model']} {row['alias']} → {row['version']})"
+        if key not in state.aliases:
+            problems.append(f"{where} has no audit event")
+        elif state.aliases[key] != row["version"]:
+            problems.append(f"{where}: the audit log says {state.aliases[key]}")
+    problems += [
+        f"aliases: the audit log records {m} {a} → {to} but the table has no row (deleted)"
+        for (m, a), to in state.aliases.items()
+        if (m, a) not in seen
+    ]
+    return problems
+
+
+def _config_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[str]:
+    problems, seen = [], set()
+    for row in _rows(conn, "SELECT rowid AS n, key, value FROM config ORDER BY rowid"):
+        seen.add(row["key"])
+        where = f"config row {row['n']} ({row['key']})"
+        recorded = state.config.get(row["key"])
+        try:
+            value = json.loads(row["value"])
+        except json.JSONDecodeError:
+            value = None
+        if recorded is None:
+            problems.append(f"{where} has no audit event; the gates ignore it")
+        elif canonical_json(value) != canonical_json(recorded):
+            problems.append(
+                f"{where} differs from the document its last config event put in force; the"
+                " gates read the event's"
+            )
+    problems += [
+        f"config: the audit log puts a {key} in force but the table has no row (deleted)"
+        for key in state.config
+        if key not in seen
+    ]
+    return problems
+
+
+def _ticket_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[str]:
+    problems = []
+    for row in _rows(conn, "SELECT rowid AS n, chg_id, body_json FROM changes ORDER BY rowid"):
+        recorded = state.tickets.get(row["chg_id"])
+        try:
+            body = json.loads(row["body_json"])
+        except json.JSONDecodeError:
+            body = None
+        if recorded is not None and canonical_json(body) != canonical_json(recorded):
+            problems.append(
+                f"changes row {row['n']} ({row['chg_id']}) differs from the ticket its audit"
+                " event records; the gates read the event's"
+            )
+    return problems
+
+
+# -- the log's start and its signed acts --------------------------------------------------------
+_TABLES_WITH_FACTS = (
+    "versions",
+    "approvals",
+    "waivers",
+    "changes",
+    "change_approvals",
+    "aliases",
+    "config",
+)
+
+
+def start_problems(conn: sqlite3.Connection, events: Sequence[AuditEvent]) -> list[str]:
+    """What is wrong with where the log starts (see the module docstring)."""
+    from canarykit.promotion.drill import INIT_KIND
+
+    if not events:
+        held = {t: n for t in _TABLES_WITH_FACTS if (n := _count(conn, t))}
+        if not held:
+            return []
+        listed = ", ".join(f"{n} {t}" for t, n in held.items())
+        return [
+            f"the audit log is empty but the registry holds {listed} rows: its events were"
+            " deleted (or the rows were written around it)"
+        ]
+    problems = [
+        f"seq {e.seq}: a {INIT_KIND} event that is not the log's first (the events before it"
+        " were inserted, or the log was rebuilt)"
+        for e in events[1:]
+        if e.kind == INIT_KIND
+    ]
+    first = events[0]
+    first_group = {e.seq for e in events if e.time_ns == first.time_ns and e.actor == first.actor}
+    for e in events:
+        act = e.payload.get("act")
+        statement = act.get("statement") if isinstance(act, Mapping) else None
+        if not isinstance(statement, Mapping) or "registry" not in statement:
+            continue
+        named = statement["registry"]
+        if named == first.hash or (named == GENESIS_HASH and e.seq in first_group):
+            continue
+        problems.append(
+            f"seq {e.seq}: its signed act names the registry {str(named)[:19]}…, but the log"
+            f" starts with {first.hash[:19]}… (the log's first events were deleted, inserted or"
+            " rewritten)"
+        )
+        break  # one line says it; every later act would repeat it
+    return problems
+
+
+def act_problems(events: Sequence[AuditEvent], *, drill: bool) -> list[str]:
+    """Every signed act in the log that does not verify under the roster of its time."""
+    from canarykit.promotion import acts
+    from canarykit.promotion.roster import Roster
+
+    problems: list[str] = []
+    roster: Roster | None = None
+    for e in events:
+        p = e.payload
+        is_roster = e.kind == "config" and p.get("key") == "roster"
+        document = p.get("document")
+        if is_roster and p.get("bootstrap") is True and isinstance(document, Mapping):
+            roster = _roster(document)  # a bootstrap act is signed under the roster it sets
+        act = p.get("act")
+        if isinstance(act, Mapping) and act.get("signed") is True:
+            problem = _act_problem(e, act, roster, drill=drill, check=acts.check_act)
+            if problem is not None:
+                problems.append(problem)
+        if is_roster and isinstance(document, Mapping):
+            roster = _roster(document) or roster
+    return problems
+
+
+def _roster(document: Mapping[str, Any]) -> Any:
+    from canarykit.promotion.roster import Roster
+
+    try:
+        return Roster.from_dict(document)
+    except CanaryError:
+        return None
+
+
+def _act_problem(
+    e: AuditEvent, act: Mapping[str, Any], roster: Any, *, drill: bool, check: Callable[..., Any]
+) -> str | None:
+    from canarykit.promotion.roster import person_key
+
+    statement = act.get("statement")
+    where = f"seq {e.seq} ({e.kind} by {e.actor})"
+    if not isinstance(statement, Mapping):
+        return f"{where}: its signed act holds no statement"
+    expected = _ACT_ACTIONS.get(e.kind, ())
+    if statement.get("action") not in expected or statement.get("actor") != person_key(e.actor):
+        return (
+            f"{where}: carries the act {statement.get('action')} by {statement.get('actor')},"
+            " not this event's (a signature copied from another act)"
+        )
+    for name in ("model", "version", "chg_id"):
+        value = getattr(e, name)
+        if name in statement and value is not None and statement.get(name) != value:
+            return f"{where}: its signed act is about {name} {statement.get(name)}, not {value}"
+    payload = canonical_json(dict(statement)).encode("utf-8")
+    envelope = {
+        "payloadType": "application/vnd.canarykit.act.v1+json",
+        "payload": base64.b64encode(payload).decode("ascii"),
+        "signatures": [{"keyid": act.get("keyid"), "sig": act.get("sig")}],
+    }
+    result = check(statement, envelope, roster, drill=drill)
+    if result.ok:
+        return None
+    return f"{where}: its signed act does not verify: {'; '.join(result.problems[:2])}"
+
+
+# -- everything audit verify says ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogVerification:
+    """``canarykit audit verify``: the chain, the log's start, its acts, its rows, checkpoints."""
+
+    chain: AuditVerification
+    start: tuple[str, ...] = ()
+    acts: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
+    time: tuple[str, ...] = ()
+    checkpoints: tuple[CheckpointCheck, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Every problem, one line each."""
+        anchored = tuple(p for c in self.checkpoints for p in c.problems)
+        return (*self.chain.problems, *self.start, *anchored, *self.acts, *self.rows, *self.time)
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing at all was found."""
+        return not self.problems
+
+    @property
+    def events(self) -> int:
+        """How many events the log holds."""
+        return self.chain.events
+
+    @property
+    def head_hash(self) -> str:
+        """The last event's hash."""
+        return self.chain.head_hash
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            **self.chain.to_dict(),
+            "ok": self.ok,
+            "problems": list(self.problems),
+            "chain_problems": list(self.chain.problems),
+            "start_problems": list(self.start),
+            "act_problems": list(self.acts),
+            "row_problems": list(self.rows),
+            "time_problems": list(self.time),
+            "checkpoints": [c.to_dict() for c in self.checkpoints],
+        }
+
+    def to_text(self) -> str:
+        """``audit log intact: …`` or ``AUDIT LOG TAMPERED:`` and one line per problem."""
+        anchored = [c for c in self.checkpoints if c.ok]
+        notes = [n for c in self.checkpoints for n in c.notes]
+        if self.ok:
+            lines = [f"audit log intact: {self.events} events, head {self.head_hash}"]
+            lines += [
+                f"  anchored: {c.source} (event {c.seq}) signed by {', '.join(c.key_ids) or '?'}"
+                for c in anchored
+            ]
+            if not self.checkpoints:
+                lines.append(
+                    "  not anchored: no signed checkpoint (canarykit audit checkpoint); a forged"
+                    " event with recomputed hashes would pass the chain"
+                )
+        else:
+            lines = ["AUDIT LOG TAMPERED:", *[f"  - {p}" for p in self.problems]]
+        return "\n".join([*lines, *[f"  note: {n}" for n in notes]])
+
+
+def verify_log(
+    conn: sqlite3.Connection,
+    *,
+    checkpoints: Sequence[Any] = (),
+    sources: Sequence[str] | None = None,
+    trust: TrustStore | None = None,
+    wall_ns: int | None = None,
+) -> LogVerification:
+    """Everything ``canarykit audit verify`` checks (one read of the log).
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The registry.
+    checkpoints : sequence
+        Checkpoint envelopes given from outside (``--checkpoint FILE``); each must verify.
+    sources : sequence of str, optional
+        Their names in problems (the file names).
+    trust : TrustStore, optional
+        The keys trusted for checkpoints (default: the registry's own trust file, which whoever
+        rewrites the registry can rewrite too — give one held elsewhere).
+    wall_ns : int, optional
+        The wall clock for future-dated events (default: the system clock).
+    """
+    from canarykit.promotion import facts as F
+    from canarykit.promotion.clock import SystemClock
+    from canarykit.promotion.drill import is_drill, time_problems
+
+    events = list_events(conn)
+    chain = verify_chain(conn)
+    state = build_state(events)
+    trust = trust if trust is not None else F.load_trust(conn)
+    drill = is_drill(conn)
+    recorded = recorded_checkpoints(events)
+    checks = verify_checkpoints(
+        events,
+        [c.envelope for c in recorded],
+        trust,
+        sources=[f"recorded checkpoint (event {c.recorded_seq})" for c in recorded],
+        require_signature=False,
+    )
+    checks += verify_checkpoints(
+        events,
+        list(checkpoints),
+        trust,
+        sources=list(sources) if sources is not None else None,
+    )
+    wall = SystemClock().now_ns() if wall_ns is None else wall_ns
+    return LogVerification(
+        chain=chain,
+        start=tuple(start_problems(conn, events)),
+        acts=tuple(act_problems(events, drill=drill)),
+        rows=tuple(row_problems(conn, state)),
+        time=tuple(time_problems(conn, wall_ns=wall)),
+        checkpoints=tuple(checks),
+    )
