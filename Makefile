@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: install
+# the demo makes its own keys (OUT/promotion/keys) and runs on the existing .venv when there is
+# one (no reinstall, no download); `make install` refreshes it
+demo:
+	@test -x $(BIN)/canarykit || $(MAKE) install
 	$(BIN)/canarykit demo --out demo_out
 
 # the dashboard test drives Debian's chromium (never a downloaded browser)

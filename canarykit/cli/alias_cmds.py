@@ -23,7 +23,9 @@ STARTUP_EPILOG = (
     "differs from --policy-digest; audit = the audit log is broken or does not record the "
     "version's stage or the alias target; undecided = the gate could not be evaluated (fails "
     "closed); degraded = every other check passed but --no-artifact-check was given, so the "
-    "artifact file was NOT checked (a startup_degraded audit event records it). Each failure "
+    "artifact file was NOT checked (a startup_degraded audit event records it); drill = the "
+    "registry is a drill registry (config init --drill), a rehearsal: nothing from it starts in "
+    "production. Each failure "
     "prints a runbook hint."
 )
 

@@ -1,5 +1,8 @@
 """``canarykit change create | approve | show``: change tickets and their CAB approvals.
 
+``create`` and ``approve`` are the actor's signed acts: ``--key FILE`` (or ``$CANARYKIT_KEY``),
+the Ed25519 private key whose public half the roster lists for ``--actor``.
+
 Exit status: 0 done; 2 bad input or usage; 4 refused (e.g. the requester approving their own
 change), with the reasons on stderr (and as JSON on stdout with ``--format json``) and a
 ``gate_denied`` audit event.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from canarykit.cli.common import EXIT_HELP, EXIT_OK, add_common, emit
+from canarykit.cli.common import EXIT_HELP, EXIT_OK, act_key, add_common, emit
 from canarykit.cli.common import open_registry as _open
 
 TICKET_HELP = (
@@ -27,7 +30,7 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("create", help="register a change ticket", epilog=EXIT_HELP)
     p.add_argument("file", help=TICKET_HELP)
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_create)
 
     p = actions.add_parser(
@@ -39,7 +42,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--role", required=True, choices=("security", "product", "operations", "executive")
     )
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_approve)
 
     p = actions.add_parser("show", help="show a change ticket and its approvals")
@@ -50,7 +53,8 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     with _open(args) as promotion:
-        ticket = promotion.create_change(args.file, actor=args.actor)
+        key = act_key(args, promotion, "change create")
+        ticket = promotion.create_change(args.file, actor=args.actor, key=key)
     emit(
         args,
         ticket.to_dict(),
@@ -62,7 +66,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     with _open(args) as promotion:
-        approval = promotion.approve_change(args.chg_id, actor=args.actor, role=args.role)
+        key = act_key(args, promotion, "change approve")
+        approval = promotion.approve_change(args.chg_id, actor=args.actor, role=args.role, key=key)
     emit(
         args, approval.to_dict(), f"{approval.actor} approved {approval.chg_id} as {approval.role}"
     )

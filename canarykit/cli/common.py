@@ -20,12 +20,12 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from canarykit.errors import InvalidInputError, StorageError, shorten
+from canarykit.errors import InvalidInputError, shorten
+from canarykit.safe_io import write_file
 
 if TYPE_CHECKING:
     from canarykit.promotion.api import Promotion
@@ -33,17 +33,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTOR_ENV",
-    "CLOCK_ENV",
     "DEFAULT_POLICY",
     "DEFAULT_REGISTRY",
     "EXIT_DENIED",
     "EXIT_HELP",
     "EXIT_OK",
+    "KEY_ENV",
     "REGISTRY_ENV",
     "STARTUP_EXIT_CODES",
+    "act_key",
     "add_common",
     "add_format",
-    "clock_from",
+    "add_key",
     "emit",
     "open_registry",
     "to_json",
@@ -53,10 +54,10 @@ __all__ = [
 EXIT_OK = 0
 EXIT_DENIED = 4
 ACTOR_ENV = "CANARYKIT_ACTOR"
-CLOCK_ENV = "CANARYKIT_ALLOW_CLOCK_OVERRIDE"
-# Same values as canarykit.promotion.session / .startup (a test keeps them equal); repeated
+# Same values as canarykit.promotion.session / .startup / .acts (a test keeps them equal); repeated
 # here so that building the parser does not import the promotion layer.
 REGISTRY_ENV = "CANARYKIT_REGISTRY"
+KEY_ENV = "CANARYKIT_KEY"
 DEFAULT_REGISTRY = "canarykit-registry.sqlite"
 STARTUP_EXIT_CODES = {
     "resolve": 10,
@@ -67,6 +68,7 @@ STARTUP_EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "drill": 19,
     "degraded": 18,
 }
 DEFAULT_POLICY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "policies")
@@ -77,8 +79,16 @@ EXIT_HELP = (
 )
 
 
-def add_common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
-    """Add ``--registry``, ``--clock``, ``--format`` and (for actions) ``--actor``.
+CLOCK_HELP = (
+    "fixed time, only for drill registries (canarykit config init --drill); refused on any"
+    " other registry, which takes the system clock (CANARYKIT_ALLOW_CLOCK_OVERRIDE no longer has"
+    " any effect)"
+)
+
+
+def add_common(parser: argparse.ArgumentParser, *, actor: bool = True, key: bool = False) -> None:
+    """Add ``--registry``, ``--clock``, ``--format``, for actions ``--actor`` and for a
+    person's signed acts ``--key``.
 
     Parameters
     ----------
@@ -86,6 +96,8 @@ def add_common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
         A promotion command's parser.
     actor : bool, default True
         Whether the command acts (and so takes ``--actor``).
+    key : bool, default False
+        Whether the command is a signed act (and so takes ``--key``, default ``$CANARYKIT_KEY``).
     """
     parser.add_argument(
         "--registry",
@@ -98,12 +110,21 @@ def add_common(parser: argparse.ArgumentParser, *, actor: bool = True) -> None:
             default=os.environ.get(ACTOR_ENV) or _login(),
             help=f"who acts (default ${ACTOR_ENV} or the login name)",
         )
-    parser.add_argument(
-        "--clock",
-        metavar="TIME",
-        help=f"fixed time for drills/tests (needs {CLOCK_ENV}=1; never earlier than the log)",
-    )
+    if key:
+        add_key(parser)
+    parser.add_argument("--clock", metavar="TIME", help=CLOCK_HELP)
     add_format(parser)
+
+
+def add_key(parser: argparse.ArgumentParser) -> None:
+    """Add ``--key FILE``: the actor's Ed25519 private key that signs the act."""
+    parser.add_argument(
+        "--key",
+        metavar="FILE",
+        help=f"your Ed25519 private key (unencrypted PEM, canarykit keygen) that signs this act;"
+        f" default ${KEY_ENV}. The roster lists its public half under your name. Only a drill"
+        " registry accepts an unsigned act",
+    )
 
 
 def _login() -> str:
@@ -123,32 +144,83 @@ def add_format(parser: argparse.ArgumentParser, *, extra: tuple[str, ...] = ()) 
     )
 
 
-def clock_from(args: argparse.Namespace) -> Clock:
-    """The system clock, or the fixed ``--clock`` when explicitly allowed.
+def fixed_clock(args: argparse.Namespace) -> Clock | None:
+    """The fixed ``--clock`` time, or None when not given.
 
     Raises
     ------
     InvalidInputError
-        ``--clock`` given without ``CANARYKIT_ALLOW_CLOCK_OVERRIDE=1``, or not a time.
+        ``--clock`` is not a time.
     """
-    from canarykit.promotion.clock import FixedClock, SystemClock, parse_instant
+    from canarykit.promotion.clock import FixedClock, parse_instant
 
     if getattr(args, "clock", None) is None:
-        return SystemClock()
-    if os.environ.get(CLOCK_ENV) != "1":
-        raise InvalidInputError(
-            f"--clock: a fixed clock is for drills and tests; set {CLOCK_ENV}=1 to allow it"
-        )
-    instant = parse_instant(args.clock, field="--clock")
-    print(f"canarykit: warning: using fixed clock {shorten(args.clock)}", file=sys.stderr)
-    return FixedClock(instant)
+        return None
+    return FixedClock(parse_instant(args.clock, field="--clock"))
+
+
+def drill_banner(args: argparse.Namespace, path: Any) -> None:
+    """Mark this run as one on a drill registry: a first line on stderr, and ``"drill": true``
+    in every JSON document printed (:func:`emit`)."""
+    args._drill = True
+    print(
+        f"DRILL registry: {shorten(str(path))}: a rehearsal (canarykit config init --drill);"
+        " its clock may be fixed and nothing from it may start in production",
+        file=sys.stderr,
+    )
 
 
 def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotion:
-    """The registry named by ``--registry`` (must exist unless ``create``)."""
+    """The registry named by ``--registry`` (must exist unless ``create``).
+
+    It takes the system clock; ``--clock`` only on a drill registry (DESIGN.md §10). On a drill
+    registry a ``DRILL registry: ...`` line goes to stderr first and JSON output says
+    ``"drill": true``.
+
+    Raises
+    ------
+    InvalidInputError
+        ``--clock`` on a registry that is not a drill registry, or not a time.
+    """
     from canarykit.promotion.api import Promotion
 
-    return Promotion(args.registry, clock=clock_from(args), create=create)
+    clock = fixed_clock(args)
+    promotion = Promotion(args.registry, create=create)
+    if not promotion.drill:
+        if clock is not None:
+            promotion.close()
+            raise InvalidInputError(
+                f"--clock: only for drill registries (canarykit config init --drill);"
+                f" {shorten(str(args.registry))} is not one and takes the system clock"
+            )
+        return promotion
+    drill_banner(args, args.registry)
+    if clock is not None:
+        promotion.clock = clock
+    return promotion
+
+
+def act_key(args: argparse.Namespace, promotion: Promotion, what: str) -> Any:
+    """The signer of the actor's act: ``--key FILE``, else ``$CANARYKIT_KEY`` (None: unsigned,
+    which only a drill registry accepts).
+
+    Raises
+    ------
+    InvalidInputError
+        No key outside a drill registry, or a file that is not an unencrypted Ed25519 private
+        key (one line naming it).
+    """
+    from canarykit.promotion.acts import act_signer
+
+    path = getattr(args, "key", None) or os.environ.get(KEY_ENV) or None
+    if path is None:
+        if promotion.drill:
+            return None
+        raise InvalidInputError(
+            f"--key: {what} is a signed act: give your Ed25519 private key with --key FILE or"
+            f" ${KEY_ENV} (canarykit keygen makes one; the roster lists its public half)"
+        )
+    return act_signer(path)
 
 
 def _jsonable(value: Any) -> Any:
@@ -176,8 +248,11 @@ def to_json(data: Any) -> str:
 
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    """Print ``text``, or ``data`` as JSON with ``--format json``."""
+    """Print ``text``, or ``data`` as JSON with ``--format json`` (a document of a drill
+    registry says ``"drill": true``)."""
     if getattr(args, "format", "text") == "json":
+        if getattr(args, "_drill", False) and isinstance(data, Mapping):
+            data = {**data, "drill": True}
         print(to_json(data))
     else:
         print(text)
@@ -187,10 +262,13 @@ def write_output(path: str | Path, text: str, *, what: str = "--out") -> str:
     """Write ``text`` to ``path``; ``-`` means stdout. Returns where it went.
 
     A file is written atomically (a temporary file in the same folder, then renamed) with the
-    mode any new file gets (``0o666`` less the umask), never ``0o600``.
+    mode any new file gets (``0o666`` less the umask), never ``0o600``, and never through a
+    symbolic link (:func:`canarykit.safe_io.write_file`).
 
     Raises
     ------
+    InvalidInputError
+        ``path`` or its folder is a symbolic link, or ``path`` is a folder.
     StorageError
         The file cannot be written (one line naming it and the reason).
     """
@@ -199,24 +277,5 @@ def write_output(path: str | Path, text: str, *, what: str = "--out") -> str:
         sys.stdout.flush()
         return "stdout"
     target = Path(path)
-    tmp: str | None = None
-    try:
-        if target.is_dir():
-            raise StorageError(f"{what} {shorten(target)}: cannot write (it is a folder)")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as err:
-        raise StorageError(
-            f"{what} {shorten(target)}: cannot write ({err.strerror or type(err).__name__})"
-        ) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    write_file(target, text, what=what)
     return str(target)

@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "canarykit.cli.demo_cmd",
     "canarykit.cli.promotion_cmds",
     "canarykit.cli.sign_cmd",
+    "canarykit.cli.keygen_cmd",
     "canarykit.cli.model_card_cmd",
     "canarykit.cli.evidence_cmds",
     "canarykit.cli.policy_cmd",
@@ -72,6 +73,7 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("6", "release verify: the release does not verify (one FAIL line per failed check)"),
     ("10-17", "check-startup: the version may not start (see check-startup --help)"),
     ("18", "check-startup --no-artifact-check: all else passed, the artifact was NOT checked"),
+    ("19", "check-startup: a drill registry (config init --drill): never starts in production"),
     ("70", "internal error: a bug in canarykit, not a decision; traceback written to a file"),
     ("130", "interrupted (Ctrl-C)"),
     ("141", "output pipe closed early (e.g. `canarykit ... | head`)"),
@@ -124,6 +126,8 @@ def _denied(args: argparse.Namespace, err: GateDeniedError) -> int:
     reasons = [one_line(r) for r in getattr(err, "reasons", ())] or [one_line(str(err))]
     if getattr(args, "format", "text") == "json":
         data: dict[str, object] = {"allowed": False, "reasons": reasons}
+        if getattr(args, "_drill", False):
+            data["drill"] = True
         if action is not None:
             data["action"] = one_line(str(action))
         print(to_json(data))

@@ -7,9 +7,23 @@ done; 2 bad input or usage; 4 refused by a gate — the reasons are printed one 
 stderr (with ``--format json`` also ``{"allowed": false, "reasons": [...]}`` on stdout) and a
 ``gate_denied`` event is written to the audit log.
 
-``--clock TIME`` (a fixed ISO 8601 instant) exists for drills and tests only and is refused
-unless ``CANARYKIT_ALLOW_CLOCK_OVERRIDE=1``; the gates also refuse any time earlier than the last
-audit event, so the clock cannot be wound back to revive an expired waiver.
+A person's acts — ``submit``, ``approve`` (also ``--vex``), ``waive``, ``revoke`` and the
+``config`` changes — are signed with their Ed25519 private key: ``--key FILE`` or
+``$CANARYKIT_KEY`` (``--key`` wins), whose public half the roster lists under ``--actor``
+(``canarykit keygen`` makes a pair). Without a key the command stops with exit 2, except on a
+drill registry, which accepts unsigned acts of people the roster lists without keys.
+
+``--clock TIME`` (a fixed ISO 8601 instant) is accepted only on a *drill* registry
+(``canarykit config init --drill``); every other registry takes the system clock, and the old
+``CANARYKIT_ALLOW_CLOCK_OVERRIDE`` variable has no effect. Every output of a drill registry says
+DRILL (a ``DRILL registry: ...`` line on stderr, ``"drill": true`` in JSON), and
+``check-startup`` refuses it (exit 19).
+
+Configuration is under four eyes: ``config init`` creates a registry (``--drill`` for a
+rehearsal); ``config bootstrap`` (or the first ``config set-roster``) puts its first roster,
+trust file and calendar in force; afterwards ``config propose KIND FILE`` (or ``config set-*``)
+records a proposal that takes effect when a second person with the role approves it
+(``config approve CFG-n``).
 """
 
 from __future__ import annotations
@@ -21,10 +35,20 @@ from canarykit.cli.common import (
     DEFAULT_POLICY,
     EXIT_HELP,
     EXIT_OK,
+    act_key,
     add_common,
+    drill_banner,
     emit,
+    fixed_clock,
     open_registry,
 )
+
+CONFIG_KINDS = ("roster", "trust", "calendar")
+CONFIG_WHAT = {
+    "trust": "trusted Ed25519 keys (YAML/JSON)",
+    "roster": "who holds which role, with their public keys (YAML/JSON)",
+    "calendar": "change windows and freezes (YAML/JSON)",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +71,7 @@ def _register_own(subparsers: Any) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--artifact", help="artifact file (its sha256 is recorded)")
     source.add_argument("--artifact-digest", help="sha256:<hex> of the artifact")
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_submit)
 
     p = subparsers.add_parser(
@@ -105,7 +129,7 @@ def _register_own(subparsers: Any) -> None:
         " high or critical vulnerability only with this approval or a waiver)",
     )
     p.add_argument("--sbom", help="the CycloneDX SBOM whose VEX statement --vex approves")
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_approve)
 
     p = subparsers.add_parser(
@@ -118,7 +142,7 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("--reason", required=True)
     p.add_argument("--owner", required=True)
     p.add_argument("--expires", required=True, help="ISO 8601 expiry (at most 90 days ahead)")
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_waive)
 
     p = subparsers.add_parser(
@@ -128,7 +152,7 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("version")
     p.add_argument("--reason", required=True)
     p.add_argument("--chg", help="change ticket id, if any")
-    add_common(p)
+    add_common(p, key=True)
     p.set_defaults(func=_revoke)
 
     p = subparsers.add_parser("status", help="versions, stages and aliases")
@@ -136,17 +160,80 @@ def _register_own(subparsers: Any) -> None:
     add_common(p, actor=False)
     p.set_defaults(func=_status)
 
-    config = subparsers.add_parser("config", help="trust file, roster and change calendar")
+    _register_config(subparsers)
+
+
+def _register_config(subparsers: Any) -> None:
+    config = subparsers.add_parser(
+        "config",
+        help="registry creation; roster, trust file and calendar under four eyes",
+        description="init creates a registry (--drill: a rehearsal registry); bootstrap puts the"
+        " first roster (and trust file and calendar) in force, signed by a security person on"
+        " it; afterwards every change is a proposal (propose, or set-*) that takes effect when a"
+        " second person with the role (security: roster, trust; operations: calendar) approves"
+        " it (approve CFG-n).",
+    )
     actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    for name, key, what in (
-        ("set-trust", "trust", "trusted Ed25519 keys (YAML/JSON)"),
-        ("set-roster", "roster", "who holds which role (YAML/JSON)"),
-        ("set-calendar", "calendar", "change windows and freezes (YAML/JSON)"),
-    ):
-        p = actions.add_parser(name, help=f"set the {what}", epilog=EXIT_HELP)
+
+    p = actions.add_parser(
+        "init",
+        help="create a registry (--drill: a rehearsal registry)",
+        description="Create a new registry and write its first audit event, which marks it a"
+        " drill registry (--drill) or not, once and for good. A drill registry accepts --clock"
+        " and unsigned acts of people listed without keys, says DRILL in every output, and"
+        " check-startup refuses it (exit 19).",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("registry_path", nargs="?", metavar="REGISTRY", help="the new registry file")
+    p.add_argument("--drill", action="store_true", help="a drill registry (rehearsals, tests)")
+    add_common(p)
+    p.set_defaults(func=_config_init)
+
+    p = actions.add_parser(
+        "bootstrap",
+        help="put a new registry's first roster (and trust file, calendar) in force",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("--roster", required=True, help=f"the roster: {CONFIG_WHAT['roster']}")
+    p.add_argument("--trust", help=f"the trust file: {CONFIG_WHAT['trust']}")
+    p.add_argument("--calendar", help=f"the calendar: {CONFIG_WHAT['calendar']}")
+    add_common(p, key=True)
+    p.set_defaults(func=_config_bootstrap)
+
+    for kind in CONFIG_KINDS:
+        p = actions.add_parser(
+            f"set-{kind}",
+            help=f"set the {CONFIG_WHAT[kind]}: bootstrap a new registry, else propose",
+            epilog=EXIT_HELP,
+        )
         p.add_argument("file")
-        add_common(p)
-        p.set_defaults(func=_config_set, config_key=key)
+        add_common(p, key=True)
+        p.set_defaults(func=_config_set, config_key=kind)
+
+    p = actions.add_parser(
+        "propose",
+        help="propose a new roster, trust file or calendar (a second person approves it)",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("kind", choices=CONFIG_KINDS)
+    p.add_argument("file")
+    add_common(p, key=True)
+    p.set_defaults(func=_config_propose)
+
+    p = actions.add_parser(
+        "approve",
+        help="approve a configuration proposal as the second person: it takes effect",
+        epilog=EXIT_HELP,
+    )
+    p.add_argument("proposal", metavar="PROPOSAL-ID", help="CFG-n (config proposals lists them)")
+    add_common(p, key=True)
+    p.set_defaults(func=_config_approve)
+
+    p = actions.add_parser("proposals", help="configuration proposals and what became of them")
+    p.add_argument("--pending", action="store_true", help="only those still waiting")
+    add_common(p, actor=False)
+    p.set_defaults(func=_config_proposals)
+
     p = actions.add_parser("show", help="show the configuration")
     add_common(p, actor=False)
     p.set_defaults(func=_config_show)
@@ -160,6 +247,7 @@ def _submit(args: argparse.Namespace) -> int:
             actor=args.actor,
             artifact=args.artifact,
             artifact_digest=args.artifact_digest,
+            key=act_key(args, promotion, "submit"),
         )
     emit(
         args,
@@ -209,6 +297,7 @@ def _approve(args: argparse.Namespace) -> int:
             stage=args.stage,
             note=args.note,
             verdict=args.verdict,
+            key=act_key(args, promotion, "approve"),
         )
     emit(
         args,
@@ -234,6 +323,7 @@ def _approve_vex(args: argparse.Namespace) -> int:
             sbom=args.sbom,
             actor=args.actor,
             note=args.note,
+            key=act_key(args, promotion, "approve --vex"),
         )
     first = approvals[0]
     emit(
@@ -256,6 +346,7 @@ def _waive(args: argparse.Namespace) -> int:
             expires=args.expires,
             actor=args.actor,
             version=args.version,
+            key=act_key(args, promotion, "waive"),
         )
     data = waiver.to_dict()
     emit(args, data, f"waiver {waiver.waiver_id} lifts {waiver.check} until {data['expires']}")
@@ -265,7 +356,12 @@ def _waive(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     with open_registry(args) as promotion:
         result = promotion.revoke(
-            args.model, args.version, actor=args.actor, reason=args.reason, chg_id=args.chg
+            args.model,
+            args.version,
+            actor=args.actor,
+            reason=args.reason,
+            chg_id=args.chg,
+            key=act_key(args, promotion, "revoke"),
         )
     emit(args, result.to_dict(), result.message)
     return EXIT_OK
@@ -278,13 +374,120 @@ def _status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config_set(args: argparse.Namespace) -> int:
-    with open_registry(args, create=True) as promotion:
-        digests = promotion.configure(actor=args.actor, **{args.config_key: args.file})
+def _config_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from canarykit.errors import InvalidInputError
+    from canarykit.promotion.api import Promotion
+
+    path = args.registry_path or args.registry
+    clock = fixed_clock(args)
+    if clock is not None and not args.drill:
+        raise InvalidInputError(
+            "--clock: only for drill registries (config init --drill); any other registry takes"
+            " the system clock"
+        )
+    if str(path) != ":memory:" and Path(path).exists() and Path(path).stat().st_size:
+        with Promotion(path, create=False) as existing:
+            count = len(existing.events())
+        if count:
+            raise InvalidInputError(
+                f"config init: {path} exists and holds {count} audit event(s); a registry is"
+                " created once (name a new file)"
+            )
+    with Promotion(path, clock=clock) as promotion:
+        drill = promotion.init_registry(actor=args.actor, drill=args.drill)
+        first = promotion.events()[0]
+    if drill:
+        drill_banner(args, path)
+    kind = "DRILL registry" if drill else "registry"
     emit(
         args,
-        {"set": args.config_key, "digest": digests[args.config_key]},
-        f"{args.config_key} set ({digests[args.config_key]})",
+        {"registry": str(path), "drill": drill, "actor": first.actor, "event_seq": first.seq},
+        f"{kind} {path} created by {first.actor} (audit event {first.seq})"
+        + ("; --clock and unsigned acts allowed, check-startup refuses it" if drill else ""),
+    )
+    return EXIT_OK
+
+
+def _configured(promotion: Any) -> bool:
+    """Whether the registry's configuration changes by proposal (bootstrap happened)."""
+    roster = promotion.config_document("roster")
+    if roster is None:
+        return False
+    from canarykit.promotion.roster import Roster
+
+    return bool(Roster.from_dict(roster).keys) or bool(promotion.drill)
+
+
+def _bootstrap(args: argparse.Namespace, promotion: Any, documents: dict[str, Any]) -> int:
+    digests = promotion.bootstrap(
+        actor=args.actor, key=act_key(args, promotion, "config bootstrap"), **documents
+    )
+    data: dict[str, Any] = {"bootstrap": True, "digests": digests}
+    if getattr(args, "config_key", None) is not None:  # config set-KIND on a new registry
+        data.update({"set": args.config_key, "digest": digests[args.config_key]})
+    emit(
+        args,
+        data,
+        "\n".join(f"{name} set ({digest}) by bootstrap" for name, digest in digests.items()),
+    )
+    return EXIT_OK
+
+
+def _config_bootstrap(args: argparse.Namespace) -> int:
+    documents = {k: getattr(args, k) for k in CONFIG_KINDS if getattr(args, k) is not None}
+    with open_registry(args, create=True) as promotion:
+        return _bootstrap(args, promotion, documents)
+
+
+def _propose(args: argparse.Namespace, promotion: Any, kind: str, file: str) -> int:
+    proposal = promotion.propose_config(
+        kind, file, actor=args.actor, key=act_key(args, promotion, f"config propose {kind}")
+    )
+    emit(
+        args,
+        proposal.to_dict(),
+        f"{proposal.to_text()}\ntakes effect when a second person with the role approves it:"
+        f" canarykit config approve {proposal.proposal_id}",
+    )
+    return EXIT_OK
+
+
+def _config_set(args: argparse.Namespace) -> int:
+    from canarykit.errors import InvalidInputError
+
+    with open_registry(args, create=True) as promotion:
+        if _configured(promotion):
+            return _propose(args, promotion, args.config_key, args.file)
+        if args.config_key != "roster":
+            raise InvalidInputError(
+                f"config set-{args.config_key}: the registry has no roster yet; bootstrap it"
+                " first (config bootstrap --roster FILE [--trust FILE] [--calendar FILE])"
+            )
+        return _bootstrap(args, promotion, {"roster": args.file})
+
+
+def _config_propose(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        return _propose(args, promotion, args.kind, args.file)
+
+
+def _config_approve(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        key = act_key(args, promotion, "config approve")
+        proposal = promotion.approve_config(args.proposal, actor=args.actor, key=key)
+    emit(args, proposal.to_dict(), f"{proposal.to_text()}: {proposal.key} in force")
+    return EXIT_OK
+
+
+def _config_proposals(args: argparse.Namespace) -> int:
+    with open_registry(args) as promotion:
+        proposals = promotion.config_proposals(pending=args.pending)
+    emit(
+        args,
+        {"proposals": [p.to_dict() for p in proposals]},
+        "\n".join(p.to_text() for p in proposals) or "(no proposals)",
     )
     return EXIT_OK
 

@@ -124,8 +124,10 @@ def test_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     registry = tmp_path / "reg.sqlite"
     roster = tmp_path / "roster.yaml"
     roster.write_text("people:\n  ann: [product]\n  sam: [security]\n")
+    init = ["config", "init", str(registry), "--drill", "--actor", "sam"]
+    assert _run(*init).returncode == 0  # a drill registry: a roster without keys, unsigned
     set_roster = ["config", "set-roster", str(roster), "--registry", str(registry)]
-    assert _run(*set_roster, "--actor", "admin").returncode == 0
+    assert _run(*set_roster, "--actor", "sam").returncode == 0
     process = subprocess.Popen(
         [sys.executable, "-m", "canarykit", "config", "show", "--registry", str(registry)],
         stdout=subprocess.PIPE,
@@ -137,7 +139,8 @@ def test_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     err = process.stderr.read()
     process.stderr.close()
     assert process.wait() == 141
-    assert err == b""
+    assert err.startswith(b"DRILL registry: ")  # the drill line, and nothing else
+    assert err.count(b"\n") == 1
 
 
 def test_every_exit_status_is_documented_in_help_and_readme(

@@ -167,8 +167,13 @@ class Registry:
 def registry(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Registry:
-    monkeypatch.setenv("CANARYKIT_ALLOW_CLOCK_OVERRIDE", "1")
-    return Registry(tmp_path, capsys)
+    monkeypatch.delenv("CANARYKIT_KEY", raising=False)
+    registry = Registry(tmp_path, capsys)  # a drill registry: fixed clock, unsigned acts
+    init = ("config", "init", registry.path, "--drill", "--actor", "sam", "--format", "json")
+    assert main(list(init)) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert (created["drill"], created["registry"]) == (True, registry.path)
+    return registry
 
 
 def test_promotion_commands_speak_json(registry: Registry) -> None:
@@ -188,11 +193,20 @@ def test_promotion_commands_speak_json(registry: Registry) -> None:
             }
         ]
     }
-    code, out, err = registry("config", "set-roster", registry.file("roster.yaml", roster))
+    code, out, err = registry(
+        "config", "set-roster", registry.file("roster.yaml", roster), actor="sam"
+    )
     assert code == 0, err
-    assert json.loads(out)["set"] == "roster"
+    assert (json.loads(out)["set"], json.loads(out)["drill"]) == ("roster", True)
     code, out, err = registry("config", "set-calendar", registry.file("cal.yaml", calendar))
     assert code == 0, err
+    assert json.loads(out)["id"] == "CFG-1"  # configured: a proposal, for a second person
+    code, out, err = registry("config", "approve", "CFG-1", actor="otto")
+    assert code == 0, err
+    assert json.loads(out)["state"] == "applied"
+    code, out, err = registry("config", "proposals", actor=None)
+    assert code == 0, err
+    assert json.loads(out)["proposals"][0]["approved_by"] == "otto"
     code, out, err = registry("config", "show", actor=None)
     assert code == 0, err
     assert json.loads(out)["roster"]["people"]["ann"] == ["product"]
@@ -251,13 +265,14 @@ def test_promotion_commands_speak_json(registry: Registry) -> None:
     assert json.loads(out)
 
     code, out, err = registry("audit", "verify", actor=None)
-    assert code == 0, err
+    assert code == 0, out + err
     assert json.loads(out)["ok"] is True
 
 
 def test_a_denial_with_format_json_is_a_json_document_and_exit_4(registry: Registry) -> None:
     roster = {"people": {"ann": ["product"], "sam": ["security"]}}
-    assert registry("config", "set-roster", registry.file("roster.yaml", roster))[0] == 0
+    roster_file = registry.file("roster.yaml", roster)
+    assert registry("config", "set-roster", roster_file, actor="sam")[0] == 0
     artifact = registry.tmp / "model.bin"
     artifact.write_bytes(b"weights")
     assert registry("submit", MODEL, "v1", "--artifact", str(artifact), actor="ann")[0] == 0
@@ -265,7 +280,8 @@ def test_a_denial_with_format_json_is_a_json_document_and_exit_4(registry: Regis
     code, out, err = registry("approve", MODEL, "v1", "--role", "product", actor="ann")
     assert code == 4
     denial = json.loads(out)
-    assert denial["allowed"] is False
+    assert (denial["allowed"], denial["drill"]) == (False, True)
+    assert err.startswith("DRILL registry: ")
     assert any("four-eyes" in r for r in denial["reasons"])
     assert "canarykit: denied: approve risk-default v1" in err.splitlines()[1]
     assert "  - four-eyes: ann submitted risk-default v1 and cannot approve it" in err
