@@ -46,6 +46,7 @@ __all__ = [
     "add_format",
     "add_key",
     "emit",
+    "mark_if_drill",
     "open_registry",
     "to_json",
     "write_output",
@@ -168,6 +169,31 @@ def drill_banner(args: argparse.Namespace, path: Any) -> None:
         " its clock may be fixed and nothing from it may start in production",
         file=sys.stderr,
     )
+
+
+def mark_if_drill(args: argparse.Namespace, path: Any) -> bool:
+    """For commands that read a registry without opening it for actions (``events``,
+    ``serve``): when ``path`` is a drill registry, say DRILL (:func:`drill_banner`)."""
+    import sqlite3
+
+    from canarykit.promotion.drill import is_drill
+
+    if not path or not Path(path).is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.row_factory = sqlite3.Row
+        drill = is_drill(conn)
+    except sqlite3.Error:  # not a registry: the command itself says so
+        return False
+    finally:
+        conn.close()
+    if drill:
+        drill_banner(args, path)
+    return drill
 
 
 def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotion:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from canarykit.cli.common import mark_if_drill
+
 
 def register(subparsers: Any) -> None:
     """Add the events command."""
@@ -48,6 +50,7 @@ def _events(args: argparse.Namespace) -> int:
     if args.poll <= 0:
         raise InvalidInputError(f"--poll: must be > 0 seconds, got {args.poll}")
     since = resume_cursor(args.since, args.state)
+    mark_if_drill(args, args.registry)  # each event of a drill registry says "drill": true too
     where = args.db or args.registry or "canarykit"
     source = f"canarykit://{Path(where).name}"
     stream = (

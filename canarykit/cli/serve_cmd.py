@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from canarykit.cli.common import mark_if_drill
+
 
 def register(subparsers: Any) -> None:
     """Add the serve command."""
@@ -36,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port: must be 0..65535, got {args.port}")
+    mark_if_drill(args, args.registry)
     try:
         server = make_server(args.db, registry=args.registry, host=args.host, port=args.port)
     except OSError as err:
@@ -57,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
                     "port": int(port),
                     "localhost_only": not notice.startswith("WARNING"),
                     "notice": notice,
+                    **({"drill": True} if getattr(args, "_drill", False) else {}),
                 }
             ),
             flush=True,

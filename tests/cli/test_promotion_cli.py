@@ -390,3 +390,13 @@ def test_a_drill_registry_accepts_unsigned_acts_of_people_without_keys(
     approve = ("approve", MODEL, "v1", "--role", "security", "--stage", "Staging")
     code, _, err = run(*approve, actor="sam", key=None)
     assert code == 0, err
+
+
+def test_events_of_a_drill_registry_say_drill(drill: Cli) -> None:
+    code = main(["events", "--registry", drill.registry, "--format", "jsonl"])
+    out, err = drill.capsys.readouterr()
+    assert code == 0, err
+    assert err.startswith("DRILL registry: ")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert events
+    assert all("drill" in line for line in out.splitlines())
