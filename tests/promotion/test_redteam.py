@@ -1,0 +1,2214 @@
+"""The red-team table of issues 12 and 13: every attack we know of, in one place.
+
+Each row of :data:`ATTACKS` performs one attack — through the Python API of the test world (a
+:class:`~promotion_world.SignedPromotion` signing each person's acts with their test key), the
+CLI (``main([...])``), or ``sqlite3`` directly on the registry file — and states what must
+happen:
+
+- ``DENIED``: a :class:`~canarykit.errors.GateDeniedError` whose message holds the expected
+  reason, and the audit log's last event is a ``gate_denied`` event with that reason;
+- ``TAMPERED``: the attack rewrites the registry file; ``canarykit audit verify`` (with the
+  signed checkpoints the attack kept outside the registry, under the trust file held outside
+  it) must fail and name the expected problem;
+- ``REFUSED``: the input is refused before anything is acted on (an
+  :class:`~canarykit.errors.InvalidInputError` with the expected message); the attack function
+  also checks that nothing was written (e.g. a symbolic link's target is untouched);
+- ``STARTUP``: ``check-startup`` refuses with the expected exit status and reason, recorded as a
+  ``gate_denied`` event;
+- ``VERIFY``: ``canarykit release verify`` fails (exit 6) naming the expected problem;
+- ``HELD``: the attack's own assertions (an attack that is neither refused nor a tampering,
+  e.g. a lock-out that must not happen, or release notes that must not be forged).
+
+The table is also ``docs/security.md`` → "Red-team table (issues 12 and 13)", one row per
+test id. Other test files prove each control in depth; this one enumerates the attacks.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import promotion_world as pw
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from promotion_world import (
+    MODEL,
+    PEOPLE_KEYS,
+    ROSTER,
+    SHIPPED_CHECKS,
+    World,
+    make_verdict,
+    make_world,
+    pem,
+    sbom,
+    sign_policy_folder,
+)
+
+from canarykit.cli.main import main
+from canarykit.errors import CanaryError, GateDeniedError, InvalidInputError
+from canarykit.promotion import acts
+from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json
+from canarykit.promotion.checkpoints import write_checkpoint
+from canarykit.promotion.clock import FixedClock, parse_instant
+from canarykit.promotion.evidence import TrustStore, public_key_text, sign_digest
+from canarykit.promotion.startup import EXIT_CODES, StartupCheck
+from canarykit.promotion.verified_state import verify_log
+
+DENIED, TAMPERED, REFUSED, STARTUP, VERIFY, HELD = (
+    "denied",
+    "tampered",
+    "refused",
+    "startup",
+    "verify",
+    "held",
+)
+
+
+# -- shared helpers --------------------------------------------------------------------------------
+def registry_file(w: World) -> Path:
+    return w.tmp / "registry.sqlite"
+
+
+UNLOCK = (
+    "DROP TRIGGER IF EXISTS events_append_only_update;"
+    " DROP TRIGGER IF EXISTS events_append_only_delete;"
+)
+
+
+def sql(w: World, script: str, *params: Any) -> None:
+    """Run SQL on the registry file as someone holding it (a second connection, no canarykit)."""
+    conn = sqlite3.connect(registry_file(w))
+    try:
+        if params:
+            conn.execute(script, params)
+        else:
+            conn.executescript(script)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def rechain(w: World, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+    """Rewrite the audit log as an attacker with the file would: drop the append-only
+    triggers, let ``edit`` change the events (rows as dicts, ``payload`` decoded), then renumber
+    them and recompute every hash and ``audit_head`` so that the hash chain verifies again."""
+    conn = sqlite3.connect(registry_file(w))
+    conn.row_factory = sqlite3.Row
+    rows = [dict(r) for r in conn.execute("SELECT * FROM events ORDER BY seq")]
+    for row in rows:
+        row["payload"] = json.loads(row.pop("payload_json"))
+    rows = edit(rows)
+    conn.executescript(UNLOCK + "DELETE FROM events;")
+    prev = GENESIS_HASH
+    for seq, row in enumerate(rows, 1):
+        event = AuditEvent(
+            seq=seq,
+            time_ns=row["time_ns"],
+            kind=row["kind"],
+            actor=row["actor"],
+            model=row["model"],
+            version=row["version"],
+            chg_id=row["chg_id"],
+            payload=row["payload"],
+            prev_hash=prev,
+            hash="",
+        )
+        prev = event.computed_hash()
+        conn.execute(
+            "INSERT INTO events (seq, time_ns, kind, model, version, chg_id, actor, payload_json,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                seq,
+                event.time_ns,
+                event.kind,
+                event.model,
+                event.version,
+                event.chg_id,
+                event.actor,
+                canonical_json(dict(event.payload)),
+                event.prev_hash,
+                prev,
+            ),
+        )
+    conn.execute("DELETE FROM audit_head")
+    if rows:
+        conn.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)", (len(rows), prev))
+    conn.commit()
+    conn.close()
+
+
+def outside_trust(w: World) -> TrustStore:
+    """The trust file as kept outside the registry (before any tampering)."""
+    document = w.promotion.config_document("trust")
+    assert document is not None
+    return TrustStore.from_dict(document)
+
+
+def checkpoint(w: World) -> dict[str, Any]:
+    """``canarykit audit checkpoint``: a signed checkpoint, handed to an external store."""
+    return dict(
+        write_checkpoint(w.promotion, signing_key=w.key, key_id="release-key", actor="sam").envelope
+    )
+
+
+def in_production(w: World, version: str = "v1", chg: str | None = None) -> None:
+    """``version`` Approved and behind the production alias (a Standard change)."""
+    w.approved(version)
+    current = w.promotion.show_alias(MODEL)
+    w.promotion.set_alias(
+        MODEL,
+        version,
+        expected=None if current is None else current.version,
+        actor="olga",
+        chg_id=w.chg(chg or f"CHG-P{version[1:]}", [version], type="Standard"),
+    )
+
+
+def staged_with_approvals(w: World, version: str = "v1") -> None:
+    w.submit(version)
+    w.to_staging(version)
+    w.approvals(version)
+
+
+def startup(w: World, version: str = "v1") -> StartupCheck:
+    return w.promotion.check_startup(
+        MODEL, policy_digest=w.policy_digest, artifact=w.artifact(version)
+    )
+
+
+def propose_roster(w: World, people: dict[str, Any], *, actor: str) -> str:
+    return w.promotion.propose_config("roster", {"people": people}, actor=actor).proposal_id
+
+
+def roster_without(*names: str) -> dict[str, Any]:
+    return {p: e for p, e in ROSTER["people"].items() if p not in names}
+
+
+def cli(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run ``canarykit ARGV`` in this process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(argv))
+            except SystemExit as exit_:
+                code = int(exit_.code or 0)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return code, out.getvalue(), err.getvalue()
+
+
+def key_file(w: World, person: str) -> str:
+    return str(pem(PEOPLE_KEYS[person], w.tmp / f"{person}.pem"))
+
+
+def event_count(w: World) -> int:
+    return len(w.promotion.events())
+
+
+# -- issue 13: people (signed acts, roster, four eyes) ---------------------------------------------
+def _approve_own_submission_as(w: World, alias: str, key: Any = None) -> None:
+    """ann submits v1; a product approval for Approved arrives under ``alias`` (signed by
+    ann's key: she is the one attempting it)."""
+    w.promotion.submit(MODEL, "v1", artifact=w.artifact("v1"), actor="ANN")
+    w.to_staging("v1")
+    w.promotion.approve(
+        MODEL,
+        "v1",
+        role="product",
+        actor=alias,
+        verdict=w.signed(make_verdict("v1", w.policy_digest)),
+        key=PEOPLE_KEYS["ann"] if key is None else key,
+    )
+
+
+def submit_as_ANN_approve_as_ann(w: World) -> None:
+    _approve_own_submission_as(w, "ann")
+
+
+def submit_as_ann_approve_as_email(w: World) -> None:
+    _approve_own_submission_as(w, "ann@corp.example")
+
+
+def submit_as_ann_approve_as_fullwidth(w: World) -> None:
+    _approve_own_submission_as(w, "\uff41\uff4e\uff4e")
+
+
+def submit_as_ann_approve_as_Ann_with_a_second_key(w: World) -> None:
+    """The same, under a name that differs in case, signed by a key ann made for it."""
+    _approve_own_submission_as(w, "Ann", key=Ed25519PrivateKey.generate())
+
+
+def submit_by_non_member(w: World) -> None:
+    w.promotion.submit(
+        MODEL, "v1", artifact=w.artifact("v1"), actor="mallory", key=Ed25519PrivateKey.generate()
+    )
+
+
+def second_identity_approved_by_its_owner(w: World) -> None:
+    people = dict(ROSTER["people"])
+    people["sam2"] = {
+        "roles": ["security"],
+        "keys": [public_key_text(Ed25519PrivateKey.generate())],
+    }
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="sam")
+
+
+def second_identity_with_the_same_key(w: World) -> None:
+    people = dict(ROSTER["people"])
+    people["sam2"] = {"roles": ["security"], "keys": list(ROSTER["people"]["sam"]["keys"])}
+    w.promotion.propose_config("roster", {"people": people}, actor="sam")
+
+
+def second_identity_by_a_second_bootstrap(w: World) -> None:
+    people = dict(ROSTER["people"])
+    people["sam2"] = {
+        "roles": ["security"],
+        "keys": [public_key_text(Ed25519PrivateKey.generate())],
+    }
+    w.promotion.bootstrap(actor="sam", roster={"people": people})
+
+
+def approver_whose_own_identity_changes(w: World) -> None:
+    people = dict(ROSTER["people"])
+    extra = public_key_text(Ed25519PrivateKey.generate())
+    people["sue"] = {"roles": ["security"], "keys": [*ROSTER["people"]["sue"]["keys"], extra]}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="sue")
+
+
+def same_person_twice_in_a_roster(w: World) -> None:
+    people = dict(ROSTER["people"])
+    people["SAM"] = {"roles": ["product"], "keys": [public_key_text(Ed25519PrivateKey.generate())]}
+    w.promotion.propose_config("roster", {"people": people}, actor="sam")
+
+
+def freeze_deleted_by_one_operations_member(w: World) -> None:
+    calendar = {**pw.CALENDAR, "freezes": []}
+    proposal = w.promotion.propose_config("calendar", calendar, actor="olga").proposal_id
+    w.promotion.approve_config(proposal, actor="olga")
+
+
+def freeze_deleted_with_a_product_approver(w: World) -> None:
+    calendar = {**pw.CALENDAR, "freezes": []}
+    proposal = w.promotion.propose_config("calendar", calendar, actor="olga").proposal_id
+    w.promotion.approve_config(proposal, actor="pat")
+
+
+def config_proposal_approved_twice(w: World) -> None:
+    calendar = {**pw.CALENDAR, "freezes": []}
+    proposal = w.promotion.propose_config("calendar", calendar, actor="olga").proposal_id
+    w.promotion.approve_config(proposal, actor="otto")
+    w.promotion.approve_config(proposal, actor="otto")
+
+
+def stale_config_proposal(w: World) -> None:
+    first = w.promotion.propose_config("calendar", {**pw.CALENDAR, "freezes": []}, actor="olga")
+    looser = {**pw.CALENDAR, "freezes": pw.CALENDAR["freezes"][:1]}
+    second = w.promotion.propose_config("calendar", looser, actor="olga")
+    w.promotion.approve_config(second.proposal_id, actor="otto")
+    w.promotion.approve_config(first.proposal_id, actor="otto")
+
+
+def approvals_of_a_removed_person(w: World) -> None:
+    staged_with_approvals(w)  # sue (security) and pat (product) approve
+    chg = w.chg("CHG-1", ["v1"])
+    proposal = propose_roster(w, roster_without("sue"), actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.to_approved("v1", chg)
+
+
+def approvals_signed_with_a_removed_key(w: World) -> None:
+    staged_with_approvals(w)
+    chg = w.chg("CHG-1", ["v1"])
+    people = dict(ROSTER["people"])  # sue's key rotated: the old one no longer signs for her
+    people["sue"] = {"roles": ["security"], "keys": [public_key_text(Ed25519PrivateKey.generate())]}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.to_approved("v1", chg)
+
+
+def cab_approval_of_a_removed_person(w: World) -> None:
+    staged_with_approvals(w)
+    chg = w.chg("CHG-1", ["v1"])  # otto (operations) and sam (security) approve
+    proposal = propose_roster(w, roster_without("otto"), actor="sue")
+    w.promotion.approve_config(proposal, actor="max")
+    w.to_approved("v1", chg)
+
+
+def approval_by_someone_who_lost_the_role(w: World) -> None:
+    staged_with_approvals(w)
+    chg = w.chg("CHG-1", ["v1"])
+    people = dict(ROSTER["people"])
+    people["pat"] = {"roles": ["operations"], "keys": list(ROSTER["people"]["pat"]["keys"])}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.to_approved("v1", chg)
+
+
+# -- signed acts: forgery and replay ---------------------------------------------------------------
+def unsigned_act(w: World) -> None:
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="sam", stage="Staging", key=None)
+
+
+def act_signed_with_another_persons_key(w: World) -> None:
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=PEOPLE_KEYS["sue"]
+    )
+
+
+def act_signed_with_a_key_not_on_the_roster(w: World) -> None:
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=Ed25519PrivateKey.generate()
+    )
+
+
+def _captured_envelope(w: World, run: Callable[[Any], None]) -> dict[str, Any]:
+    """The envelope sam's signer produced for one act (what an eavesdropper keeps)."""
+    seen: list[dict[str, Any]] = []
+
+    class Spy:
+        def sign_act(self, statement: Any) -> Any:
+            envelope = acts.sign_act(statement, PEOPLE_KEYS["sam"])
+            seen.append(envelope)
+            return envelope
+
+    run(Spy())
+    return seen[-1]
+
+
+def replayed_signature_of_another_version(w: World) -> None:
+    w.submit("v1")
+    w.submit("v2")
+    envelope = _captured_envelope(
+        w,
+        lambda spy: w.promotion.approve(
+            MODEL, "v1", role="security", actor="sam", stage="Staging", key=spy
+        ),
+    )
+    w.promotion.approve(MODEL, "v2", role="security", actor="sam", stage="Staging", key=envelope)
+
+
+def replayed_signature_of_another_act(w: World) -> None:
+    w.approved("v1")
+    envelope = _captured_envelope(
+        w,
+        lambda spy: w.promotion.waive(
+            MODEL,
+            version="v1",
+            waiver_id="SCDR-1",
+            check="CVE-2026-1",
+            reason="x",
+            owner="sec",
+            expires="2026-11-27T00:00:00Z",
+            actor="sam",
+            key=spy,
+        ),
+    )
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak", key=envelope)
+
+
+def replayed_signature_from_another_registry(w: World) -> None:
+    with make_world(w.tmp / "other") as other:
+        other.submit("v1")
+        envelope = _captured_envelope(
+            other,
+            lambda spy: other.promotion.approve(
+                MODEL, "v1", role="security", actor="sam", stage="Staging", key=spy
+            ),
+        )
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="sam", stage="Staging", key=envelope)
+
+
+def replayed_signature_at_another_time(w: World) -> None:
+    w.submit("v1")
+    envelope = _captured_envelope(
+        w,
+        lambda spy: w.promotion.approve(
+            MODEL, "v1", role="security", actor="sam", stage="Staging", note="first", key=spy
+        ),
+    )
+    w.clock.advance(hours=1)
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", note="first", key=envelope
+    )
+
+
+def name_with_control_characters(w: World) -> None:
+    before = event_count(w)
+    try:
+        w.promotion.submit(MODEL, "v1", artifact=w.artifact("v1"), actor="ann\u202e")
+    finally:
+        assert event_count(w) == before
+
+
+# -- issue 13: time --------------------------------------------------------------------------------
+def clock_past_the_freeze_via_the_api(w: World) -> None:
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-D", ["v2"], type="Standard", end="2026-12-02T08:00:00Z")
+    w.promotion.clock = FixedClock(parse_instant("2026-12-01T10:00:00Z"))
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=chg)
+
+
+def clock_override_env_and_clock_on_the_cli(w: World) -> None:
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-D", ["v2"], type="Standard")
+    before = event_count(w)
+    code, _, err = cli(
+        "alias",
+        "set",
+        MODEL,
+        "v2",
+        "--expect",
+        "v1",
+        "--chg",
+        chg,
+        "--actor",
+        "olga",
+        "--registry",
+        str(registry_file(w)),
+        "--clock",
+        "2026-12-01T10:00:00Z",
+        env={"CANARYKIT_ALLOW_CLOCK_OVERRIDE": "1"},
+    )
+    assert code == 2, err
+    assert "--clock: only for drill registries" in err
+    assert event_count(w) == before
+    assert w.promotion.show_alias(MODEL).version == "v1"  # type: ignore[union-attr]
+
+
+def clock_2100_on_an_ungated_action(w: World) -> None:
+    w.promotion.clock = FixedClock(parse_instant("2100-01-01T00:00:00Z"))
+    w.chg("CHG-2100", ["v1"], approve=False)
+
+
+def event_dated_2100_does_not_lock_out(w: World) -> None:
+    conn = w.promotion.store.conn  # an older canarykit wrote an event with --clock 2100
+    with w.promotion.store.transaction() as tx:
+        from canarykit.promotion.audit import append_event
+
+        append_event(tx, kind="change", actor="olga", time_ns=parse_instant("2100-01-01T00:00:00Z"))
+    assert conn is not None
+    in_production(w, "v1")  # the gates still run at the system clock
+    assert w.promotion.show_alias(MODEL).version == "v1"  # type: ignore[union-attr]
+    report = verify_log(w.promotion.store.conn, wall_ns=w.clock.now_ns())
+    assert any("written with a future clock" in p for p in report.problems)
+
+
+def clock_moved_backwards(w: World) -> None:
+    staged_with_approvals(w)
+    chg = w.chg("CHG-1", ["v1"])
+    w.promotion.clock = FixedClock(parse_instant("2026-11-20T10:00:00Z"))
+    w.to_approved("v1", chg)
+
+
+def drill_flag_forged_by_sql(w: World) -> None:
+    """Mark a production registry's first event drill: true, so --clock would be allowed."""
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows[0]["payload"] = {**rows[0]["payload"], "drill": True}
+        return rows
+
+    w.submit("v1")
+    cp = checkpoint(w)
+    sql(w, UNLOCK)
+    rechain(w, edit)
+    assert not w.promotion.drill  # the rewritten first event no longer hashes to itself? see below
+    return [cp]  # type: ignore[return-value]
+
+
+# -- issue 13: change control ----------------------------------------------------------------------
+def emergency_without_approval_inside_a_window(w: World) -> None:
+    w.approved("v1")
+    chg = w.chg("CHG-E", ["v1"], type="Emergency")
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+def submitter_on_the_cab_of_her_change(w: World) -> None:
+    w.submit("v1")  # ann
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    w.promotion.approve_change(chg, actor="ann", role="product")
+
+
+def submitter_is_the_executive_of_her_emergency(w: World) -> None:
+    w.submit("v1", actor="eve")
+    chg = w.chg("CHG-E", ["v1"], type="Emergency")
+    w.promotion.approve_change(chg, actor="eve", role="executive")
+
+
+def requester_is_the_executive_of_her_emergency(w: World) -> None:
+    w.submit("v1")
+    chg = w.chg("CHG-E", ["v1"], type="Emergency", requester="eve")
+    w.promotion.approve_change(chg, actor="eve", role="executive")
+
+
+def cab_rows_of_the_submitter_inserted_by_sql(w: World) -> None:
+    """The submitter's and requester's CAB approvals written straight into the table."""
+    staged_with_approvals(w)
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    for actor, role in (("ann", "product"), ("olga", "operations")):
+        sql(
+            w,
+            "INSERT INTO change_approvals (chg_id, actor, role, time_ns) VALUES (?, ?, ?, ?)",
+            chg,
+            actor,
+            role,
+            w.clock.now_ns(),
+        )
+    w.to_approved("v1", chg)
+
+
+def unbounded_ticket_window(w: World) -> None:
+    w.chg("CHG-LONG", ["v1"], approve=False, end="2027-11-25T08:00:00Z")
+
+
+def ticket_window_widened_by_sql(w: World) -> None:
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-S", ["v2"], type="Standard", end="2026-11-25T09:00:00Z")
+    row = w.promotion.store.conn.execute(
+        "SELECT body_json FROM changes WHERE chg_id = ?", (chg,)
+    ).fetchone()
+    body = json.loads(row[0])
+    body["window"]["end"] = "2027-11-25T08:00:00+00:00"
+    sql(w, "UPDATE changes SET body_json = ? WHERE chg_id = ?", canonical_json(body), chg)
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=chg)
+
+
+def ticket_reused(w: World) -> None:
+    w.approved("v1")
+    w.approved("v2")
+    std = w.chg("CHG-S", ["v1", "v2"], type="Standard")
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=std)
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=std)
+    w.promotion.set_alias(MODEL, "v1", expected="v2", actor="olga", chg_id=std)
+
+
+def double_rollback_with_one_ticket(w: World) -> None:
+    in_production(w, "v1")
+    in_production(w, "v2")
+    in_production(w, "v3")
+    std = w.chg("CHG-RB", ["v1", "v2", "v3"], type="Standard")
+    w.promotion.rollback(MODEL, actor="olga", chg_id=std)
+    w.promotion.rollback(MODEL, actor="olga", chg_id=std)
+
+
+def double_rollback_at_once(w: World) -> None:
+    in_production(w, "v1")
+    in_production(w, "v2")
+    first = w.chg("CHG-RB1", ["v1", "v2"], type="Standard")
+    second = w.chg("CHG-RB2", ["v1", "v2"], type="Standard")
+    # two operators read "production is v2" and both roll back
+    w.promotion.rollback(MODEL, actor="olga", chg_id=first, expected="v2")
+    w.promotion.rollback(MODEL, actor="otto", chg_id=second, expected="v2")
+
+
+def change_during_the_freeze(w: World) -> None:
+    w.approved("v1")
+    chg = w.chg("CHG-F", ["v1"], type="Standard")
+    w.clock.set(parse_instant("2026-11-30T10:00:00Z"))  # month-end close
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+def freeze_deleted_from_the_config_table(w: World) -> None:
+    w.approved("v1")
+    chg = w.chg("CHG-F", ["v1"], type="Standard")
+    calendar = {**pw.CALENDAR, "freezes": []}
+    sql(w, "UPDATE config SET value = ? WHERE key = 'calendar'", canonical_json(calendar))
+    w.clock.set(parse_instant("2026-11-30T10:00:00Z"))
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+# -- issue 13: SQL access --------------------------------------------------------------------------
+def approval_rows_inserted_by_sql(w: World) -> None:
+    w.submit("v1")
+    w.to_staging("v1")
+    digest = "sha256:" + "0" * 64
+    from canarykit.promotion.verdict_attestation import load_verdict_document, open_verdict
+    from canarykit.promotion.verdicts import verdict_digest
+
+    verdict = w.signed(make_verdict("v1", w.policy_digest))
+    opened = open_verdict(
+        load_verdict_document(verdict),
+        outside_trust(w),
+        model=MODEL,
+        version="v1",
+        artifact_digest=w.promotion.version(MODEL, "v1").artifact_digest,
+        plain_allowed=False,
+    )
+    digest = opened.digest or verdict_digest(make_verdict("v1", w.policy_digest))
+    for actor, role in (("sue", "security"), ("pat", "product")):
+        sql(
+            w,
+            "INSERT INTO approvals (model, version, stage, role, actor, time_ns, note,"
+            " verdict_digest) VALUES (?, ?, 'Approved', ?, ?, ?, '', ?)",
+            MODEL,
+            "v1",
+            role,
+            actor,
+            w.clock.now_ns(),
+            digest,
+        )
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def cab_approval_rows_inserted_by_sql(w: World) -> None:
+    staged_with_approvals(w)
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    for actor, role in (("otto", "operations"), ("sam", "security")):
+        sql(
+            w,
+            "INSERT INTO change_approvals (chg_id, actor, role, time_ns) VALUES (?, ?, ?, ?)",
+            chg,
+            actor,
+            role,
+            w.clock.now_ns(),
+        )
+    w.to_approved("v1", chg)
+
+
+def waiver_row_inserted_by_sql(w: World) -> None:
+    w.submit("v1")
+    sql(
+        w,
+        "INSERT INTO waivers (waiver_id, model, version, check_name, reason, owner, expires_ns,"
+        " created_by, created_at_ns) VALUES ('SCDR-X', ?, 'v1', 'CVE-2026-9999', 'trust me',"
+        " 'sec', ?, 'sue', ?)",
+        MODEL,
+        parse_instant("2026-12-20T00:00:00Z"),
+        w.clock.now_ns(),
+    )
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def roster_row_rewritten_by_sql(w: World) -> None:
+    people = dict(ROSTER["people"])
+    mallory = Ed25519PrivateKey.generate()
+    people["mallory"] = {"roles": ["security"], "keys": [public_key_text(mallory)]}
+    sql(w, "UPDATE config SET value = ? WHERE key = 'roster'", canonical_json({"people": people}))
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="mallory", stage="Staging", key=mallory)
+
+
+def stage_edited_by_sql_passes_no_alias_gate(w: World) -> None:
+    w.submit("v1")
+    w.to_staging("v1")
+    sql(w, "UPDATE versions SET stage = 'Approved' WHERE model = ? AND version = 'v1'", MODEL)
+    chg = w.chg("CHG-S", ["v1"], type="Standard")
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+def revocation_rows_deleted_startup(w: World) -> StartupCheck:
+    in_production(w, "v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    sql(
+        w,
+        "UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
+        " WHERE version = 'v1';"
+        " UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
+    )
+    return startup(w)
+
+
+def revocation_events_deleted_and_head_fixed(w: World) -> list[dict[str, Any]]:
+    """Drop the triggers, delete the revocation (and what followed it), fix audit_head: the
+    chain alone says intact; the checkpoint taken after the revocation does not."""
+    in_production(w, "v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    cp = checkpoint(w)
+    revoked_at = next(e.seq for e in w.promotion.events() if e.kind == "revocation")
+    sql(
+        w,
+        UNLOCK + f"DELETE FROM events WHERE seq >= {revoked_at};"
+        f" UPDATE audit_head SET seq = {revoked_at - 1},"
+        f" hash = (SELECT hash FROM events WHERE seq = {revoked_at - 1});"
+        " UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
+        " WHERE version = 'v1';"
+        " UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
+    )
+    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    return [cp]
+
+
+def every_event_deleted(w: World) -> list[dict[str, Any]]:
+    in_production(w, "v1")
+    sql(w, UNLOCK + "DELETE FROM events; DELETE FROM audit_head;")
+    return []
+
+
+def every_event_deleted_then_act(w: World) -> None:
+    in_production(w, "v1")
+    sql(w, UNLOCK + "DELETE FROM events; DELETE FROM audit_head;")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="tidy up")
+
+
+def forged_event_with_recomputed_hashes(w: World) -> list[dict[str, Any]]:
+    """Rewrite an old approval's actor (an unsigned field of the row) and recompute the chain."""
+    staged_with_approvals(w)
+    cp = checkpoint(w)
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            if row["kind"] == "promotion":
+                row["payload"] = {**row["payload"], "policy_name": "forged"}
+        return rows
+
+    rechain(w, edit)
+    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    return [cp]
+
+
+def forged_approval_event_copying_a_signature(w: World) -> list[dict[str, Any]]:
+    """Insert a product approval 'by max' carrying pat's signed act (chain recomputed)."""
+    staged_with_approvals(w)
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        pat = next(r for r in rows if r["kind"] == "approval" and r["actor"] == "pat")
+        forged = {**pat, "actor": "max", "payload": {**pat["payload"], "actor": "max"}}
+        return [*rows, forged]
+
+    rechain(w, edit)
+    return []
+
+
+def log_truncated_before_the_checkpoint(w: World) -> list[dict[str, Any]]:
+    staged_with_approvals(w)
+    cp = checkpoint(w)
+    last = w.promotion.events()[-1].seq
+    sql(
+        w,
+        UNLOCK + f"DELETE FROM events WHERE seq >= {last - 3};"
+        f" UPDATE audit_head SET seq = {last - 4},"
+        f" hash = (SELECT hash FROM events WHERE seq = {last - 4});",
+    )
+    return [cp]
+
+
+def checkpoint_of_another_registry(w: World) -> list[dict[str, Any]]:
+    with make_world(w.tmp / "other") as other:
+        other.submit("v1")
+        foreign = dict(
+            write_checkpoint(
+                other.promotion, signing_key=other.key, key_id="release-key", actor="sam"
+            ).envelope
+        )
+    w.submit("v1")
+    return [foreign]
+
+
+def checkpoint_signed_by_a_wrong_purpose_key(w: World) -> None:
+    w.submit("v1")
+    write_checkpoint(w.promotion, signing_key=w.verdict_key, key_id="verdict-key", actor="sam")
+
+
+def rows_without_events_reported(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    sql(
+        w,
+        "INSERT INTO approvals (model, version, stage, role, actor, time_ns) VALUES"
+        f" ('{MODEL}', 'v1', 'Staging', 'security', 'sam', 0);",
+    )
+    return []
+
+
+def waiver_rows_without_events_reported(w: World) -> list[dict[str, Any]]:
+    waiver_row_inserted_by_sql_quiet(w)
+    return []
+
+
+def waiver_row_inserted_by_sql_quiet(w: World) -> None:
+    w.submit("v1")
+    sql(
+        w,
+        "INSERT INTO waivers (waiver_id, model, version, check_name, reason, owner, expires_ns,"
+        " created_by, created_at_ns) VALUES ('SCDR-X', ?, 'v1', 'CVE-2026-9999', 'trust me',"
+        " 'sec', 0, 'sue', 0)",
+        MODEL,
+    )
+
+
+def cab_rows_without_events_reported(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    sql(
+        w,
+        "INSERT INTO change_approvals (chg_id, actor, role, time_ns) VALUES (?, 'otto',"
+        " 'operations', 0)",
+        chg,
+    )
+    return []
+
+
+def roster_row_without_event_reported(w: World) -> list[dict[str, Any]]:
+    people = {**ROSTER["people"], "mallory": ["security"]}
+    sql(w, "UPDATE config SET value = ? WHERE key = 'roster'", canonical_json({"people": people}))
+    return []
+
+
+def stage_edit_reported(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    sql(w, "UPDATE versions SET stage = 'Approved' WHERE version = 'v1'")
+    return []
+
+
+def revocation_rows_deleted_then_released(w: World) -> None:
+    """Revoke v1, then put its row back to Approved by SQL and release it."""
+    in_production(w, "v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    sql(
+        w,
+        "UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
+        " WHERE version = 'v1';",
+    )
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+
+
+def stage_edited_startup(w: World) -> StartupCheck:
+    w.submit("v1")
+    w.to_staging("v1")
+    sql(
+        w,
+        "UPDATE versions SET stage = 'Approved' WHERE version = 'v1';"
+        " INSERT INTO aliases (model, alias, version, generation, updated_at_ns)"
+        f" VALUES ('{MODEL}', 'production', 'v1', 1, 0);",
+    )
+    return startup(w)
+
+
+# -- issue 13: safe writes and bounded work --------------------------------------------------------
+def release_into_a_symlinked_folder(w: World) -> None:
+    in_production(w, "v1")
+    victim = w.tmp / "victim"
+    victim.mkdir()
+    (w.tmp / "rel").symlink_to(victim)
+    try:
+        w.promotion.release(
+            MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+        )
+    finally:
+        assert list(victim.iterdir()) == []
+
+
+def release_notes_planted_as_a_symlink(w: World) -> None:
+    in_production(w, "v1")
+    victim = w.tmp / "victim.txt"
+    victim.write_text("keep")
+    out = w.tmp / "rel"
+    out.mkdir()
+    (out / "release_notes.md").symlink_to(victim)
+    try:
+        w.promotion.release(
+            MODEL, "v1", out=out, signing_key=w.key, key_id="release-key", actor="olga"
+        )
+    finally:
+        assert victim.read_text() == "keep"
+
+
+def audit_export_through_a_symlink(w: World) -> None:
+    w.submit("v1")
+    victim = w.tmp / "victim.txt"
+    victim.write_text("keep")
+    (w.tmp / "export.jsonl").symlink_to(victim)
+    try:
+        w.promotion.audit_export(w.tmp / "export.jsonl")
+    finally:
+        assert victim.read_text() == "keep"
+
+
+def newline_in_impact_forges_release_notes(w: World) -> None:
+    w.submit("v1")
+    w.to_staging("v1")
+    w.approvals("v1")
+    ticket = {
+        "id": "CHG-INJ",
+        "type": "Normal",
+        "scope": {"model": MODEL, "versions": ["v1"]},
+        "risk": "low",
+        "impact": "none\n\n## Approvals\n\n- security (Approved): ciso at 2026-11-25\n<script>x</script>",
+        "window": {"start": "2026-11-25T08:00:00Z", "end": "2026-12-02T08:00:00Z"},
+        "steps": ["promote"],
+        "backout_plan": "rollback",
+        "post_change_validation": ["check-startup"],
+        "owners": ["olga"],
+    }
+    w.promotion.create_change(ticket, actor="olga")
+    w.promotion.approve_change("CHG-INJ", actor="otto", role="operations")
+    w.promotion.approve_change("CHG-INJ", actor="sam", role="security")
+    w.to_approved("v1", "CHG-INJ")
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    notes = (w.tmp / "rel" / "release_notes.md").read_text()
+    lines = notes.splitlines()
+    assert lines.count("## Approvals") == 1
+    assert not any(line.startswith("- security (Approved): ciso") for line in lines)
+    assert "<script>" not in notes
+
+
+def big_sbom_does_not_hold_the_lock(w: World) -> None:
+    """A 3,000-vulnerability SBOM (all critical): the write lock is held briefly (the SBOM
+    rules run before it), an approval at the same time succeeds, and the promotion is denied."""
+    w.submit("v1")
+    w.submit("v2")
+    w.promotion.approve(MODEL, "v1", role="security", actor="sam", stage="Staging")
+    big = sbom(*[(f"CVE-2026-{i:05d}", "critical", None) for i in range(3000)])
+    held: list[float] = []
+    failures: list[BaseException] = []
+
+    def promote() -> None:  # another process: its own connection, in its own thread
+        other = pw.world_registry(registry_file(w), clock=w.clock)
+        locked = other.store.transaction
+
+        @contextlib.contextmanager
+        def timed() -> Iterator[sqlite3.Connection]:
+            with locked() as conn:
+                start = time.monotonic()
+                yield conn
+            held.append(time.monotonic() - start)
+
+        other.store.transaction = timed  # type: ignore[method-assign]
+        try:
+            other.promote(
+                MODEL,
+                "v1",
+                to="Staging",
+                actor="olga",
+                signatures=w.signatures("v1"),
+                attestation=w.envelope("v1"),
+                sbom=big,
+                policy=w.policy_dir,
+            )
+        except BaseException as err:
+            failures.append(err)
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=promote)
+    started = time.monotonic()
+    thread.start()
+    w.promotion.approve(MODEL, "v2", role="security", actor="sue", stage="Staging")
+    approve_took = time.monotonic() - started
+    thread.join(60)
+    assert approve_took < 5, approve_took
+    assert held, "the promotion never took the write lock"
+    assert max(held) < 2, held
+    assert len(failures) == 1
+    assert isinstance(failures[0], GateDeniedError)
+    assert "sbom: CVE-2026-00000 is critical" in str(failures[0])
+    assert w.promotion.events()[-1].kind in ("gate_denied", "approval")
+
+
+def oversized_sbom(w: World) -> None:
+    from canarykit.promotion.sbom import MAX_VULNERABILITIES
+
+    w.submit("v1")
+    big = sbom(*[(f"CVE-2026-{i:06d}", "low", None) for i in range(MAX_VULNERABILITIES + 1)])
+    w.to_staging("v1", sbom=big)
+
+
+# -- issue 12: verdicts, policies, SBOMs, releases, startup -----------------------------------------
+def waived_checks_open_a_stop_verdict(w: World) -> None:
+    staged_with_approvals(w)
+    checks = [
+        {"name": n, "status": "fail" if n in ("latency_p99", "auc_delta") else "pass"}
+        for n in SHIPPED_CHECKS
+    ]
+    verdict = make_verdict("v1", w.policy_digest, decision="STOP", checks=checks)
+    w.approvals("v1", verdict)
+    for i, check in enumerate(("latency_p99", "auc_delta")):
+        w.promotion.waive(
+            MODEL,
+            version="v1",
+            waiver_id=f"SCDR-{i}",
+            check=check,
+            reason="unrelated",
+            owner="sec",
+            expires="2026-12-20T00:00:00Z",
+            actor="sue",
+        )
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def _proceed_with(w: World, checks: list[dict[str, Any]]) -> None:
+    staged_with_approvals(w)
+    verdict = make_verdict("v1", w.policy_digest, checks=checks)
+    w.approvals("v1", verdict)
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def proceed_whose_checks_all_fail(w: World) -> None:
+    _proceed_with(w, [{"name": n, "status": "fail"} for n in SHIPPED_CHECKS])
+
+
+def proceed_with_sample_ratio_failing(w: World) -> None:
+    _proceed_with(
+        w,
+        [{"name": n, "status": "fail" if n == "sample_ratio" else "pass"} for n in SHIPPED_CHECKS],
+    )
+
+
+def proceed_with_no_checks(w: World) -> None:
+    _proceed_with(w, [])
+
+
+def plain_json_verdict_outside_drill(w: World) -> None:
+    staged_with_approvals(w)
+    verdict = make_verdict("v1", w.policy_digest)
+    w.documents("v1", verdict)
+    w.promotion.promote(
+        MODEL,
+        "v1",
+        to="Approved",
+        actor="olga",
+        verdict=verdict,
+        revalidate_by="2027-02-25T00:00:00Z",
+        chg_id=w.chg("CHG-1", ["v1"]),
+    )
+
+
+def verdict_signed_by_a_wrong_purpose_key(w: World) -> None:
+    staged_with_approvals(w)
+    verdict = w.signed(
+        make_verdict("v1", w.policy_digest), key=w.artifact_key, key_id="artifact-key"
+    )
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def verdict_signed_by_an_own_key_under_a_trusted_id(w: World) -> None:
+    staged_with_approvals(w)
+    verdict = w.signed(make_verdict("v1", w.policy_digest), key=Ed25519PrivateKey.generate())
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def signed_verdict_of_another_version(w: World) -> None:
+    staged_with_approvals(w)
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=make_verdict("v9", w.policy_digest))
+
+
+def signed_stop_edited_to_proceed(w: World) -> None:
+    staged_with_approvals(w)
+    envelope = w.signed(make_verdict("v1", w.policy_digest, decision="STOP"))
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["verdict"]["decision"] = "PROCEED"
+    envelope = {**envelope, "payload": base64.b64encode(json.dumps(statement).encode()).decode()}
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=envelope)
+
+
+def unsanctioned_loose_policy(w: World) -> None:
+    loose = pw.shipped_policy(w.tmp / "loose")
+    (loose / "canary.yaml").write_text((loose / "canary.yaml").read_text() + "\n# looser\n")
+    w.submit("v1")
+    w.to_staging("v1", policy=loose)
+
+
+def loose_policy_signed_by_a_verdict_key(w: World) -> None:
+    loose = pw.shipped_policy(w.tmp / "loose")
+    sign_policy_folder(loose, w.verdict_key, "verdict-key")
+    w.submit("v1")
+    w.to_staging("v1", policy=loose)
+
+
+def extra_rego_in_a_sanctioned_folder(w: World) -> None:
+    (w.policy_dir / "zz_allow.rego").write_text(
+        'package canarykit.verdict.decision\nimport rego.v1\ndecision := "PROCEED"\n'
+    )
+    w.submit("v1")
+    w.to_staging("v1")
+
+
+def another_releases_snapshot(w: World) -> None:
+    other = pw.shipped_policy(w.tmp / "other-policy")
+    (other / "canary.yaml").write_text((other / "canary.yaml").read_text() + "\n# weaker\n")
+    sign_policy_folder(other, w.policy_key, name="other-release")
+    w.submit("v1")
+    w.to_staging("v1", policy_signature=json.loads((other / "policy.dsse.json").read_text()))
+
+
+def snapshot_signature_as_artifact_signature(w: World) -> None:
+    from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+    digest = snapshot_digest(load_snapshot_files(w.policy_dir))
+    w.promotion.submit(MODEL, "v1", artifact_digest=digest, actor="ann")
+    w.to_staging(
+        "v1",
+        signatures=[sign_digest(w.policy_key, "policy-key", digest)],
+        attestation=w.envelope("v1", subject_digest=digest.removeprefix("sha256:")),
+        artifact=None,
+    )
+
+
+def self_declared_not_affected(w: World) -> None:
+    w.submit("v1")
+    w.to_staging("v1", sbom=sbom(("CVE-2026-4242", "critical", "not_affected")))
+
+
+def empty_sbom(w: World) -> None:
+    w.submit("v1")
+    w.to_staging("v1", sbom={**sbom(), "components": []})
+
+
+def sbom_without_analysis(w: World) -> None:
+    w.submit("v1")
+    document = sbom()
+    del document["vulnerabilities"]
+    w.to_staging("v1", sbom=document)
+
+
+def low_9_8_rating(w: World) -> None:
+    w.submit("v1")
+    document = sbom(("CVE-2026-9800", "low", None))
+    document["vulnerabilities"][0]["ratings"] = [{"severity": "low"}, {"score": 9.8}]
+    w.to_staging("v1", sbom=document)
+
+
+def provenance_with_another_predicate(w: World) -> None:
+    w.submit("v1")
+    envelope = w.envelope("v1")
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicateType"] = "https://example.com/anything/v0"
+    w.to_staging("v1", attestation=_resign(w, statement))
+
+
+def provenance_from_another_builder(w: World) -> None:
+    w.submit("v1")
+    envelope = w.envelope("v1")
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    statement["predicate"]["runDetails"]["builder"]["id"] = "https://laptop.example/mallory"
+    w.to_staging("v1", attestation=_resign(w, statement))
+
+
+def _resign(w: World, statement: dict[str, Any]) -> dict[str, Any]:
+    from canarykit.promotion.evidence import dsse_pae
+
+    payload = json.dumps(statement).encode()
+    kind = "application/vnd.in-toto+json"
+    sig = w.builder_key.sign(dsse_pae(kind, payload))
+    return {
+        "payloadType": kind,
+        "payload": base64.b64encode(payload).decode(),
+        "signatures": [{"keyid": "ci-builder", "sig": base64.b64encode(sig).decode()}],
+    }
+
+
+def check_startup_without_artifact(w: World) -> None:
+    in_production(w, "v1")
+    before = event_count(w)
+    try:
+        w.promotion.check_startup(MODEL, policy_digest=w.policy_digest)
+    finally:
+        assert event_count(w) == before
+
+
+def replaced_artifact_starts(w: World) -> StartupCheck:
+    in_production(w, "v1")
+    w.artifact("v1").write_bytes(b"weights somebody swapped in")
+    return startup(w)
+
+
+def revoked_version_starts(w: World) -> StartupCheck:
+    in_production(w, "v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    return w.promotion.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=w.policy_digest, artifact=w.artifact("v1")
+    )
+
+
+def drill_registry_starts_in_production(w: World) -> None:
+    with make_world(w.tmp / "drill", drill=True) as drill:
+        assert drill.promotion.drill
+        in_production(drill, "v1")
+        result = startup(drill)
+        assert (result.ok, result.exit_code) == (False, EXIT_CODES["drill"])
+        assert result.problems[0].startswith("drill: this is a DRILL registry")
+        last = drill.promotion.events()[-1]
+        assert last.kind == "gate_denied"
+        assert any(r.startswith("drill:") for r in last.payload["reasons"])
+
+
+def _release(w: World) -> Path:
+    in_production(w, "v1")
+    out = w.tmp / "rel"
+    w.promotion.release(MODEL, "v1", out=out, signing_key=w.key, key_id="release-key", actor="olga")
+    return out
+
+
+def unsigned_manifest(w: World) -> Any:
+    out = _release(w)
+    (out / "release_manifest.dsse.json").unlink()
+    return w.promotion.verify_release(out, artifact=w.artifact("v1"))
+
+
+def release_of_a_version_revoked_since(w: World) -> Any:
+    out = _release(w)
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    return w.promotion.verify_release(out, artifact=w.artifact("v1"))
+
+
+def release_with_an_extra_rego_in_its_snapshot(w: World) -> Any:
+    out = _release(w)
+    snapshot = next(p for p in out.rglob("*.rego"))
+    shutil.copy(snapshot, snapshot.with_name("zz_allow.rego"))
+    return w.promotion.verify_release(out, artifact=w.artifact("v1"))
+
+
+def release_of_another_artifact(w: World) -> Any:
+    out = _release(w)
+    w.artifact("v1").write_bytes(b"other weights")
+    return w.promotion.verify_release(out, artifact=w.artifact("v1"))
+
+
+def another_releases_snapshot_at_verify(w: World) -> Any:
+    """Swap v1's released snapshot for v2's: validly signed, but a looser policy."""
+    from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+    out = _release(w)
+    loose = pw.shipped_policy(w.tmp / "loose")
+    yaml_path = loose / "canary.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("max: 120.0", "max: 1200.0", 1))
+    sign_policy_folder(loose, w.policy_key, name="loose")
+    verdict = make_verdict("v2", snapshot_digest(load_snapshot_files(loose)))
+    w.submit("v2")
+    w.to_staging("v2", policy=loose)
+    w.approvals("v2", verdict)
+    w.to_approved("v2", w.chg("CHG-2", ["v2"]), verdict=verdict)
+    w.promotion.release(
+        MODEL, "v2", out=w.tmp / "rel2", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    shutil.rmtree(out / "policy_snapshot")
+    shutil.copytree(w.tmp / "rel2" / "policy_snapshot", out / "policy_snapshot")
+    return w.promotion.verify_release(out, artifact=w.artifact("v1"))
+
+
+def release_of_a_lapsed_approval(w: World) -> None:
+    in_production(w, "v1")
+    w.clock.set(parse_instant("2027-03-01T10:00:00Z"))
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+
+
+def release_signed_by_a_policy_key(w: World) -> None:
+    in_production(w, "v1")
+    w.promotion.release(
+        MODEL,
+        "v1",
+        out=w.tmp / "rel",
+        signing_key=w.policy_key,
+        key_id="policy-key",
+        actor="olga",
+    )
+
+
+def expired_waiver(w: World) -> None:
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-1",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-11-26T00:00:00Z",
+        actor="sue",
+    )
+    w.clock.set(parse_instant("2026-11-26T10:00:00Z"))
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def revoked_version_to_production(w: World) -> None:
+    w.approved("v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    w.promotion.set_alias(
+        MODEL, "v1", expected=None, actor="olga", chg_id=w.chg("CHG-X", ["v1"], type="Standard")
+    )
+
+
+def revocation_cut_out_of_the_log(w: World) -> None:
+    """Cut the revocation (and the alias move it made) out of the log, recompute the chain,
+    restore the rows: a checkpoint recorded in the log after it still anchors the old chain."""
+    in_production(w, "v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    checkpoint(w)
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cut = next(i for i, r in enumerate(rows) if r["kind"] == "revocation")
+        return [r for i, r in enumerate(rows) if not (cut - 1 <= i <= cut)]
+
+    rechain(w, edit)
+    sql(
+        w,
+        "UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
+        " WHERE version = 'v1'; UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
+    )
+    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+
+
+def revocation_cut_out_startup(w: World) -> StartupCheck:
+    revocation_cut_out_of_the_log(w)
+    return startup(w)
+
+
+def revocation_cut_out_then_release(w: World) -> None:
+    revocation_cut_out_of_the_log(w)
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+
+
+def revocation_cut_out_reported(w: World) -> list[dict[str, Any]]:
+    revocation_cut_out_of_the_log(w)
+    return []
+
+
+# -- the table -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    run: Callable[[World], Any]
+    mode: str
+    expect: str
+    control: str
+    xfail: str | None = None
+
+
+A = Attack
+ATTACKS: list[Attack] = [
+    # people
+    A(
+        "actor-case-ANN-vs-ann",
+        submit_as_ANN_approve_as_ann,
+        DENIED,
+        "four-eyes: ann submitted risk-default v1",
+        "names compared after NFKC + casefold (`person_key`); four-eyes",
+    ),
+    A(
+        "actor-email-alias",
+        submit_as_ann_approve_as_email,
+        DENIED,
+        "roster: ann@corp.example is not on the roster",
+        "an alias is not on the roster; acts only under a roster name, with that name's key",
+    ),
+    A(
+        "actor-fullwidth-alias",
+        submit_as_ann_approve_as_fullwidth,
+        DENIED,
+        "four-eyes: ann submitted risk-default v1",
+        "NFKC folds full-width ａｎｎ to ann; four-eyes",
+    ),
+    A(
+        "actor-case-with-second-key",
+        submit_as_ann_approve_as_Ann_with_a_second_key,
+        DENIED,
+        "four-eyes: ann submitted risk-default v1",
+        "one person, one name after casefold; the key must be the roster's",
+    ),
+    A(
+        "actor-control-characters",
+        name_with_control_characters,
+        REFUSED,
+        "must be an identity",
+        "identity syntax: no control/format characters",
+    ),
+    A(
+        "submit-by-non-member",
+        submit_by_non_member,
+        DENIED,
+        "roster: mallory is not on the roster",
+        "`submit` is a signed act of a roster member",
+    ),
+    A(
+        "second-identity-approved-by-its-owner",
+        second_identity_approved_by_its_owner,
+        DENIED,
+        "four-eyes: sam proposed",
+        "roster changes: proposal + approval by a second security person",
+    ),
+    A(
+        "second-identity-same-key",
+        second_identity_with_the_same_key,
+        REFUSED,
+        "one key, one person",
+        "roster validation: one key belongs to one person",
+    ),
+    A(
+        "second-identity-by-second-bootstrap",
+        second_identity_by_a_second_bootstrap,
+        DENIED,
+        "bootstrap happens once",
+        "bootstrap only while no roster with keys is in force",
+    ),
+    A(
+        "approver-own-identity-changed",
+        approver_whose_own_identity_changes,
+        DENIED,
+        "changes sue's own identity",
+        "nobody approves a change of their own identity",
+    ),
+    A(
+        "same-person-twice-in-roster",
+        same_person_twice_in_a_roster,
+        REFUSED,
+        "are the same person",
+        "roster validation after NFKC + casefold",
+    ),
+    A(
+        "freeze-deleted-by-one-ops-member",
+        freeze_deleted_by_one_operations_member,
+        DENIED,
+        "four-eyes: olga proposed",
+        "calendar changes need a second operations person",
+    ),
+    A(
+        "freeze-deleted-product-approver",
+        freeze_deleted_with_a_product_approver,
+        DENIED,
+        "roster: pat holds none of the roles operations",
+        "the approver holds the calendar role",
+    ),
+    A(
+        "config-proposal-approved-twice",
+        config_proposal_approved_twice,
+        DENIED,
+        "a proposal takes effect once",
+        "a proposal is applied once",
+    ),
+    A(
+        "config-proposal-stale",
+        stale_config_proposal,
+        DENIED,
+        "propose the change again",
+        "a proposal applies only to the document it was made against",
+    ),
+    A(
+        "approvals-of-removed-person",
+        approvals_of_a_removed_person,
+        DENIED,
+        "four-eyes: approvals that no longer count: sue as security (sue is no longer on the roster)",
+        "`act_standing`: approvals count while their signer is on the roster",
+    ),
+    A(
+        "approvals-signed-with-removed-key",
+        approvals_signed_with_a_removed_key,
+        DENIED,
+        "the key that signed it is no longer sue's",
+        "`act_standing`: the signing key is still theirs",
+    ),
+    A(
+        "approval-after-role-lost",
+        approval_by_someone_who_lost_the_role,
+        DENIED,
+        "pat no longer holds the product role",
+        "`act_standing`: the role is still held",
+    ),
+    A(
+        "cab-approval-of-removed-person",
+        cab_approval_of_a_removed_person,
+        DENIED,
+        "needs CAB approvals from 2 people other than its requester and the version's submitter"
+        " (has 1)",
+        "CAB approvals stand only while their signer is on the roster",
+    ),
+    # signed acts
+    A(
+        "act-unsigned",
+        unsigned_act,
+        DENIED,
+        "is not signed; sign it with sam's key",
+        "every act is signed outside drill registries",
+    ),
+    A(
+        "act-signed-with-another-persons-key",
+        act_signed_with_another_persons_key,
+        DENIED,
+        "is signed with sue's key, not sam's",
+        "each person signs with their own roster key",
+    ),
+    A(
+        "act-signed-with-unlisted-key",
+        act_signed_with_a_key_not_on_the_roster,
+        DENIED,
+        "which the roster does not list for sam",
+        "keys come from the roster",
+    ),
+    A(
+        "act-replayed-other-version",
+        replayed_signature_of_another_version,
+        DENIED,
+        "the signed act is not this act",
+        "the statement names model, version, stage, role",
+    ),
+    A(
+        "act-replayed-other-action",
+        replayed_signature_of_another_act,
+        DENIED,
+        "the signed act is not this act",
+        "the statement names its action",
+    ),
+    A(
+        "act-replayed-other-registry",
+        replayed_signature_from_another_registry,
+        DENIED,
+        "registry: signed",
+        "the statement names the registry (hash of its first event)",
+    ),
+    A(
+        "act-replayed-later",
+        replayed_signature_at_another_time,
+        DENIED,
+        "time: signed",
+        "the statement names the time of the act",
+    ),
+    # time
+    A(
+        "clock-past-freeze-api",
+        clock_past_the_freeze_via_the_api,
+        DENIED,
+        "ahead of the system clock",
+        "outside drill registries the time is the system clock",
+    ),
+    A(
+        "clock-override-env-and-cli-clock",
+        clock_override_env_and_clock_on_the_cli,
+        HELD,
+        "--clock: only for drill registries",
+        "`--clock` only on drill registries; env var gone",
+    ),
+    A(
+        "clock-2100-ungated-action",
+        clock_2100_on_an_ungated_action,
+        DENIED,
+        "days ahead of the system clock",
+        "no event dated beyond the skew; denial dated at the wall clock",
+    ),
+    A(
+        "event-dated-2100-lock-out",
+        event_dated_2100_does_not_lock_out,
+        HELD,
+        "written with a future clock",
+        "future-dated events ignored by the monotonic check, reported",
+    ),
+    A(
+        "clock-moved-backwards",
+        clock_moved_backwards,
+        DENIED,
+        "the clock may not move backwards",
+        "time moves forward",
+    ),
+    A(
+        "drill-flag-forged-by-sql",
+        drill_flag_forged_by_sql,
+        TAMPERED,
+        "the log was rewritten at or before the checkpoint",
+        "the drill mark is hashed into the chain",
+    ),
+    # change control
+    A(
+        "emergency-without-approval",
+        emergency_without_approval_inside_a_window,
+        DENIED,
+        "an Emergency change always needs an executive approval",
+        "change.rego: Emergency approval",
+    ),
+    A(
+        "submitter-on-cab",
+        submitter_on_the_cab_of_her_change,
+        DENIED,
+        "four-eyes: ann submitted risk-default v1, which CHG-N changes",
+        "CAB independent of the submitter",
+    ),
+    A(
+        "submitter-executive-of-own-emergency",
+        submitter_is_the_executive_of_her_emergency,
+        DENIED,
+        "four-eyes: eve submitted risk-default v1",
+        "executive independent of the submitter",
+    ),
+    A(
+        "requester-executive-of-own-emergency",
+        requester_is_the_executive_of_her_emergency,
+        DENIED,
+        "four-eyes: eve requested CHG-E",
+        "executive independent of the requester",
+    ),
+    A(
+        "cab-rows-of-submitter-and-requester",
+        cab_rows_of_the_submitter_inserted_by_sql,
+        DENIED,
+        "needs CAB approvals",
+        "CAB rows without signed events do not count",
+    ),
+    A(
+        "ticket-window-unbounded",
+        unbounded_ticket_window,
+        DENIED,
+        "the window is 365 days long; at most 7 days",
+        "max_ticket_window_days",
+    ),
+    A(
+        "ticket-window-widened-by-sql",
+        ticket_window_widened_by_sql,
+        DENIED,
+        "now is outside the ticket's window",
+        "the ticket is read from its event",
+    ),
+    A(
+        "ticket-reused",
+        ticket_reused,
+        DENIED,
+        "was used already to move risk-default production to v1",
+        "a ticket covers each transition once",
+    ),
+    A(
+        "double-rollback-one-ticket",
+        double_rollback_with_one_ticket,
+        DENIED,
+        "was used already to roll back risk-default production",
+        "a ticket rolls back once",
+    ),
+    A(
+        "double-rollback-at-once",
+        double_rollback_at_once,
+        DENIED,
+        "compare-and-set: production is v1, not the expected v2",
+        "rollback is a compare-and-set",
+    ),
+    A(
+        "change-during-freeze",
+        change_during_the_freeze,
+        DENIED,
+        "the calendar is frozen (month-end close)",
+        "change.rego freezes",
+    ),
+    A(
+        "freeze-deleted-in-config-table",
+        freeze_deleted_from_the_config_table,
+        DENIED,
+        "the calendar is frozen (month-end close)",
+        "config read from its last `config` event",
+    ),
+    # SQL
+    A(
+        "sql-approval-rows",
+        approval_rows_inserted_by_sql,
+        DENIED,
+        "four-eyes: needs Security and Product",
+        "approvals count only with their signed events",
+    ),
+    A(
+        "sql-cab-approval-rows",
+        cab_approval_rows_inserted_by_sql,
+        DENIED,
+        "needs CAB approvals",
+        "CAB approvals count only with their signed events",
+    ),
+    A(
+        "sql-waiver-row",
+        waiver_row_inserted_by_sql,
+        DENIED,
+        "sbom: CVE-2026-9999 is critical",
+        "waivers count only with their events",
+    ),
+    A(
+        "sql-roster-row",
+        roster_row_rewritten_by_sql,
+        DENIED,
+        "roster: mallory is not on the roster",
+        "roster read from its `config` event",
+    ),
+    A(
+        "sql-stage-edit-alias-gate",
+        stage_edited_by_sql_passes_no_alias_gate,
+        DENIED,
+        "is Staging",
+        "the stage is the one the log records",
+    ),
+    A(
+        "sql-revocation-rows-deleted-release",
+        revocation_rows_deleted_then_released,
+        DENIED,
+        "revoked",
+        "the release gate reads the stage the log records",
+        xfail="issue 13: facts from the verified log not built into the release gate (release_facts reads the stage from the versions table, F.version_facts(record) without conn)",
+    ),
+    A(
+        "sql-stage-edit-startup",
+        stage_edited_startup,
+        STARTUP,
+        "audit",
+        "startup: the log records stage and alias",
+    ),
+    A(
+        "sql-revocation-rows-deleted-startup",
+        revocation_rows_deleted_startup,
+        STARTUP,
+        "revoked",
+        "a revocation in the log wins",
+    ),
+    A(
+        "sql-revocation-events-deleted-head-fixed",
+        revocation_events_deleted_and_head_fixed,
+        TAMPERED,
+        "truncated",
+        "a signed checkpoint outside the registry",
+    ),
+    A(
+        "sql-revocation-cut-out-startup",
+        revocation_cut_out_startup,
+        STARTUP,
+        "audit",
+        "startup gate: the log extends the checkpoint recorded in it",
+        xfail="issue 13: facts from the verified log not built into check-startup (startup_audit_facts checks the chain only, not the checkpoints recorded in the log)",
+    ),
+    A(
+        "sql-revocation-cut-out-then-release",
+        revocation_cut_out_then_release,
+        DENIED,
+        "checkpoint: the log no longer extends the checkpoint",
+        "every gate: the log extends its latest recorded checkpoint",
+        xfail="issue 13: facts from the verified log not built into the release gate (release_facts checks verify_chain only, not the checkpoints recorded in the log)",
+    ),
+    A(
+        "sql-revocation-cut-out-reported",
+        revocation_cut_out_reported,
+        TAMPERED,
+        "events up to the checkpoint were deleted (truncated)",
+        "`audit verify`: recorded checkpoints",
+    ),
+    A(
+        "sql-every-event-deleted",
+        every_event_deleted,
+        TAMPERED,
+        "the audit log is empty",
+        "`audit verify`: rows but no events",
+    ),
+    A(
+        "sql-every-event-deleted-then-act",
+        every_event_deleted_then_act,
+        DENIED,
+        "roster: no roster configured",
+        "configuration comes from the log",
+    ),
+    A(
+        "sql-forged-event-recomputed-hash",
+        forged_event_with_recomputed_hashes,
+        TAMPERED,
+        "the log was rewritten at or before the checkpoint",
+        "signed checkpoint; chain recomputed from genesis",
+    ),
+    A(
+        "sql-forged-event-copied-signature",
+        forged_approval_event_copying_a_signature,
+        TAMPERED,
+        "carries the act approve by pat, not this event's",
+        "`audit verify` re-checks each signed act",
+    ),
+    A(
+        "sql-log-truncated",
+        log_truncated_before_the_checkpoint,
+        TAMPERED,
+        "truncated",
+        "signed checkpoint",
+    ),
+    A(
+        "checkpoint-of-another-registry",
+        checkpoint_of_another_registry,
+        TAMPERED,
+        "another registry",
+        "checkpoint names the registry",
+    ),
+    A(
+        "checkpoint-wrong-purpose-key",
+        checkpoint_signed_by_a_wrong_purpose_key,
+        DENIED,
+        "key 'verdict-key' is not trusted for checkpoint signatures",
+        "checkpoint key purpose",
+    ),
+    A(
+        "sql-approval-row-reported",
+        rows_without_events_reported,
+        TAMPERED,
+        "has no audit event",
+        "`audit verify` rows without events",
+    ),
+    A(
+        "sql-waiver-row-reported",
+        waiver_rows_without_events_reported,
+        TAMPERED,
+        "has no audit event",
+        "`audit verify` rows without events",
+    ),
+    A(
+        "sql-cab-row-reported",
+        cab_rows_without_events_reported,
+        TAMPERED,
+        "has no audit event",
+        "`audit verify` rows without events",
+    ),
+    A(
+        "sql-roster-row-reported",
+        roster_row_without_event_reported,
+        TAMPERED,
+        "config row 1 (roster) differs from the document its last config event put in force",
+        "`audit verify` config rows",
+    ),
+    A(
+        "sql-stage-edit-reported",
+        stage_edit_reported,
+        TAMPERED,
+        "the table says Approved, the audit log says Candidate",
+        "`audit verify` version rows",
+    ),
+    # safe writes, bounded work
+    A(
+        "release-into-symlinked-folder",
+        release_into_a_symlinked_folder,
+        REFUSED,
+        "is a symbolic link",
+        "outputs never follow links",
+    ),
+    A(
+        "release-notes-planted-symlink",
+        release_notes_planted_as_a_symlink,
+        REFUSED,
+        "is not empty",
+        "a release goes to a new or empty folder",
+    ),
+    A(
+        "audit-export-through-symlink",
+        audit_export_through_a_symlink,
+        REFUSED,
+        "is a symbolic link",
+        "`safe_io.write_file`",
+    ),
+    A(
+        "impact-newline-forges-notes",
+        newline_in_impact_forges_release_notes,
+        HELD,
+        "",
+        "`md_text` escapes ticket text",
+    ),
+    A(
+        "sbom-3000-vulns-lock",
+        big_sbom_does_not_hold_the_lock,
+        HELD,
+        "",
+        "SBOM rules linear, evaluated before the write lock",
+    ),
+    A("sbom-oversized", oversized_sbom, REFUSED, "at most 20000 are accepted", "input size limits"),
+    # issue 12
+    A(
+        "stop-verdict-waived-checks",
+        waived_checks_open_a_stop_verdict,
+        DENIED,
+        "verdict: decision is STOP, not PROCEED",
+        "a STOP verdict never opens the gate",
+    ),
+    A(
+        "proceed-all-checks-fail",
+        proceed_whose_checks_all_fail,
+        DENIED,
+        "its checks contradict it",
+        "the gate re-derives the decision",
+    ),
+    A(
+        "proceed-sample-ratio-fails",
+        proceed_with_sample_ratio_failing,
+        DENIED,
+        "re-derives STOP over its checks (stop reasons are never waived): sample_ratio",
+        "sample_ratio never waived",
+    ),
+    A(
+        "proceed-no-checks",
+        proceed_with_no_checks,
+        DENIED,
+        "it has no checks",
+        "re-derivation needs the checks",
+    ),
+    A(
+        "plain-json-verdict",
+        plain_json_verdict_outside_drill,
+        DENIED,
+        "a plain JSON verdict is not evidence",
+        "verdicts are DSSE-signed statements",
+    ),
+    A(
+        "verdict-wrong-purpose-key",
+        verdict_signed_by_a_wrong_purpose_key,
+        DENIED,
+        "is not trusted for verdict signatures",
+        "key purposes",
+    ),
+    A(
+        "verdict-own-key-trusted-id",
+        verdict_signed_by_an_own_key_under_a_trusted_id,
+        DENIED,
+        "does not verify",
+        "signature verification",
+    ),
+    A(
+        "verdict-other-version",
+        signed_verdict_of_another_version,
+        DENIED,
+        "statement.subject risk-default@v9",
+        "subject binding",
+    ),
+    A(
+        "verdict-stop-edited-to-proceed",
+        signed_stop_edited_to_proceed,
+        DENIED,
+        "does not verify",
+        "signature over the statement",
+    ),
+    A(
+        "policy-unsanctioned-loose",
+        unsanctioned_loose_policy,
+        DENIED,
+        "the policy snapshot is not signed",
+        "sanctioned policies",
+    ),
+    A(
+        "policy-signed-by-verdict-key",
+        loose_policy_signed_by_a_verdict_key,
+        DENIED,
+        "is not trusted for policy signatures",
+        "key purposes",
+    ),
+    A(
+        "policy-extra-rego",
+        extra_rego_in_a_sanctioned_folder,
+        DENIED,
+        "extra file zz_allow.rego (not signed)",
+        "snapshot covers exactly its files",
+    ),
+    A(
+        "policy-another-releases-snapshot",
+        another_releases_snapshot,
+        DENIED,
+        "the signature is for other-release",
+        "snapshot digest binding",
+    ),
+    A(
+        "release-another-releases-snapshot",
+        another_releases_snapshot_at_verify,
+        VERIFY,
+        "another release's snapshot",
+        "`verify_policy_snapshot(expected_digest=bound)`",
+    ),
+    A(
+        "snapshot-signature-as-artifact-signature",
+        snapshot_signature_as_artifact_signature,
+        DENIED,
+        "is not trusted for artifact signatures",
+        "key purposes, DSSE PAE",
+    ),
+    A(
+        "sbom-self-declared-not-affected",
+        self_declared_not_affected,
+        DENIED,
+        "only the SBOM says not_affected",
+        "VEX counts with a security approval",
+    ),
+    A("sbom-empty", empty_sbom, DENIED, "it lists no components", "empty SBOM refused"),
+    A(
+        "sbom-without-analysis",
+        sbom_without_analysis,
+        DENIED,
+        "no vulnerability analysis",
+        "a scan is required",
+    ),
+    A(
+        "sbom-low-9.8-rating",
+        low_9_8_rating,
+        DENIED,
+        "CVE-2026-9800 is critical",
+        "highest of all ratings",
+    ),
+    A(
+        "provenance-wrong-predicate",
+        provenance_with_another_predicate,
+        DENIED,
+        "is not SLSA provenance v1",
+        "SLSA v1 only",
+    ),
+    A(
+        "provenance-wrong-builder",
+        provenance_from_another_builder,
+        DENIED,
+        "is not a builder the signing key is trusted for",
+        "builder id from the trust file",
+    ),
+    A(
+        "expired-waiver",
+        expired_waiver,
+        DENIED,
+        "sbom: CVE-2026-9999 is critical",
+        "only unexpired waivers",
+    ),
+    A(
+        "check-startup-without-artifact",
+        check_startup_without_artifact,
+        REFUSED,
+        "give --artifact FILE",
+        "`--artifact` required",
+    ),
+    A(
+        "check-startup-replaced-artifact",
+        replaced_artifact_starts,
+        STARTUP,
+        "artifact",
+        "artifact digest",
+    ),
+    A("check-startup-revoked", revoked_version_starts, STARTUP, "revoked", "revocation"),
+    A(
+        "check-startup-drill-registry",
+        drill_registry_starts_in_production,
+        HELD,
+        "drill",
+        "drill registries never start",
+    ),
+    A(
+        "revoked-version-to-production",
+        revoked_version_to_production,
+        DENIED,
+        "is Revoked",
+        "alias gate",
+    ),
+    A(
+        "release-unsigned-manifest",
+        unsigned_manifest,
+        VERIFY,
+        "the manifest is unsigned",
+        "signed manifest",
+    ),
+    A(
+        "release-revoked-since",
+        release_of_a_version_revoked_since,
+        VERIFY,
+        "has been revoked",
+        "`release verify --registry`",
+    ),
+    A(
+        "release-extra-rego",
+        release_with_an_extra_rego_in_its_snapshot,
+        VERIFY,
+        "zz_allow.rego",
+        "snapshot files",
+    ),
+    A(
+        "release-other-artifact",
+        release_of_another_artifact,
+        VERIFY,
+        "the release is for",
+        "artifact digest",
+    ),
+    A(
+        "release-lapsed-approval",
+        release_of_a_lapsed_approval,
+        DENIED,
+        "revalidate_by: the approval lapsed at 2027-02-25",
+        "release gate",
+    ),
+    A(
+        "release-signed-by-policy-key",
+        release_signed_by_a_policy_key,
+        DENIED,
+        "is not trusted for release signatures",
+        "key purposes",
+    ),
+]
+
+
+def _params() -> list[Any]:
+    out = []
+    for attack in ATTACKS:
+        marks = (
+            [pytest.mark.xfail(strict=True, reason=attack.xfail)]
+            if attack.xfail is not None
+            else []
+        )
+        out.append(pytest.param(attack, id=attack.id, marks=marks))
+    return out
+
+
+def test_the_table_has_at_least_60_distinct_attacks() -> None:
+    ids = [a.id for a in ATTACKS]
+    assert len(ids) == len(set(ids)) >= 60
+    assert len({a.run for a in ATTACKS}) == len(ATTACKS)
+
+
+def test_every_attack_is_listed_in_docs_security_md() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    section = doc.split("## Red-team table (issues 12 and 13)", 1)[-1]
+    missing = [a.id for a in ATTACKS if f"test_attack[{a.id}]" not in section]
+    assert not missing
+
+
+def _assert_denial_recorded(w: World, expected: str) -> None:
+    last = w.promotion.events()[-1]
+    assert last.kind == "gate_denied", last
+    assert any(expected in reason for reason in last.payload["reasons"]), last.payload
+
+
+@pytest.mark.parametrize("attack", _params())
+def test_attack(world: World, attack: Attack) -> None:
+    w = world
+    if attack.mode == DENIED:
+        with pytest.raises(GateDeniedError) as caught:
+            attack.run(w)
+        assert attack.expect in str(caught.value)
+        _assert_denial_recorded(w, attack.expect)
+    elif attack.mode == REFUSED:
+        with pytest.raises(CanaryError) as refused:
+            attack.run(w)
+        assert not isinstance(refused.value, GateDeniedError) or attack.expect in str(refused.value)
+        assert attack.expect in str(refused.value)
+        assert isinstance(refused.value, (InvalidInputError, GateDeniedError))
+    elif attack.mode == TAMPERED:
+        trust = outside_trust(w)
+        checkpoints = attack.run(w) or []
+        report = verify_log(
+            w.promotion.store.conn, checkpoints=checkpoints, trust=trust, wall_ns=w.clock.now_ns()
+        )
+        assert not report.ok
+        assert any(attack.expect in p for p in report.problems), report.problems
+        assert report.to_text().startswith("AUDIT LOG TAMPERED")
+    elif attack.mode == STARTUP:
+        result = attack.run(w)
+        assert not result.ok
+        assert result.exit_code == EXIT_CODES[attack.expect], result
+        assert any(p.startswith(attack.expect) for p in result.problems), result.problems
+        _assert_denial_recorded(w, attack.expect)
+    elif attack.mode == VERIFY:
+        result = attack.run(w)
+        assert not result.ok
+        assert result.exit_code == 6
+        assert attack.expect in result.to_text(), result.to_text()
+    else:
+        assert attack.mode == HELD
+        attack.run(w)
