@@ -222,7 +222,7 @@ def _verify_release(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from canarykit.promotion.evidence import TrustStore, load_json_file
-    from canarykit.promotion.verified_state import verify_log
+    from canarykit.promotion.log_verification import verify_log
 
     envelopes = [load_json_file(f, what="checkpoint") for f in args.checkpoint]
     trust = None if args.trust is None else TrustStore.from_file(args.trust)

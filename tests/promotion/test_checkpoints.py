@@ -28,7 +28,7 @@ from canarykit.promotion.checkpoints import (
     write_checkpoint,
 )
 from canarykit.promotion.evidence import PAYLOAD_TYPES, TrustStore, public_key_text
-from canarykit.promotion.verified_state import verify_log
+from canarykit.promotion.log_verification import verify_log
 
 # -- helpers -----------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promotion_world import World
+from promotion_world import PEOPLE_KEYS, World, pem
 
 from canarykit.cli.main import main
 from canarykit.errors import InvalidInputError
@@ -168,7 +168,8 @@ def test_the_cli_answers_with_exit_2_and_one_line(
     argv = (
         ["change", "create", str(path)] if key == "ticket" else ["config", f"set-{key}", str(path)]
     )
-    code = main([*argv, "--registry", registry, "--actor", "sam"])
+    key = pem(PEOPLE_KEYS["sam"], world.tmp / "sam.pem")  # a signed act: sam's key
+    code = main([*argv, "--registry", registry, "--actor", "sam", "--key", str(key)])
     out, err = capsys.readouterr()
     assert code == 2, err
     assert out == ""

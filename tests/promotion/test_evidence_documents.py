@@ -234,8 +234,8 @@ def test_evidence_commands(
     verdict = world.tmp / "verdict.json"
     verdict.write_text(json.dumps(make_verdict("v1", world.policy_digest)))
     card, adr = world.tmp / "card.cdx.json", _adr(world)
-    monkeypatch.setenv("CANARYKIT_ALLOW_CLOCK_OVERRIDE", "1")
-    common = ["--registry", str(world.tmp / "registry.sqlite"), "--clock", "2026-11-25T10:00:00Z"]
+    del monkeypatch  # the registry takes the system clock (its events lie in the past)
+    common = ["--registry", str(world.tmp / "registry.sqlite")]
     assert main(["model-card", str(verdict), "--out", str(card)]) == 0
     add = ["evidence", "add", MODEL, "v1", "--model-card", str(card), "--decision-record", str(adr)]
     assert main([*add, "--actor", "olga", *common]) == 0

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 import yaml
-from promotion_world import MODEL, ROSTER, SignedPromotion, World, make_verdict
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from promotion_world import (
+    MODEL,
+    PEOPLE_KEYS,
+    ROSTER,
+    SignedPromotion,
+    World,
+    make_verdict,
+    pem,
+)
 
 from canarykit.cli.main import main
 from canarykit.errors import GateDeniedError, InvalidInputError, StorageError
@@ -55,7 +64,20 @@ def test_a_blank_person_in_a_yaml_roster_is_exit_2(
     roster = tmp_path / "roster.yaml"
     roster.write_text('people:\n  "": [product]\n  ~: [security]\n  sam: [security]\n')
     registry = tmp_path / "r.sqlite"
-    code = main(["config", "set-roster", str(roster), "--registry", str(registry), "--actor", "a"])
+    key = pem(Ed25519PrivateKey.generate(), tmp_path / "a.pem")
+    code = main(
+        [
+            "config",
+            "set-roster",
+            str(roster),
+            "--registry",
+            str(registry),
+            "--actor",
+            "a",
+            "--key",
+            str(key),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err == (
@@ -267,6 +289,8 @@ def test_reserved_and_control_character_names_are_not_submitted(
             str(registry),
             "--actor",
             "ann",
+            "--key",
+            str(pem(PEOPLE_KEYS["ann"], world.tmp / "ann.pem")),
         ]
     )
     err = capsys.readouterr().err

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from promotion_world import MODEL, START, World, make_verdict, pem, sign_policy_folder
+from promotion_world import MODEL, World, make_verdict, pem, sign_policy_folder
 
 from canarykit.cli.main import main
 from canarykit.cli.release_cmds import EXIT_NOT_VERIFIED
@@ -106,11 +106,6 @@ def _denied(world: World, match: str, **kw: Any) -> GateDeniedError:
     assert any(match in r for r in event.payload["reasons"])
     assert not out.exists()
     return caught.value
-
-
-@pytest.fixture(autouse=True)
-def _fixed_clock_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CANARYKIT_ALLOW_CLOCK_OVERRIDE", "1")
 
 
 @pytest.fixture
@@ -541,9 +536,8 @@ def test_verify_against_another_registry_fails(
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI at the world's fixed time (drills and tests may fix the clock)."""
-    if "--registry" in argv:
-        argv = (*argv, "--clock", START)
+    """Run the CLI on the system clock (the world's registry is a production registry, which
+    takes no --clock; its events lie in the past)."""
     try:
         code = main(list(argv))
     except SystemExit as exit_:
@@ -606,7 +600,11 @@ def test_release_verify_usage_errors_exit_2(
 def test_release_through_the_cli_writes_a_release_that_verifies(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    world.approved("v1")
+    world.submit("v1")
+    world.to_staging("v1")
+    world.approvals("v1")
+    # released on the system clock: an approval that stays current whenever the test runs
+    world.to_approved("v1", world.chg("CHG-1", ["v1"]), revalidate_by="2099-01-01T00:00:00Z")
     key = pem(world.key, world.tmp / "release.pem")
     registry = str(world.tmp / "registry.sqlite")
     out = world.tmp / "cli-release"

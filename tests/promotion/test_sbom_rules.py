@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from promotion_world import MODEL, World, sbom
+from promotion_world import MODEL, PEOPLE_KEYS, World, pem, sbom
 
 from canarykit.cli.main import main
 from canarykit.errors import GateDeniedError, InvalidInputError
@@ -300,12 +300,14 @@ def test_approve_vex_command(
     world.submit("v1")
     path = world.tmp / "sbom.cdx.json"
     path.write_text(json.dumps(sbom(CRITICAL_NOT_AFFECTED)))
-    monkeypatch.setenv("CANARYKIT_ALLOW_CLOCK_OVERRIDE", "1")
-    common = ["--registry", str(world.tmp / "registry.sqlite"), "--clock", "2026-11-25T10:00:00Z"]
+    del monkeypatch  # the registry takes the system clock (its events lie in the past)
+    common = ["--registry", str(world.tmp / "registry.sqlite")]
+    sam = ["--actor", "sam", "--key", str(pem(PEOPLE_KEYS["sam"], world.tmp / "sam.pem"))]
+    pat = ["--actor", "pat", "--key", str(pem(PEOPLE_KEYS["pat"], world.tmp / "pat.pem"))]
     vex = ["approve", MODEL, "v1", "--role", "security", "--vex", "CVE-2026-4242"]
-    assert main([*vex, "--sbom", str(path), "--actor", "sam", *common]) == 0
+    assert main([*vex, "--sbom", str(path), *sam, *common]) == 0
     assert "sam approved the VEX statement CVE-2026-4242 not_affected" in capsys.readouterr().out
-    assert main([*vex, "--actor", "sam", *common]) == 2  # no --sbom
+    assert main([*vex, *sam, *common]) == 2  # no --sbom
     assert "--vex: approving a VEX statement takes" in capsys.readouterr().err
-    assert main([*vex, "--sbom", str(path), "--actor", "pat", *common]) == 4
+    assert main([*vex, "--sbom", str(path), *pat, *common]) == 4
     assert "roster: pat holds none of the roles security" in capsys.readouterr().err

@@ -22,8 +22,9 @@ from canarykit.errors import GateDeniedError
 from canarykit.promotion import facts as F
 from canarykit.promotion.audit import AuditEvent, append_event, verify_chain
 from canarykit.promotion.evidence import public_key_text
+from canarykit.promotion.log_verification import verify_log
 from canarykit.promotion.registry import RegistryStore
-from canarykit.promotion.verified_state import build_state, verify_log
+from canarykit.promotion.verified_state import build_state
 
 
 def sql(world: World, *statements: str, params: tuple[Any, ...] = ()) -> None:
