@@ -8,7 +8,10 @@ listing the reasons. There is no "force" flag and no way to pass a different gat
 Examples
 --------
 >>> from canarykit.promotion.clock import FixedClock, parse_instant
->>> p = Promotion(":memory:", clock=FixedClock(parse_instant("2026-11-27T09:00:00Z")))
+>>> p = Promotion(":memory:", clock=FixedClock(parse_instant("2026-11-27T09:00:00Z")), drill=True)
+>>> roster = {"people": {"sam": ["security"], "ann": ["product"]}}  # no keys: drill only
+>>> p.bootstrap(actor="sam", roster=roster)["roster"][:7]
+'sha256:'
 >>> record = p.submit("risk-default", "v1", artifact_digest="sha256:" + "1" * 64, actor="ann")
 >>> record.stage
 'Candidate'
@@ -16,8 +19,8 @@ Examples
 Traceback (most recent call last):
 ...
 canarykit.promotion.gates.GateDenial: promote risk-default v1 → Approved denied: transition Candidate → Approved is not in the transition table ...
->>> p.events()[-1].kind
-'gate_denied'
+>>> p.events()[-1].kind, p.events()[-1].payload["drill"]
+('gate_denied', True)
 """
 
 from __future__ import annotations
