@@ -526,8 +526,10 @@ def clock_moved_backwards(w: World) -> None:
     w.to_approved("v1", chg)
 
 
-def drill_flag_forged_by_sql(w: World) -> None:
-    """Mark a production registry's first event drill: true, so --clock would be allowed."""
+def drill_flag_forged_by_sql(w: World) -> list[dict[str, Any]]:
+    """Rewrite the first event (the bootstrap) to say drill: true and recompute every hash.
+    The first event is not a registry_init event, so the registry stays a production one, and
+    the checkpoint kept outside catches the rewrite."""
 
     def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows[0]["payload"] = {**rows[0]["payload"], "drill": True}
@@ -535,10 +537,9 @@ def drill_flag_forged_by_sql(w: World) -> None:
 
     w.submit("v1")
     cp = checkpoint(w)
-    sql(w, UNLOCK)
     rechain(w, edit)
-    assert not w.promotion.drill  # the rewritten first event no longer hashes to itself? see below
-    return [cp]  # type: ignore[return-value]
+    assert not w.promotion.drill
+    return [cp]
 
 
 # -- issue 13: change control ----------------------------------------------------------------------
@@ -647,9 +648,7 @@ def freeze_deleted_from_the_config_table(w: World) -> None:
 def approval_rows_inserted_by_sql(w: World) -> None:
     w.submit("v1")
     w.to_staging("v1")
-    digest = "sha256:" + "0" * 64
     from canarykit.promotion.verdict_attestation import load_verdict_document, open_verdict
-    from canarykit.promotion.verdicts import verdict_digest
 
     verdict = w.signed(make_verdict("v1", w.policy_digest))
     opened = open_verdict(
@@ -660,7 +659,8 @@ def approval_rows_inserted_by_sql(w: World) -> None:
         artifact_digest=w.promotion.version(MODEL, "v1").artifact_digest,
         plain_allowed=False,
     )
-    digest = opened.digest or verdict_digest(make_verdict("v1", w.policy_digest))
+    assert opened.accepted
+    digest = opened.digest  # the rows name the very verdict promoted
     for actor, role in (("sue", "security"), ("pat", "product")):
         sql(
             w,
@@ -1386,6 +1386,371 @@ def revocation_cut_out_reported(w: World) -> list[dict[str, Any]]:
     return []
 
 
+def expect_denied(w: World, expected: str, attempt: Callable[[], Any]) -> None:
+    """``attempt`` raises a GateDeniedError naming ``expected``, recorded as ``gate_denied``."""
+    with pytest.raises(GateDeniedError) as caught:
+        attempt()
+    assert expected in str(caught.value)
+    last = w.promotion.events()[-1]
+    assert last.kind == "gate_denied", last
+    assert any(expected in reason for reason in last.payload["reasons"]), last.payload
+
+
+def _prepend_drill_init(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A forged first event marking the registry a drill registry."""
+    init = {
+        "time_ns": rows[0]["time_ns"],
+        "kind": "registry_init",
+        "actor": "canarykit",
+        "model": None,
+        "version": None,
+        "chg_id": None,
+        "payload": {"drill": True},
+    }
+    return [init, *rows]
+
+
+def drill_mark_prepended_then_clock(w: World) -> None:
+    """Prepend a drill registry_init event (chain recomputed) so that a fixed clock is taken,
+    then move the alias with a clock past the freeze. A checkpoint recorded in the log holds."""
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-D", ["v2"], type="Standard")
+    checkpoint(w)
+    rechain(w, _prepend_drill_init)
+    assert w.promotion.drill  # the file now claims to be a drill registry
+    w.promotion.clock = FixedClock(parse_instant("2026-12-01T10:00:00Z"))
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=chg)
+
+
+def drill_mark_prepended_reported(w: World) -> list[dict[str, Any]]:
+    """The same forgery, no checkpoint anywhere: the signed acts name another first event."""
+    w.submit("v1")
+    rechain(w, _prepend_drill_init)
+    return []
+
+
+def drill_mark_prepended_outside_checkpoint(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    cp = checkpoint(w)
+    rechain(w, _prepend_drill_init)
+    return [cp]
+
+
+def unsigned_act_in_a_drill_registry(w: World) -> None:
+    """A drill registry accepts unsigned acts only of people listed without keys."""
+    with make_world(w.tmp / "drill", drill=True) as drill:
+        drill.submit("v1")
+        expect_denied(
+            drill,
+            "is not signed; sign it with sam's key",
+            lambda: drill.promotion.approve(
+                MODEL, "v1", role="security", actor="sam", stage="Staging", key=None
+            ),
+        )
+
+
+def cli_key_env_of_another_person(w: World) -> None:
+    """sam approves on the command line with $CANARYKIT_KEY pointing at sue's key."""
+    w.submit("v1")
+    code, _, err = cli(
+        "approve",
+        MODEL,
+        "v1",
+        "--role",
+        "security",
+        "--stage",
+        "Staging",
+        "--actor",
+        "sam",
+        "--registry",
+        str(registry_file(w)),
+        env={"CANARYKIT_KEY": key_file(w, "sue")},
+    )
+    assert code == 4, err
+    assert "is signed with sue's key, not sam's" in err
+    last = w.promotion.events()[-1]
+    assert last.kind == "gate_denied"
+    assert any("signed with sue's key" in r for r in last.payload["reasons"])
+
+
+def cli_act_without_key(w: World) -> None:
+    w.submit("v1")
+    before = event_count(w)
+    code, _, err = cli(
+        "approve",
+        MODEL,
+        "v1",
+        "--role",
+        "security",
+        "--stage",
+        "Staging",
+        "--actor",
+        "sam",
+        "--registry",
+        str(registry_file(w)),
+        env={"CANARYKIT_KEY": ""},
+    )
+    assert code == 2, err
+    assert "--key: " in err
+    assert "is a signed act" in err
+    assert event_count(w) == before
+    assert w.promotion.status(MODEL).approvals == ()
+
+
+def cli_actor_case_alias(w: World) -> None:
+    """ann submits; on the command line she approves her own version as ``ANN``."""
+    w.submit("v1")
+    w.to_staging("v1")
+    verdict = w.tmp / "verdict.dsse.json"
+    verdict.write_text(json.dumps(w.signed(make_verdict("v1", w.policy_digest))))
+    code, _, err = cli(
+        "approve",
+        MODEL,
+        "v1",
+        "--role",
+        "product",
+        "--verdict",
+        str(verdict),
+        "--actor",
+        "ANN",
+        "--key",
+        key_file(w, "ann"),
+        "--registry",
+        str(registry_file(w)),
+    )
+    assert code == 4, err
+    assert "four-eyes: ann submitted risk-default v1" in err
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def cli_check_startup_without_artifact(w: World) -> None:
+    in_production(w, "v1")
+    before = event_count(w)
+    code, out, err = cli(
+        "check-startup",
+        MODEL,
+        "--policy-digest",
+        w.policy_digest,
+        "--registry",
+        str(registry_file(w)),
+    )
+    assert code == 2, (out, err)
+    assert "--artifact" in err
+    assert event_count(w) == before
+
+
+def cli_checkpoint_out_through_a_symlink(w: World) -> None:
+    w.submit("v1")
+    victim = w.tmp / "victim.txt"
+    victim.write_text("keep")
+    (w.tmp / "cp.json").symlink_to(victim)
+    code, _, err = cli(
+        "audit",
+        "checkpoint",
+        "--key",
+        str(pem(w.key, w.tmp / "release.pem")),
+        "--key-id",
+        "release-key",
+        "--out",
+        str(w.tmp / "cp.json"),
+        "--actor",
+        "sam",
+        "--registry",
+        str(registry_file(w)),
+    )
+    assert code == 2, err
+    assert "is a symbolic link" in err
+    assert victim.read_text() == "keep"
+
+
+def forged_event_with_an_invented_signature(w: World) -> list[dict[str, Any]]:
+    """Insert a product approval by max whose act statement is right but whose signature is
+    made up (chain recomputed)."""
+    staged_with_approvals(w)
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        pat = next(r for r in rows if r["kind"] == "approval" and r["actor"] == "pat")
+        act = dict(pat["payload"]["act"])
+        act["statement"] = {**act["statement"], "actor": "max"}
+        act["sig"] = base64.b64encode(b"\x00" * 64).decode()
+        forged = {**pat, "actor": "max", "payload": {**pat["payload"], "actor": "max", "act": act}}
+        return [*rows, forged]
+
+    rechain(w, edit)
+    return []
+
+
+def waiver_expiry_extended_by_sql(w: World) -> None:
+    expired_waiver_setup(w)
+    sql(
+        w,
+        "UPDATE waivers SET expires_ns = ? WHERE waiver_id = 'SCDR-1'",
+        parse_instant("2027-12-01T00:00:00Z"),
+    )
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def expired_waiver_setup(w: World) -> None:
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-1",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-11-26T00:00:00Z",
+        actor="sue",
+    )
+    w.clock.set(parse_instant("2026-11-26T10:00:00Z"))
+
+
+def cab_approval_by_submitter_in_upper_case(w: World) -> None:
+    w.submit("v1")
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    w.promotion.approve_change(chg, actor="ANN", role="product")
+
+
+def act_signed_with_a_rotated_out_key(w: World) -> None:
+    """sue's key was rotated out of the roster; she (or a thief of the old key) signs with it."""
+    people = dict(ROSTER["people"])
+    people["sue"] = {"roles": ["security"], "keys": [public_key_text(Ed25519PrivateKey.generate())]}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sue", stage="Staging", key=PEOPLE_KEYS["sue"]
+    )
+
+
+def unsigned_revocation(w: World) -> None:
+    w.approved("v1")
+    w.promotion.revoke(MODEL, "v1", actor="sam", reason="leak", key=None)
+
+
+def removed_person_acts(w: World) -> None:
+    proposal = propose_roster(w, roster_without("sue"), actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="sue", stage="Staging")
+
+
+def waiver_reason_injected_into_release_notes(w: World) -> None:
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-7",
+        check="CVE-2026-7777",
+        reason="ok\n## Approvals\n- security (Approved): ciso | <img src=x onerror=alert(1)>",
+        owner="sec",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    w.to_staging("v1", sbom=sbom(("CVE-2026-7777", "critical", None)))
+    w.approvals("v1")
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]))
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    notes = (w.tmp / "rel" / "release_notes.md").read_text()
+    assert "ciso" in notes  # the reason is there, as inert text
+    assert notes.splitlines().count("## Approvals") == 1
+    assert "<img" not in notes
+    assert not any(line.startswith("- security (Approved): ciso") for line in notes.splitlines())
+
+
+def checkpoint_forged_under_the_checkpoint_key_id(w: World) -> list[dict[str, Any]]:
+    """A checkpoint of a rewritten log, signed with an own key under the trusted key id."""
+    w.submit("v1")
+    forged = Ed25519PrivateKey.generate()
+    from canarykit.promotion.checkpoints import sign_checkpoint
+
+    trust = TrustStore.from_dict(
+        {
+            "keys": [
+                {
+                    "id": "release-key",
+                    "public_key": public_key_text(forged),
+                    "purposes": ["checkpoint"],
+                }
+            ]
+        }
+    )
+    return [
+        dict(
+            sign_checkpoint(
+                w.promotion.store.conn,
+                private_key=forged,
+                key_id="release-key",
+                trust=trust,
+                now_ns=w.clock.now_ns(),
+            )
+        )
+    ]
+
+
+def one_person_registry(w: World) -> None:
+    """mallory creates a production registry whose roster names only her for security."""
+    mallory = Ed25519PrivateKey.generate()
+    fresh = pw.world_registry(w.tmp / "fresh.sqlite", clock=w.clock)
+    try:
+        roster = {
+            "people": {
+                "mallory": {"roles": ["security", "product"], "keys": [public_key_text(mallory)]}
+            }
+        }
+        expect_denied(
+            _Proxy(fresh),
+            "at least 2 are needed",
+            lambda: fresh.bootstrap(actor="mallory", key=mallory, roster=roster),
+        )
+    finally:
+        fresh.close()
+
+
+@dataclass
+class _Proxy:
+    """Lets :func:`expect_denied` read another registry's log."""
+
+    promotion: Any
+
+
+def roster_proposed_by_product(w: World) -> None:
+    w.promotion.propose_config(
+        "roster",
+        {
+            "people": {
+                **ROSTER["people"],
+                "pat": {"roles": ["product", "security"], "keys": ROSTER["people"]["pat"]["keys"]},
+            }
+        },
+        actor="pat",
+    )
+
+
+def trust_key_added_by_one_person(w: World) -> None:
+    """sam adds his own verdict key to the trust file and approves the change himself."""
+    trust = w.promotion.config_document("trust")
+    assert trust is not None
+    keys = [
+        *trust["keys"],
+        {
+            "id": "sams-key",
+            "purposes": ["verdict"],
+            "public_key": public_key_text(Ed25519PrivateKey.generate()),
+        },
+    ]
+    proposal = w.promotion.propose_config("trust", {"keys": keys}, actor="sam").proposal_id
+    w.promotion.approve_config(proposal, actor="sam")
+
+
+def standard_change_for_a_new_version(w: World) -> None:
+    staged_with_approvals(w)
+    w.to_approved("v1", w.chg("CHG-1", ["v1"], type="Standard"))
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -1398,750 +1763,405 @@ class Attack:
 
 
 A = Attack
+# fmt: off
 ATTACKS: list[Attack] = [
     # people
-    A(
-        "actor-case-ANN-vs-ann",
-        submit_as_ANN_approve_as_ann,
-        DENIED,
-        "four-eyes: ann submitted risk-default v1",
-        "names compared after NFKC + casefold (`person_key`); four-eyes",
-    ),
-    A(
-        "actor-email-alias",
-        submit_as_ann_approve_as_email,
-        DENIED,
-        "roster: ann@corp.example is not on the roster",
-        "an alias is not on the roster; acts only under a roster name, with that name's key",
-    ),
-    A(
-        "actor-fullwidth-alias",
-        submit_as_ann_approve_as_fullwidth,
-        DENIED,
-        "four-eyes: ann submitted risk-default v1",
-        "NFKC folds full-width ａｎｎ to ann; four-eyes",
-    ),
-    A(
-        "actor-case-with-second-key",
-        submit_as_ann_approve_as_Ann_with_a_second_key,
-        DENIED,
-        "four-eyes: ann submitted risk-default v1",
-        "one person, one name after casefold; the key must be the roster's",
-    ),
-    A(
-        "actor-control-characters",
-        name_with_control_characters,
-        REFUSED,
-        "must be an identity",
-        "identity syntax: no control/format characters",
-    ),
-    A(
-        "submit-by-non-member",
-        submit_by_non_member,
-        DENIED,
-        "roster: mallory is not on the roster",
-        "`submit` is a signed act of a roster member",
-    ),
-    A(
-        "second-identity-approved-by-its-owner",
-        second_identity_approved_by_its_owner,
-        DENIED,
-        "four-eyes: sam proposed",
-        "roster changes: proposal + approval by a second security person",
-    ),
-    A(
-        "second-identity-same-key",
-        second_identity_with_the_same_key,
-        REFUSED,
-        "one key, one person",
-        "roster validation: one key belongs to one person",
-    ),
-    A(
-        "second-identity-by-second-bootstrap",
-        second_identity_by_a_second_bootstrap,
-        DENIED,
-        "bootstrap happens once",
-        "bootstrap only while no roster with keys is in force",
-    ),
-    A(
-        "approver-own-identity-changed",
-        approver_whose_own_identity_changes,
-        DENIED,
-        "changes sue's own identity",
-        "nobody approves a change of their own identity",
-    ),
-    A(
-        "same-person-twice-in-roster",
-        same_person_twice_in_a_roster,
-        REFUSED,
-        "are the same person",
-        "roster validation after NFKC + casefold",
-    ),
-    A(
-        "freeze-deleted-by-one-ops-member",
-        freeze_deleted_by_one_operations_member,
-        DENIED,
-        "four-eyes: olga proposed",
-        "calendar changes need a second operations person",
-    ),
-    A(
-        "freeze-deleted-product-approver",
-        freeze_deleted_with_a_product_approver,
-        DENIED,
-        "roster: pat holds none of the roles operations",
-        "the approver holds the calendar role",
-    ),
-    A(
-        "config-proposal-approved-twice",
-        config_proposal_approved_twice,
-        DENIED,
-        "a proposal takes effect once",
-        "a proposal is applied once",
-    ),
-    A(
-        "config-proposal-stale",
-        stale_config_proposal,
-        DENIED,
-        "propose the change again",
-        "a proposal applies only to the document it was made against",
-    ),
-    A(
-        "approvals-of-removed-person",
-        approvals_of_a_removed_person,
-        DENIED,
-        "four-eyes: approvals that no longer count: sue as security (sue is no longer on the roster)",
-        "`act_standing`: approvals count while their signer is on the roster",
-    ),
-    A(
-        "approvals-signed-with-removed-key",
-        approvals_signed_with_a_removed_key,
-        DENIED,
-        "the key that signed it is no longer sue's",
-        "`act_standing`: the signing key is still theirs",
-    ),
-    A(
-        "approval-after-role-lost",
-        approval_by_someone_who_lost_the_role,
-        DENIED,
-        "pat no longer holds the product role",
-        "`act_standing`: the role is still held",
-    ),
-    A(
-        "cab-approval-of-removed-person",
-        cab_approval_of_a_removed_person,
-        DENIED,
-        "needs CAB approvals from 2 people other than its requester and the version's submitter"
-        " (has 1)",
-        "CAB approvals stand only while their signer is on the roster",
-    ),
+    A("actor-case-ANN-vs-ann", submit_as_ANN_approve_as_ann, DENIED,
+      "four-eyes: ann submitted risk-default v1",
+      "names compared after NFKC + casefold (`person_key`); four-eyes"),
+    A("actor-email-alias", submit_as_ann_approve_as_email, DENIED,
+      "roster: ann@corp.example is not on the roster",
+      "an alias is not on the roster; acts only under a roster name, with that name's key"),
+    A("actor-fullwidth-alias", submit_as_ann_approve_as_fullwidth, DENIED,
+      "four-eyes: ann submitted risk-default v1",
+      "NFKC folds full-width ａｎｎ to ann; four-eyes"),
+    A("actor-case-with-second-key", submit_as_ann_approve_as_Ann_with_a_second_key, DENIED,
+      "four-eyes: ann submitted risk-default v1",
+      "one person, one name after casefold; the key must be the roster's"),
+    A("actor-control-characters", name_with_control_characters, REFUSED,
+      "must be an identity",
+      "identity syntax: no control/format characters"),
+    A("submit-by-non-member", submit_by_non_member, DENIED,
+      "roster: mallory is not on the roster",
+      "`submit` is a signed act of a roster member"),
+    A("second-identity-approved-by-its-owner", second_identity_approved_by_its_owner, DENIED,
+      "four-eyes: sam proposed",
+      "roster changes: proposal + approval by a second security person"),
+    A("second-identity-same-key", second_identity_with_the_same_key, REFUSED,
+      "one key, one person",
+      "roster validation: one key belongs to one person"),
+    A("second-identity-by-second-bootstrap", second_identity_by_a_second_bootstrap, DENIED,
+      "bootstrap happens once",
+      "bootstrap only while no roster with keys is in force"),
+    A("approver-own-identity-changed", approver_whose_own_identity_changes, DENIED,
+      "changes sue's own identity",
+      "nobody approves a change of their own identity"),
+    A("same-person-twice-in-roster", same_person_twice_in_a_roster, REFUSED,
+      "are the same person",
+      "roster validation after NFKC + casefold"),
+    A("freeze-deleted-by-one-ops-member", freeze_deleted_by_one_operations_member, DENIED,
+      "four-eyes: olga proposed",
+      "calendar changes need a second operations person"),
+    A("freeze-deleted-product-approver", freeze_deleted_with_a_product_approver, DENIED,
+      "roster: pat holds none of the roles operations",
+      "the approver holds the calendar role"),
+    A("config-proposal-approved-twice", config_proposal_approved_twice, DENIED,
+      "a proposal takes effect once",
+      "a proposal is applied once"),
+    A("config-proposal-stale", stale_config_proposal, DENIED,
+      "propose the change again",
+      "a proposal applies only to the document it was made against"),
+    A("approvals-of-removed-person", approvals_of_a_removed_person, DENIED,
+      "four-eyes: approvals that no longer count: sue as security (sue is no longer on the roster)",
+      "`act_standing`: approvals count while their signer is on the roster"),
+    A("approvals-signed-with-removed-key", approvals_signed_with_a_removed_key, DENIED,
+      "the key that signed it is no longer sue's",
+      "`act_standing`: the signing key is still theirs"),
+    A("approval-after-role-lost", approval_by_someone_who_lost_the_role, DENIED,
+      "pat no longer holds the product role",
+      "`act_standing`: the role is still held"),
+    A("cab-approval-of-removed-person", cab_approval_of_a_removed_person, DENIED,
+      "needs CAB approvals from 2 people other than its requester and the version's submitter (has 1)",
+      "CAB approvals stand only while their signer is on the roster"),
     # signed acts
-    A(
-        "act-unsigned",
-        unsigned_act,
-        DENIED,
-        "is not signed; sign it with sam's key",
-        "every act is signed outside drill registries",
-    ),
-    A(
-        "act-signed-with-another-persons-key",
-        act_signed_with_another_persons_key,
-        DENIED,
-        "is signed with sue's key, not sam's",
-        "each person signs with their own roster key",
-    ),
-    A(
-        "act-signed-with-unlisted-key",
-        act_signed_with_a_key_not_on_the_roster,
-        DENIED,
-        "which the roster does not list for sam",
-        "keys come from the roster",
-    ),
-    A(
-        "act-replayed-other-version",
-        replayed_signature_of_another_version,
-        DENIED,
-        "the signed act is not this act",
-        "the statement names model, version, stage, role",
-    ),
-    A(
-        "act-replayed-other-action",
-        replayed_signature_of_another_act,
-        DENIED,
-        "the signed act is not this act",
-        "the statement names its action",
-    ),
-    A(
-        "act-replayed-other-registry",
-        replayed_signature_from_another_registry,
-        DENIED,
-        "registry: signed",
-        "the statement names the registry (hash of its first event)",
-    ),
-    A(
-        "act-replayed-later",
-        replayed_signature_at_another_time,
-        DENIED,
-        "time: signed",
-        "the statement names the time of the act",
-    ),
+    A("act-unsigned", unsigned_act, DENIED,
+      "is not signed; sign it with sam's key",
+      "every act is signed outside drill registries"),
+    A("act-signed-with-another-persons-key", act_signed_with_another_persons_key, DENIED,
+      "is signed with sue's key, not sam's",
+      "each person signs with their own roster key"),
+    A("act-signed-with-unlisted-key", act_signed_with_a_key_not_on_the_roster, DENIED,
+      "which the roster does not list for sam",
+      "keys come from the roster"),
+    A("act-replayed-other-version", replayed_signature_of_another_version, DENIED,
+      "the signed act is not this act",
+      "the statement names model, version, stage, role"),
+    A("act-replayed-other-action", replayed_signature_of_another_act, DENIED,
+      "the signed act is not this act",
+      "the statement names its action"),
+    A("act-replayed-other-registry", replayed_signature_from_another_registry, DENIED,
+      "registry: signed",
+      "the statement names the registry (hash of its first event)"),
+    A("act-replayed-later", replayed_signature_at_another_time, DENIED,
+      "time: signed",
+      "the statement names the time of the act"),
     # time
-    A(
-        "clock-past-freeze-api",
-        clock_past_the_freeze_via_the_api,
-        DENIED,
-        "ahead of the system clock",
-        "outside drill registries the time is the system clock",
-    ),
-    A(
-        "clock-override-env-and-cli-clock",
-        clock_override_env_and_clock_on_the_cli,
-        HELD,
-        "--clock: only for drill registries",
-        "`--clock` only on drill registries; env var gone",
-    ),
-    A(
-        "clock-2100-ungated-action",
-        clock_2100_on_an_ungated_action,
-        DENIED,
-        "days ahead of the system clock",
-        "no event dated beyond the skew; denial dated at the wall clock",
-    ),
-    A(
-        "event-dated-2100-lock-out",
-        event_dated_2100_does_not_lock_out,
-        HELD,
-        "written with a future clock",
-        "future-dated events ignored by the monotonic check, reported",
-    ),
-    A(
-        "clock-moved-backwards",
-        clock_moved_backwards,
-        DENIED,
-        "the clock may not move backwards",
-        "time moves forward",
-    ),
-    A(
-        "drill-flag-forged-by-sql",
-        drill_flag_forged_by_sql,
-        TAMPERED,
-        "the log was rewritten at or before the checkpoint",
-        "the drill mark is hashed into the chain",
-    ),
+    A("clock-past-freeze-api", clock_past_the_freeze_via_the_api, DENIED,
+      "ahead of the system clock",
+      "outside drill registries the time is the system clock"),
+    A("clock-override-env-and-cli-clock", clock_override_env_and_clock_on_the_cli, HELD,
+      "--clock: only for drill registries",
+      "`--clock` only on drill registries; env var gone"),
+    A("clock-2100-ungated-action", clock_2100_on_an_ungated_action, DENIED,
+      "days ahead of the system clock",
+      "no event dated beyond the skew; denial dated at the wall clock"),
+    A("event-dated-2100-lock-out", event_dated_2100_does_not_lock_out, HELD,
+      "written with a future clock",
+      "future-dated events ignored by the monotonic check, reported"),
+    A("clock-moved-backwards", clock_moved_backwards, DENIED,
+      "the clock may not move backwards",
+      "time moves forward"),
+    A("sql-first-event-rewritten-drill", drill_flag_forged_by_sql, TAMPERED,
+      "the log was rewritten at or before the checkpoint",
+      "the drill mark is hashed into the chain"),
     # change control
-    A(
-        "emergency-without-approval",
-        emergency_without_approval_inside_a_window,
-        DENIED,
-        "an Emergency change always needs an executive approval",
-        "change.rego: Emergency approval",
-    ),
-    A(
-        "submitter-on-cab",
-        submitter_on_the_cab_of_her_change,
-        DENIED,
-        "four-eyes: ann submitted risk-default v1, which CHG-N changes",
-        "CAB independent of the submitter",
-    ),
-    A(
-        "submitter-executive-of-own-emergency",
-        submitter_is_the_executive_of_her_emergency,
-        DENIED,
-        "four-eyes: eve submitted risk-default v1",
-        "executive independent of the submitter",
-    ),
-    A(
-        "requester-executive-of-own-emergency",
-        requester_is_the_executive_of_her_emergency,
-        DENIED,
-        "four-eyes: eve requested CHG-E",
-        "executive independent of the requester",
-    ),
-    A(
-        "cab-rows-of-submitter-and-requester",
-        cab_rows_of_the_submitter_inserted_by_sql,
-        DENIED,
-        "needs CAB approvals",
-        "CAB rows without signed events do not count",
-    ),
-    A(
-        "ticket-window-unbounded",
-        unbounded_ticket_window,
-        DENIED,
-        "the window is 365 days long; at most 7 days",
-        "max_ticket_window_days",
-    ),
-    A(
-        "ticket-window-widened-by-sql",
-        ticket_window_widened_by_sql,
-        DENIED,
-        "now is outside the ticket's window",
-        "the ticket is read from its event",
-    ),
-    A(
-        "ticket-reused",
-        ticket_reused,
-        DENIED,
-        "was used already to move risk-default production to v1",
-        "a ticket covers each transition once",
-    ),
-    A(
-        "double-rollback-one-ticket",
-        double_rollback_with_one_ticket,
-        DENIED,
-        "was used already to roll back risk-default production",
-        "a ticket rolls back once",
-    ),
-    A(
-        "double-rollback-at-once",
-        double_rollback_at_once,
-        DENIED,
-        "compare-and-set: production is v1, not the expected v2",
-        "rollback is a compare-and-set",
-    ),
-    A(
-        "change-during-freeze",
-        change_during_the_freeze,
-        DENIED,
-        "the calendar is frozen (month-end close)",
-        "change.rego freezes",
-    ),
-    A(
-        "freeze-deleted-in-config-table",
-        freeze_deleted_from_the_config_table,
-        DENIED,
-        "the calendar is frozen (month-end close)",
-        "config read from its last `config` event",
-    ),
+    A("emergency-without-approval", emergency_without_approval_inside_a_window, DENIED,
+      "an Emergency change always needs an executive approval",
+      "change.rego: Emergency approval"),
+    A("submitter-on-cab", submitter_on_the_cab_of_her_change, DENIED,
+      "four-eyes: ann submitted risk-default v1, which CHG-N changes",
+      "CAB independent of the submitter"),
+    A("submitter-executive-of-own-emergency", submitter_is_the_executive_of_her_emergency, DENIED,
+      "four-eyes: eve submitted risk-default v1",
+      "executive independent of the submitter"),
+    A("requester-executive-of-own-emergency", requester_is_the_executive_of_her_emergency, DENIED,
+      "four-eyes: eve requested CHG-E",
+      "executive independent of the requester"),
+    A("cab-rows-of-submitter-and-requester", cab_rows_of_the_submitter_inserted_by_sql, DENIED,
+      "needs CAB approvals",
+      "CAB rows without signed events do not count"),
+    A("ticket-window-unbounded", unbounded_ticket_window, DENIED,
+      "the window is 365 days long; at most 7 days",
+      "max_ticket_window_days"),
+    A("ticket-window-widened-by-sql", ticket_window_widened_by_sql, DENIED,
+      "now is outside the ticket's window",
+      "the ticket is read from its event"),
+    A("ticket-reused", ticket_reused, DENIED,
+      "was used already to move risk-default production to v1",
+      "a ticket covers each transition once"),
+    A("double-rollback-one-ticket", double_rollback_with_one_ticket, DENIED,
+      "was used already to roll back risk-default production",
+      "a ticket rolls back once"),
+    A("double-rollback-at-once", double_rollback_at_once, DENIED,
+      "compare-and-set: production is v1, not the expected v2",
+      "rollback is a compare-and-set"),
+    A("change-during-freeze", change_during_the_freeze, DENIED,
+      "the calendar is frozen (month-end close)",
+      "change.rego freezes"),
+    A("freeze-deleted-in-config-table", freeze_deleted_from_the_config_table, DENIED,
+      "the calendar is frozen (month-end close)",
+      "config read from its last `config` event"),
     # SQL
-    A(
-        "sql-approval-rows",
-        approval_rows_inserted_by_sql,
-        DENIED,
-        "four-eyes: needs Security and Product",
-        "approvals count only with their signed events",
-    ),
-    A(
-        "sql-cab-approval-rows",
-        cab_approval_rows_inserted_by_sql,
-        DENIED,
-        "needs CAB approvals",
-        "CAB approvals count only with their signed events",
-    ),
-    A(
-        "sql-waiver-row",
-        waiver_row_inserted_by_sql,
-        DENIED,
-        "sbom: CVE-2026-9999 is critical",
-        "waivers count only with their events",
-    ),
-    A(
-        "sql-roster-row",
-        roster_row_rewritten_by_sql,
-        DENIED,
-        "roster: mallory is not on the roster",
-        "roster read from its `config` event",
-    ),
-    A(
-        "sql-stage-edit-alias-gate",
-        stage_edited_by_sql_passes_no_alias_gate,
-        DENIED,
-        "is Staging",
-        "the stage is the one the log records",
-    ),
-    A(
-        "sql-revocation-rows-deleted-release",
-        revocation_rows_deleted_then_released,
-        DENIED,
-        "revoked",
-        "the release gate reads the stage the log records",
-        xfail="issue 13: facts from the verified log not built into the release gate (release_facts reads the stage from the versions table, F.version_facts(record) without conn)",
-    ),
-    A(
-        "sql-stage-edit-startup",
-        stage_edited_startup,
-        STARTUP,
-        "audit",
-        "startup: the log records stage and alias",
-    ),
-    A(
-        "sql-revocation-rows-deleted-startup",
-        revocation_rows_deleted_startup,
-        STARTUP,
-        "revoked",
-        "a revocation in the log wins",
-    ),
-    A(
-        "sql-revocation-events-deleted-head-fixed",
-        revocation_events_deleted_and_head_fixed,
-        TAMPERED,
-        "truncated",
-        "a signed checkpoint outside the registry",
-    ),
-    A(
-        "sql-revocation-cut-out-startup",
-        revocation_cut_out_startup,
-        STARTUP,
-        "audit",
-        "startup gate: the log extends the checkpoint recorded in it",
-        xfail="issue 13: facts from the verified log not built into check-startup (startup_audit_facts checks the chain only, not the checkpoints recorded in the log)",
-    ),
-    A(
-        "sql-revocation-cut-out-then-release",
-        revocation_cut_out_then_release,
-        DENIED,
-        "checkpoint: the log no longer extends the checkpoint",
-        "every gate: the log extends its latest recorded checkpoint",
-        xfail="issue 13: facts from the verified log not built into the release gate (release_facts checks verify_chain only, not the checkpoints recorded in the log)",
-    ),
-    A(
-        "sql-revocation-cut-out-reported",
-        revocation_cut_out_reported,
-        TAMPERED,
-        "events up to the checkpoint were deleted (truncated)",
-        "`audit verify`: recorded checkpoints",
-    ),
-    A(
-        "sql-every-event-deleted",
-        every_event_deleted,
-        TAMPERED,
-        "the audit log is empty",
-        "`audit verify`: rows but no events",
-    ),
-    A(
-        "sql-every-event-deleted-then-act",
-        every_event_deleted_then_act,
-        DENIED,
-        "roster: no roster configured",
-        "configuration comes from the log",
-    ),
-    A(
-        "sql-forged-event-recomputed-hash",
-        forged_event_with_recomputed_hashes,
-        TAMPERED,
-        "the log was rewritten at or before the checkpoint",
-        "signed checkpoint; chain recomputed from genesis",
-    ),
-    A(
-        "sql-forged-event-copied-signature",
-        forged_approval_event_copying_a_signature,
-        TAMPERED,
-        "carries the act approve by pat, not this event's",
-        "`audit verify` re-checks each signed act",
-    ),
-    A(
-        "sql-log-truncated",
-        log_truncated_before_the_checkpoint,
-        TAMPERED,
-        "truncated",
-        "signed checkpoint",
-    ),
-    A(
-        "checkpoint-of-another-registry",
-        checkpoint_of_another_registry,
-        TAMPERED,
-        "another registry",
-        "checkpoint names the registry",
-    ),
-    A(
-        "checkpoint-wrong-purpose-key",
-        checkpoint_signed_by_a_wrong_purpose_key,
-        DENIED,
-        "key 'verdict-key' is not trusted for checkpoint signatures",
-        "checkpoint key purpose",
-    ),
-    A(
-        "sql-approval-row-reported",
-        rows_without_events_reported,
-        TAMPERED,
-        "has no audit event",
-        "`audit verify` rows without events",
-    ),
-    A(
-        "sql-waiver-row-reported",
-        waiver_rows_without_events_reported,
-        TAMPERED,
-        "has no audit event",
-        "`audit verify` rows without events",
-    ),
-    A(
-        "sql-cab-row-reported",
-        cab_rows_without_events_reported,
-        TAMPERED,
-        "has no audit event",
-        "`audit verify` rows without events",
-    ),
-    A(
-        "sql-roster-row-reported",
-        roster_row_without_event_reported,
-        TAMPERED,
-        "config row 1 (roster) differs from the document its last config event put in force",
-        "`audit verify` config rows",
-    ),
-    A(
-        "sql-stage-edit-reported",
-        stage_edit_reported,
-        TAMPERED,
-        "the table says Approved, the audit log says Candidate",
-        "`audit verify` version rows",
-    ),
+    A("sql-approval-rows", approval_rows_inserted_by_sql, DENIED,
+      "four-eyes: needs Security and Product",
+      "approvals count only with their signed events"),
+    A("sql-cab-approval-rows", cab_approval_rows_inserted_by_sql, DENIED,
+      "needs CAB approvals",
+      "CAB approvals count only with their signed events"),
+    A("sql-waiver-row", waiver_row_inserted_by_sql, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "waivers count only with their events"),
+    A("sql-roster-row", roster_row_rewritten_by_sql, DENIED,
+      "roster: mallory is not on the roster",
+      "roster read from its `config` event"),
+    A("sql-stage-edit-alias-gate", stage_edited_by_sql_passes_no_alias_gate, DENIED,
+      "is Staging",
+      "the stage is the one the log records"),
+    A("sql-revocation-rows-deleted-release", revocation_rows_deleted_then_released, DENIED,
+      "revoked",
+      "the release gate reads the stage the log records",
+      xfail="issue 13: facts from the verified log not built into the release gate (release_facts reads the stage from the versions table, F.version_facts(record) without conn)"),
+    A("sql-stage-edit-startup", stage_edited_startup, STARTUP,
+      "audit",
+      "startup: the log records stage and alias"),
+    A("sql-revocation-rows-deleted-startup", revocation_rows_deleted_startup, STARTUP,
+      "revoked",
+      "a revocation in the log wins"),
+    A("sql-revocation-events-deleted-head-fixed", revocation_events_deleted_and_head_fixed, TAMPERED,
+      "truncated",
+      "a signed checkpoint outside the registry"),
+    A("sql-revocation-cut-out-startup", revocation_cut_out_startup, STARTUP,
+      "audit",
+      "startup gate: the log extends the checkpoint recorded in it",
+      xfail="issue 13: facts from the verified log not built into check-startup (startup_audit_facts checks the chain only, not the checkpoints recorded in the log)"),
+    A("sql-revocation-cut-out-then-release", revocation_cut_out_then_release, DENIED,
+      "checkpoint: the log no longer extends the checkpoint",
+      "every gate: the log extends its latest recorded checkpoint",
+      xfail="issue 13: facts from the verified log not built into the release gate (release_facts checks verify_chain only, not the checkpoints recorded in the log)"),
+    A("sql-revocation-cut-out-reported", revocation_cut_out_reported, TAMPERED,
+      "events up to the checkpoint were deleted (truncated)",
+      "`audit verify`: recorded checkpoints"),
+    A("sql-every-event-deleted", every_event_deleted, TAMPERED,
+      "the audit log is empty",
+      "`audit verify`: rows but no events"),
+    A("sql-every-event-deleted-then-act", every_event_deleted_then_act, DENIED,
+      "roster: no roster configured",
+      "configuration comes from the log"),
+    A("sql-forged-event-recomputed-hash", forged_event_with_recomputed_hashes, TAMPERED,
+      "the log was rewritten at or before the checkpoint",
+      "signed checkpoint; chain recomputed from genesis"),
+    A("sql-forged-event-copied-signature", forged_approval_event_copying_a_signature, TAMPERED,
+      "carries the act approve by pat, not this event's",
+      "`audit verify` re-checks each signed act"),
+    A("sql-log-truncated", log_truncated_before_the_checkpoint, TAMPERED,
+      "truncated",
+      "signed checkpoint"),
+    A("checkpoint-of-another-registry", checkpoint_of_another_registry, TAMPERED,
+      "another registry",
+      "checkpoint names the registry"),
+    A("checkpoint-wrong-purpose-key", checkpoint_signed_by_a_wrong_purpose_key, DENIED,
+      "key 'verdict-key' is not trusted for checkpoint signatures",
+      "checkpoint key purpose"),
+    A("sql-approval-row-reported", rows_without_events_reported, TAMPERED,
+      "has no audit event",
+      "`audit verify` rows without events"),
+    A("sql-waiver-row-reported", waiver_rows_without_events_reported, TAMPERED,
+      "has no audit event",
+      "`audit verify` rows without events"),
+    A("sql-cab-row-reported", cab_rows_without_events_reported, TAMPERED,
+      "has no audit event",
+      "`audit verify` rows without events"),
+    A("sql-roster-row-reported", roster_row_without_event_reported, TAMPERED,
+      "config row 1 (roster) differs from the document its last config event put in force",
+      "`audit verify` config rows"),
+    A("sql-stage-edit-reported", stage_edit_reported, TAMPERED,
+      "the table says Approved, the audit log says Candidate",
+      "`audit verify` version rows"),
     # safe writes, bounded work
-    A(
-        "release-into-symlinked-folder",
-        release_into_a_symlinked_folder,
-        REFUSED,
-        "is a symbolic link",
-        "outputs never follow links",
-    ),
-    A(
-        "release-notes-planted-symlink",
-        release_notes_planted_as_a_symlink,
-        REFUSED,
-        "is not empty",
-        "a release goes to a new or empty folder",
-    ),
-    A(
-        "audit-export-through-symlink",
-        audit_export_through_a_symlink,
-        REFUSED,
-        "is a symbolic link",
-        "`safe_io.write_file`",
-    ),
-    A(
-        "impact-newline-forges-notes",
-        newline_in_impact_forges_release_notes,
-        HELD,
-        "",
-        "`md_text` escapes ticket text",
-    ),
-    A(
-        "sbom-3000-vulns-lock",
-        big_sbom_does_not_hold_the_lock,
-        HELD,
-        "",
-        "SBOM rules linear, evaluated before the write lock",
-    ),
-    A("sbom-oversized", oversized_sbom, REFUSED, "at most 20000 are accepted", "input size limits"),
+    A("release-into-symlinked-folder", release_into_a_symlinked_folder, REFUSED,
+      "is a symbolic link",
+      "outputs never follow links"),
+    A("release-notes-planted-symlink", release_notes_planted_as_a_symlink, REFUSED,
+      "is not empty",
+      "a release goes to a new or empty folder"),
+    A("audit-export-through-symlink", audit_export_through_a_symlink, REFUSED,
+      "is a symbolic link",
+      "`safe_io.write_file`"),
+    A("impact-newline-forges-notes", newline_in_impact_forges_release_notes, HELD,
+      "",
+      "`md_text` escapes ticket text"),
+    A("sbom-3000-vulns-lock", big_sbom_does_not_hold_the_lock, HELD,
+      "",
+      "SBOM rules linear, evaluated before the write lock"),
+    A("sbom-oversized", oversized_sbom, REFUSED,
+      "at most 20000 are accepted",
+      "input size limits"),
     # issue 12
-    A(
-        "stop-verdict-waived-checks",
-        waived_checks_open_a_stop_verdict,
-        DENIED,
-        "verdict: decision is STOP, not PROCEED",
-        "a STOP verdict never opens the gate",
-    ),
-    A(
-        "proceed-all-checks-fail",
-        proceed_whose_checks_all_fail,
-        DENIED,
-        "its checks contradict it",
-        "the gate re-derives the decision",
-    ),
-    A(
-        "proceed-sample-ratio-fails",
-        proceed_with_sample_ratio_failing,
-        DENIED,
-        "re-derives STOP over its checks (stop reasons are never waived): sample_ratio",
-        "sample_ratio never waived",
-    ),
-    A(
-        "proceed-no-checks",
-        proceed_with_no_checks,
-        DENIED,
-        "it has no checks",
-        "re-derivation needs the checks",
-    ),
-    A(
-        "plain-json-verdict",
-        plain_json_verdict_outside_drill,
-        DENIED,
-        "a plain JSON verdict is not evidence",
-        "verdicts are DSSE-signed statements",
-    ),
-    A(
-        "verdict-wrong-purpose-key",
-        verdict_signed_by_a_wrong_purpose_key,
-        DENIED,
-        "is not trusted for verdict signatures",
-        "key purposes",
-    ),
-    A(
-        "verdict-own-key-trusted-id",
-        verdict_signed_by_an_own_key_under_a_trusted_id,
-        DENIED,
-        "does not verify",
-        "signature verification",
-    ),
-    A(
-        "verdict-other-version",
-        signed_verdict_of_another_version,
-        DENIED,
-        "statement.subject risk-default@v9",
-        "subject binding",
-    ),
-    A(
-        "verdict-stop-edited-to-proceed",
-        signed_stop_edited_to_proceed,
-        DENIED,
-        "does not verify",
-        "signature over the statement",
-    ),
-    A(
-        "policy-unsanctioned-loose",
-        unsanctioned_loose_policy,
-        DENIED,
-        "the policy snapshot is not signed",
-        "sanctioned policies",
-    ),
-    A(
-        "policy-signed-by-verdict-key",
-        loose_policy_signed_by_a_verdict_key,
-        DENIED,
-        "is not trusted for policy signatures",
-        "key purposes",
-    ),
-    A(
-        "policy-extra-rego",
-        extra_rego_in_a_sanctioned_folder,
-        DENIED,
-        "extra file zz_allow.rego (not signed)",
-        "snapshot covers exactly its files",
-    ),
-    A(
-        "policy-another-releases-snapshot",
-        another_releases_snapshot,
-        DENIED,
-        "the signature is for other-release",
-        "snapshot digest binding",
-    ),
-    A(
-        "release-another-releases-snapshot",
-        another_releases_snapshot_at_verify,
-        VERIFY,
-        "another release's snapshot",
-        "`verify_policy_snapshot(expected_digest=bound)`",
-    ),
-    A(
-        "snapshot-signature-as-artifact-signature",
-        snapshot_signature_as_artifact_signature,
-        DENIED,
-        "is not trusted for artifact signatures",
-        "key purposes, DSSE PAE",
-    ),
-    A(
-        "sbom-self-declared-not-affected",
-        self_declared_not_affected,
-        DENIED,
-        "only the SBOM says not_affected",
-        "VEX counts with a security approval",
-    ),
-    A("sbom-empty", empty_sbom, DENIED, "it lists no components", "empty SBOM refused"),
-    A(
-        "sbom-without-analysis",
-        sbom_without_analysis,
-        DENIED,
-        "no vulnerability analysis",
-        "a scan is required",
-    ),
-    A(
-        "sbom-low-9.8-rating",
-        low_9_8_rating,
-        DENIED,
-        "CVE-2026-9800 is critical",
-        "highest of all ratings",
-    ),
-    A(
-        "provenance-wrong-predicate",
-        provenance_with_another_predicate,
-        DENIED,
-        "is not SLSA provenance v1",
-        "SLSA v1 only",
-    ),
-    A(
-        "provenance-wrong-builder",
-        provenance_from_another_builder,
-        DENIED,
-        "is not a builder the signing key is trusted for",
-        "builder id from the trust file",
-    ),
-    A(
-        "expired-waiver",
-        expired_waiver,
-        DENIED,
-        "sbom: CVE-2026-9999 is critical",
-        "only unexpired waivers",
-    ),
-    A(
-        "check-startup-without-artifact",
-        check_startup_without_artifact,
-        REFUSED,
-        "give --artifact FILE",
-        "`--artifact` required",
-    ),
-    A(
-        "check-startup-replaced-artifact",
-        replaced_artifact_starts,
-        STARTUP,
-        "artifact",
-        "artifact digest",
-    ),
-    A("check-startup-revoked", revoked_version_starts, STARTUP, "revoked", "revocation"),
-    A(
-        "check-startup-drill-registry",
-        drill_registry_starts_in_production,
-        HELD,
-        "drill",
-        "drill registries never start",
-    ),
-    A(
-        "revoked-version-to-production",
-        revoked_version_to_production,
-        DENIED,
-        "is Revoked",
-        "alias gate",
-    ),
-    A(
-        "release-unsigned-manifest",
-        unsigned_manifest,
-        VERIFY,
-        "the manifest is unsigned",
-        "signed manifest",
-    ),
-    A(
-        "release-revoked-since",
-        release_of_a_version_revoked_since,
-        VERIFY,
-        "has been revoked",
-        "`release verify --registry`",
-    ),
-    A(
-        "release-extra-rego",
-        release_with_an_extra_rego_in_its_snapshot,
-        VERIFY,
-        "zz_allow.rego",
-        "snapshot files",
-    ),
-    A(
-        "release-other-artifact",
-        release_of_another_artifact,
-        VERIFY,
-        "the release is for",
-        "artifact digest",
-    ),
-    A(
-        "release-lapsed-approval",
-        release_of_a_lapsed_approval,
-        DENIED,
-        "revalidate_by: the approval lapsed at 2027-02-25",
-        "release gate",
-    ),
-    A(
-        "release-signed-by-policy-key",
-        release_signed_by_a_policy_key,
-        DENIED,
-        "is not trusted for release signatures",
-        "key purposes",
-    ),
+    A("stop-verdict-waived-checks", waived_checks_open_a_stop_verdict, DENIED,
+      "verdict: decision is STOP, not PROCEED",
+      "a STOP verdict never opens the gate"),
+    A("proceed-all-checks-fail", proceed_whose_checks_all_fail, DENIED,
+      "its checks contradict it",
+      "the gate re-derives the decision"),
+    A("proceed-sample-ratio-fails", proceed_with_sample_ratio_failing, DENIED,
+      "re-derives STOP over its checks (stop reasons are never waived): sample_ratio",
+      "sample_ratio never waived"),
+    A("proceed-no-checks", proceed_with_no_checks, DENIED,
+      "it has no checks",
+      "re-derivation needs the checks"),
+    A("plain-json-verdict", plain_json_verdict_outside_drill, DENIED,
+      "a plain JSON verdict is not evidence",
+      "verdicts are DSSE-signed statements"),
+    A("verdict-wrong-purpose-key", verdict_signed_by_a_wrong_purpose_key, DENIED,
+      "is not trusted for verdict signatures",
+      "key purposes"),
+    A("verdict-own-key-trusted-id", verdict_signed_by_an_own_key_under_a_trusted_id, DENIED,
+      "does not verify",
+      "signature verification"),
+    A("verdict-other-version", signed_verdict_of_another_version, DENIED,
+      "statement.subject risk-default@v9",
+      "subject binding"),
+    A("verdict-stop-edited-to-proceed", signed_stop_edited_to_proceed, DENIED,
+      "does not verify",
+      "signature over the statement"),
+    A("policy-unsanctioned-loose", unsanctioned_loose_policy, DENIED,
+      "the policy snapshot is not signed",
+      "sanctioned policies"),
+    A("policy-signed-by-verdict-key", loose_policy_signed_by_a_verdict_key, DENIED,
+      "is not trusted for policy signatures",
+      "key purposes"),
+    A("policy-extra-rego", extra_rego_in_a_sanctioned_folder, DENIED,
+      "extra file zz_allow.rego (not signed)",
+      "snapshot covers exactly its files"),
+    A("policy-another-releases-snapshot", another_releases_snapshot, DENIED,
+      "the signature is for other-release",
+      "snapshot digest binding"),
+    A("release-another-releases-snapshot", another_releases_snapshot_at_verify, VERIFY,
+      "another release's snapshot",
+      "`verify_policy_snapshot(expected_digest=bound)`"),
+    A("snapshot-signature-as-artifact-signature", snapshot_signature_as_artifact_signature, DENIED,
+      "is not trusted for artifact signatures",
+      "key purposes, DSSE PAE"),
+    A("sbom-self-declared-not-affected", self_declared_not_affected, DENIED,
+      "only the SBOM says not_affected",
+      "VEX counts with a security approval"),
+    A("sbom-empty", empty_sbom, DENIED,
+      "it lists no components",
+      "empty SBOM refused"),
+    A("sbom-without-analysis", sbom_without_analysis, DENIED,
+      "no vulnerability analysis",
+      "a scan is required"),
+    A("sbom-low-9.8-rating", low_9_8_rating, DENIED,
+      "CVE-2026-9800 is critical",
+      "highest of all ratings"),
+    A("provenance-wrong-predicate", provenance_with_another_predicate, DENIED,
+      "is not SLSA provenance v1",
+      "SLSA v1 only"),
+    A("provenance-wrong-builder", provenance_from_another_builder, DENIED,
+      "is not a builder the signing key is trusted for",
+      "builder id from the trust file"),
+    A("expired-waiver", expired_waiver, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "only unexpired waivers"),
+    A("check-startup-without-artifact", check_startup_without_artifact, REFUSED,
+      "give --artifact FILE",
+      "`--artifact` required"),
+    A("check-startup-replaced-artifact", replaced_artifact_starts, STARTUP,
+      "artifact",
+      "artifact digest"),
+    A("check-startup-revoked", revoked_version_starts, STARTUP,
+      "revoked",
+      "revocation"),
+    A("check-startup-drill-registry", drill_registry_starts_in_production, HELD,
+      "drill",
+      "drill registries never start"),
+    A("revoked-version-to-production", revoked_version_to_production, DENIED,
+      "is Revoked",
+      "alias gate"),
+    A("release-unsigned-manifest", unsigned_manifest, VERIFY,
+      "the manifest is unsigned",
+      "signed manifest"),
+    A("release-revoked-since", release_of_a_version_revoked_since, VERIFY,
+      "has been revoked",
+      "`release verify --registry`"),
+    A("release-extra-rego", release_with_an_extra_rego_in_its_snapshot, VERIFY,
+      "zz_allow.rego",
+      "snapshot files"),
+    A("release-other-artifact", release_of_another_artifact, VERIFY,
+      "the release is for",
+      "artifact digest"),
+    A("release-lapsed-approval", release_of_a_lapsed_approval, DENIED,
+      "revalidate_by: the approval lapsed at 2027-02-25",
+      "release gate"),
+    A("release-signed-by-policy-key", release_signed_by_a_policy_key, DENIED,
+      "is not trusted for release signatures",
+      "key purposes"),
+    # added: more of issue 13
+    A("drill-mark-prepended-then-clock", drill_mark_prepended_then_clock, DENIED,
+      "checkpoint: the log no longer extends the checkpoint",
+      "a checkpoint recorded in the log anchors its first event"),
+    A("drill-mark-prepended-reported", drill_mark_prepended_reported, TAMPERED,
+      "the log's first events were deleted, inserted or rewritten",
+      "`audit verify`: signed acts name the registry's first event"),
+    A("drill-mark-prepended-outside-checkpoint", drill_mark_prepended_outside_checkpoint, TAMPERED,
+      "another registry, or its first events were rewritten or deleted",
+      "signed checkpoint names the registry"),
+    A("drill-unsigned-act-of-a-key-holder", unsigned_act_in_a_drill_registry, HELD,
+      "is not signed",
+      "drill registries accept unsigned acts only of list-form people"),
+    A("cli-key-env-of-another-person", cli_key_env_of_another_person, HELD,
+      "is signed with sue's key, not sam's",
+      "the act is checked against the actor's roster keys"),
+    A("cli-act-without-key", cli_act_without_key, HELD,
+      "is a signed act",
+      "`--key`/`$CANARYKIT_KEY` required outside drill registries"),
+    A("cli-actor-case-alias", cli_actor_case_alias, HELD,
+      "four-eyes: ann submitted risk-default v1",
+      "`--actor` folded (NFKC + casefold)"),
+    A("cli-check-startup-without-artifact", cli_check_startup_without_artifact, HELD,
+      "--artifact",
+      "`--artifact` or `--no-artifact-check` required"),
+    A("cli-checkpoint-out-symlink", cli_checkpoint_out_through_a_symlink, HELD,
+      "is a symbolic link",
+      "outputs never follow links"),
+    A("sql-forged-event-invented-signature", forged_event_with_an_invented_signature, TAMPERED,
+      "(approval by max): its signed act does not verify",
+      "`audit verify` re-checks each signed act"),
+    A("sql-waiver-expiry-extended", waiver_expiry_extended_by_sql, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "a waiver counts as its event records it"),
+    A("cab-approval-by-submitter-upper-case", cab_approval_by_submitter_in_upper_case, DENIED,
+      "four-eyes: ann submitted risk-default v1, which CHG-N changes",
+      "CAB independence after casefold"),
+    A("revocation-unsigned", unsigned_revocation, DENIED,
+      "revoke risk-default v1 by sam is not signed",
+      "revocation is a signed act"),
+    A("act-signed-with-rotated-out-key", act_signed_with_a_rotated_out_key, DENIED,
+      "which the roster does not list for sue (an unknown or removed key)",
+      "keys come from the roster in force at the time of the act"),
+    A("removed-person-acts", removed_person_acts, DENIED,
+      "roster: sue is not on the roster",
+      "the roster in force at the time of the act"),
+    A("waiver-reason-forges-release-notes", waiver_reason_injected_into_release_notes, HELD,
+      "",
+      "`md_text` escapes waiver reasons"),
+    A("checkpoint-forged-under-trusted-id", checkpoint_forged_under_the_checkpoint_key_id, TAMPERED,
+      "does not verify",
+      "checkpoint signature against the outside trust file"),
+    A("one-person-registry", one_person_registry, HELD,
+      "at least 2 are needed",
+      "bootstrap: two security key holders outside drill registries"),
+    A("roster-proposed-by-product", roster_proposed_by_product, DENIED,
+      "roster: pat holds none of the roles security",
+      "roster changes are proposed by security"),
+    A("trust-key-added-by-one-person", trust_key_added_by_one_person, DENIED,
+      "four-eyes: sam proposed",
+      "trust changes need a second security person"),
+    A("standard-change-new-version", standard_change_for_a_new_version, DENIED,
+      "a Standard change only moves the alias",
+      "change.rego: Standard only moves the alias"),
 ]
+# fmt: on
 
 
 def _params() -> list[Any]:
@@ -2186,9 +2206,8 @@ def test_attack(world: World, attack: Attack) -> None:
     elif attack.mode == REFUSED:
         with pytest.raises(CanaryError) as refused:
             attack.run(w)
-        assert not isinstance(refused.value, GateDeniedError) or attack.expect in str(refused.value)
+        assert isinstance(refused.value, InvalidInputError), refused.value
         assert attack.expect in str(refused.value)
-        assert isinstance(refused.value, (InvalidInputError, GateDeniedError))
     elif attack.mode == TAMPERED:
         trust = outside_trust(w)
         checkpoints = attack.run(w) or []
