@@ -203,7 +203,7 @@ def _register_config(subparsers: Any) -> None:
     for kind in CONFIG_KINDS:
         p = actions.add_parser(
             f"set-{kind}",
-            help=f"set the {CONFIG_WHAT[kind]}: bootstrap a new registry, else propose",
+            help=f"the {kind}, {CONFIG_WHAT[kind]}: bootstraps a new registry, else proposes",
             epilog=EXIT_HELP,
         )
         p.add_argument("file")
