@@ -1751,6 +1751,91 @@ def standard_change_for_a_new_version(w: World) -> None:
     w.to_approved("v1", w.chg("CHG-1", ["v1"], type="Standard"))
 
 
+def copy_rows(source: World, w: World, table: str) -> None:
+    """Copy every row of ``table`` from another registry into ``w``'s file by SQL (no events):
+    rows a genuine canarykit wrote, just not here."""
+    conn = sqlite3.connect(registry_file(source))
+    conn.row_factory = sqlite3.Row
+    rows = [dict(r) for r in conn.execute(f"SELECT * FROM {table}")]
+    conn.close()
+    assert rows
+    for row in rows:
+        row.pop("id", None)
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        sql(w, f"INSERT INTO {table} ({names}) VALUES ({marks})", *row.values())
+
+
+def evidence_rows_inserted_by_sql(w: World) -> None:
+    """A model card and ADR for v1, recorded in another registry, copied in by SQL."""
+    staged_with_approvals(w)
+    with make_world(w.tmp / "other") as other:
+        other.submit("v1")
+        other.documents("v1")
+        copy_rows(other, w, "evidence_documents")
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), documents=False)
+
+
+def vex_approval_row_inserted_by_sql(w: World) -> None:
+    """A security approval of the SBOM's not_affected statement, copied in by SQL."""
+    bom = sbom(("CVE-2026-4242", "critical", "not_affected"))
+    with make_world(w.tmp / "other") as other:
+        other.submit("v1")
+        other.promotion.approve_vex(
+            MODEL, "v1", vulnerability="CVE-2026-4242", sbom=bom, actor="sam"
+        )
+        copy_rows(other, w, "vex_approvals")
+    w.submit("v1")
+    w.to_staging("v1", sbom=bom)
+
+
+def ticket_row_inserted_by_sql(w: World) -> None:
+    """A Standard ticket registered in another registry, copied in by SQL."""
+    w.approved("v1")
+    with make_world(w.tmp / "other") as other:
+        other.chg("CHG-SQL", ["v1"], type="Standard")
+        copy_rows(other, w, "changes")
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id="CHG-SQL")
+
+
+def evidence_rows_reported(w: World) -> list[dict[str, Any]]:
+    with make_world(w.tmp / "other") as other:
+        other.submit("v1")
+        other.documents("v1")
+        copy_rows(other, w, "evidence_documents")
+    return []
+
+
+def approval_row_after_approved_reported(w: World) -> list[dict[str, Any]]:
+    """The same inserted approval row, released, then ``audit verify``."""
+    approval_row_listed_in_a_release(w)
+    return []
+
+
+def approval_row_after_release_reported(w: World) -> None:
+    """The release leaves the inserted row out; ``audit verify`` reports it."""
+    approval_row_listed_in_a_release(w)
+
+
+def approval_row_listed_in_a_release(w: World) -> None:
+    """An approval row 'by ciso' inserted after Approved must not appear in the release."""
+    in_production(w, "v1")
+    sql(
+        w,
+        "INSERT INTO approvals (model, version, stage, role, actor, time_ns, note,"
+        " verdict_digest) VALUES (?, 'v1', 'Approved', 'security', 'ciso', ?, '', ?)",
+        MODEL,
+        w.clock.now_ns(),
+        w.promotion.status(MODEL).approvals[-1].verdict_digest,
+    )
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    manifest = json.loads((w.tmp / "rel" / "release_manifest.json").read_text())
+    assert "ciso" not in [a["actor"] for a in manifest["approvals"]]
+    assert "ciso" not in (w.tmp / "rel" / "release_notes.md").read_text()
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -1919,8 +2004,7 @@ ATTACKS: list[Attack] = [
       "the stage is the one the log records"),
     A("sql-revocation-rows-deleted-release", revocation_rows_deleted_then_released, DENIED,
       "revoked",
-      "the release gate reads the stage the log records",
-      xfail="issue 13: facts from the verified log not built into the release gate (release_facts reads the stage from the versions table, F.version_facts(record) without conn)"),
+      "the release gate reads the stage the log records"),
     A("sql-stage-edit-startup", stage_edited_startup, STARTUP,
       "audit",
       "startup: the log records stage and alias"),
@@ -1932,12 +2016,10 @@ ATTACKS: list[Attack] = [
       "a signed checkpoint outside the registry"),
     A("sql-revocation-cut-out-startup", revocation_cut_out_startup, STARTUP,
       "audit",
-      "startup gate: the log extends the checkpoint recorded in it",
-      xfail="issue 13: facts from the verified log not built into check-startup (startup_audit_facts checks the chain only, not the checkpoints recorded in the log)"),
+      "startup gate: the log extends the checkpoint recorded in it"),
     A("sql-revocation-cut-out-then-release", revocation_cut_out_then_release, DENIED,
       "checkpoint: the log no longer extends the checkpoint",
-      "every gate: the log extends its latest recorded checkpoint",
-      xfail="issue 13: facts from the verified log not built into the release gate (release_facts checks verify_chain only, not the checkpoints recorded in the log)"),
+      "every gate: the log extends its latest recorded checkpoint"),
     A("sql-revocation-cut-out-reported", revocation_cut_out_reported, TAMPERED,
       "events up to the checkpoint were deleted (truncated)",
       "`audit verify`: recorded checkpoints"),
@@ -2160,6 +2242,23 @@ ATTACKS: list[Attack] = [
     A("standard-change-new-version", standard_change_for_a_new_version, DENIED,
       "a Standard change only moves the alias",
       "change.rego: Standard only moves the alias"),
+    A("sql-evidence-rows", evidence_rows_inserted_by_sql, DENIED,
+      "model card: none recorded for risk-default v1",
+      "evidence documents count only with their events"),
+    A("sql-evidence-rows-reported", evidence_rows_reported, TAMPERED,
+      "evidence_documents row 1 (model_card card-v1-",
+      "`audit verify`: evidence rows without events"),
+    A("sql-vex-approval-row", vex_approval_row_inserted_by_sql, DENIED,
+      "only the SBOM says not_affected",
+      "VEX approvals count only with their signed events"),
+    A("sql-ticket-row", ticket_row_inserted_by_sql, DENIED,
+      "a change ticket (CHG-ID) of type Standard, Normal or Emergency is required",
+      "a ticket counts only with its signed `change` event"),
+    A("sql-approval-row-in-release", approval_row_listed_in_a_release, HELD, "ciso",
+      "the release lists the approvals the log records"),
+    A("sql-approval-row-after-approved-reported", approval_row_after_approved_reported, TAMPERED,
+      "(ciso approves risk-default v1 for Approved as security) has no audit event",
+      "the release lists only approvals the log records; `audit verify` reports the row"),
 ]
 # fmt: on
 
