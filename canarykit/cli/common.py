@@ -164,9 +164,11 @@ def drill_banner(args: argparse.Namespace, path: Any) -> None:
     """Mark this run as one on a drill registry: a first line on stderr, and ``"drill": true``
     in every JSON document printed (:func:`emit`)."""
     args._drill = True
+    fixed = getattr(args, "clock", None)
+    when = f"; clock fixed at {shorten(str(fixed), 40)}" if fixed else ""
     print(
         f"DRILL registry: {shorten(str(path))}: a rehearsal (canarykit config init --drill);"
-        " its clock may be fixed and nothing from it may start in production",
+        f" nothing from it may start in production{when}",
         file=sys.stderr,
     )
 

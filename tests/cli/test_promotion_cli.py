@@ -339,6 +339,9 @@ def test_a_drill_registry_takes_the_fixed_clock_and_says_drill(drill: Cli) -> No
     code, out, err = drill("status", actor=None)
     assert code == 0
     assert err.startswith("DRILL registry: ")
+    assert "clock fixed at 2026-11-25T10:00:00Z" in err
+    code, out, err = drill("status", actor=None, clock=False)  # a drill on the system clock
+    assert (code, err.startswith("DRILL registry: "), "clock fixed" in err) == (0, True, False)
     code, out, err = drill("status", "--format", "json", actor=None)
     assert json.loads(out)["drill"] is True
     assert "DRILL registry" in err
