@@ -1836,6 +1836,64 @@ def approval_row_listed_in_a_release(w: World) -> None:
     assert "ciso" not in (w.tmp / "rel" / "release_notes.md").read_text()
 
 
+def _says_drill(document: Any) -> bool:
+    """Whether a JSON document carries ``"drill": true`` anywhere."""
+    if isinstance(document, dict):
+        return document.get("drill") is True or any(_says_drill(v) for v in document.values())
+    if isinstance(document, list):
+        return any(_says_drill(v) for v in document)
+    return False
+
+
+def release_from_a_drill_registry(w: World) -> None:
+    """A rehearsal (fixed clock, unsigned list-form acts, plain verdicts allowed) released and
+    handed on as if it were production: every output of a drill registry says DRILL."""
+    with make_world(w.tmp / "drill", drill=True) as drill:
+        in_production(drill, "v1")
+        out = drill.tmp / "rel"
+        drill.promotion.release(
+            MODEL, "v1", out=out, signing_key=drill.key, key_id="release-key", actor="olga"
+        )
+        assert "DRILL" in (out / "release_notes.md").read_text()
+        assert _says_drill(json.loads((out / "release_manifest.json").read_text()))
+        verified = drill.promotion.verify_release(out, artifact=drill.artifact("v1"))
+        assert "DRILL" in verified.to_text()
+
+
+def cab_approver_submits_the_version_later(w: World) -> None:
+    """otto approves CHG-N as CAB before v1 exists, then submits v1 himself."""
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    w.promotion.approve_change(chg, actor="otto", role="operations")
+    w.promotion.approve_change(chg, actor="sam", role="security")
+    w.submit("v1", actor="otto")
+    w.to_staging("v1")
+    w.approvals("v1")
+    w.to_approved("v1", chg)
+
+
+def rollback_in_a_freeze_that_is_no_backout(w: World) -> None:
+    """Roll back during the freeze under a fresh ticket, claiming the backout exemption."""
+    in_production(w, "v1")
+    in_production(w, "v2")
+    chg = w.chg("CHG-RB", ["v1", "v2"], type="Standard", end="2026-12-01T08:00:00Z")
+    w.clock.set(parse_instant("2026-11-30T10:00:00Z"))  # month-end close
+    w.promotion.rollback(MODEL, actor="olga", chg_id=chg)
+
+
+def submitter_waives_her_own_check(w: World) -> None:
+    w.submit("v1", actor="max")  # max holds product and security
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-3",
+        check="CVE-2026-9999",
+        reason="trust me",
+        owner="max",
+        expires="2026-12-01T00:00:00Z",
+        actor="max",
+    )
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2259,6 +2317,18 @@ ATTACKS: list[Attack] = [
     A("sql-approval-row-after-approved-reported", approval_row_after_approved_reported, TAMPERED,
       "(ciso approves risk-default v1 for Approved as security) has no audit event",
       "the release lists only approvals the log records; `audit verify` reports the row"),
+    A("release-from-drill-registry", release_from_a_drill_registry, HELD, "DRILL",
+      "every output of a drill registry says DRILL (manifest, notes, release verify)",
+      xfail="issue 13: drill registries — releases of a drill registry do not say DRILL (manifest, notes) and release verify reports them VERIFIED"),
+    A("cab-approver-submits-later", cab_approver_submits_the_version_later, DENIED,
+      "approvals by the requester or the version's submitter do not count",
+      "change.rego: CAB independence is checked at the gate, against the submitter"),
+    A("rollback-in-freeze-not-backout", rollback_in_a_freeze_that_is_no_backout, DENIED,
+      "the calendar is frozen (month-end close)",
+      "only the ticket that moved the alias backs it out during a freeze"),
+    A("submitter-waives-own-check", submitter_waives_her_own_check, DENIED,
+      "separation of duties: max submitted",
+      "waivers: separation of duties"),
 ]
 # fmt: on
 
