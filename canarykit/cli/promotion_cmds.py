@@ -435,8 +435,26 @@ def _bootstrap(args: argparse.Namespace, promotion: Any, documents: dict[str, An
     return EXIT_OK
 
 
+def _new_registry_needs_a_key(args: argparse.Namespace, what: str) -> None:
+    """A registry that does not exist yet is no drill registry: without a key, stop before the
+    file is created (exit 2 writes nothing)."""
+    import os
+    from pathlib import Path
+
+    from canarykit.cli.common import KEY_ENV
+    from canarykit.errors import InvalidInputError
+
+    if Path(args.registry).exists() or args.key or os.environ.get(KEY_ENV):
+        return
+    raise InvalidInputError(
+        f"--key: {what} is a signed act: give your Ed25519 private key with --key FILE or"
+        f" ${KEY_ENV} (a rehearsal without keys: canarykit config init --drill first)"
+    )
+
+
 def _config_bootstrap(args: argparse.Namespace) -> int:
     documents = {k: getattr(args, k) for k in CONFIG_KINDS if getattr(args, k) is not None}
+    _new_registry_needs_a_key(args, "config bootstrap")
     with open_registry(args, create=True) as promotion:
         return _bootstrap(args, promotion, documents)
 
@@ -457,6 +475,7 @@ def _propose(args: argparse.Namespace, promotion: Any, kind: str, file: str) -> 
 def _config_set(args: argparse.Namespace) -> int:
     from canarykit.errors import InvalidInputError
 
+    _new_registry_needs_a_key(args, f"config set-{args.config_key}")
     with open_registry(args, create=True) as promotion:
         if _configured(promotion):
             return _propose(args, promotion, args.config_key, args.file)

@@ -403,3 +403,20 @@ def test_events_of_a_drill_registry_say_drill(drill: Cli) -> None:
     events = [json.loads(line) for line in out.splitlines()]
     assert events
     assert all("drill" in line for line in out.splitlines())
+
+
+def test_configuring_a_new_registry_without_a_key_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(common.KEY_ENV, raising=False)
+    roster = tmp_path / "roster.yaml"
+    roster.write_text("people:\n  sam: [security]\n")
+    registry = tmp_path / "new.sqlite"
+    for argv in (
+        ["config", "set-roster", str(roster)],
+        ["config", "bootstrap", "--roster", str(roster)],
+    ):
+        code = main([*argv, "--registry", str(registry), "--actor", "sam"])
+        assert code == 2
+        assert "$CANARYKIT_KEY" in capsys.readouterr().err
+        assert not registry.exists()
