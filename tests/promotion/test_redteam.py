@@ -1894,6 +1894,67 @@ def submitter_waives_her_own_check(w: World) -> None:
     )
 
 
+def cli_audit_verify_of_a_forged_log(w: World) -> None:
+    """Forge an old event, recompute every hash (and swap the registry's own checkpoint key
+    for the attacker's); ``audit verify --checkpoint --trust`` with files kept outside fails."""
+    staged_with_approvals(w)
+    trust_file = w.tmp / "trust.outside.json"
+    trust_file.write_text(json.dumps(w.promotion.config_document("trust")))
+    cp_file = w.tmp / "cp.outside.json"
+    cp_file.write_text(json.dumps(checkpoint(w)))
+    attacker = public_key_text(Ed25519PrivateKey.generate())
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            if row["kind"] == "promotion":
+                row["payload"] = {**row["payload"], "policy_name": "forged"}
+            document = row["payload"].get("document")
+            if row["kind"] == "config" and row["payload"].get("key") == "trust":
+                for key in document["keys"]:
+                    if key["id"] == "release-key":
+                        key["public_key"] = attacker
+        return rows
+
+    rechain(w, edit)
+    code, out, err = cli(
+        "audit",
+        "verify",
+        "--checkpoint",
+        str(cp_file),
+        "--trust",
+        str(trust_file),
+        "--registry",
+        str(registry_file(w)),
+    )
+    assert code == 5, (out, err)
+    assert "AUDIT LOG TAMPERED" in out
+    assert "the log was rewritten at or before the checkpoint" in out
+
+
+def vex_approved_by_the_submitter(w: World) -> None:
+    bom = sbom(("CVE-2026-4242", "critical", "not_affected"))
+    w.submit("v1", actor="max")  # max holds product and security
+    w.promotion.approve_vex(MODEL, "v1", vulnerability="CVE-2026-4242", sbom=bom, actor="max")
+
+
+def approvals_of_another_verdict(w: World) -> None:
+    staged_with_approvals(w)  # sue and pat reviewed the default PROCEED
+    other = make_verdict("v1", w.policy_digest)
+    other["data_digest"] = "sha256:" + "9" * 64  # a PROCEED nobody reviewed
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=other)
+
+
+def degraded_startup_check(w: World) -> None:
+    """Skip the artifact check on purpose to get a 0 for a replaced file."""
+    in_production(w, "v1")
+    w.artifact("v1").write_bytes(b"weights somebody swapped in")
+    result = w.promotion.check_startup(MODEL, policy_digest=w.policy_digest, no_artifact_check=True)
+    assert (result.ok, result.exit_code) == (False, EXIT_CODES["degraded"])
+    last = w.promotion.events()[-1]
+    assert last.kind == "startup_degraded"
+    assert last.payload["artifact_checked"] is False
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2329,6 +2390,17 @@ ATTACKS: list[Attack] = [
     A("submitter-waives-own-check", submitter_waives_her_own_check, DENIED,
       "separation of duties: max submitted",
       "waivers: separation of duties"),
+    A("cli-audit-verify-forged-log", cli_audit_verify_of_a_forged_log, HELD,
+      "the log was rewritten at or before the checkpoint",
+      "`audit verify --checkpoint FILE --trust FILE` with both kept outside the registry (exit 5)"),
+    A("vex-approved-by-submitter", vex_approved_by_the_submitter, DENIED,
+      "four-eyes: max submitted risk-default v1 and cannot approve its VEX statements",
+      "VEX approvals: four eyes"),
+    A("approvals-of-another-verdict", approvals_of_another_verdict, DENIED,
+      "four-eyes: needs Security and Product approvals of this verdict",
+      "approvals bind the verdict digest"),
+    A("check-startup-degraded", degraded_startup_check, HELD, "startup_degraded",
+      "`--no-artifact-check` is never 0: exit 18 and a `startup_degraded` event"),
 ]
 # fmt: on
 
