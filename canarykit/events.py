@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from canarykit.errors import InvalidInputError, StorageError
+from canarykit.safe_io import write_file
 
 __all__ = [
     "Cursor",
@@ -298,11 +297,8 @@ def _load_state(path: Path | None) -> Cursor | None:
 
 
 def _save_state(path: Path, cursor: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"cursor": cursor, "saved_at": dt.datetime.now(dt.UTC).isoformat()}, handle)
-    os.replace(tmp, path)
+    state = {"cursor": cursor, "saved_at": dt.datetime.now(dt.UTC).isoformat()}
+    write_file(path, json.dumps(state), what="--state")  # atomic, never through a link
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:

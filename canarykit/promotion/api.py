@@ -59,6 +59,7 @@ from canarykit.promotion.sanctioned_policy import (
     default_signature_path,
     store_bound_policy,
 )
+from canarykit.promotion.sbom import evaluate_sbom
 from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,
@@ -213,6 +214,12 @@ class Promotion(Governance, Production, EvidenceRecords):
                 policy_envelope = load_document(policy_signature, "policy signature")
             signature_list = transitions.load_signatures(signatures)
             artifact_digest = None if artifact is None else digest_file(artifact)
+            # read and evaluate the evidence now: nothing heavy runs under the write lock
+            if isinstance(attestation, (str, Path)):
+                attestation = load_document(attestation, "DSSE envelope")
+            sbom = evaluate_sbom(
+                load_document(sbom, "CycloneDX SBOM") if sbom is not None else None
+            )
         else:
             presented = load_verdict_document(verdict)
             if isinstance(revalidate_by, int):

@@ -37,6 +37,7 @@ from typing import Any
 
 from canarykit.errors import InvalidInputError
 from canarykit.promotion.clock import format_instant, parse_instant
+from canarykit.safe_io import write_file
 
 __all__ = [
     "EVENT_KINDS",
@@ -322,5 +323,5 @@ def export_jsonl(conn: sqlite3.Connection, out: str | Path) -> int:
     """Write every event as one JSON line (sequence order); returns the number written."""
     events = list_events(conn)
     lines = [canonical_json(event.to_dict()) + "\n" for event in events]
-    Path(out).write_text("".join(lines), encoding="utf-8")
+    write_file(out, "".join(lines), what="audit export")  # never through a symbolic link
     return len(lines)

@@ -13,6 +13,9 @@ breaks — never a ``RecursionError``, ``UnicodeDecodeError`` or parser tracebac
   aliases can build deeper, or self-referencing, structures out of shallow text;
 - the document may stand for at most :data:`MAX_VALUES` values once YAML aliases are repeated
   (a "billion laughs" file is a few lines long), since every reader of it repeats them.
+- the file may hold at most :data:`MAX_BYTES` bytes (:data:`MAX_SBOM_BYTES` for an SBOM or a
+  VEX document): it is read through a bounded read, so neither a huge file nor an endless one
+  (``/dev/zero``, a FIFO) is ever read whole.
 
 Examples
 --------
@@ -41,19 +44,27 @@ import yaml
 from canarykit.errors import InvalidInputError
 
 __all__ = [
+    "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_SBOM_BYTES",
     "MAX_VALUES",
     "YAML_SUFFIXES",
     "check_depth",
     "decode_text",
     "load_document_file",
     "parse_document",
+    "read_bounded",
+    "size_limit",
 ]
 
 #: Deepest nesting of lists and mappings a promotion document may have.
 MAX_DEPTH = 100
 #: Most values (scalars, lists, mappings) a promotion document may stand for.
 MAX_VALUES = 5_000_000
+#: Largest promotion document file, in bytes (roster, trust, calendar, ticket, verdict, envelope …).
+MAX_BYTES = 32 * 1024 * 1024
+#: Largest SBOM (or VEX) file, in bytes: a scanned SBOM of many components is large.
+MAX_SBOM_BYTES = 128 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -238,6 +249,52 @@ def parse_document(text: str, *, where: str, yaml_syntax: bool = False) -> Any:
     return check_depth(value, where=where)
 
 
+def size_limit(what: str) -> int:
+    """The largest file accepted for a document described as ``what``.
+
+    Examples
+    --------
+    >>> size_limit("CycloneDX SBOM") > size_limit("roster") == MAX_BYTES
+    True
+    """
+    lowered = what.lower()
+    return MAX_SBOM_BYTES if "sbom" in lowered or "vex" in lowered else MAX_BYTES
+
+
+def read_bounded(path: str | Path, *, what: str, limit: int | None = None) -> bytes:
+    """The bytes of ``path``, refusing a file larger than ``limit`` without reading it whole.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    what : str
+        What it is, for the error messages (and the default limit, :func:`size_limit`).
+    limit : int, optional
+        Most bytes accepted.
+
+    Raises
+    ------
+    InvalidInputError
+        The file cannot be read, or is larger than the limit (the message names both sizes).
+    """
+    file = Path(path)
+    most = size_limit(what) if limit is None else limit
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(most + 1)
+    except OSError as err:
+        raise InvalidInputError(
+            f"{file}: cannot read {what} ({err.strerror or type(err).__name__})"
+        ) from None
+    if len(data) > most:
+        raise InvalidInputError(
+            f"{file}: {what} is larger than {most} bytes (the limit for this document;"
+            " is it the right file?)"
+        )
+    return data
+
+
 def load_document_file(path: str | Path, *, what: str) -> Any:
     """Read a YAML (by suffix ``.yaml``/``.yml``) or JSON file as plain data.
 
@@ -251,16 +308,12 @@ def load_document_file(path: str | Path, *, what: str) -> Any:
     Raises
     ------
     InvalidInputError
-        The file cannot be read, is not UTF-8, not valid JSON/YAML, or nested too deeply; one
-        line naming the file, what it should be and the rule.
+        The file cannot be read, is larger than :func:`size_limit` allows, is not UTF-8, not
+        valid JSON/YAML, or nested too deeply; one line naming the file, what it should be and
+        the rule.
     """
     file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as err:
-        raise InvalidInputError(
-            f"{file}: cannot read {what} ({err.strerror or type(err).__name__})"
-        ) from None
+    data = read_bounded(file, what=what)
     where = f"{file}: {what}"
     text = decode_text(data, where=where)
     return parse_document(text, where=where, yaml_syntax=file.suffix.lower() in YAML_SUFFIXES)

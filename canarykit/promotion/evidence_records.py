@@ -300,9 +300,17 @@ def approved_documents_facts(
     >>> approved_documents_facts(store.conn, get_version(store.conn, "m", "v1"), None)
     {'model_cards': [], 'decision_records': [], 'expected_verdict_digest': None}
     """
+    from canarykit.promotion.verified_state import recorded_keys
+
     expected = [] if verdict is None else model_card_metrics(verdict)
+    backed = recorded_keys(conn, "evidence_documents", record.model)  # rows without events: none
+
+    def recorded(kind: str) -> list[EvidenceDocument]:
+        found = list_documents(conn, record.model, record.version, kind)
+        return [d for d in found if (d.model, d.version, d.kind, d.name, d.digest) in backed]
+
     cards = []
-    for card in list_documents(conn, record.model, record.version, "model_card"):
+    for card in recorded("model_card"):
         carried = {_metric_key(m) for m in card.metrics}
         missing = [f"{m['type']} ({m['slice']})" for m in expected if _metric_key(m) not in carried]
         cards.append(
@@ -315,7 +323,7 @@ def approved_documents_facts(
         )
     records = [
         {"name": d.name, "digest": d.digest, "reference": d.reference}
-        for d in list_documents(conn, record.model, record.version, "decision_record")
+        for d in recorded("decision_record")
     ]
     return {
         "model_cards": cards,

@@ -23,7 +23,7 @@ import json
 import sqlite3
 from typing import Any
 
-from canarykit.promotion.approvals import Roster, person_key
+from canarykit.promotion.approvals import Approval, Roster, list_approvals, person_key
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.calendar import Calendar
 from canarykit.promotion.changes import ChangeTicket, list_change_approvals
@@ -41,6 +41,7 @@ __all__ = [
     "load_calendar",
     "load_roster",
     "load_trust",
+    "recorded_approvals",
     "recorded_waivers",
     "startup_audit_facts",
     "version_facts",
@@ -203,6 +204,21 @@ def recorded_waivers(conn: sqlite3.Connection, model: str, version: str | None) 
     ]
 
 
+def recorded_approvals(
+    conn: sqlite3.Connection, model: str, version: str, stage: str | None = None
+) -> list[Approval]:
+    """The approvals of a version that their ``approval`` events record (a row no event backs
+    is left out)."""
+    from canarykit.promotion.verified_state import approval_key, recorded_keys
+
+    backed = recorded_keys(conn, "approvals", model)
+    return [
+        a
+        for a in list_approvals(conn, model, version, stage)
+        if approval_key(a.model, a.version, a.stage, a.role, a.actor, a.verdict_digest) in backed
+    ]
+
+
 def change_approval_facts(conn: sqlite3.Connection, chg_id: str) -> dict[str, Any]:
     """``approvals`` of a change that still stand, and ``void_approvals`` (with why not).
 
@@ -244,8 +260,8 @@ def startup_audit_facts(
     A stage or alias written to the registry tables without going through a gate leaves no
     matching event; the startup gate refuses such a version.
     """
-    result = verify_chain(conn)
-    problems = list(result.problems)
+    audit = audit_facts(conn)  # the chain, and that it extends the latest recorded checkpoint
+    problems = list(audit["problems"])
     events = [
         e
         for e in list_events(conn, model=record.model)
@@ -282,7 +298,7 @@ def startup_audit_facts(
                 f"the registry says {alias} is {alias_version}, the audit log says {recorded_alias}"
             )
     return {
-        "ok": result.ok,
+        "ok": audit["ok"],
         "stage_recorded": stage_recorded,
         "alias_recorded": alias_recorded,
         "problems": problems,

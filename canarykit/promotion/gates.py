@@ -10,6 +10,12 @@ Fail closed: an undefined result, a result holding an ``<error>`` value, a resul
 shape, and any exception while loading or evaluating are all a DENY, with the cause as reason.
 ``allow`` must be exactly ``true`` and ``deny`` empty for the gate to open.
 
+The gate policies are compiled once per process into one regopy bundle (:func:`prepare_gates`,
+about 0.1 s, called before an action takes the registry's write lock) and every decision then
+only runs the compiled plan of its gate over the facts (a millisecond or so): compiling them in
+every action, as before, held the write lock for 0.3 s per action. The facts are kept small and linear in their sources (an
+SBOM reaches the gate as a bounded summary, :func:`canarykit.promotion.sbom.gate_summary`).
+
 Examples
 --------
 >>> decision = evaluate_gate("staging", {"now_ns": 1})
@@ -21,6 +27,8 @@ True
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -39,6 +47,7 @@ __all__ = [
     "GateDenial",
     "evaluate_gate",
     "gate_policy_digest",
+    "prepare_gates",
 ]
 
 GATE_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "promotion"
@@ -70,9 +79,46 @@ def _policy_files() -> tuple[tuple[str, str], ...]:
     return tuple((path.name, path.read_text(encoding="utf-8")) for path in files)
 
 
+@lru_cache(maxsize=1)
 def gate_policy_digest() -> str:
     """Digest (canonical snapshot form) of the shipped gate policies."""
     return snapshot_digest({name: text.encode("utf-8") for name, text in _policy_files()})
+
+
+def _entrypoint(gate: str) -> str:
+    return f"canarykit/promotion/{gate}/decision"
+
+
+@lru_cache(maxsize=2)
+def _compiled(files: tuple[tuple[str, str], ...]) -> Any:
+    import regopy
+
+    builder = regopy.Interpreter()
+    for name, text in files:
+        builder.add_module(name, text)
+    return builder.build(None, [_entrypoint(gate) for gate in GATES])
+
+
+def _bundle() -> Any:
+    """Every gate's decision compiled from the policy files (built once per process, ~0.1 s)."""
+    return _compiled(_policy_files())
+
+
+# Free the compiled plans while regopy can still free them (not during interpreter teardown).
+atexit.register(_compiled.cache_clear)
+
+
+def prepare_gates() -> None:
+    """Compile the gate policies now (once per process), before any lock is taken.
+
+    A compile error is not raised here: :func:`evaluate_gate` reports it as a DENY.
+
+    Examples
+    --------
+    >>> prepare_gates()
+    """
+    with contextlib.suppress(Exception):  # fail closed later, in evaluate_gate, with the cause
+        _bundle()
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -121,11 +167,10 @@ def evaluate_gate(gate: str, facts: Mapping[str, Any]) -> GateDecision:
     try:
         import regopy
 
+        bundle = _bundle()
         interpreter = regopy.Interpreter()
-        for name, text in _policy_files():
-            interpreter.add_module(name, text)
         interpreter.set_input(_printable(json.loads(json.dumps(facts))))
-        output = interpreter.query(f"x := data.canarykit.promotion.{gate}.decision")
+        output = interpreter.query_bundle_entrypoint(bundle, _entrypoint(gate))
         if not output.ok():
             return _deny(gate, f"gate {gate}: policy evaluation failed: {str(output)[:300]}")
         text = str(output)
@@ -136,7 +181,12 @@ def evaluate_gate(gate: str, facts: Mapping[str, Any]) -> GateDecision:
     if "<error>" in text:
         return _deny(gate, f"gate {gate}: policy result holds an error value (denied)")
     try:
-        result = json.loads(text)["bindings"]["x"]
+        expressions = json.loads(text)["expressions"]  # {"expressions": [<the decision>]}
+        if not isinstance(expressions, list) or len(expressions) != 1:
+            raise ValueError(text)
+        result = expressions[0]
+        if not isinstance(result, dict):
+            raise TypeError(text)
     except (ValueError, KeyError, TypeError):
         return _deny(gate, f"gate {gate}: policy result is not readable (denied)")
     allow, deny = result.get("allow") if isinstance(result, dict) else None, None

@@ -51,7 +51,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias, rollback_target
-from canarykit.promotion.approvals import list_approvals
 from canarykit.promotion.audit import append_event, verify_chain
 from canarykit.promotion.changes import get_ticket
 from canarykit.promotion.clock import format_instant
@@ -266,7 +265,7 @@ def _manifest(
                 "time": format_instant(a.time_ns),
                 "verdict_digest": a.verdict_digest,
             }
-            for a in list_approvals(conn, record.model, record.version)
+            for a in F.recorded_approvals(conn, record.model, record.version)
         ],
         "tickets": _tickets(conn, record.model, record.version),
         "waivers": [
@@ -458,18 +457,17 @@ def release_facts(
     >>> facts = release_facts(store.conn, get_version(store.conn, "m", "v1"), now_ns=1,
     ...                       actor="olga", policy={}, key={})
     >>> facts["version"]["stage"], facts["audit"]["ok"], facts["version"]["revalidate_by"]
-    ('Candidate', True, None)
+    ('Unrecorded', True, None)
     """
-    chain = verify_chain(conn)
     revalidate_ns = record.revalidate_by_ns
     return {
         "now_ns": now_ns,
         "now": format_instant(now_ns),
         "actor": actor,
         "clock": F.clock_facts(conn, now_ns=now_ns),
-        "audit": {"ok": chain.ok, "problems": list(chain.problems)},
+        "audit": F.audit_facts(conn),  # the chain, extending its latest recorded checkpoint
         "version": {
-            **F.version_facts(record),
+            **F.version_facts(record, conn),  # the stage the log records
             "revalidate_by": None if revalidate_ns is None else format_instant(revalidate_ns),
         },
         "policy": dict(policy),

@@ -33,7 +33,7 @@ from canarykit.promotion.audit import EVENT_CONTEXT, append_event
 from canarykit.promotion.clock import Clock, SystemClock, future_problem
 from canarykit.promotion.documents import check_depth, load_document_file
 from canarykit.promotion.drill import init_registry, is_drill
-from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate
+from canarykit.promotion.gates import GateDecision, GateDenial, evaluate_gate, prepare_gates
 from canarykit.promotion.registry import RegistryStore
 
 __all__ = [
@@ -195,6 +195,7 @@ class Session:
         chg_id: str | None = None,
     ) -> T:
         check_actor(actor)
+        prepare_gates()  # compile the gate policies before the write lock, not while holding it
         with self._event_context():
             result = self._transact(action, actor, body, model, version, chg_id)
         if isinstance(result, GateDenial):

@@ -28,7 +28,7 @@ from canarykit.promotion.evidence import (
     verify_signatures,
 )
 from canarykit.promotion.evidence_records import approved_documents_facts, vex_facts
-from canarykit.promotion.sbom import evaluate_sbom
+from canarykit.promotion.sbom import SbomCheck, evaluate_sbom, gate_summary
 from canarykit.promotion.verdicts import gate_facts
 from canarykit.promotion.versions import VersionRecord
 
@@ -142,15 +142,20 @@ def staging_evidence(
     sbom: Any,
     trust: TrustStore | None,
 ) -> dict[str, Any]:
-    """Verify signatures, attestation and SBOM for ``digest`` (Rego input form)."""
+    """Verify signatures, attestation and SBOM for ``digest`` (Rego input form).
+
+    ``sbom`` may be an :class:`~canarykit.promotion.sbom.SbomCheck` already evaluated (the API
+    reads and evaluates the SBOM before it takes the registry's write lock).
+    """
     if isinstance(attestation, (str, Path)):
         attestation = load_json_file(attestation, what="DSSE envelope")
     if isinstance(sbom, (str, Path)):
         sbom = load_json_file(sbom, what="CycloneDX SBOM")
+    check = sbom if isinstance(sbom, SbomCheck) else evaluate_sbom(sbom)
     return {
         "signature": verify_signatures(digest, signatures, trust).to_dict(),
         "attestation": verify_dsse(attestation, digest, trust).to_dict(),
-        "sbom": evaluate_sbom(sbom).to_dict(),
+        "sbom": check.to_dict(),
     }
 
 
@@ -162,7 +167,10 @@ def staging_facts(
     policy_digest: str,
     evidence: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Rego input of the Candidate → Staging gate."""
+    """Rego input of the Candidate → Staging gate (the SBOM as its grouped summary,
+    :func:`~canarykit.promotion.sbom.gate_summary`: the gate's work does not grow with it)."""
+    waivers = [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)]
+    vex = vex_facts(conn, record)
     return {
         **base,
         "from_stage": F.version_facts(record, conn)["stage"],
@@ -170,9 +178,10 @@ def staging_facts(
         "version": F.version_facts(record, conn),
         "policy_digest": policy_digest,
         **evidence,
+        "sbom": gate_summary(evidence.get("sbom"), vex_approvals=vex, waivers=waivers),
         "approvals": approval_facts(conn, record),
-        "waivers": [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)],
-        "vex_approvals": vex_facts(conn, record),
+        "waivers": waivers,
+        "vex_approvals": vex,
     }
 
 

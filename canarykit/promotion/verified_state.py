@@ -40,7 +40,9 @@ __all__ = [
     "approval_key",
     "build_state",
     "load_state",
+    "recorded_keys",
     "recorded_stage",
+    "row_key",
     "row_problems",
     "ticket_of",
     "verify_log",
@@ -176,6 +178,33 @@ def waiver_key(p: Mapping[str, Any]) -> Key:
         _instant_ns(p.get("expires")),
         _text(p.get("created_by")),
     )
+
+
+_KIND_OF_TABLE = {
+    "approvals": "approval",
+    "waivers": "waiver",
+    "evidence_documents": "evidence",
+    "vex_approvals": "vex_approval",
+}
+
+
+def recorded_keys(conn: sqlite3.Connection, table: str, model: str) -> set[Key]:
+    """The keys of the ``table`` rows of ``model`` that events back (for the gates: one query
+    over that model's events of the one kind).
+
+    Examples
+    --------
+    >>> from canarykit.promotion.registry import RegistryStore
+    >>> recorded_keys(RegistryStore(":memory:").conn, "approvals", "m")
+    set()
+    """
+    events = list_events(conn, model=model, kind=_KIND_OF_TABLE[table])
+    return set(build_state(events).rows.get(table, Counter()))
+
+
+def row_key(table: str, row: Mapping[str, Any]) -> Key:
+    """The key a ``table`` row (a mapping of its columns) is matched with its event by."""
+    return next(t for t in _TABLES if t.name == table).key(row)  # type: ignore[arg-type]
 
 
 def load_state(conn: sqlite3.Connection) -> VerifiedState:

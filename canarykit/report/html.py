@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canarykit import __version__
-from canarykit.errors import InvalidInputError, StorageError
+from canarykit.errors import InvalidInputError
 from canarykit.report.data import ReportData, load_report_data
 from canarykit.report.decision import check_decision
 from canarykit.report.forest import forest_plot
 from canarykit.report.overview import draw_panels, overview_title
 from canarykit.report.style import STATUS_COLOURS, new_axes
+from canarykit.safe_io import write_file
 from canarykit.verdict.checks import CheckOutcome
 from canarykit.verdict.formatting import format_number
 from canarykit.verdict.verdict import Verdict
@@ -423,9 +424,4 @@ def write_report(
     if not decision.follows:
         raise InvalidInputError(f"verdict: {decision.message}")
     page = report_html(verdict, data, dpi=dpi)
-    path = Path(out)
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as err:
-        raise StorageError(f"{out}: cannot write the report ({err.strerror})") from None
-    return path
+    return write_file(out, page, what="report")  # atomic, never through a symbolic link

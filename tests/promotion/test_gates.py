@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import pytest
@@ -33,7 +35,23 @@ def _fake(monkeypatch: pytest.MonkeyPatch, text: str | Exception) -> None:
                 raise text
             return _FakeOutput(text)
 
+        def build(self, q: Any, entrypoints: Any) -> Any:
+            return entrypoints
+
+        def query_bundle_entrypoint(self, bundle: Any, entrypoint: str) -> _FakeOutput:
+            """The entrypoint form of the output: ``{"expressions": [<decision>]}``."""
+            out = self.query(entrypoint)
+            try:
+                doc = json.loads(out.text)
+            except ValueError:
+                return out
+            if "bindings" not in doc:
+                return out
+            return _FakeOutput(json.dumps({"expressions": [doc["bindings"]["x"]]}))
+
     monkeypatch.setattr(regopy, "Interpreter", Interpreter)
+    gates._compiled.cache_clear()  # compiled with the fake engine, and cleared after the test
+    monkeypatch.setattr(gates, "_compiled", functools.lru_cache(gates._compiled.__wrapped__))
 
 
 @pytest.mark.parametrize(

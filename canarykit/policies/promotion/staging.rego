@@ -52,34 +52,45 @@ attestation_ok if {
 
 # A vulnerability is cleared when its severity is below the threshold, its analysis state
 # clears it, or an unexpired waiver names its id.
-cleared contains v.ref if {
-	some v in input.sbom.vulnerabilities
-	is_number(v.rank)
-	v.rank < blocking_rank
+# The rules read groups, not vulnerabilities: Python (promotion/sbom.py, gate_summary) groups
+# the SBOM's vulnerabilities in one linear pass by everything read here (rank, severity,
+# analysis state, the id a waiver names, the security approvers of the statement), with each
+# group's count and first ids, so the gate's work does not grow with the SBOM (over every
+# vulnerability, even linear rules took 1.2 s for 3,000 of them; the partial sets before
+# that, 50 s).
+cleared(g) if {
+	is_number(g.rank)
+	g.rank < blocking_rank
 }
 
-cleared contains v.ref if {
-	some v in input.sbom.vulnerabilities
-	v.analysis_state in clearing_states
-}
+cleared(g) if g.analysis_state in clearing_states
 
-cleared contains v.ref if {
-	some v in input.sbom.vulnerabilities
-	v.id in common.waived_checks
-}
+cleared(g) if g.waiver in common.waived_checks
 
-blocking contains v if {
-	some v in input.sbom.vulnerabilities
-	not v.ref in cleared
-}
+sbom_groups := input.sbom.groups if is_array(input.sbom.groups)
+
+else := []
+
+blocking := [g | some g in sbom_groups; not cleared(g)]
+
+# How many vulnerabilities the groups hold (a group without a numeric count fails closed).
+vulnerability_count(groups) := sum([g.count | some g in groups])
+
+# The vulnerabilities the groups name, in order (the first few of each group).
+named(groups) := [{"id": id, "severity": object.get(g, "severity", null), "analysis_state": object.get(g, "analysis_state", null)} |
+	some g in groups
+	some id in g.ids
+]
 
 sbom_ok if {
 	input.sbom.present == true
 	input.sbom.valid == true
-	every v in input.sbom.vulnerabilities {
-		v.ref in cleared
-	}
+	count(blocking) == 0
 }
+
+# At most this many vulnerabilities are named one by one in the reasons of one rule; the rest
+# are counted (a denial stays readable, and its size bounded, whatever the SBOM lists).
+listed_max := 20
 
 # A security approval counts only while it stands (signed, signer still on the roster with the
 # role, signing key still theirs: Python sets `counts`).
@@ -142,8 +153,15 @@ deny contains "attestation: no SLSA provenance attestation supplied, and the pol
 }
 
 deny contains msg if {
-	some v in blocking
-	msg := sprintf("sbom: %v is %v (blocking at %v and above) with analysis state %v and no unexpired waiver", [object.get(v, "id", null), object.get(v, "severity", null), blocking_name, object.get(v, "analysis_state", null)])
+	some i, v in named(blocking)
+	i < listed_max
+	msg := sprintf("sbom: %v is %v (blocking at %v and above) with analysis state %v and no unexpired waiver", [v.id, v.severity, blocking_name, v.analysis_state])
+}
+
+deny contains msg if {
+	total := vulnerability_count(blocking)
+	total > listed_max
+	msg := sprintf("sbom: and %v more blocking vulnerabilities (%v in all; the first %v are named)", [total - listed_max, total, listed_max])
 }
 
 blocking_name := "high"

@@ -3,7 +3,8 @@
 # `count(deny) == 0`. Python (promotion/sbom.py, promotion/evidence_records.py) computes the
 # facts: the number of components, whether a vulnerability analysis is present (a
 # `vulnerabilities` section or a scanner in `metadata.tools`), each vulnerability's highest
-# severity over all its ratings and the digest of its statement, and the VEX approvals given.
+# severity over all its ratings and the digest of its statement, and the VEX approvals given;
+# it hands the gate the vulnerabilities grouped (promotion/sbom.py, gate_summary).
 # - An SBOM that lists no components describes nothing: refused.
 # - An SBOM without a vulnerability analysis says nothing about vulnerabilities: refused.
 # - A VEX analysis state that clears a vulnerability (`not_affected`, `resolved`,
@@ -17,31 +18,31 @@ import rego.v1
 
 vex_states := {"not_affected", "resolved", "false_positive"}
 
-below_blocking(v) if {
-	is_number(v.rank)
-	v.rank < blocking_rank
+# The rules read the groups of staging.rego (`sbom_groups`): vulnerabilities alike in rank,
+# severity, analysis state, waiver and the security approvers of their statement.
+below_blocking(g) if {
+	is_number(g.rank)
+	g.rank < blocking_rank
 }
 
-# A security approval of this statement (vulnerability id and statement digest).
-vex_approved(v) if {
-	some a in input.vex_approvals
-	a.id == v.id
-	is_string(a.statement_digest)
-	a.statement_digest == v.statement_digest
-	is_string(a.actor)
-	a.actor != input.version.submitter
+# A security approval of this statement (Python matched id and statement digest) by someone
+# other than the submitter.
+vex_approved(g) if {
+	some a in g.vex_approvers
+	is_string(a)
+	a != input.version.submitter
 }
 
-vex_backed(v) if vex_approved(v)
+vex_backed(g) if vex_approved(g)
 
-vex_backed(v) if v.id in common.waived_checks
+vex_backed(g) if g.waiver in common.waived_checks
 
-unbacked_vex contains v if {
-	some v in input.sbom.vulnerabilities
-	not below_blocking(v)
-	v.analysis_state in vex_states
-	not vex_backed(v)
-}
+unbacked_vex := [g |
+	some g in sbom_groups
+	not below_blocking(g)
+	g.analysis_state in vex_states
+	not vex_backed(g)
+]
 
 sbom_usable if {
 	input.sbom.present == true
@@ -49,8 +50,15 @@ sbom_usable if {
 }
 
 deny contains msg if {
-	some v in unbacked_vex
+	some i, v in named(unbacked_vex)
+	i < listed_max
 	msg := sprintf("sbom: %v is %v and only the SBOM says %v; a VEX statement on a high or critical vulnerability counts with a security approval of it (canarykit approve %v %v --role security --vex %v --sbom SBOM) or an unexpired waiver", [v.id, object.get(v, "severity", null), v.analysis_state, input.version.model, input.version.version, v.id])
+}
+
+deny contains msg if {
+	total := vulnerability_count(unbacked_vex)
+	total > listed_max
+	msg := sprintf("sbom: and %v more VEX statements on high or critical vulnerabilities without a security approval or waiver (%v in all)", [total - listed_max, total])
 }
 
 deny contains msg if {
