@@ -1955,6 +1955,62 @@ def degraded_startup_check(w: World) -> None:
     assert last.payload["artifact_checked"] is False
 
 
+def revalidate_by_extended_by_sql(w: World) -> None:
+    """The approval lapsed; extend ``revalidate_by_ns`` in the versions table."""
+    in_production(w, "v1")
+    w.clock.set(parse_instant("2027-03-01T10:00:00Z"))  # revalidate_by was 2027-02-25
+    sql(
+        w,
+        "UPDATE versions SET revalidate_by_ns = ? WHERE version = 'v1'",
+        parse_instant("2099-01-01T00:00:00Z"),
+    )
+
+
+def revalidate_by_extended_then_released(w: World) -> None:
+    revalidate_by_extended_by_sql(w)
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+
+
+def revalidate_by_extended_reported(w: World) -> list[dict[str, Any]]:
+    revalidate_by_extended_by_sql(w)
+    return []
+
+
+LOOSE_DIGEST = "sha256:" + "ab" * 32
+
+
+def bound_policy_digest_edited_by_sql(w: World) -> None:
+    """The service expects a looser policy; edit v1's bound policy digest to match it."""
+    in_production(w, "v1")
+    sql(w, "UPDATE versions SET policy_digest = ? WHERE version = 'v1'", LOOSE_DIGEST)
+
+
+def bound_policy_digest_edited_startup(w: World) -> StartupCheck:
+    bound_policy_digest_edited_by_sql(w)
+    return w.promotion.check_startup(MODEL, policy_digest=LOOSE_DIGEST, artifact=w.artifact("v1"))
+
+
+def bound_policy_digest_edited_reported(w: World) -> list[dict[str, Any]]:
+    bound_policy_digest_edited_by_sql(w)
+    return []
+
+
+def artifact_swapped_with_its_digest_edited(w: World) -> StartupCheck:
+    """Replace the artifact file and write its digest into the versions table."""
+    from canarykit.promotion.evidence import digest_file
+
+    in_production(w, "v1")
+    w.artifact("v1").write_bytes(b"weights somebody swapped in")
+    sql(
+        w,
+        "UPDATE versions SET artifact_digest = ? WHERE version = 'v1'",
+        digest_file(w.artifact("v1")),
+    )
+    return startup(w)
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2401,6 +2457,25 @@ ATTACKS: list[Attack] = [
       "approvals bind the verdict digest"),
     A("check-startup-degraded", degraded_startup_check, HELD, "startup_degraded",
       "`--no-artifact-check` is never 0: exit 18 and a `startup_degraded` event"),
+    A("sql-revalidate-by-extended-release", revalidate_by_extended_then_released, DENIED,
+      "revalidate_by: the approval lapsed at 2027-02-25",
+      "the release gate reads revalidate_by from the promotion event",
+      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+    A("sql-revalidate-by-extended-reported", revalidate_by_extended_reported, TAMPERED,
+      "revalidate_by",
+      "`audit verify` compares the versions row with its events",
+      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+    A("sql-bound-policy-digest-edited-startup", bound_policy_digest_edited_startup, STARTUP,
+      "policy",
+      "check-startup reads the bound policy digest from the Staging promotion event",
+      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+    A("sql-bound-policy-digest-edited-reported", bound_policy_digest_edited_reported, TAMPERED,
+      "policy",
+      "`audit verify` compares the versions row with its events",
+      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+    A("sql-artifact-swapped-digest-edited", artifact_swapped_with_its_digest_edited, STARTUP,
+      "signature",
+      "the artifact signature is checked against the file's digest"),
 ]
 # fmt: on
 
