@@ -2011,6 +2011,46 @@ def artifact_swapped_with_its_digest_edited(w: World) -> StartupCheck:
     return startup(w)
 
 
+def clock_backdated_before_the_freeze(w: World) -> None:
+    """It is Monday, in the month-end freeze; a Python caller opens the production registry
+    with a clock set to the Wednesday before (after the last event) and moves the alias."""
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-D", ["v2"], type="Standard")
+    w.clock.set(parse_instant("2026-11-30T10:00:00Z"))  # the system clock
+    w.promotion.clock = FixedClock(parse_instant("2026-11-25T12:00:00Z"))
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=chg)
+
+
+def _remove_sue(w: World) -> None:
+    proposal = propose_roster(w, roster_without("sue"), actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+
+
+def waiver_of_a_removed_person(w: World) -> None:
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-9",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    _remove_sue(w)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def vex_approval_of_a_removed_person(w: World) -> None:
+    bom = sbom(("CVE-2026-4242", "critical", "not_affected"))
+    w.submit("v1")
+    w.promotion.approve_vex(MODEL, "v1", vulnerability="CVE-2026-4242", sbom=bom, actor="sue")
+    _remove_sue(w)
+    w.to_staging("v1", sbom=bom)
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2476,6 +2516,17 @@ ATTACKS: list[Attack] = [
     A("sql-artifact-swapped-digest-edited", artifact_swapped_with_its_digest_edited, STARTUP,
       "signature",
       "the artifact signature is checked against the file's digest"),
+    A("clock-backdated-before-freeze-api", clock_backdated_before_the_freeze, DENIED,
+      "system clock",
+      "outside drill registries the time is the system clock (a fixed clock in either direction is refused)",
+      xfail="issue 13: drill registries and the time rule — a production registry still takes an injected clock behind the system clock (Session refuses only clocks ahead), so the Python API backdates an alias move out of a freeze"),
+    A("waiver-of-removed-person", waiver_of_a_removed_person, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "acts of people no longer on the roster stop counting",
+      xfail="issue 13: signed governance acts — a waiver by a person removed from the roster still lifts its check (approvals and VEX approvals of removed people stop counting, waivers do not)"),
+    A("vex-approval-of-removed-person", vex_approval_of_a_removed_person, DENIED,
+      "only the SBOM says not_affected",
+      "VEX approvals stand while their signer is on the roster"),
 ]
 # fmt: on
 
