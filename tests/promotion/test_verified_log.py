@@ -324,5 +324,5 @@ def test_the_index_is_one_linear_pass(tmp_path: Path) -> None:
     result = verify_log(store.conn)
     elapsed = time.perf_counter() - started
     assert result.ok, result.problems[:3]
-    assert elapsed < 5, elapsed
+    assert elapsed < 20, elapsed  # ~1 s alone; generous for a loaded CI machine
     assert build_state([]).events == 0
