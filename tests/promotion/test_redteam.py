@@ -2051,6 +2051,38 @@ def vex_approval_of_a_removed_person(w: World) -> None:
     w.to_staging("v1", sbom=bom)
 
 
+def ticket_nested_too_deep(w: World) -> None:
+    ticket = w.tmp / "deep-ticket.json"
+    ticket.write_text('{"id": "CHG-1", "impact": ' + "[" * 5000 + "]" * 5000 + "}")
+    before = event_count(w)
+    try:
+        w.promotion.create_change(ticket, actor="olga")
+    finally:
+        assert event_count(w) == before
+
+
+def roster_alias_bomb(w: World) -> None:
+    """A 'billion laughs' YAML roster proposed for approval."""
+    lines = ["a0: &a0 [sam, sam, sam, sam, sam, sam, sam, sam, sam, sam]"]
+    lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 9)]
+    lines.append("people: {sam: *a8}")
+    bomb = w.tmp / "roster.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    w.promotion.propose_config("roster", bomb, actor="sam")
+
+
+def model_card_out_through_a_symlink(w: World) -> None:
+    verdict = w.tmp / "verdict.json"
+    verdict.write_text(json.dumps(make_verdict("v1", w.policy_digest)))
+    victim = w.tmp / "victim.txt"
+    victim.write_text("keep")
+    (w.tmp / "card.cdx.json").symlink_to(victim)
+    code, _, err = cli("model-card", str(verdict), "--out", str(w.tmp / "card.cdx.json"))
+    assert code == 2, err
+    assert "is a symbolic link" in err
+    assert victim.read_text() == "keep"
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2527,6 +2559,15 @@ ATTACKS: list[Attack] = [
     A("vex-approval-of-removed-person", vex_approval_of_a_removed_person, DENIED,
       "only the SBOM says not_affected",
       "VEX approvals stand while their signer is on the roster"),
+    A("ticket-nested-too-deep", ticket_nested_too_deep, REFUSED,
+      "is nested more than 100 levels deep",
+      "input limits: nesting depth checked before parsing"),
+    A("roster-yaml-alias-bomb", roster_alias_bomb, REFUSED,
+      "once its YAML aliases are",
+      "input limits: values after YAML alias expansion"),
+    A("model-card-out-symlink", model_card_out_through_a_symlink, HELD,
+      "is a symbolic link",
+      "outputs never follow links"),
 ]
 # fmt: on
 
