@@ -111,5 +111,6 @@ def test_a_drill_registry_shows_a_drill_banner(tmp_path):
                     browser.close()
         finally:
             stop()
-    assert "DRILL" in pages["drill"] and "a drill registry" in pages["drill"]
+    assert "DRILL" in pages["drill"]
+    assert "a drill registry" in pages["drill"]
     assert "DRILL" not in pages["production"]
