@@ -59,7 +59,7 @@ from canarykit.promotion.sanctioned_policy import (
     default_signature_path,
     store_bound_policy,
 )
-from canarykit.promotion.sbom import evaluate_sbom
+from canarykit.promotion.sbom import evaluate_sbom, sbom_record
 from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,
@@ -262,6 +262,7 @@ class Promotion(Governance, Production, EvidenceRecords):
                 )
                 stored = {
                     **evidence,
+                    "sbom": sbom_record(evidence["sbom"]),  # bounded: no per-entry list
                     "signatures": signature_list,
                     "gate_policy_digest": gate.policy_digest,
                 }
