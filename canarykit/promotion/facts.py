@@ -128,27 +128,35 @@ def audit_facts(conn: sqlite3.Connection) -> dict[str, Any]:
 def version_facts(record: VersionRecord, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
     """The version as the gates see it.
 
-    With ``conn`` the stage is the one the audit log records (``Unrecorded`` when no event
-    records the version), and a revocation recorded in the log or in the table wins: a stage
-    edited in the table passes no gate, and deleting a revocation's rows revives nothing.
+    With ``conn`` every field is the one the audit log records: the stage (``Unrecorded`` when
+    no event records the version), the artifact digest and submitter of its submission, the
+    policy digest its promotion to Staging bound and the ``revalidate_by`` of its promotion to
+    Approved; a revocation recorded in the log or in the table wins. A field edited in the
+    table passes no gate, and deleting a revocation's rows revives nothing.
     """
-    stage, revoked = record.stage, record.revoked
-    if conn is not None:
-        from canarykit.promotion.verified_state import recorded_stage
-
-        recorded = recorded_stage(conn, record.model, record.version)
-        revoked = revoked or recorded == "Revoked"
-        stage = "Revoked" if revoked else (recorded or "Unrecorded")
-    return {
+    facts: dict[str, Any] = {
         "model": record.model,
         "version": record.version,
-        "stage": stage,
-        "revoked": revoked,
-        "submitter": person_key(record.submitter),
+        "stage": record.stage,
+        "revoked": record.revoked,
+        "submitter": record.submitter,
         "artifact_digest": record.artifact_digest,
         "policy_digest": record.policy_digest,
         "revalidate_by_ns": record.revalidate_by_ns,
     }
+    if conn is not None:
+        from canarykit.promotion.verified_state import recorded_version
+
+        recorded = recorded_version(conn, record.model, record.version) or {"stage": None}
+        revoked = record.revoked or recorded["stage"] == "Revoked"
+        facts.update(
+            {name: recorded.get(name) for name in ("submitter", "artifact_digest",
+                                                    "policy_digest", "revalidate_by_ns")},
+            stage="Revoked" if revoked else (recorded["stage"] or "Unrecorded"),
+            revoked=revoked,
+        )  # fmt: skip
+    facts["submitter"] = None if facts["submitter"] is None else person_key(facts["submitter"])
+    return facts
 
 
 def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]:

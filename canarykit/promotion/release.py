@@ -504,7 +504,8 @@ def release_facts(
     >>> facts["version"]["stage"], facts["audit"]["ok"], facts["version"]["revalidate_by"]
     ('Unrecorded', True, None)
     """
-    revalidate_ns = record.revalidate_by_ns
+    version = F.version_facts(record, conn)  # stage, digests and revalidate_by as logged
+    revalidate_ns = version["revalidate_by_ns"]
     return {
         "now_ns": now_ns,
         "now": format_instant(now_ns),
@@ -512,7 +513,7 @@ def release_facts(
         "clock": F.clock_facts(conn, now_ns=now_ns),
         "audit": F.audit_facts(conn),  # the chain, extending its latest recorded checkpoint
         "version": {
-            **F.version_facts(record, conn),  # the stage the log records
+            **version,
             "revalidate_by": None if revalidate_ns is None else format_instant(revalidate_ns),
         },
         "policy": dict(policy),

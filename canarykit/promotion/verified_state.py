@@ -42,6 +42,7 @@ __all__ = [
     "load_state",
     "recorded_keys",
     "recorded_stage",
+    "recorded_version",
     "row_key",
     "row_problems",
     "ticket_of",
@@ -65,6 +66,7 @@ class VerifiedState:
     first_hash: str | None = None
     events: int = 0
     stages: dict[tuple[str, str], str] = field(default_factory=dict)
+    fields: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     revoked: set[tuple[str, str]] = field(default_factory=set)
     aliases: dict[tuple[str, str], str | None] = field(default_factory=dict)
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -131,13 +133,21 @@ def build_state(events: Iterable[AuditEvent]) -> VerifiedState:
         p, mv = e.payload, (_text(e.model), _text(e.version))
         if e.kind == "submission":
             state.stages[mv] = "Candidate"
+            state.fields[mv] = {
+                "artifact_digest": p.get("artifact_digest"),
+                "submitter": e.actor,
+            }
             state._add("versions", mv, e.seq)
         elif e.kind == "promotion":
             state.stages[mv] = _text(p.get("to"))
+            recorded = state.fields.setdefault(mv, {})
             if p.get("to") == "Staging":
+                recorded["policy_digest"] = p.get("policy_digest")
                 state._add("bound_policies", (*mv, _text(p.get("policy_digest"))), e.seq)
-            elif p.get("to") == "Approved" and p.get("verdict_digest"):
-                state._add("signed_verdicts", (*mv, _text(p.get("verdict_digest"))), e.seq)
+            elif p.get("to") == "Approved":
+                recorded["revalidate_by_ns"] = p.get("revalidate_by_ns")
+                if p.get("verdict_digest"):
+                    state._add("signed_verdicts", (*mv, _text(p.get("verdict_digest"))), e.seq)
         elif e.kind == "revocation":
             state.stages[mv] = "Revoked"
             state.revoked.add(mv)
@@ -212,25 +222,46 @@ def load_state(conn: sqlite3.Connection) -> VerifiedState:
     return build_state(list_events(conn))
 
 
-def recorded_stage(conn: sqlite3.Connection, model: str, version: str) -> str | None:
-    """The stage the audit log records for one version (None: it records no submission).
+def recorded_version(conn: sqlite3.Connection, model: str, version: str) -> dict[str, Any] | None:
+    """What the audit log records about one version (None: no submission event).
 
+    ``stage``, ``artifact_digest`` and ``submitter`` (its submission), ``policy_digest`` (bound
+    by its promotion to Staging) and ``revalidate_by_ns`` (set by its promotion to Approved).
     One query over that version's events (for the gates; :func:`build_state` for all).
     """
     rows = conn.execute(
-        "SELECT kind, payload_json FROM events WHERE model = ? AND version = ?"
+        "SELECT kind, actor, payload_json FROM events WHERE model = ? AND version = ?"
         " AND kind IN ('submission', 'promotion', 'revocation') ORDER BY seq",
         (model, version),
     ).fetchall()
-    stage = None
-    for kind, payload_json in rows:
+    found: dict[str, Any] | None = None
+    for kind, actor, payload_json in rows:
+        payload = json.loads(payload_json)
         if kind == "submission":
-            stage = "Candidate"
+            found = {
+                "stage": "Candidate",
+                "artifact_digest": payload.get("artifact_digest"),
+                "submitter": actor,
+                "policy_digest": None,
+                "revalidate_by_ns": None,
+            }
+        elif found is None:
+            continue
         elif kind == "revocation":
-            return "Revoked"  # nothing leaves Revoked
-        else:
-            stage = _text(json.loads(payload_json).get("to"))
-    return stage
+            found["stage"] = "Revoked"  # nothing leaves Revoked
+        elif found["stage"] != "Revoked":
+            found["stage"] = _text(payload.get("to"))
+            if payload.get("to") == "Staging":
+                found["policy_digest"] = payload.get("policy_digest")
+            elif payload.get("to") == "Approved":
+                found["revalidate_by_ns"] = payload.get("revalidate_by_ns")
+    return found
+
+
+def recorded_stage(conn: sqlite3.Connection, model: str, version: str) -> str | None:
+    """The stage the audit log records for one version (None: it records no submission)."""
+    found = recorded_version(conn, model, version)
+    return None if found is None else str(found["stage"])
 
 
 # -- rows against events -----------------------------------------------------------------------
@@ -367,6 +398,11 @@ def _version_problems(conn: sqlite3.Connection, state: VerifiedState) -> list[st
                 f"{where}: the table says {row['stage']}, the audit log says {recorded}"
                 + (" (the revocation stands: the event wins)" if mv in state.revoked else "")
             )
+        for name, value in state.fields.get(mv, {}).items():
+            if row[name] != value:
+                problems.append(
+                    f"{where}: the table says {name} {row[name]}, the audit log says {value}"
+                )
     problems += [
         f"versions: the audit log records {m} {v} ({stage}) but the table has no row (deleted)"
         for (m, v), stage in state.stages.items()

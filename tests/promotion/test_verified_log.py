@@ -326,3 +326,16 @@ def test_the_index_is_one_linear_pass(tmp_path: Path) -> None:
     assert result.ok, result.problems[:3]
     assert elapsed < 20, elapsed  # ~1 s alone; generous for a loaded CI machine
     assert build_state([]).events == 0
+
+
+def test_version_fields_edited_by_sql_are_read_from_the_log(in_production: World) -> None:
+    w = in_production
+    logged = F.version_facts(w.promotion.version(MODEL, "v1"), w.promotion.store.conn)
+    sql(w, "UPDATE versions SET revalidate_by_ns = 4102444800000000000,"
+        " policy_digest = 'sha256:' || printf('%064d', 0), artifact_digest = 'sha256:' ||"
+        " printf('%064d', 1), submitter = 'eve'")  # fmt: skip
+    facts = F.version_facts(w.promotion.version(MODEL, "v1"), w.promotion.store.conn)
+    assert facts == logged
+    found = problems(w)
+    for name in ("revalidate_by_ns", "policy_digest", "artifact_digest", "submitter"):
+        one(found, "versions row", f"the table says {name}")
