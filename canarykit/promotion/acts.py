@@ -55,14 +55,14 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from canarykit.errors import InvalidInputError
-from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json
+from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json, list_events
 from canarykit.promotion.clock import format_instant
 from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import dsse_pae, load_private_key
@@ -88,6 +88,7 @@ __all__ = [
     "latest_act",
     "registry_identity",
     "sign_act",
+    "standing_waivers",
 ]
 
 ACT_SCHEMA = "canarykit.act/1"
@@ -474,3 +475,33 @@ def latest_act(events: Sequence[AuditEvent], **match: Any) -> Mapping[str, Any] 
             act = event.payload.get("act")
             return dict(act) if isinstance(act, Mapping) else {"signed": False}
     return None
+
+
+W = TypeVar("W")
+_WAIVER_ROLES = ("security", "executive")
+
+
+def standing_waivers(
+    conn: sqlite3.Connection, waivers: Sequence[W], roster: Roster | None
+) -> list[W]:
+    """The ``waivers`` whose grant still stands (the others stop lifting their check).
+
+    A waiver is an act of its grantor (``created_by``): it stands while its ``waiver`` event
+    holds the act, the grantor is still on the roster with the security or executive role and
+    the key that signed it is still theirs (:func:`act_standing`).
+    """
+    if not waivers:
+        return []
+    drill = drill_registry(conn)
+    models = sorted({str(getattr(w, "model", "")) for w in waivers})
+    events = [e for m in models for e in list_events(conn, model=m, kind="waiver")]
+    out = []
+    for waiver in waivers:
+        grantor = str(getattr(waiver, "created_by", ""))
+        act = latest_act(events, waiver_id=getattr(waiver, "waiver_id", None), created_by=grantor)
+        if any(
+            act_standing(act, roster, actor=grantor, role=role, drill=drill) is None
+            for role in _WAIVER_ROLES
+        ):
+            out.append(waiver)
+    return out
