@@ -1989,7 +1989,9 @@ def bound_policy_digest_edited_by_sql(w: World) -> None:
 
 def bound_policy_digest_edited_startup(w: World) -> StartupCheck:
     bound_policy_digest_edited_by_sql(w)
-    return w.promotion.check_startup(MODEL, policy_digest=LOOSE_DIGEST, artifact=w.artifact("v1"))
+    result = w.promotion.check_startup(MODEL, policy_digest=LOOSE_DIGEST, artifact=w.artifact("v1"))
+    assert any(f"bound to {w.policy_digest}" in p for p in result.problems), result.problems
+    return result
 
 
 def bound_policy_digest_edited_reported(w: World) -> list[dict[str, Any]]:
@@ -2081,6 +2083,48 @@ def model_card_out_through_a_symlink(w: World) -> None:
     assert code == 2, err
     assert "is a symbolic link" in err
     assert victim.read_text() == "keep"
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in AuditEvent.__dataclass_fields__}
+
+
+def exported_log_rewritten_in_the_external_store(w: World) -> None:
+    """``audit export`` went to an external store together with the checkpoint; someone with
+    write access there edits an approval in the export and recomputes every hash."""
+    from canarykit.promotion.checkpoints import recorded_checkpoints, verify_checkpoints
+
+    staged_with_approvals(w)
+    checkpoint(w)
+    export = w.tmp / "audit.jsonl"
+    w.promotion.audit_export(export)
+    events = [AuditEvent.from_dict(json.loads(line)) for line in export.read_text().splitlines()]
+    envelopes = [c.envelope for c in recorded_checkpoints(events)]
+    assert envelopes, "audit export carries the checkpoints"
+    prev, forged = GENESIS_HASH, []
+    for event in events:
+        payload = dict(event.payload)
+        if event.kind == "approval" and event.actor == "pat":
+            payload["note"] = "reviewed by the CISO too"
+        draft = AuditEvent(**{**_fields(event), "payload": payload, "prev_hash": prev})
+        prev = draft.computed_hash()
+        forged.append(
+            AuditEvent(
+                **{**_fields(event), "payload": payload, "prev_hash": draft.prev_hash, "hash": prev}
+            )
+        )
+    checks = verify_checkpoints(forged, envelopes, outside_trust(w))
+    assert not any(c.ok for c in checks)
+    assert any("rewritten at or before the checkpoint" in p for c in checks for p in c.problems)
+
+
+def list_form_person_acts_on_production(w: World) -> None:
+    """A person the roster lists in the old list form (no key) acts on a production registry."""
+    people = {**ROSTER["people"], "bob": ["security"]}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="bob", stage="Staging", key=None)
 
 
 # -- the table -------------------------------------------------------------------------------------
@@ -2531,25 +2575,21 @@ ATTACKS: list[Attack] = [
       "`--no-artifact-check` is never 0: exit 18 and a `startup_degraded` event"),
     A("sql-revalidate-by-extended-release", revalidate_by_extended_then_released, DENIED,
       "revalidate_by: the approval lapsed at 2027-02-25",
-      "the release gate reads revalidate_by from the promotion event",
-      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+      "the release gate reads revalidate_by from the promotion event"),
     A("sql-revalidate-by-extended-reported", revalidate_by_extended_reported, TAMPERED,
-      "revalidate_by",
-      "`audit verify` compares the versions row with its events",
-      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+      "the table says revalidate_by_ns 4070908800000000000, the audit log says",
+      "`audit verify` compares the versions row with its events"),
     A("sql-bound-policy-digest-edited-startup", bound_policy_digest_edited_startup, STARTUP,
       "policy",
-      "check-startup reads the bound policy digest from the Staging promotion event",
-      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+      "check-startup reads the bound policy digest from the Staging promotion event"),
     A("sql-bound-policy-digest-edited-reported", bound_policy_digest_edited_reported, TAMPERED,
-      "policy",
-      "`audit verify` compares the versions row with its events",
-      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+      "the table says policy_digest sha256:abababab",
+      "`audit verify` compares the versions row with its events"),
     A("sql-artifact-swapped-digest-edited", artifact_swapped_with_its_digest_edited, STARTUP,
-      "signature",
-      "the artifact signature is checked against the file's digest"),
+      "artifact",
+      "the registered digest is the one the submission event records"),
     A("clock-backdated-before-freeze-api", clock_backdated_before_the_freeze, DENIED,
-      "system clock",
+      "4 days behind the system clock",
       "outside drill registries the time is the system clock (a fixed clock in either direction is refused)"),
     A("waiver-of-removed-person", waiver_of_a_removed_person, DENIED,
       "sbom: CVE-2026-9999 is critical",
@@ -2566,6 +2606,12 @@ ATTACKS: list[Attack] = [
     A("model-card-out-symlink", model_card_out_through_a_symlink, HELD,
       "is a symbolic link",
       "outputs never follow links"),
+    A("export-rewritten-in-external-store", exported_log_rewritten_in_the_external_store, HELD,
+      "rewritten at or before the checkpoint",
+      "`audit export` carries the signed checkpoints; they fail on a rewritten export"),
+    A("list-form-person-acts-on-production", list_form_person_acts_on_production, DENIED,
+      "bob has no key on the roster (the old list form)",
+      "only drill registries accept unsigned acts of list-form people"),
 ]
 # fmt: on
 
