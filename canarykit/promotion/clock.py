@@ -170,7 +170,7 @@ def future_problem(now_ns: int, wall_ns: int) -> str | None:
     True
     >>> future_problem(parse_instant("2100-01-01T00:00:00Z"), parse_instant("2026-11-30T09:00:00Z"))
     'clock: now is 2100-01-01T00:00:00+00:00, 26694 days ahead of the system clock (2026-11-30T09:00:00+00:00); a registry that is not a drill registry takes the system clock (at most 5 min off): --clock is only for drill registries (canarykit config init --drill)'
-    >>> future_problem(parse_instant("2026-11-25T12:00:00Z"), parse_instant("2026-11-30T10:00:00Z"))[:74]
+    >>> future_problem(parse_instant("2026-11-25T12:00:00Z"), parse_instant("2026-11-30T10:00:00Z"))[:73]
     'clock: now is 2026-11-25T12:00:00+00:00, 4 days behind the system clock ('
     """
     off = int(now_ns) - int(wall_ns)
