@@ -52,6 +52,7 @@ from canarykit.promotion.alias import read_alias, rollback_target
 from canarykit.promotion.audit import append_event, verify_chain
 from canarykit.promotion.changes import get_ticket
 from canarykit.promotion.clock import format_instant
+from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import (
     TrustStore,
     check_key_id,
@@ -288,6 +289,10 @@ def _manifest(
     }
 
 
+DRILL_NOTE = (
+    "**DRILL**: made from a drill registry (`config init --drill`): a rehearsal, never a"
+    " production release (`release verify` fails it)"
+)
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _MARKDOWN = re.compile(r"([\\`*_\[\](){}#|~!])")
@@ -338,6 +343,7 @@ def _notes(manifest: Mapping[str, Any]) -> str:
     lines = [
         f"# Release {e(manifest['model'])} {e(manifest['version'])}",
         "",
+        *([DRILL_NOTE, ""] if manifest.get("drill") is True else []),
         f"- artifact: `{c(manifest['artifact_digest'])}`",
         f"- policy snapshot: `{c(manifest['policy_digest'])}`"
         + (f" ({e(policy['name'])})" if (policy := manifest["policy_snapshot"])["name"] else ""),
@@ -678,6 +684,8 @@ def write_release(
             },
             checkpoint=checkpoint,
         )
+        if is_drill(conn):  # a rehearsal says so in every output, signed with the manifest
+            manifest["drill"] = True
         notes = _notes(manifest).encode("utf-8")
         manifest["release_notes_digest"] = digest_bytes(notes)
         validate_or_raise(manifest, MANIFEST_SCHEMA, what=MANIFEST)

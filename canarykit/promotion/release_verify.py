@@ -32,6 +32,10 @@ registry-audit         (``--registry``) the audit chain is intact, holds the man
                        checkpoint, and records this very release (its manifest digest)
 =====================  =====================================================================
 
+A release made from a drill registry says ``"drill": true`` in its (signed) manifest and DRILL in
+its notes; ``release verify`` adds a failing ``drill`` check for it, so a rehearsal never
+verifies as a production release.
+
 Examples
 --------
 >>> [c for c in CHECKS if c.startswith("registry")]
@@ -90,6 +94,11 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 6
+DRILL_MESSAGE = (
+    "DRILL: the manifest says it was made from a drill registry (config init --drill): a"
+    " rehearsal, never a production release"
+)
+
 CHECKS = (
     "files",
     "signature",
@@ -556,6 +565,8 @@ def verify_release(
     checks = [
         ReleaseCheck(name=name, status=s, message=m) for name, step in steps for s, m in [step()]
     ]
+    if isinstance(release.manifest, Mapping) and release.manifest.get("drill") is True:
+        checks.append(ReleaseCheck(name="drill", status="FAIL", message=DRILL_MESSAGE))
     if registry is None:
         checks += [
             ReleaseCheck(name=name, status="SKIP", message="not checked (give --registry REG)")

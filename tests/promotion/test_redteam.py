@@ -2148,6 +2148,21 @@ def waiver_row_listed_in_a_release(w: World) -> None:
     assert "SCDR-X" not in (w.tmp / "rel" / "release_notes.md").read_text()
 
 
+def ticket_rows_edited_then_released(w: World) -> None:
+    """Edit the tickets' risk and impact in the changes table, then release: the manifest and
+    notes carry the tickets as their events record them."""
+    in_production(w, "v1")
+    rows = w.promotion.store.conn.execute("SELECT chg_id, body_json FROM changes").fetchall()
+    for chg_id, body_json in rows:
+        body = {**json.loads(body_json), "impact": "nothing at all", "risk": "low"}
+        sql(w, "UPDATE changes SET body_json = ? WHERE chg_id = ?", canonical_json(body), chg_id)
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    assert "nothing at all" not in (w.tmp / "rel" / "release_manifest.json").read_text()
+    assert "nothing at all" not in (w.tmp / "rel" / "release_notes.md").read_text()
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2572,8 +2587,7 @@ ATTACKS: list[Attack] = [
       "(ciso approves risk-default v1 for Approved as security) has no audit event",
       "the release lists only approvals the log records; `audit verify` reports the row"),
     A("release-from-drill-registry", release_from_a_drill_registry, HELD, "DRILL",
-      "every output of a drill registry says DRILL (manifest, notes, release verify)",
-      xfail="issue 13: drill registries — releases of a drill registry do not say DRILL (manifest, notes) and release verify reports them VERIFIED"),
+      "a release of a drill registry says so: `\"drill\": true` in its signed manifest, DRILL in its notes, and `release verify` fails it (check `drill`)"),
     A("cab-approver-submits-later", cab_approver_submits_the_version_later, DENIED,
       "approvals by the requester or the version's submitter do not count",
       "change.rego: CAB independence is checked at the gate, against the submitter"),
@@ -2636,6 +2650,9 @@ ATTACKS: list[Attack] = [
     A("sql-waiver-row-in-release", waiver_row_listed_in_a_release, HELD, "SCDR-X",
       "the release lists the waivers the log records",
       xfail="issue 13: facts from the verified log not built into the release manifest for waivers (a waiver row without an event is signed into the manifest and listed in the notes)"),
+    A("sql-ticket-edited-in-release", ticket_rows_edited_then_released, HELD, "nothing at all",
+      "the release lists the tickets as their events record them",
+      xfail="issue 13: facts from the verified log not built into the release manifest for tickets (ticket rows edited by SQL are signed into the manifest and notes; audit verify reports them)"),
 ]
 # fmt: on
 
