@@ -2163,6 +2163,41 @@ def ticket_rows_edited_then_released(w: World) -> None:
     assert "nothing at all" not in (w.tmp / "rel" / "release_notes.md").read_text()
 
 
+class _Doctored:
+    """A signer that signs the act correctly with sam's key, then doctors the envelope."""
+
+    def __init__(self, doctor: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.doctor = doctor
+
+    def sign_act(self, statement: Any) -> Any:
+        return self.doctor(dict(acts.sign_act(statement, PEOPLE_KEYS["sam"])))
+
+
+def act_with_a_second_signature(w: World) -> None:
+    """sam's valid signature plus mallory's: one envelope, two signers."""
+
+    def doctor(envelope: dict[str, Any]) -> dict[str, Any]:
+        extra = {"keyid": "sha256:" + "0" * 64, "sig": base64.b64encode(b"\x01" * 64).decode()}
+        return {**envelope, "signatures": [*envelope["signatures"], extra]}
+
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=_Doctored(doctor)
+    )
+
+
+def act_with_another_payload_type(w: World) -> None:
+    """sam's act presented under the verdict payload type."""
+
+    def doctor(envelope: dict[str, Any]) -> dict[str, Any]:
+        return {**envelope, "payloadType": "application/vnd.in-toto+json"}
+
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=_Doctored(doctor)
+    )
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2653,6 +2688,12 @@ ATTACKS: list[Attack] = [
     A("sql-ticket-edited-in-release", ticket_rows_edited_then_released, HELD, "nothing at all",
       "the release lists the tickets as their events record them",
       xfail="issue 13: facts from the verified log not built into the release manifest for tickets (ticket rows edited by SQL are signed into the manifest and notes; audit verify reports them)"),
+    A("act-with-a-second-signature", act_with_a_second_signature, DENIED,
+      "an act carries exactly one signature",
+      "an act envelope holds exactly one signature, the actor's"),
+    A("act-with-another-payload-type", act_with_another_payload_type, DENIED,
+      "is not a canarykit act",
+      "act envelopes have their own DSSE payload type"),
 ]
 # fmt: on
 
