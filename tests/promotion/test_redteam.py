@@ -2198,6 +2198,15 @@ def act_with_another_payload_type(w: World) -> None:
     )
 
 
+def one_person_as_the_whole_cab(w: World) -> None:
+    """max (product and security) approves a Normal change twice, once per role."""
+    staged_with_approvals(w)
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    w.promotion.approve_change(chg, actor="max", role="product")
+    w.promotion.approve_change(chg, actor="max", role="security")
+    w.to_approved("v1", chg)
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2694,6 +2703,9 @@ ATTACKS: list[Attack] = [
     A("act-with-another-payload-type", act_with_another_payload_type, DENIED,
       "is not a canarykit act",
       "act envelopes have their own DSSE payload type"),
+    A("one-person-as-the-whole-cab", one_person_as_the_whole_cab, DENIED,
+      "needs CAB approvals from 2 people other than its requester and the version's submitter (has 1)",
+      "change.rego counts distinct people, not roles"),
 ]
 # fmt: on
 
