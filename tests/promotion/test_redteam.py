@@ -2207,6 +2207,39 @@ def one_person_as_the_whole_cab(w: World) -> None:
     w.to_approved("v1", chg)
 
 
+def log_rewritten_after_a_release(w: World) -> list[dict[str, Any]]:
+    """Release v1, then forge an older event and recompute the chain: the signed checkpoint
+    the release embeds (held by whoever received the release) catches it."""
+    in_production(w, "v1")
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    manifest = json.loads((w.tmp / "rel" / "release_manifest.json").read_text())
+    embedded = manifest["audit_checkpoint"]["signed_checkpoint"]["envelope"]
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = [r for r in rows if r["kind"] not in ("release", "checkpoint")]
+        for row in rows:
+            if row["kind"] == "approval" and row["actor"] == "pat":
+                row["payload"] = {**row["payload"], "note": "rewritten"}
+        return rows
+
+    rechain(w, edit)
+    return [embedded]
+
+
+def oversized_roster_file(w: World) -> None:
+    from canarykit.promotion.documents import MAX_BYTES
+
+    big = w.tmp / "roster.json"
+    big.write_text('{"people": {"sam": ["security"]}, "pad": "' + "x" * MAX_BYTES + '"}')
+    before = event_count(w)
+    try:
+        w.promotion.propose_config("roster", big, actor="sam")
+    finally:
+        assert event_count(w) == before
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2706,6 +2739,12 @@ ATTACKS: list[Attack] = [
     A("one-person-as-the-whole-cab", one_person_as_the_whole_cab, DENIED,
       "needs CAB approvals from 2 people other than its requester and the version's submitter (has 1)",
       "change.rego counts distinct people, not roles"),
+    A("log-rewritten-after-a-release", log_rewritten_after_a_release, TAMPERED,
+      "the log was rewritten at or before the checkpoint",
+      "releases embed a signed checkpoint of the head they were made at"),
+    A("roster-file-oversized", oversized_roster_file, REFUSED,
+      "bytes (the limit for this document",
+      "input limits: bounded reads of document files"),
 ]
 # fmt: on
 
