@@ -2240,6 +2240,160 @@ def oversized_roster_file(w: World) -> None:
         assert event_count(w) == before
 
 
+@contextlib.contextmanager
+def attacker_transaction(w: World) -> Iterator[sqlite3.Connection]:
+    """A write transaction on the registry file through canarykit's own storage layer, as an
+    attacker with the file and the library would open it: events appended here chain
+    correctly, so the hash chain alone verifies."""
+    from canarykit.promotion.registry import RegistryStore
+
+    store = RegistryStore(registry_file(w))
+    try:
+        with store.transaction() as tx:
+            yield tx
+    finally:
+        store.close()
+
+
+def _append_unsigned_roster(w: World) -> Ed25519PrivateKey:
+    """Append a ``config`` event (no signed act, no proposal, no second person) putting a
+    roster with mallory (security) in force, and update the config row to match."""
+    from canarykit.promotion.audit import append_event
+
+    mallory = Ed25519PrivateKey.generate()
+    people = {
+        **ROSTER["people"],
+        "mallory": {"roles": ["security", "product"], "keys": [public_key_text(mallory)]},
+    }
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="config",
+            actor="sam",
+            time_ns=w.clock.now_ns(),
+            payload={"key": "roster", "document": {"people": people}},
+        )
+        tx.execute(
+            "UPDATE config SET value = ? WHERE key = 'roster'",
+            (canonical_json({"people": people}),),
+        )
+    return mallory
+
+
+def unsigned_config_event_appended(w: World) -> None:
+    w.submit("v1")
+    mallory = _append_unsigned_roster(w)
+    w.promotion.approve(MODEL, "v1", role="security", actor="mallory", stage="Staging", key=mallory)
+
+
+def unsigned_config_event_reported(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    _append_unsigned_roster(w)
+    return []
+
+
+def _append_unsigned_ticket(w: World) -> str:
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.changes import ChangeTicket, record_ticket
+
+    ticket = ChangeTicket.from_dict(
+        {
+            "id": "CHG-FORGED",
+            "type": "Standard",
+            "scope": {"model": MODEL, "versions": ["v1"]},
+            "risk": "low",
+            "impact": "none",
+            "window": {"start": "2026-11-25T08:00:00Z", "end": "2026-11-26T08:00:00Z"},
+            "steps": ["move the alias"],
+            "backout_plan": "rollback",
+            "post_change_validation": ["check-startup"],
+            "owners": ["olga"],
+        }
+    )
+    with attacker_transaction(w) as tx:
+        record_ticket(tx, ticket, created_by="olga", now_ns=w.clock.now_ns())
+        append_event(
+            tx,
+            kind="change",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            chg_id=ticket.chg_id,
+            payload=ticket.to_dict(),
+        )
+    return ticket.chg_id
+
+
+def unsigned_change_event_appended(w: World) -> None:
+    w.approved("v1")
+    chg = _append_unsigned_ticket(w)
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+def unsigned_change_event_reported(w: World) -> list[dict[str, Any]]:
+    w.approved("v1")
+    _append_unsigned_ticket(w)
+    return []
+
+
+def _append_copied_approvals(w: World) -> dict[str, Any]:
+    """v1 was approved by sue and pat; append approval events (and rows) for v2 that carry
+    their genuine v1 acts. Returns v2's signed verdict."""
+    from canarykit.promotion.approvals import Approval, record_approval
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.verdict_attestation import load_verdict_document, open_verdict
+
+    staged_with_approvals(w, "v1")
+    w.submit("v2")
+    w.to_staging("v2")
+    genuine = {
+        e.actor: e.payload["act"]
+        for e in w.promotion.events(kind="approval")
+        if e.version == "v1" and e.payload.get("stage") == "Approved"
+    }
+    verdict = w.signed(make_verdict("v2", w.policy_digest))
+    opened = open_verdict(
+        load_verdict_document(verdict),
+        outside_trust(w),
+        model=MODEL,
+        version="v2",
+        artifact_digest=w.promotion.version(MODEL, "v2").artifact_digest,
+        plain_allowed=False,
+    )
+    with attacker_transaction(w) as tx:
+        for actor, role in (("sue", "security"), ("pat", "product")):
+            approval = Approval(
+                model=MODEL,
+                version="v2",
+                stage="Approved",
+                role=role,
+                actor=actor,
+                time_ns=w.clock.now_ns(),
+                verdict_digest=opened.digest,
+            )
+            record_approval(tx, approval)
+            append_event(
+                tx,
+                kind="approval",
+                actor=actor,
+                time_ns=w.clock.now_ns(),
+                model=MODEL,
+                version="v2",
+                payload={**approval.to_dict(), "act": genuine[actor]},
+            )
+    return verdict
+
+
+def approval_events_with_copied_acts(w: World) -> None:
+    verdict = _append_copied_approvals(w)
+    w.to_approved("v2", w.chg("CHG-2", ["v2"]), verdict=verdict)
+
+
+def approval_events_with_copied_acts_reported(w: World) -> list[dict[str, Any]]:
+    _append_copied_approvals(w)
+    return []
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2745,6 +2899,29 @@ ATTACKS: list[Attack] = [
     A("roster-file-oversized", oversized_roster_file, REFUSED,
       "bytes (the limit for this document",
       "input limits: bounded reads of document files"),
+    A("sql-unsigned-config-event-appended", unsigned_config_event_appended, DENIED,
+      "roster: mallory is not on the roster",
+      "the roster in force is the last config event carrying a valid signed act (bootstrap or second person's approval)",
+      xfail="issue 13: configuration under four eyes / facts from the verified log — a config event appended without a signed act (no proposal, no second person) puts its roster in force, and audit verify does not report it"),
+    A("sql-unsigned-config-event-reported", unsigned_config_event_reported, TAMPERED,
+      "(config by sam)",
+      "`audit verify`: an act-kind event without a signed act",
+      xfail="issue 13: configuration under four eyes / facts from the verified log — a config event appended without a signed act (no proposal, no second person) puts its roster in force, and audit verify does not report it"),
+    A("sql-unsigned-change-event-appended", unsigned_change_event_appended, DENIED,
+      "a change ticket (CHG-ID) of type Standard, Normal or Emergency is required",
+      "a ticket counts only with a `change` event carrying the requester's signed act",
+      xfail="issue 13: facts from the verified log — a change event appended without a signed act makes its ticket count, and audit verify does not report it"),
+    A("sql-unsigned-change-event-reported", unsigned_change_event_reported, TAMPERED,
+      "(change by olga)",
+      "`audit verify`: an act-kind event without a signed act",
+      xfail="issue 13: facts from the verified log — a change event appended without a signed act makes its ticket count, and audit verify does not report it"),
+    A("sql-approval-events-copied-acts", approval_events_with_copied_acts, DENIED,
+      "four-eyes: needs Security and Product approvals of this verdict",
+      "an approval counts only when its signed act is this approval",
+      xfail="issue 13: signed governance acts — the Approved gate counts approval events whose act is copied from another approval (act_standing checks the signer's standing, not that the act signs this approval); audit verify reports them"),
+    A("sql-approval-events-copied-acts-reported", approval_events_with_copied_acts_reported,
+      TAMPERED, "its signed act is about version v1, not v2",
+      "`audit verify` re-checks each act against its event"),
 ]
 # fmt: on
 
