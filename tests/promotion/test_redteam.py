@@ -2394,6 +2394,70 @@ def approval_events_with_copied_acts_reported(w: World) -> list[dict[str, Any]]:
     return []
 
 
+def _append_waiver(w: World, act: Any) -> None:
+    """Append a waiver event (and row) lifting critical CVE-2026-9999 for v1 until 2099,
+    carrying ``act`` (None: no act)."""
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.waivers import Waiver, record_waiver
+
+    waiver = Waiver(
+        waiver_id="SCDR-F",
+        model=MODEL,
+        version="v1",
+        check="CVE-2026-9999",
+        reason="forged",
+        owner="sec",
+        expires_ns=parse_instant("2099-01-01T00:00:00Z"),
+        created_by="sue",
+        created_at_ns=w.clock.now_ns(),
+    )
+    payload = waiver.to_dict() if act is None else {**waiver.to_dict(), "act": act}
+    with attacker_transaction(w) as tx:
+        record_waiver(tx, waiver)
+        append_event(
+            tx,
+            kind="waiver",
+            actor="sue",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload=payload,
+        )
+
+
+def unsigned_waiver_event_appended(w: World) -> None:
+    w.submit("v1")
+    _append_waiver(w, None)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def _copied_waiver(w: World) -> None:
+    """sue's genuine waiver of a low CVE; its act copied onto a forged waiver of a critical one."""
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-1",
+        check="CVE-2026-0001",
+        reason="low and unreachable",
+        owner="sec",
+        expires="2026-11-27T00:00:00Z",
+        actor="sue",
+    )
+    genuine = w.promotion.events(kind="waiver")[-1].payload["act"]
+    _append_waiver(w, genuine)
+
+
+def waiver_event_with_a_copied_act(w: World) -> None:
+    _copied_waiver(w)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def waiver_event_with_a_copied_act_reported(w: World) -> list[dict[str, Any]]:
+    _copied_waiver(w)
+    return []
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2922,6 +2986,17 @@ ATTACKS: list[Attack] = [
     A("sql-approval-events-copied-acts-reported", approval_events_with_copied_acts_reported,
       TAMPERED, "its signed act is about version v1, not v2",
       "`audit verify` re-checks each act against its event"),
+    A("sql-unsigned-waiver-event-appended", unsigned_waiver_event_appended, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "a waiver counts only with its grantor's signed act"),
+    A("sql-waiver-event-copied-act", waiver_event_with_a_copied_act, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "a waiver counts only when its signed act is this waiver",
+      xfail="issue 13: signed governance acts — the gates count a waiver event whose act is copied from another waiver of the same person (standing_waivers checks the signer's standing, not that the act signs this waiver); audit verify reports it"),
+    A("sql-waiver-event-copied-act-reported", waiver_event_with_a_copied_act_reported, TAMPERED,
+      "(waiver by sue)",
+      "`audit verify` re-checks each act against its event",
+      xfail="issue 13: anchored audit trail / signed acts — audit verify does not compare a waiver event with the act it carries (an act copied from another waiver passes)"),
 ]
 # fmt: on
 
