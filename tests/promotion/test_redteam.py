@@ -58,7 +58,7 @@ from promotion_world import (
 from canarykit.cli.main import main
 from canarykit.errors import CanaryError, GateDeniedError, InvalidInputError
 from canarykit.promotion import acts
-from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json
+from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json, verify_chain
 from canarykit.promotion.checkpoints import write_checkpoint
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import TrustStore, public_key_text, sign_digest
@@ -750,7 +750,7 @@ def revocation_events_deleted_and_head_fixed(w: World) -> list[dict[str, Any]]:
         " WHERE version = 'v1';"
         " UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
     )
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
     return [cp]
 
 
@@ -778,7 +778,7 @@ def forged_event_with_recomputed_hashes(w: World) -> list[dict[str, Any]]:
         return rows
 
     rechain(w, edit)
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
     return [cp]
 
 
@@ -1366,7 +1366,7 @@ def revocation_cut_out_of_the_log(w: World) -> None:
         "UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
         " WHERE version = 'v1'; UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
     )
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
 
 
 def revocation_cut_out_startup(w: World) -> StartupCheck:
@@ -2458,6 +2458,13 @@ def waiver_event_with_a_copied_act_reported(w: World) -> list[dict[str, Any]]:
     return []
 
 
+def python_api_audit_verify_of_rows_without_events(w: World) -> None:
+    """``Promotion.audit_verify()`` — the Python face of ``canarykit audit verify`` — after an
+    approval row was inserted without an event."""
+    rows_without_events_reported(w)
+    assert not w.promotion.audit_verify().ok
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -2997,6 +3004,10 @@ ATTACKS: list[Attack] = [
       "(waiver by sue)",
       "`audit verify` re-checks each act against its event",
       xfail="issue 13: anchored audit trail / signed acts — audit verify does not compare a waiver event with the act it carries (an act copied from another waiver passes)"),
+    A("python-api-audit-verify-rows", python_api_audit_verify_of_rows_without_events, HELD,
+      "",
+      "`Promotion.audit_verify()` checks what `canarykit audit verify` checks",
+      xfail="issue 13: facts from the verified log — Promotion.audit_verify() still checks the hash chain only (verify_chain), not rows without events, acts, checkpoints (verify_log)"),
 ]
 # fmt: on
 
