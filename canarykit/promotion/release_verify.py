@@ -56,6 +56,7 @@ from canarykit.errors import InvalidInputError
 from canarykit.promotion.approvals import list_approvals
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.clock import format_instant
+from canarykit.promotion.documents import read_bounded
 from canarykit.promotion.evidence import (
     EnvelopeCheck,
     TrustStore,
@@ -214,9 +215,11 @@ class _Release:
 
 
 def _read(path: Path) -> bytes | None:
+    """The file's bytes (None for a link or a missing file); larger than
+    :data:`~canarykit.promotion.documents.MAX_BYTES`: a one-line InvalidInputError."""
     if path.is_symlink() or not path.is_file():
         return None
-    return path.read_bytes()
+    return read_bounded(path, what="release file")
 
 
 def _parse(data: bytes | None, where: str) -> Any:
