@@ -257,7 +257,8 @@ def read_decision_record(path: str | Path) -> tuple[str, str, str]:
     """
     where = f"{path}: decision record"
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # never more than the limit (and one byte) is read
+            data = handle.read(MAX_DECISION_RECORD_BYTES + 1)
     except OSError as err:
         raise InvalidInputError(f"{where}: cannot read ({err.strerror})") from None
     if not data.strip():
