@@ -2465,6 +2465,51 @@ def python_api_audit_verify_of_rows_without_events(w: World) -> None:
     assert not w.promotion.audit_verify().ok
 
 
+def _reassign_submission(w: World) -> dict[str, Any]:
+    """ann submitted v1 and staged it; with the file she appends (chain intact) a second,
+    unsigned ``submission`` event naming eve as the submitter and re-appends the Staging
+    promotion event. Returns the signed PROCEED of v1."""
+    from canarykit.promotion.audit import append_event
+
+    w.submit("v1")  # ann
+    w.to_staging("v1")
+    staging = [e for e in w.promotion.events(kind="promotion") if e.version == "v1"][-1]
+    digest = w.promotion.version(MODEL, "v1").artifact_digest
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="submission",
+            actor="eve",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload={"artifact_digest": digest},
+        )
+        append_event(
+            tx,
+            kind="promotion",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload=dict(staging.payload),
+        )
+        tx.execute("UPDATE versions SET submitter = 'eve' WHERE version = 'v1'")
+    return w.signed(make_verdict("v1", w.policy_digest))
+
+
+def submission_reassigned_then_self_approved(w: World) -> None:
+    verdict = _reassign_submission(w)
+    w.promotion.approve(MODEL, "v1", role="product", actor="ann", verdict=verdict)
+    w.promotion.approve(MODEL, "v1", role="security", actor="sue", verdict=verdict)
+    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+
+
+def submission_reassigned_reported(w: World) -> list[dict[str, Any]]:
+    _reassign_submission(w)
+    return []
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -3008,6 +3053,14 @@ ATTACKS: list[Attack] = [
       "",
       "`Promotion.audit_verify()` checks what `canarykit audit verify` checks",
       xfail="issue 13: facts from the verified log — Promotion.audit_verify() still checks the hash chain only (verify_chain), not rows without events, acts, checkpoints (verify_log)"),
+    A("sql-submission-reassigned-self-approval", submission_reassigned_then_self_approved, DENIED,
+      "four-eyes: ann submitted risk-default v1",
+      "the submitter is the one whose signed submit act the log records first",
+      xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
+    A("sql-submission-reassigned-reported", submission_reassigned_reported, TAMPERED,
+      "(submission by eve)",
+      "`audit verify`: an act-kind event without a signed act, a version submitted twice",
+      xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
 ]
 # fmt: on
 
