@@ -2510,6 +2510,59 @@ def submission_reassigned_reported(w: World) -> list[dict[str, Any]]:
     return []
 
 
+def _append_forged_approved_promotion(w: World) -> None:
+    """v0 is genuinely Approved; v1 is only staged (no approvals, no verdict). Append
+    (chain intact) a promotion event moving v1 to Approved — v0's, copied — and update v1's row."""
+    from canarykit.promotion.audit import append_event
+
+    w.approved("v0")
+    w.submit("v1")
+    w.to_staging("v1")
+    genuine = [
+        e
+        for e in w.promotion.events(kind="promotion")
+        if e.version == "v0" and e.payload.get("to") == "Approved"
+    ][-1]
+    row = w.promotion.store.conn.execute(
+        "SELECT verdict_json, revalidate_by_ns, guardrails_json FROM versions WHERE version = 'v0'"
+    ).fetchone()
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="promotion",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            chg_id=genuine.chg_id,
+            payload=dict(genuine.payload),
+        )
+        tx.execute(
+            "UPDATE versions SET stage = 'Approved', verdict_json = ?, revalidate_by_ns = ?,"
+            " guardrails_json = ? WHERE version = 'v1'",
+            tuple(row),
+        )
+
+
+def forged_approved_promotion_to_production(w: World) -> None:
+    """Then move the alias to v1 (a Standard change) and start it."""
+    _append_forged_approved_promotion(w)
+    chg = w.chg("CHG-S", ["v1"], type="Standard")
+    with pytest.raises(GateDeniedError):
+        w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def forged_approved_promotion_startup(w: World) -> None:
+    """The same v1 pinned at startup."""
+    _append_forged_approved_promotion(w)
+    result = w.promotion.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=w.policy_digest, artifact=w.artifact("v1")
+    )
+    assert not result.ok
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -3033,8 +3086,7 @@ ATTACKS: list[Attack] = [
       xfail="issue 13: facts from the verified log — a change event appended without a signed act makes its ticket count, and audit verify does not report it"),
     A("sql-approval-events-copied-acts", approval_events_with_copied_acts, DENIED,
       "four-eyes: needs Security and Product approvals of this verdict",
-      "an approval counts only when its signed act is this approval",
-      xfail="issue 13: signed governance acts — the Approved gate counts approval events whose act is copied from another approval (act_standing checks the signer's standing, not that the act signs this approval); audit verify reports them"),
+      "an approval counts only when its signed act is this approval"),
     A("sql-approval-events-copied-acts-reported", approval_events_with_copied_acts_reported,
       TAMPERED, "its signed act is about version v1, not v2",
       "`audit verify` re-checks each act against its event"),
@@ -3043,8 +3095,7 @@ ATTACKS: list[Attack] = [
       "a waiver counts only with its grantor's signed act"),
     A("sql-waiver-event-copied-act", waiver_event_with_a_copied_act, DENIED,
       "sbom: CVE-2026-9999 is critical",
-      "a waiver counts only when its signed act is this waiver",
-      xfail="issue 13: signed governance acts — the gates count a waiver event whose act is copied from another waiver of the same person (standing_waivers checks the signer's standing, not that the act signs this waiver); audit verify reports it"),
+      "a waiver counts only when its signed act is this waiver"),
     A("sql-waiver-event-copied-act-reported", waiver_event_with_a_copied_act_reported, TAMPERED,
       "(waiver by sue)",
       "`audit verify` re-checks each act against its event",
@@ -3061,6 +3112,14 @@ ATTACKS: list[Attack] = [
       "(submission by eve)",
       "`audit verify`: an act-kind event without a signed act, a version submitted twice",
       xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
+    A("sql-forged-approved-promotion-to-production", forged_approved_promotion_to_production,
+      HELD, "gate_denied",
+      "an Approved stage counts only with the standing signed approvals of its own verdict",
+      xfail="issue 13: facts from the verified log — a promotion event (which carries no signed act) appended with an intact chain makes a version Approved for the alias gate and check-startup, without its signed approvals of a verdict of that version; audit verify does not report it"),
+    A("sql-forged-approved-promotion-startup", forged_approved_promotion_startup, HELD,
+      "gate_denied",
+      "check-startup: an Approved stage counts only with the standing signed approvals of its own verdict",
+      xfail="issue 13: facts from the verified log — a promotion event (which carries no signed act) appended with an intact chain makes a version Approved for the alias gate and check-startup, without its signed approvals of a verdict of that version; audit verify does not report it"),
 ]
 # fmt: on
 
