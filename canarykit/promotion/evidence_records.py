@@ -342,6 +342,7 @@ def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str,
     """
     roster = F.load_roster(conn)
     drill = acts.drill_registry(conn)
+    registry = acts.registry_identity(conn)
     events = [
         e
         for e in list_events(conn, model=record.model, kind="vex_approval")
@@ -355,7 +356,17 @@ def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str,
             statement_digest=a.statement_digest,
             actor=a.actor,
         )
-        if acts.act_standing(act, roster, actor=a.actor, role="security", drill=drill) is None:
+        expect = {
+            "action": "approve_vex",
+            "registry": registry,
+            "model": record.model,
+            "version": record.version,
+            "vulnerability": a.vulnerability,
+        }
+        why = acts.act_standing(
+            act, roster, actor=a.actor, role="security", drill=drill, expect=expect
+        )
+        if why is None:
             out.append(
                 {
                     "id": a.vulnerability,

@@ -65,6 +65,7 @@ def approval_facts(
     """
     roster = F.load_roster(conn)
     drill = acts.drill_registry(conn)
+    registry = acts.registry_identity(conn)
     events = [
         e
         for e in list_events(conn, model=record.model, kind="approval")
@@ -79,7 +80,18 @@ def approval_facts(
             actor=approval.actor,
             verdict_digest=approval.verdict_digest,
         )
-        void = acts.act_standing(act, roster, actor=approval.actor, role=approval.role, drill=drill)
+        expect = {
+            "action": "approve",
+            "registry": registry,
+            "model": approval.model,
+            "version": approval.version,
+            "stage": approval.stage,
+            "role": approval.role,
+            "verdict_digest": approval.verdict_digest,
+        }
+        void = acts.act_standing(
+            act, roster, actor=approval.actor, role=approval.role, drill=drill, expect=expect
+        )
         out.append(_approval_facts(approval, void))
     return out
 
