@@ -2563,6 +2563,53 @@ def forged_approved_promotion_startup(w: World) -> None:
     assert w.promotion.events()[-1].kind == "gate_denied"
 
 
+def _append_alias_move(w: World) -> None:
+    """v1 is in production, v2 Approved but never released; append (chain intact) an
+    alias_update event moving production to v2 — no ticket, no gate — and write the alias row."""
+    from canarykit.promotion.alias import write_alias
+    from canarykit.promotion.audit import append_event
+
+    in_production(w, "v1")
+    w.approved("v2")
+    with attacker_transaction(w) as tx:
+        moved = write_alias(
+            tx,
+            model=MODEL,
+            alias="production",
+            to_version="v2",
+            kind="alias_update",
+            chg_id=None,
+            actor="olga",
+            now_ns=w.clock.now_ns(),
+        )
+        append_event(
+            tx,
+            kind="alias_update",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v2",
+            payload={
+                "alias": "production",
+                "from": "v1",
+                "to": "v2",
+                "generation": moved.generation,
+            },
+        )
+
+
+def alias_move_appended_startup(w: World) -> None:
+    _append_alias_move(w)
+    result = startup(w, "v2")
+    assert not result.ok
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def alias_move_appended_reported(w: World) -> list[dict[str, Any]]:
+    _append_alias_move(w)
+    return []
+
+
 # -- the table -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Attack:
@@ -3048,11 +3095,9 @@ ATTACKS: list[Attack] = [
       "bob has no key on the roster (the old list form)",
       "only drill registries accept unsigned acts of list-form people"),
     A("sql-waiver-row-in-release", waiver_row_listed_in_a_release, HELD, "SCDR-X",
-      "the release lists the waivers the log records",
-      xfail="issue 13: facts from the verified log not built into the release manifest for waivers (a waiver row without an event is signed into the manifest and listed in the notes)"),
+      "the release lists the waivers the log records"),
     A("sql-ticket-edited-in-release", ticket_rows_edited_then_released, HELD, "nothing at all",
-      "the release lists the tickets as their events record them",
-      xfail="issue 13: facts from the verified log not built into the release manifest for tickets (ticket rows edited by SQL are signed into the manifest and notes; audit verify reports them)"),
+      "the release lists the tickets as their events record them"),
     A("act-with-a-second-signature", act_with_a_second_signature, DENIED,
       "an act carries exactly one signature",
       "an act envelope holds exactly one signature, the actor's"),
@@ -3070,20 +3115,16 @@ ATTACKS: list[Attack] = [
       "input limits: bounded reads of document files"),
     A("sql-unsigned-config-event-appended", unsigned_config_event_appended, DENIED,
       "roster: mallory is not on the roster",
-      "the roster in force is the last config event carrying a valid signed act (bootstrap or second person's approval)",
-      xfail="issue 13: configuration under four eyes / facts from the verified log — a config event appended without a signed act (no proposal, no second person) puts its roster in force, and audit verify does not report it"),
+      "the roster in force is the last config event carrying a valid signed act (bootstrap or second person's approval)"),
     A("sql-unsigned-config-event-reported", unsigned_config_event_reported, TAMPERED,
       "(config by sam)",
-      "`audit verify`: an act-kind event without a signed act",
-      xfail="issue 13: configuration under four eyes / facts from the verified log — a config event appended without a signed act (no proposal, no second person) puts its roster in force, and audit verify does not report it"),
+      "`audit verify`: an act-kind event without a signed act"),
     A("sql-unsigned-change-event-appended", unsigned_change_event_appended, DENIED,
       "a change ticket (CHG-ID) of type Standard, Normal or Emergency is required",
-      "a ticket counts only with a `change` event carrying the requester's signed act",
-      xfail="issue 13: facts from the verified log — a change event appended without a signed act makes its ticket count, and audit verify does not report it"),
+      "a ticket counts only with a `change` event carrying the requester's signed act"),
     A("sql-unsigned-change-event-reported", unsigned_change_event_reported, TAMPERED,
       "(change by olga)",
-      "`audit verify`: an act-kind event without a signed act",
-      xfail="issue 13: facts from the verified log — a change event appended without a signed act makes its ticket count, and audit verify does not report it"),
+      "`audit verify`: an act-kind event without a signed act"),
     A("sql-approval-events-copied-acts", approval_events_with_copied_acts, DENIED,
       "four-eyes: needs Security and Product approvals of this verdict",
       "an approval counts only when its signed act is this approval"),
@@ -3098,20 +3139,17 @@ ATTACKS: list[Attack] = [
       "a waiver counts only when its signed act is this waiver"),
     A("sql-waiver-event-copied-act-reported", waiver_event_with_a_copied_act_reported, TAMPERED,
       "(waiver by sue)",
-      "`audit verify` re-checks each act against its event",
-      xfail="issue 13: anchored audit trail / signed acts — audit verify does not compare a waiver event with the act it carries (an act copied from another waiver passes)"),
+      "`audit verify` re-checks each act against its event"),
     A("python-api-audit-verify-rows", python_api_audit_verify_of_rows_without_events, HELD,
       "",
-      "`Promotion.audit_verify()` checks what `canarykit audit verify` checks",
-      xfail="issue 13: facts from the verified log — Promotion.audit_verify() still checks the hash chain only (verify_chain), not rows without events, acts, checkpoints (verify_log)"),
+      "`Promotion.audit_verify()` checks what `canarykit audit verify` checks"),
     A("sql-submission-reassigned-self-approval", submission_reassigned_then_self_approved, DENIED,
       "four-eyes: ann submitted risk-default v1",
       "the submitter is the one whose signed submit act the log records first",
       xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
     A("sql-submission-reassigned-reported", submission_reassigned_reported, TAMPERED,
       "(submission by eve)",
-      "`audit verify`: an act-kind event without a signed act, a version submitted twice",
-      xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
+      "`audit verify`: an act-kind event without a signed act, a version submitted twice"),
     A("sql-forged-approved-promotion-to-production", forged_approved_promotion_to_production,
       HELD, "gate_denied",
       "an Approved stage counts only with the standing signed approvals of its own verdict",
@@ -3120,6 +3158,13 @@ ATTACKS: list[Attack] = [
       "gate_denied",
       "check-startup: an Approved stage counts only with the standing signed approvals of its own verdict",
       xfail="issue 13: facts from the verified log — a promotion event (which carries no signed act) appended with an intact chain makes a version Approved for the alias gate and check-startup, without its signed approvals of a verdict of that version; audit verify does not report it"),
+    A("sql-alias-move-appended-startup", alias_move_appended_startup, HELD, "gate_denied",
+      "check-startup: the alias target is the last move the log records under a ticket the change gate allowed",
+      xfail="issue 13: facts from the verified log — an alias_update event appended with an intact chain (no change ticket, no gate) moves production for check-startup; audit verify does not report it"),
+    A("sql-alias-move-appended-reported", alias_move_appended_reported, TAMPERED,
+      "alias_update",
+      "`audit verify`: an alias move without a change ticket",
+      xfail="issue 13: facts from the verified log — an alias_update event appended with an intact chain (no change ticket, no gate) moves production for check-startup; audit verify does not report it"),
 ]
 # fmt: on
 
