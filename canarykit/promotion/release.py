@@ -50,7 +50,6 @@ from canarykit.errors import InvalidInputError
 from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias, rollback_target
 from canarykit.promotion.audit import append_event, verify_chain
-from canarykit.promotion.changes import get_ticket
 from canarykit.promotion.clock import format_instant
 from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import (
@@ -82,7 +81,6 @@ from canarykit.promotion.session import check_actor
 from canarykit.promotion.states import Stage
 from canarykit.promotion.verdicts import verdict_digest
 from canarykit.promotion.versions import VersionRecord, get_version
-from canarykit.promotion.waivers import list_waivers
 from canarykit.safe_io import publish_folder
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
@@ -142,7 +140,7 @@ def _tickets(conn: sqlite3.Connection, model: str, version: str) -> list[dict[st
     ).fetchall()
     tickets = []
     for (chg_id,) in rows:
-        found = get_ticket(conn, chg_id)
+        found = F.recorded_ticket(conn, chg_id)  # as its counted change event records it
         if found is not None:
             doc = found[0].to_dict()
             tickets.append({**doc, "requester": found[1]})
@@ -272,7 +270,7 @@ def _manifest(
         "tickets": _tickets(conn, record.model, record.version),
         "waivers": [
             w.to_dict()
-            for w in list_waivers(conn, record.model, record.version)
+            for w in F.recorded_waivers(conn, record.model, record.version)  # counted events
             if w.is_active(now_ns=now_ns)
         ],
         "evidence": {
