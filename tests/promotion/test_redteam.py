@@ -2499,10 +2499,31 @@ def _reassign_submission(w: World) -> dict[str, Any]:
 
 
 def submission_reassigned_then_self_approved(w: World) -> None:
+    """... then ann approves her own version and promotes it: four-eyes holds, at her approval
+    or at the Approved gate."""
+    verdict = _reassign_submission(w)
+    refused: GateDeniedError | None = None
+    try:
+        w.promotion.approve(MODEL, "v1", role="product", actor="ann", verdict=verdict)
+    except GateDeniedError as err:  # refused at once: the verified log names ann
+        refused = err
+    if refused is not None:
+        assert "four-eyes: ann submitted risk-default v1" in str(refused)
+        assert w.promotion.events()[-1].kind == "gate_denied"
+        return
+    w.promotion.approve(MODEL, "v1", role="security", actor="sue", verdict=verdict)
+    with pytest.raises(GateDeniedError) as caught:
+        w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+    assert "neither the submitter ann" in str(caught.value)
+    assert w.promotion.events()[-1].kind == "gate_denied"
+    assert w.promotion.version(MODEL, "v1").stage == "Staging"
+
+
+def submission_reassigned_approve_time(w: World) -> None:
+    """ann's own approval itself is refused (the approve action reads the submitter the
+    verified log records)."""
     verdict = _reassign_submission(w)
     w.promotion.approve(MODEL, "v1", role="product", actor="ann", verdict=verdict)
-    w.promotion.approve(MODEL, "v1", role="security", actor="sue", verdict=verdict)
-    w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
 
 
 def submission_reassigned_reported(w: World) -> list[dict[str, Any]]:
@@ -3143,10 +3164,13 @@ ATTACKS: list[Attack] = [
     A("python-api-audit-verify-rows", python_api_audit_verify_of_rows_without_events, HELD,
       "",
       "`Promotion.audit_verify()` checks what `canarykit audit verify` checks"),
-    A("sql-submission-reassigned-self-approval", submission_reassigned_then_self_approved, DENIED,
+    A("sql-submission-reassigned-self-approval", submission_reassigned_then_self_approved, HELD,
+      "neither the submitter ann",
+      "the submitter is the one whose signed submit act the log records first (Approved gate)"),
+    A("sql-submission-reassigned-approve-time", submission_reassigned_approve_time, DENIED,
       "four-eyes: ann submitted risk-default v1",
-      "the submitter is the one whose signed submit act the log records first",
-      xfail="issue 13: signed governance acts / facts from the verified log — the submitter is read from the latest submission event even without a signed submit act, so an appended submission naming someone else lets the submitter approve her own version (four-eyes bypass); audit verify reports nothing"),
+      "the approve action reads the submitter from the verified log",
+      xfail="issue 13: facts from the verified log — the approve action checks four-eyes against the versions table's submitter (an appended submission naming eve lets ann's own approval be recorded; the Approved gate then ignores it)"),
     A("sql-submission-reassigned-reported", submission_reassigned_reported, TAMPERED,
       "(submission by eve)",
       "`audit verify`: an act-kind event without a signed act, a version submitted twice"),
