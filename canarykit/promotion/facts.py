@@ -284,14 +284,20 @@ def startup_audit_facts(
     """Does the audit log back the version's stage (and the alias's target)?
 
     A stage or alias written to the registry tables without going through a gate leaves no
-    matching event; the startup gate refuses such a version.
+    matching event; the startup gate refuses such a version. Only events that count are read:
+    a promotion or alias move appended to the log that the verified state does not allow
+    (:func:`~canarykit.promotion.verified_state.outcome_problem`) records nothing.
     """
+    from canarykit.promotion.verified_state import load_state
+
     audit = audit_facts(conn)  # the chain, and that it extends the latest recorded checkpoint
     problems = list(audit["problems"])
+    state = load_state(conn)  # an event that does not count records nothing (a revocation wins)
     events = [
         e
         for e in list_events(conn, model=record.model)
         if e.kind in ("submission", "promotion", "revocation", "alias_update", "rollback")
+        and (e.kind == "revocation" or state.counts(e.seq))
     ]
     stage_events = [
         e

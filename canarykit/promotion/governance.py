@@ -65,6 +65,7 @@ from canarykit.promotion.verdict_attestation import (
     open_verdict,
     plain_verdicts_allowed,
 )
+from canarykit.promotion.verified_state import recorded_version
 from canarykit.promotion.versions import get_version
 from canarykit.promotion.waivers import Waiver, record_waiver, waiver_problems
 
@@ -402,7 +403,9 @@ class Governance(Session):
                 p
                 for p in approval_problems(
                     approval,
-                    submitter=record.submitter,
+                    submitter=(recorded_version(conn, model, version) or {}).get(
+                        "submitter", record.submitter
+                    ),
                     existing=list_approvals(conn, model, version, target),
                     roster=F.load_roster(conn),
                 )

@@ -23,7 +23,36 @@ do not count are skipped and named (:attr:`VerifiedState.problems`)::
     seq 57 (approval by sam): its signed act is about version v1, not v2 (a signature copied from another act); it does not count
     seq 12 (config by sam): no signed act; it does not count
 
-A revocation without its act is named too, but still revokes (it only takes away). The pass is
+A revocation without its act is named too, but still revokes (it only takes away).
+
+*Outcome* events carry no act of their own (a ``promotion``, an ``alias_update`` or
+``rollback``): whoever can write the file could append one through the storage layer with an
+intact chain. Outside a drill registry each counts only when it is consistent with the
+verified state at its place in the log (:func:`outcome_problem`), re-checking what the gates
+required to write it:
+
+- a ``promotion`` is of a version with a counted submission, not revoked, along the transition
+  table (:mod:`~canarykit.promotion.states`) from its verified stage;
+- a promotion to Approved names its verdict digest, and Security and Product approvals of
+  that verdict for Approved stand at that point (counted approval events, the approver still on
+  the roster with the role and the key that signed it), from two different people, neither the
+  verified submitter (the Approved gate's four-eyes rule, ``approved.rego``); and it names a
+  counted change ticket covering the version (below);
+- an alias move or rollback points to a version verified Approved and unrevoked at that point
+  (an ``alias_update`` also within its ``revalidate_by``; ``alias.rego``) and names a counted
+  change ticket whose scope lists the model and that version, inside the ticket's window, for
+  a transition the ticket was not used for yet (``change.rego``; :func:`~canarykit.promotion.
+  changes.ticket_use`);
+- a revocation's own alias move (``cause: revocation``, written just before its revocation
+  event) counts when that revocation event follows and lists it: a move to no version (a
+  blocked alias) always, a move back to another version only when the revocation counts and
+  that version is verified Approved and unrevoked.
+
+The others are skipped and named::
+
+    seq 41 (promotion by olga): risk-default v3 to Approved without two standing approvals (...); it does not count
+
+The pass is
 linear; each signature is checked once per (envelope, statement, roster)
 (20,000 signed approvals: about 5 s cold on a loaded CI machine, 1.5 s from the cache), and
 :func:`load_state` continues the state of a connection with the new events only.
@@ -63,6 +92,7 @@ __all__ = [
     "build_state",
     "extend_state",
     "load_state",
+    "outcome_problem",
     "recorded_keys",
     "recorded_stage",
     "recorded_version",
@@ -107,17 +137,28 @@ class VerifiedState:
     bootstrap_sig: str | None = None
     last_seq: int = 0
     last_hash: str | None = None
+    approvals: dict[tuple[str, str], list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    uses: set[tuple[str, str]] = field(default_factory=set)
+    pending: list[AuditEvent] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         """One line per event that does not count (its act does not verify, or breaks the
-        four-eyes rule of configuration), in sequence order."""
-        return [self.uncounted[seq] for seq in sorted(self.uncounted)]
+        four-eyes rule of configuration, or an outcome event the verified state does not
+        allow), in sequence order."""
+        waiting = {
+            m.seq: f"seq {m.seq} ({m.kind} by {m.actor}): a revocation's alias move that no"
+            " revocation event follows; it does not count"
+            for m in self.pending
+        }
+        found = {**self.uncounted, **waiting}
+        return [found[seq] for seq in sorted(found)]
 
     def counts(self, seq: int) -> bool:
         """Whether the event at ``seq`` counts (every event but the act-kind events whose act
-        does not verify; all of them in a drill registry)."""
-        return seq not in self.uncounted
+        does not verify and the outcome events the verified state does not allow; all of them
+        in a drill registry)."""
+        return seq not in self.uncounted and all(m.seq != seq for m in self.pending)
 
     def stage(self, model: str, version: str) -> str | None:
         """The stage the log records for a version (None: no submission event)."""
@@ -187,14 +228,29 @@ def extend_state(state: VerifiedState, events: Iterable[AuditEvent]) -> Verified
             state.first_hash = e.hash
             state.first_group = (e.time_ns, e.actor)
             state.drill = _drill_event(e)
-        if e.kind in ACT_KINDS and not state.drill:
-            why = act_problem(state, e)
-            if why is not None:
-                state.uncounted[e.seq] = why
-                if e.kind != "revocation":  # a revocation always wins (it only takes away)
-                    continue
-        _index(state, e)
+        if not state.drill and _revocation_move(e):
+            state.pending.append(e)  # settled by the revocation event that follows it
+            continue
+        _take(state, e)
+        if state.pending:
+            _settle(state, e)
     return state
+
+
+def _take(state: VerifiedState, e: AuditEvent) -> None:
+    """Index ``e`` when it counts at its place in the log, else name why not."""
+    if e.kind in ACT_KINDS and not state.drill:
+        why = act_problem(state, e)
+        if why is not None:
+            state.uncounted[e.seq] = why
+            if e.kind != "revocation":  # a revocation always wins (it only takes away)
+                return
+    if not state.drill and (e.kind == "promotion" or e.kind in _ALIAS_KINDS):
+        why = outcome_problem(state, e)
+        if why is not None:
+            state.uncounted[e.seq] = why
+            return
+    _index(state, e)
 
 
 def _drill_event(e: AuditEvent) -> bool:
@@ -228,6 +284,8 @@ def _index(state: VerifiedState, e: AuditEvent) -> None:
             state._add("bound_policies", (*mv, _text(p.get("policy_digest"))), e.seq)
         elif p.get("to") == "Approved":
             recorded["revalidate_by_ns"] = p.get("revalidate_by_ns")
+            if e.chg_id:
+                state.uses.add((e.chg_id, _ticket_use(e)))
             if p.get("verdict_digest"):
                 state._add("signed_verdicts", (*mv, _text(p.get("verdict_digest"))), e.seq)
     elif e.kind == "revocation":
@@ -238,6 +296,12 @@ def _index(state: VerifiedState, e: AuditEvent) -> None:
             e.model, e.version, p.get("stage"), p.get("role"), e.actor, p.get("verdict_digest")
         )
         state._add("approvals", key, e.seq)
+        if p.get("stage") == "Approved":
+            act = p.get("act")
+            keyid = act.get("keyid") if isinstance(act, Mapping) else None
+            state.approvals.setdefault(mv, []).append(
+                (key[4], key[3], key[5], _text(keyid))  # person, role, verdict digest, key
+            )
     elif e.kind == "waiver":
         state._add("waivers", waiver_key(p), e.seq)
     elif e.kind == "change" and e.chg_id:
@@ -249,6 +313,8 @@ def _index(state: VerifiedState, e: AuditEvent) -> None:
         state._add("change_approvals", (_text(e.chg_id), e.actor, _text(p.get("role"))), e.seq)
     elif e.kind in _ALIAS_KINDS and "alias" in p:
         state.aliases[(_text(e.model), _text(p.get("alias")))] = p.get("to")
+        if e.chg_id and p.get("cause") != "revocation":
+            state.uses.add((e.chg_id, _ticket_use(e)))
         key = (_text(e.model), _text(p.get("alias")), _text(p.get("to")), e.actor, e.time_ns)
         state._add("alias_history", key, e.seq)
     elif e.kind == "config" and isinstance(p.get("document"), Mapping):
@@ -287,6 +353,173 @@ def _roster(document: Any) -> Any:
         return Roster.from_dict(document)
     except CanaryError:
         return None
+
+
+# -- whether an outcome event counts -----------------------------------------------------------
+def _revocation_move(e: AuditEvent) -> bool:
+    return e.kind in _ALIAS_KINDS and e.payload.get("cause") == "revocation"
+
+
+def _ticket_use(e: AuditEvent) -> str:
+    """The transition an outcome event uses its ticket for
+    (:func:`~canarykit.promotion.changes.ticket_use`)."""
+    from canarykit.promotion.changes import ticket_use
+
+    if e.kind == "promotion":
+        return ticket_use("new_version", model=_text(e.model), version=e.version, alias=None)
+    purpose = "rollback" if e.kind == "rollback" else "alias_existing"
+    to = e.payload.get("to")
+    return ticket_use(
+        purpose,
+        model=_text(e.model),
+        version=None if to is None else _text(to),
+        alias=_text(e.payload.get("alias")),
+    )
+
+
+def outcome_problem(state: VerifiedState, e: AuditEvent) -> str | None:
+    """Why the outcome event ``e`` (``promotion``, ``alias_update``, ``rollback``) does not
+    count at its place in the log (None: it counts); the rules of the module docstring.
+
+    A revocation's own alias moves are settled by the revocation event that follows them.
+    """
+    if e.kind == "promotion":
+        why = _promotion_problem(state, e)
+    elif "alias" in e.payload:
+        why = _move_problem(state, e)
+    else:
+        why = None  # moves no alias
+    return None if why is None else f"seq {e.seq} ({e.kind} by {e.actor}): {why}; it does not count"
+
+
+def _promotion_problem(state: VerifiedState, e: AuditEvent) -> str | None:
+    from canarykit.promotion.states import check_transition
+
+    m, v = mv = (_text(e.model), _text(e.version))
+    to = _text(e.payload.get("to"))
+    what = f"{m} {v} to {to}"
+    if mv not in state.submitters:
+        return f"{what}: the log records no counted submission of {m} {v}"
+    if mv in state.revoked:
+        return f"{what}: {m} {v} is revoked"
+    try:
+        check_transition(state.stages.get(mv) or "", to)
+    except CanaryError as err:
+        return f"{what}: {err}"
+    if to != "Approved":
+        return None
+    digest = _text(e.payload.get("verdict_digest"))
+    if not digest:
+        return f"{what} without the digest of a verdict"
+    why = _four_eyes_problem(state, mv, digest)
+    if why is not None:
+        return f"{what} without two standing approvals ({why})"
+    why = _ticket_problem(state, e, v)
+    return None if why is None else f"{what}: {why}"
+
+
+def _four_eyes_problem(state: VerifiedState, mv: tuple[str, str], digest: str) -> str | None:
+    """The Approved gate's four-eyes rule over the approvals standing now (None: it holds)."""
+    from canarykit.promotion.roster import key_fingerprint, person_key
+
+    roster = state.roster
+    submitter = person_key(_text(state.fields.get(mv, {}).get("submitter")))
+    found: dict[str, set[str]] = {"security": set(), "product": set()}
+    for person, role, approved, keyid in state.approvals.get(mv, ()):
+        if role not in found or approved != digest or person == submitter:
+            continue
+        if roster is None or not roster.member(person) or role not in roster.roles_of(person):
+            continue  # no longer on the roster with the role
+        if keyid not in {key_fingerprint(k) for k in roster.keys_of(person)}:
+            continue  # the key that signed it is no longer theirs
+        found[role].add(person)
+    if any(s != p for s in found["security"] for p in found["product"]):
+        return None
+    return (
+        f"security and product of verdict {digest[:19]}…, two people, neither the submitter"
+        f" {submitter}; security: {', '.join(sorted(found['security'])) or 'none'}; product:"
+        f" {', '.join(sorted(found['product'])) or 'none'}"
+    )
+
+
+def _ticket_problem(state: VerifiedState, e: AuditEvent, version: str) -> str | None:
+    """Whether ``e`` names a counted ticket covering ``version`` now, for a transition the
+    ticket was not used for yet (None: it does)."""
+    from canarykit.promotion.changes import ChangeTicket
+
+    chg = _text(e.chg_id)
+    body = state.tickets.get(chg) if chg else None
+    if body is None:
+        return f"{chg} is not a counted change ticket" if chg else "it names no change ticket"
+    try:
+        ticket = ChangeTicket.from_dict(body, source=f"change {chg} (audit event)")
+    except CanaryError as err:
+        return f"{chg} cannot be read ({err})"
+    if ticket.model != _text(e.model) or version not in ticket.versions:
+        return f"{chg} covers {ticket.model} {list(ticket.versions)}, not {e.model} {version}"
+    if not ticket.window_start_ns <= e.time_ns < ticket.window_end_ns:
+        return f"it is outside the window of {chg}"
+    use = _ticket_use(e)
+    if (chg, use) in state.uses:
+        return f"{chg} was used already to {use} (a ticket is used once per transition)"
+    return None
+
+
+def _move_problem(state: VerifiedState, e: AuditEvent) -> str | None:
+    m, p = _text(e.model), e.payload
+    to = p.get("to")
+    what = f"{m} {p.get('alias')} to {to}"
+    if to is None:
+        return f"{what}: only a revocation blocks an alias"
+    stage = state.stages.get((m, _text(to)))
+    if stage != "Approved" or (m, _text(to)) in state.revoked:
+        return (
+            f"{what}: {m} {to} is {stage or 'not submitted'} in the verified log (an alias"
+            " points only to an Approved, unrevoked version)"
+        )
+    if e.kind == "alias_update":
+        by = state.fields.get((m, _text(to)), {}).get("revalidate_by_ns")
+        if not isinstance(by, int) or by <= e.time_ns:
+            return f"{what}: the approval of {m} {to} lapsed (revalidate_by)"
+    why = _ticket_problem(state, e, _text(to))
+    return None if why is None else f"{what}: {why}"
+
+
+def _settle(state: VerifiedState, e: AuditEvent) -> None:
+    """Count the pending alias moves of a revocation that ``e`` is and lists; the others (``e``
+    is not their revocation) do not count."""
+    moves, state.pending = state.pending, []
+    listed = e.payload.get("aliases") if e.kind == "revocation" else None
+    entries = [
+        (a.get("alias"), a.get("before"), a.get("after"))
+        for a in (listed if isinstance(listed, list) else [])
+        if isinstance(a, Mapping)
+    ]
+    for move in moves:
+        p = move.payload
+        alias, before, to = p.get("alias"), p.get("from"), p.get("to")
+        what = f"a revocation's alias move ({move.model} {alias} from {before} to {to})"
+        same = (_text(e.model), _text(e.version), e.actor, e.time_ns) == (
+            _text(move.model),
+            _text(before),
+            move.actor,
+            move.time_ns,
+        )
+        stage = state.stages.get((_text(move.model), _text(to)))
+        if e.kind != "revocation" or not same or (alias, before, to) not in entries:
+            why = f"{what} that no revocation event records"
+        elif to is not None and not state.counts(e.seq):
+            why = f"{what} for a revocation that does not count (it may only block the alias)"
+        elif to is not None and (
+            stage != "Approved" or (_text(move.model), _text(to)) in state.revoked
+        ):
+            why = f"{what}: {move.model} {to} is {stage or 'not submitted'}, not Approved"
+        else:
+            _index(state, move)
+            continue
+        state.uncounted[move.seq] = (
+            f"seq {move.seq} ({move.kind} by {move.actor}): {why}; it does not count"
+        )
 
 
 # -- whether an act-kind event counts ------------------------------------------------------------
@@ -685,6 +918,8 @@ def recorded_version(conn: sqlite3.Connection, model: str, version: str) -> dict
             continue
         elif kind == "revocation":
             found["stage"] = "Revoked"  # nothing leaves Revoked
+        elif not state.counts(seq):
+            continue  # a promotion the verified state does not allow
         elif found["stage"] != "Revoked":
             found["stage"] = _text(payload.get("to"))
             if payload.get("to") == "Staging":

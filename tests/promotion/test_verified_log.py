@@ -571,3 +571,156 @@ def test_twenty_thousand_signed_approvals_are_checked_in_one_linear_pass(
               f" load_state {loaded:.2f} s")  # fmt: skip
     assert cold < 60, cold
     assert warm < 30, warm
+
+
+# -- outcome events count only when the verified state allows them (issue 13) ------------------
+
+
+def append(world: World, kind: str, *, version: str | None, payload: dict[str, Any],
+           chg_id: str | None = None, actor: str = "olga") -> int:  # fmt: skip
+    """Append an event through canarykit's own storage layer (the chain stays intact)."""
+    conn = world.promotion.store.conn
+    conn.execute("BEGIN IMMEDIATE")
+    event = append_event(conn, kind=kind, actor=actor, time_ns=world.clock.now_ns(), model=MODEL,
+                         version=version, chg_id=chg_id, payload=payload)  # fmt: skip
+    conn.execute("COMMIT")
+    return event.seq
+
+
+def stage_of(world: World, version: str) -> str:
+    conn = world.promotion.store.conn
+    return str(F.version_facts(world.promotion.version(MODEL, version), conn)["stage"])
+
+
+def promotion_payload(world: World, version: str) -> dict[str, Any]:
+    [event] = [e for e in world.promotion.events(kind="promotion")
+               if e.version == version and e.payload.get("to") == "Approved"]  # fmt: skip
+    return dict(event.payload)
+
+
+def test_the_legitimate_flow_with_rollback_and_revocation_verifies(in_production: World) -> None:
+    w = in_production
+    w.approved("v2")
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga",
+                          chg_id=w.chg("CHG-P2", ["v2"], type="Standard"))  # fmt: skip
+    w.promotion.rollback(MODEL, actor="olga", chg_id=w.chg("CHG-R1", ["v1"], type="Standard"))
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga",
+                          chg_id=w.chg("CHG-P3", ["v2"], type="Standard"))  # fmt: skip
+    w.promotion.revoke(MODEL, "v2", actor="sam", reason="leak")  # production rolls back to v1
+    assert problems(w) == ()
+    state = build_state(list_events(w.promotion.store.conn))
+    assert state.aliases[(MODEL, "production")] == "v1"
+    assert state.stage(MODEL, "v2") == "Revoked"
+
+
+def test_a_promotion_to_approved_without_approvals_does_not_count(world: World) -> None:
+    world.approved("v0")
+    world.submit("v1")
+    world.to_staging("v1")
+    seq = append(world, "promotion", version="v1", chg_id="CHG-v0",
+                 payload=promotion_payload(world, "v0"))  # fmt: skip
+    assert stage_of(world, "v1") == "Staging"
+    line = one(problems(world), f"seq {seq} (promotion by olga)")
+    assert f"{MODEL} v1 to Approved without two standing approvals" in line, line
+    assert line.endswith("; it does not count"), line
+
+
+def test_a_promotion_naming_another_verdict_than_the_approvals_does_not_count(
+    world: World,
+) -> None:
+    """v1 has its two approvals (of v1's verdict); the appended promotion names v0's."""
+    world.approved("v0")
+    world.submit("v1")
+    world.to_staging("v1")
+    world.approvals("v1")
+    payload = promotion_payload(world, "v0")
+    seq = append(world, "promotion", version="v1",
+                 chg_id=world.chg("CHG-9", ["v1"]), payload=payload)  # fmt: skip
+    assert stage_of(world, "v1") == "Staging"
+    one(problems(world), f"seq {seq} (promotion by olga)", "without two standing approvals",
+        "security: none; product: none")  # fmt: skip
+
+
+def test_a_promotion_off_the_transition_table_does_not_count(world: World) -> None:
+    world.submit("v1")
+    seq = append(world, "promotion", version="v1", payload={"from": "Candidate", "to": "Approved"})
+    assert stage_of(world, "v1") == "Candidate"
+    one(problems(world), f"seq {seq} (promotion by olga)", "Candidate → Approved is not in the"
+        " transition table")  # fmt: skip
+
+
+def test_a_promotion_of_an_unsubmitted_or_revoked_version_does_not_count(world: World) -> None:
+    first = append(world, "promotion", version="v7", payload={"from": "Candidate", "to": "Staging"})
+    world.submit("v1")
+    world.promotion.revoke(MODEL, "v1", actor="sam", reason="leak")
+    second = append(world, "promotion", version="v1", payload={"from": "Revoked", "to": "Staging"})
+    found = problems(world)
+    one(found, f"seq {first} (promotion by olga)", "no counted submission")
+    one(found, f"seq {second} (promotion by olga)", f"{MODEL} v1 is revoked")
+
+
+def test_an_alias_move_without_a_ticket_does_not_count(in_production: World) -> None:
+    w = in_production
+    w.approved("v2")
+    seq = append(w, "alias_update", version="v2",
+                 payload={"alias": "production", "from": "v1", "to": "v2", "generation": 2})  # fmt: skip
+    state = build_state(list_events(w.promotion.store.conn))
+    assert state.aliases[(MODEL, "production")] == "v1"
+    assert not state.counts(seq)
+    one(problems(w), f"seq {seq} (alias_update by olga)", "it names no change ticket")
+
+
+def test_an_alias_move_under_a_ticket_of_another_version_does_not_count(
+    in_production: World,
+) -> None:
+    w = in_production
+    w.approved("v2")
+    seq = append(w, "alias_update", version="v2", chg_id="CHG-P1",
+                 payload={"alias": "production", "from": "v1", "to": "v2", "generation": 2})  # fmt: skip
+    one(problems(w), f"seq {seq} (alias_update by olga)", "CHG-P1 covers", "not risk-default v2")
+
+
+def test_an_alias_move_to_a_version_not_approved_does_not_count(in_production: World) -> None:
+    w = in_production
+    w.submit("v2")
+    w.to_staging("v2")
+    chg = w.chg("CHG-S2", ["v2"], type="Standard")
+    seq = append(w, "alias_update", version="v2", chg_id=chg,
+                 payload={"alias": "production", "from": "v1", "to": "v2", "generation": 2})  # fmt: skip
+    one(problems(w), f"seq {seq} (alias_update by olga)", "v2 is Staging in the verified log")
+
+
+def test_a_ticket_used_again_for_the_same_move_does_not_count(in_production: World) -> None:
+    """production went v1 → v2 under CHG-P2 and was rolled back; the move under CHG-P2 is
+    appended again."""
+    w = in_production
+    w.approved("v2")
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga",
+                          chg_id=w.chg("CHG-P2", ["v2"], type="Standard"))  # fmt: skip
+    w.promotion.rollback(MODEL, actor="olga", chg_id=w.chg("CHG-R1", ["v1"], type="Standard"))
+    seq = append(w, "alias_update", version="v2", chg_id="CHG-P2",
+                 payload={"alias": "production", "from": "v1", "to": "v2", "generation": 9})  # fmt: skip
+    one(problems(w), f"seq {seq} (alias_update by olga)", "CHG-P2 was used already")
+
+
+def test_a_revocation_move_without_its_revocation_does_not_count(in_production: World) -> None:
+    w = in_production
+    w.approved("v2")
+    seq = append(w, "rollback", version="v2",
+                 payload={"alias": "production", "from": "v1", "to": "v2",
+                          "cause": "revocation", "message": "rolled back"})  # fmt: skip
+    state = build_state(list_events(w.promotion.store.conn))
+    assert state.aliases[(MODEL, "production")] == "v1"
+    assert not state.counts(seq)
+    one(problems(w), f"seq {seq} (rollback by olga)", "no revocation event follows")
+    w.submit("v3")  # any later event settles it: no revocation records it
+    one(problems(w), f"seq {seq} (rollback by olga)", "that no revocation event records")
+
+
+def test_outcome_events_of_a_drill_registry_are_not_rechecked(tmp_path: Path) -> None:
+    from promotion_world import make_world
+
+    with make_world(tmp_path, drill=True) as w:
+        w.submit("v1")
+        seq = append(w, "promotion", version="v1", payload={"from": "Candidate", "to": "Staging"})
+        assert build_state(list_events(w.promotion.store.conn)).counts(seq)
