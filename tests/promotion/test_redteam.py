@@ -2569,8 +2569,9 @@ def forged_approved_promotion_to_production(w: World) -> None:
     """Then move the alias to v1 (a Standard change) and start it."""
     _append_forged_approved_promotion(w)
     chg = w.chg("CHG-S", ["v1"], type="Standard")
-    with pytest.raises(GateDeniedError):
+    with pytest.raises(GateDeniedError) as caught:
         w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+    assert "alias: risk-default v1 is Staging" in str(caught.value)
     assert w.promotion.events()[-1].kind == "gate_denied"
 
 
@@ -2581,6 +2582,8 @@ def forged_approved_promotion_startup(w: World) -> None:
         MODEL, version="v1", alias=None, policy_digest=w.policy_digest, artifact=w.artifact("v1")
     )
     assert not result.ok
+    assert result.exit_code == EXIT_CODES["audit"]
+    assert any("the audit log says Staging" in p for p in result.problems), result.problems
     assert w.promotion.events()[-1].kind == "gate_denied"
 
 
@@ -2623,6 +2626,8 @@ def alias_move_appended_startup(w: World) -> None:
     _append_alias_move(w)
     result = startup(w, "v2")
     assert not result.ok
+    assert result.exit_code == EXIT_CODES["audit"]
+    assert any("the audit log says v1" in p for p in result.problems), result.problems
     assert w.promotion.events()[-1].kind == "gate_denied"
 
 
@@ -3182,7 +3187,7 @@ ATTACKS: list[Attack] = [
     A("sql-alias-move-appended-startup", alias_move_appended_startup, HELD, "gate_denied",
       "check-startup: the alias target is the last move the log records under a ticket the change gate allowed"),
     A("sql-alias-move-appended-reported", alias_move_appended_reported, TAMPERED,
-      "alias_update",
+      "(alias_update by olga): risk-default production to v2: it names no change ticket",
       "`audit verify`: an alias move without a change ticket"),
 ]
 # fmt: on
