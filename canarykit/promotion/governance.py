@@ -466,6 +466,9 @@ class Governance(Session):
 
         def body(conn: sqlite3.Connection, now: int) -> Waiver:
             submitter = None if version is None else get_version(conn, model, version).submitter
+            recorded = None if version is None else recorded_version(conn, model, version)
+            if recorded and recorded.get("submitter"):
+                submitter = str(recorded["submitter"])  # the log's submitter, not the row's
             waiver = Waiver(
                 waiver_id=waiver_id,
                 model=model,
@@ -588,11 +591,7 @@ class Governance(Session):
                     action, [f"four-eyes: {actor} requested {chg_id} and cannot approve it"]
                 )
             for version in ticket.versions:
-                submitted = conn.execute(
-                    "SELECT submitter FROM versions WHERE model = ? AND version = ?",
-                    (ticket.model, version),
-                ).fetchone()
-                if submitted is not None and person_key(str(submitted[0])) == actor:
+                if actor in _submitters(conn, ticket.model, version):
                     raise GateDenial(
                         action,
                         [
@@ -639,6 +638,22 @@ class Governance(Session):
             requester=found[1],
             approvals=tuple(list_change_approvals(self.store.conn, chg_id)),
         )
+
+
+def _submitters(conn: sqlite3.Connection, model: str, version: str) -> set[str]:
+    """Who submitted ``model version`` (person keys): the submitter the verified log records
+    and the one the versions table says — both, so an edited row helps nobody approve their
+    own version."""
+    found = set()
+    row = conn.execute(
+        "SELECT submitter FROM versions WHERE model = ? AND version = ?", (model, version)
+    ).fetchone()
+    if row is not None:
+        found.add(person_key(str(row[0])))
+    recorded = recorded_version(conn, model, version)
+    if recorded and recorded.get("submitter"):
+        found.add(person_key(str(recorded["submitter"])))
+    return found
 
 
 def _ticket_digest(ticket: ChangeTicket) -> str:

@@ -97,6 +97,33 @@ def test_the_submitter_cannot_sit_on_the_cab(world: World) -> None:
     assert "independent of the requester and the submitter" in _last_denial(world)
 
 
+def test_a_submitter_row_edited_by_sql_does_not_seat_the_submitter_on_the_cab(
+    world: World,
+) -> None:
+    """max submits, then rewrites the versions row to name pat: the log still says max."""
+    import sqlite3
+
+    world.submit("v1", actor="max")
+    conn = sqlite3.connect(world.tmp / "registry.sqlite")
+    conn.execute("UPDATE versions SET submitter = 'pat' WHERE version = 'v1'")
+    conn.commit()
+    conn.close()
+    chg = world.chg("CHG-1", ["v1"], approve=False)
+    with pytest.raises(GateDeniedError, match="max submitted risk-default v1"):
+        world.promotion.approve_change(chg, actor="max", role="security")
+    with pytest.raises(GateDeniedError):
+        world.promotion.waive(
+            MODEL,
+            waiver_id="W-1",
+            check="p99_latency",
+            reason="own version",
+            owner="max",
+            expires="2026-12-20T00:00:00Z",
+            actor="max",
+            version="v1",
+        )
+
+
 def test_the_submitter_cannot_be_the_executive_of_her_emergency_change(world: World) -> None:
     world.submit("v1", actor="eve")
     chg = world.chg("CHG-1", ["v1"], type="Emergency")
