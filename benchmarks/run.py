@@ -30,7 +30,23 @@ FLOOR_SQL = (
     'avg(CAST(label AS INTEGER)), min(ts), max(ts), max("group"), max(request_id), max(model), '
     "max(version) FROM traces GROUP BY arm"
 )
+# DESIGN.md §7: the minimal floor, and the needed-columns floor (one GROUP BY arm, group pass
+# over exactly the columns the statistics read)
+MINIMAL_FLOOR_SQL = (
+    "SELECT arm, count(*), avg(CAST(error AS INTEGER)), avg(latency_ms) FROM traces GROUP BY arm"
+)
+NEEDED_FLOOR_SQL = (
+    'SELECT arm, "group", count(*), sum(CAST(error AS INTEGER)), sum(latency_ms), sum(score), '
+    'count(label), sum(CAST(label AS INTEGER)) FROM traces GROUP BY arm, "group"'
+)
+# the data digest on its own: the same hash the verdict folds into its first pass
+DIGEST_SQL = (
+    "SELECT arm, sum(CAST(h AS HUGEINT)), bit_xor(h) FROM (SELECT arm, hash(request_id, ts, "
+    'model, version, arm, latency_ms, error, score, label, "group") AS h FROM traces) GROUP BY arm'
+)
 REPEATS = 3
+LOOKS = 10
+MODELS = 20
 
 
 def _store_path(parquet: str, workdir: str) -> Path:
@@ -50,17 +66,129 @@ def case_ingest(parquet: str, workdir: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "rows": report.rows_ingested}
 
 
+def _median_seconds(run: object, repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def case_floor(parquet: str, workdir: str) -> dict[str, float]:
-    """One-pass DuckDB aggregate over the same columns of the same store file."""
+    """The floors and the digest alone, over the same store file (medians, interleaved)."""
     import duckdb
 
     con = duckdb.connect(str(_store_path(parquet, workdir)), read_only=True)
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        rows = con.execute(FLOOR_SQL).fetchall()
-        times.append(time.perf_counter() - start)
-    return {"seconds": statistics.median(times), "rows": sum(int(r[1]) for r in rows)}
+    rows = con.execute(FLOOR_SQL).fetchall()
+    out: dict[str, float] = {"rows": sum(int(r[1]) for r in rows)}
+    for name, sql in (
+        ("seconds", FLOOR_SQL),
+        ("minimal", MINIMAL_FLOOR_SQL),
+        ("needed", NEEDED_FLOOR_SQL),
+        ("digest", DIGEST_SQL),
+    ):
+        out[name] = _median_seconds(lambda sql=sql: con.execute(sql).fetchall())
+    return out
+
+
+def case_ingest_bare(parquet: str, workdir: str) -> dict[str, float]:
+    """A bare ``CREATE TABLE AS SELECT * FROM read_parquet`` into a new DuckDB file."""
+    import duckdb
+
+    db = Path(workdir) / "bare.duckdb"
+    for p in (db, Path(f"{db}.wal")):
+        p.unlink(missing_ok=True)
+    start = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.execute(f"CREATE TABLE traces AS SELECT * FROM read_parquet('{parquet}')")
+    con.close()
+    seconds = time.perf_counter() - start
+    db.unlink(missing_ok=True)
+    return {"seconds": seconds, "rows": 0}
+
+
+def case_looks(parquet: str, workdir: str) -> dict[str, float]:
+    """Ten looks at a growing window (until = 10 %, 20 %, … of the span) vs one evaluation."""
+    import datetime as dt
+
+    import duckdb
+
+    from canarykit.verdict.evaluate import evaluate
+
+    path = str(_store_path(parquet, workdir))
+    con = duckdb.connect(path, read_only=True)
+    first, last = con.execute("SELECT min(ts), max(ts) FROM traces").fetchall()[0]
+    con.close()
+    span = last - first
+    untils = [
+        (first + span * (i / LOOKS) + dt.timedelta(microseconds=1)).isoformat()
+        for i in range(1, LOOKS + 1)
+    ]
+    one = _median_seconds(lambda: evaluate(path, log=False))
+    start = time.perf_counter()
+    for until in untils:
+        evaluate(path, log=False, until=until)
+    return {"seconds": time.perf_counter() - start, "one": one, "rows": 0}
+
+
+def case_parquet(parquet: str, workdir: str) -> dict[str, float]:
+    """The default verdict on the Parquet file read in place (validation included)."""
+    from canarykit.verdict.evaluate import evaluate
+
+    return {"seconds": _median_seconds(lambda: evaluate(parquet, log=False)), "rows": 0}
+
+
+def case_shadow(parquet: str, workdir: str) -> dict[str, float]:
+    """The default verdict on a shadow-mode store of the same number of rows."""
+    from canarykit.verdict.evaluate import evaluate
+
+    shadow = str(_store_path(parquet, workdir)).replace("identical", "shadow")
+    if not Path(shadow).exists():
+        from canarykit.traces import TraceStore
+
+        with TraceStore(shadow) as store:
+            store.ingest(parquet.replace("identical", "shadow"))
+    return {"seconds": _median_seconds(lambda: evaluate(shadow, log=False)), "rows": 0}
+
+
+def case_models(parquet: str, workdir: str) -> dict[str, float]:
+    """One of 20 models interleaved in time vs a store of that model's rows alone."""
+    import duckdb
+
+    from canarykit.verdict.evaluate import evaluate
+
+    many = Path(workdir) / f"models-{Path(parquet).stem}.duckdb"
+    alone = Path(workdir) / f"alone-{Path(parquet).stem}.duckdb"
+    if not alone.exists():
+        for db, where in ((many, ""), (alone, "WHERE model = 'm00'")):
+            con = duckdb.connect(str(db))
+            con.execute(
+                "CREATE TABLE traces AS SELECT * FROM (SELECT * REPLACE ('m' || lpad(CAST(hash("
+                f"request_id) % {MODELS} AS VARCHAR), 2, '0') AS model) FROM read_parquet("
+                f"'{parquet}')) {where} ORDER BY ts"
+            )
+            con.close()
+    return {
+        "seconds": _median_seconds(lambda: evaluate(str(many), model="m00", log=False)),
+        "alone": _median_seconds(lambda: evaluate(str(alone), model="m00", log=False)),
+        "rows": 0,
+    }
+
+
+def case_startup(*_: str) -> dict[str, float]:
+    """``canarykit --help`` and ``--version`` in a fresh interpreter vs ``python -c pass``."""
+    exe = [sys.executable, "-c", "from canarykit.cli.main import main; main()"]
+    out: dict[str, float] = {"rows": 0}
+    for name, cmd in (
+        ("bare", [sys.executable, "-c", "pass"]),
+        ("seconds", [*exe, "--help"]),
+        ("version", [*exe, "--version"]),
+    ):
+        out[name] = _median_seconds(
+            lambda cmd=cmd: subprocess.run(cmd, capture_output=True, check=False), 5
+        )
+    return out
 
 
 def case_verdict(parquet: str, workdir: str) -> dict[str, float]:
@@ -186,6 +314,12 @@ CASES = {
     "naive": case_naive,
     "fairness": case_fairness,
     "primitives": case_primitives,
+    "ingest_bare": case_ingest_bare,
+    "looks": case_looks,
+    "parquet": case_parquet,
+    "shadow": case_shadow,
+    "models": case_models,
+    "startup": case_startup,
 }
 
 
@@ -255,7 +389,9 @@ def main() -> None:
     from benchmarks.data import trace_parquet
 
     data = Path(ns.data)
-    sizes = sorted({1_000_000, ns.rows} | ({ns.large_rows} if ns.large_rows else set()))
+    sizes = sorted(
+        {min(1_000_000, ns.rows), ns.rows} | ({ns.large_rows} if ns.large_rows else set())
+    )
     results: dict[int, dict[str, dict[str, float]]] = {}
     for rows in sizes:
         print(f"{rows:,} rows (data cached in {data})", file=sys.stderr)
@@ -265,12 +401,97 @@ def main() -> None:
         r["floor"] = _run_case("floor", parquet, str(data))
         r["verdict"] = _run_case("verdict", parquet, str(data))
         if rows == ns.rows:
+            trace_parquet(rows, data, scenario="shadow", requests=rows // 2)
+            r["ingest_bare"] = _run_case("ingest_bare", parquet, str(data))
+            for case in ("looks", "parquet", "shadow", "models", "startup"):
+                r[case] = _run_case(case, parquet, str(data))
             r["fairness"] = _run_case("fairness", parquet, str(data))
             r["primitives"] = _run_case("primitives", parquet, str(data))
             if not ns.skip_naive:
                 r["naive"] = _run_case("naive", parquet, str(data))
     Path(ns.out).write_text(_report(results, ns.rows))
     print(Path(ns.out).read_text())
+
+
+def _ratio_row(name: str, seconds: float, reference: float, target: float | None) -> str:
+    ratio = seconds / reference
+    if target is None:
+        verdict = "–"
+    elif ratio <= target:
+        verdict = f"≤ {target:g}×: met"
+    else:
+        verdict = f"≤ {target:g}×: **missed by {ratio / target:.1f}×**"
+    return f"| {name} | {seconds:.3f} | {reference:.3f} | {ratio:.2f} | {verdict} |"
+
+
+def _ratios(main: dict[str, dict[str, float]]) -> list[str]:
+    """DESIGN.md §7 / issue 15: every comparison as a ratio of two timings of this run."""
+    floor, verdict = main["floor"], main["verdict"]
+    lines = [
+        "",
+        "Side by side in this run (seconds are medians; ratio = first / second):",
+        "",
+        "| comparison | seconds | reference s | ratio | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    if "needed" in floor:
+        lines += [
+            _ratio_row(
+                "verdict vs the needed-columns floor", verdict["seconds"], floor["needed"], 3
+            ),
+            _ratio_row("verdict vs the minimal floor", verdict["seconds"], floor["minimal"], None),
+            _ratio_row(
+                "the data digest alone vs the needed-columns floor",
+                floor["digest"],
+                floor["needed"],
+                None,
+            ),
+        ]
+    if "looks" in main:
+        lk = main["looks"]
+        lines.append(_ratio_row(f"{LOOKS} looks vs one evaluation", lk["seconds"], lk["one"], 1.5))
+    if "parquet" in main:
+        lines.append(
+            _ratio_row(
+                "Parquet in place vs store", main["parquet"]["seconds"], verdict["seconds"], 1.5
+            )
+        )
+    if "shadow" in main:
+        sh = main["shadow"]
+        lines.append(_ratio_row("shadow vs canary", sh["seconds"], verdict["seconds"], 1.5))
+        lines.append(
+            f"| peak RSS: shadow / canary (MB) | {sh['peak_rss_mb']:.0f} | "
+            f"{verdict['peak_rss_mb']:.0f} | {sh['peak_rss_mb'] / verdict['peak_rss_mb']:.2f} | – |"
+        )
+    if "models" in main:
+        md = main["models"]
+        lines.append(
+            _ratio_row(
+                f"1 of {MODELS} models (interleaved) vs a store of that model alone",
+                md["seconds"],
+                md["alone"],
+                1.3,
+            )
+        )
+    if "ingest_bare" in main:
+        lines.append(
+            _ratio_row(
+                "ingest vs bare CREATE TABLE AS",
+                main["ingest"]["seconds"],
+                main["ingest_bare"]["seconds"],
+                None,
+            )
+        )
+    if "startup" in main:
+        st = main["startup"]
+        lines.append(
+            _ratio_row("`canarykit --help` vs `python -c pass`", st["seconds"], st["bare"], None)
+        )
+        lines.append(
+            f"| `canarykit --help` / `--version` absolute (target < 0.3 s) | {st['seconds']:.3f} "
+            f"| {st['version']:.3f} | – | {'met' if max(st['seconds'], st['version']) < 0.3 else '**missed**'} |"
+        )
+    return lines
 
 
 def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> str:
@@ -294,6 +515,7 @@ def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> 
         f"| full default verdict (`evaluate`, {verdict['decision']}) | {verdict['seconds']:.3f} | "
         f"{verdict['seconds'] / floor['seconds']:.1f} | {verdict['peak_rss_mb']:.0f} |",
     ]
+    lines += _ratios(main)
     if "naive" in main:
         naive = main["naive"]
         lines.append(
