@@ -515,7 +515,6 @@ def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> 
         f"| full default verdict (`evaluate`, {verdict['decision']}) | {verdict['seconds']:.3f} | "
         f"{verdict['seconds'] / floor['seconds']:.1f} | {verdict['peak_rss_mb']:.0f} |",
     ]
-    lines += _ratios(main)
     if "naive" in main:
         naive = main["naive"]
         lines.append(
@@ -524,6 +523,9 @@ def _report(results: dict[int, dict[str, dict[str, float]]], main_rows: int) -> 
             f"{naive['seconds']:.1f} | {naive['seconds'] / floor['seconds']:.0f} | "
             f"{naive['peak_rss_mb']:.0f} |"
         )
+    lines += _ratios(main)
+    if "naive" in main:
+        naive = main["naive"]
         lines += [
             "",
             f"canarykit verdict is **{naive['seconds'] / verdict['seconds']:.0f}×** "
