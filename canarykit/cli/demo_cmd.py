@@ -171,7 +171,7 @@ def _promotion_demo(out: Path, say: Callable[..., None]) -> dict[str, Any]:
     verdict = json.loads((out / f"verdict-{DEMO_CANARIES[0][0]}.json").read_text("utf-8"))
     model, version = str(verdict["model"]), str(verdict["candidate"])
     artifact = work / "model.bin"
-    artifact.write_bytes(f"the weights of {model} {version}".encode())
+    write_file(artifact, f"the weights of {model} {version}".encode())  # never through a link
     now = dt.datetime.now(dt.UTC)
 
     def at(**delta: float) -> str:
@@ -259,9 +259,9 @@ def _promotion_demo(out: Path, say: Callable[..., None]) -> dict[str, Any]:
         act(registry.approve_change, chg, actor="otto", role="operations")
         act(registry.approve_change, chg, actor="sam", role="security")
         card = work / "model-card.cdx.json"
-        card.write_text(json.dumps(build_model_card(verdict), indent=2), encoding="utf-8")
+        write_file(card, json.dumps(build_model_card(verdict), indent=2))
         adr = work / "ADR-1.md"
-        adr.write_text(f"# ADR-1: {model} {version} to production on its canary verdict\n")
+        write_file(adr, f"# ADR-1: {model} {version} to production on its canary verdict\n")
         registry.add_evidence(model, version, actor="olga", model_card=card, decision_record=adr)
         registry.promote(
             model,

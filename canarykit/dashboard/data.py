@@ -216,7 +216,8 @@ def change_token(db: str | Path) -> str:
 
 def governance(registry: str | Path, model: str) -> dict[str, Any]:
     """Stage, approvals, waivers, aliases, change tickets (window and freeze state now),
-    recent events and the audit-chain status of ``model``."""
+    recent events and the audit-chain status of ``model``; ``drill`` says whether the registry
+    is a drill registry (a rehearsal: the page shows a DRILL banner)."""
     if not Path(registry).is_file():
         raise InvalidInputError(f"{registry}: no such registry")
     import time
@@ -229,6 +230,7 @@ def governance(registry: str | Path, model: str) -> dict[str, Any]:
         status = promotion.status(model).to_dict()
         events = [e.to_dict() for e in promotion.events(model=model)]
         chain = promotion.audit_verify().to_dict()
+        drill = promotion.drill
         calendar = calendar_facts(promotion.store.conn, now_ns=now_ns)
         chg_ids = list(dict.fromkeys(e["chg_id"] for e in events if e.get("chg_id")))
         tickets = [promotion.show_change(c).to_dict() for c in chg_ids[-10:]]
@@ -244,6 +246,7 @@ def governance(registry: str | Path, model: str) -> dict[str, Any]:
     ]
     return {
         "model": model,
+        "drill": drill,
         "status": status,
         "alias_history": history[-20:],
         "changes": tickets,

@@ -50,6 +50,7 @@ section { padding:12px 16px; overflow-x:auto; }
          font-size:12px; }
 .PROCEED, .pass { background:var(--ok); } .STOP, .fail { background:var(--bad); }
 .CONTINUE, .inconclusive { background:var(--wait); }
+.DRILL { background:#6639ba; } .drill { border:2px dashed #6639ba; padding:4px 8px; }
 .grid { display:grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap:12px; }
 .card { border:1px solid var(--line); border-radius:8px; padding:8px 10px; background:var(--panel); }
 .card h3 { margin:0 0 4px; font-size:14px; }
@@ -188,6 +189,8 @@ function drawRollout(d) {
 }
 function drawGovernance(g) {
   const box = $("governance"); box.replaceChildren(el("h2", {}, "Governance"));
+  if (g.drill) box.append(el("p", {class: "drill", role: "alert"}, badge("DRILL"),
+    " a drill registry: a rehearsal whose clock may be fixed; nothing from it may start in production"));
   const st = g.status;
   const t = el("table", {}, el("tr", {}, el("th", {}, "version"), el("th", {}, "stage")));
   for (const v of st.versions) t.append(el("tr", {}, el("td", {}, v.version), el("td", {}, v.stage)));

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.promotion import acts, transitions
@@ -38,11 +38,9 @@ from canarykit.promotion.approvals import ROLES, list_approvals
 from canarykit.promotion.approved_verdict import verdict_facts
 from canarykit.promotion.audit import (
     AuditEvent,
-    AuditVerification,
     append_event,
     export_jsonl,
     list_events,
-    verify_chain,
 )
 from canarykit.promotion.clock import parse_instant
 from canarykit.promotion.evidence import TrustStore, digest_file
@@ -59,7 +57,7 @@ from canarykit.promotion.sanctioned_policy import (
     default_signature_path,
     store_bound_policy,
 )
-from canarykit.promotion.sbom import evaluate_sbom
+from canarykit.promotion.sbom import evaluate_sbom, sbom_record
 from canarykit.promotion.session import (
     DEFAULT_ALIAS,
     DEFAULT_REGISTRY,
@@ -80,6 +78,9 @@ from canarykit.promotion.versions import (
 )
 from canarykit.promotion.waivers import list_waivers
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
+
+if TYPE_CHECKING:
+    from canarykit.promotion.log_verification import LogVerification
 
 __all__ = ["DEFAULT_ALIAS", "DEFAULT_REGISTRY", "REGISTRY_ENV", "Promotion", "default_registry"]
 
@@ -262,6 +263,7 @@ class Promotion(Governance, Production, EvidenceRecords):
                 )
                 stored = {
                     **evidence,
+                    "sbom": sbom_record(evidence["sbom"]),  # bounded: no per-entry list
                     "signatures": signature_list,
                     "gate_policy_digest": gate.policy_digest,
                 }
@@ -384,9 +386,15 @@ class Promotion(Governance, Production, EvidenceRecords):
         """Audit events in order (optionally one model's or one kind's)."""
         return list_events(self.store.conn, model=model, kind=kind)
 
-    def audit_verify(self) -> AuditVerification:
-        """Verify the audit hash chain (edits, deletions, reordering)."""
-        return verify_chain(self.store.conn)
+    def audit_verify(self) -> LogVerification:
+        """Everything ``canarykit audit verify`` checks
+        (:func:`~canarykit.promotion.log_verification.verify_log`): the hash chain, the log's
+        start, every act-kind event that does not count, rows no event backs, future-dated
+        events and the checkpoints recorded in the log. ``to_dict()`` keeps the chain's keys
+        (``ok``, ``events``, ``head_hash``, ``problems``)."""
+        from canarykit.promotion.log_verification import verify_log
+
+        return verify_log(self.store.conn)
 
     def audit_export(self, out: str | Path) -> int:
         """Write the audit log as JSON lines; returns the number of events."""

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from canarykit.errors import PolicyError
+from canarykit.promotion import acts
 from canarykit.promotion import facts as F
 from canarykit.promotion.rederive import Rederivation, active_waived_checks, rederive
 from canarykit.promotion.sanctioned_policy import bound_policy, bound_policy_facts
@@ -100,7 +101,11 @@ def verdict_facts(
             rederived = Rederivation(decision=None, error=str(err))
         else:
             waived = active_waived_checks(
-                F.recorded_waivers(conn, record.model, record.version),
+                acts.standing_waivers(  # recorded by their events, grantor still standing
+                    conn,
+                    F.recorded_waivers(conn, record.model, record.version),
+                    F.load_roster(conn),
+                ),
                 now_ns=now_ns,
                 version=record.version,
                 submitter=record.submitter,

@@ -352,6 +352,8 @@ def ticket_uses(conn: sqlite3.Connection, chg_id: str | None) -> list[str]:
         except ValueError:
             payload = {}
         payload = payload if isinstance(payload, Mapping) else {}
+        if payload.get("cause") == "revocation":  # a revocation's own alias move: no use
+            continue
         if kind == "promotion":
             if payload.get("to") != "Approved":
                 continue

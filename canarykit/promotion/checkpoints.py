@@ -84,6 +84,7 @@ __all__ = [
     "checkpoint_key_problem",
     "checkpoint_statement",
     "latest_checkpoint",
+    "parse_checkpoint",
     "recomputed_hashes",
     "record_checkpoint",
     "recorded_checkpoints",
@@ -317,7 +318,7 @@ def write_checkpoint(session: Any, *, signing_key: Any, key_id: str, actor: str)
         except InvalidInputError as err:
             raise GateDenial("audit checkpoint", [str(err)]) from None
         event = record_checkpoint(conn, envelope, actor=actor, now_ns=now)
-        found = _parse(envelope, recorded_seq=event.seq)
+        found = parse_checkpoint(envelope, recorded_seq=event.seq)
         assert found is not None  # we just signed it
         return found
 
@@ -325,8 +326,14 @@ def write_checkpoint(session: Any, *, signing_key: Any, key_id: str, actor: str)
     return result
 
 
-def _parse(envelope: Any, *, recorded_seq: int | None = None) -> Checkpoint | None:
-    """The checkpoint an envelope claims (unverified), or None if it is not one."""
+def parse_checkpoint(envelope: Any, *, recorded_seq: int | None = None) -> Checkpoint | None:
+    """The checkpoint an envelope claims (unverified), or None if it is not one.
+
+    Examples
+    --------
+    >>> parse_checkpoint({"payload": "", "signatures": []}) is None
+    True
+    """
     if not isinstance(envelope, Mapping):
         return None
     statement = open_envelope(envelope, None, purpose="checkpoint").statement or {}
@@ -372,7 +379,7 @@ def recorded_checkpoints(events: Iterable[AuditEvent]) -> list[Checkpoint]:
     oldest first; a checkpoint a release repeated is listed once."""
     found: dict[str, Checkpoint] = {}
     for event in events:
-        parsed = _parse(_envelope_of(event), recorded_seq=event.seq)
+        parsed = parse_checkpoint(_envelope_of(event), recorded_seq=event.seq)
         if parsed is not None and parsed.digest not in found:
             found[parsed.digest] = parsed
     return list(found.values())
@@ -385,7 +392,7 @@ def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     ).fetchall()
     for (seq,) in rows:  # newest first; usually the first one answers
         event = get_event(conn, seq)
-        parsed = None if event is None else _parse(_envelope_of(event), recorded_seq=seq)
+        parsed = None if event is None else parse_checkpoint(_envelope_of(event), recorded_seq=seq)
         if parsed is not None:
             return parsed
     return None
@@ -419,7 +426,7 @@ def release_checkpoint(
             )
         except InvalidInputError:
             envelope = None
-        parsed = None if envelope is None else _parse(envelope)
+        parsed = None if envelope is None else parse_checkpoint(envelope)
         if parsed is not None:
             return parsed.to_dict()
     latest = latest_checkpoint(conn)
@@ -500,7 +507,7 @@ def _check_one(
     last_seq: int,
     require_signature: bool,
 ) -> CheckpointCheck:
-    claimed = _parse(envelope)
+    claimed = parse_checkpoint(envelope)
     if claimed is None:
         return CheckpointCheck(
             source=source,

@@ -160,24 +160,27 @@ def format_instant(ns: int) -> str:
 def future_problem(now_ns: int, wall_ns: int) -> str | None:
     """Why ``now_ns`` may not date an event when the wall clock reads ``wall_ns`` (or None).
 
-    A registry that is not a drill registry takes the system clock; an event dated more than
-    :data:`CLOCK_SKEW_NS` after the wall clock is refused.
+    A registry that is not a drill registry takes the system clock: an event dated more than
+    :data:`CLOCK_SKEW_NS` away from the wall clock — after it, or before it (a clock set back,
+    e.g. to act before a freeze began) — is refused.
 
     Examples
     --------
     >>> future_problem(0, 0) is None
     True
     >>> future_problem(parse_instant("2100-01-01T00:00:00Z"), parse_instant("2026-11-30T09:00:00Z"))
-    'clock: now is 2100-01-01T00:00:00+00:00, 26694 days ahead of the system clock (2026-11-30T09:00:00+00:00); a registry that is not a drill registry takes the system clock (at most 5 min ahead): --clock is only for drill registries (canarykit config init --drill)'
+    'clock: now is 2100-01-01T00:00:00+00:00, 26694 days ahead of the system clock (2026-11-30T09:00:00+00:00); a registry that is not a drill registry takes the system clock (at most 5 min off): --clock is only for drill registries (canarykit config init --drill)'
+    >>> future_problem(parse_instant("2026-11-25T12:00:00Z"), parse_instant("2026-11-30T10:00:00Z"))[:73]
+    'clock: now is 2026-11-25T12:00:00+00:00, 4 days behind the system clock ('
     """
-    ahead = int(now_ns) - int(wall_ns)
-    if ahead <= CLOCK_SKEW_NS:
+    off = int(now_ns) - int(wall_ns)
+    if abs(off) <= CLOCK_SKEW_NS:
         return None
-    days, rest = divmod(ahead, 86_400 * 10**9)
+    days, rest = divmod(abs(off), 86_400 * 10**9)
     span = f"{days} days" if days else f"{rest // (60 * 10**9)} min"
     return (
-        f"clock: now is {format_instant(now_ns)}, {span} ahead of the system clock"
-        f" ({format_instant(wall_ns)}); a registry that is not a drill registry takes the system"
-        f" clock (at most {CLOCK_SKEW_NS // (60 * 10**9)} min ahead): --clock is only for drill"
-        " registries (canarykit config init --drill)"
+        f"clock: now is {format_instant(now_ns)}, {span} {'ahead of' if off > 0 else 'behind'}"
+        f" the system clock ({format_instant(wall_ns)}); a registry that is not a drill registry"
+        f" takes the system clock (at most {CLOCK_SKEW_NS // (60 * 10**9)} min off): --clock is"
+        " only for drill registries (canarykit config init --drill)"
     )

@@ -32,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,9 +100,12 @@ def document_digest(document: Mapping[str, Any]) -> str:
 
 
 def current_config(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
-    """The document in force for ``key``, or None."""
-    row = conn.execute("SELECT value FROM config WHERE key = ?", (key,)).fetchone()
-    return None if row is None else dict(json.loads(row[0]))
+    """The document in force for ``key`` (the last counted ``config`` event's; the table row is
+    only its index), or None."""
+    from canarykit.promotion.facts import _config
+
+    document = _config(conn, key)
+    return None if document is None else dict(document)
 
 
 def config_digest(conn: sqlite3.Connection, key: str) -> str | None:

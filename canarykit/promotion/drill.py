@@ -12,8 +12,8 @@ its releases say so, and ``check-startup`` refuses it (exit 19). Everywhere else
 system clock (DESIGN.md §10), under two rules:
 
 - **at write time** no event may be dated more than :data:`~canarykit.promotion.clock.CLOCK_SKEW_NS`
-  (5 minutes) after the wall clock; such an action is denied with a ``gate_denied`` event dated
-  at the wall clock;
+  (5 minutes) away from the wall clock, after it or before it (a clock set back to act before a
+  freeze began); such an action is denied with a ``gate_denied`` event dated at the wall clock;
 - an event already in the log that is dated beyond that skew (written with a future clock, e.g.
   by an older canarykit that took ``--clock`` anywhere) does not count when the gates check that
   time moves forward, so it cannot hold every later action back until its date; ``audit verify``

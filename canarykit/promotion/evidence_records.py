@@ -257,7 +257,8 @@ def read_decision_record(path: str | Path) -> tuple[str, str, str]:
     """
     where = f"{path}: decision record"
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # never more than the limit (and one byte) is read
+            data = handle.read(MAX_DECISION_RECORD_BYTES + 1)
     except OSError as err:
         raise InvalidInputError(f"{where}: cannot read ({err.strerror})") from None
     if not data.strip():
@@ -341,6 +342,7 @@ def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str,
     """
     roster = F.load_roster(conn)
     drill = acts.drill_registry(conn)
+    registry = acts.registry_identity(conn)
     events = [
         e
         for e in list_events(conn, model=record.model, kind="vex_approval")
@@ -354,7 +356,17 @@ def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str,
             statement_digest=a.statement_digest,
             actor=a.actor,
         )
-        if acts.act_standing(act, roster, actor=a.actor, role="security", drill=drill) is None:
+        expect = {
+            "action": "approve_vex",
+            "registry": registry,
+            "model": record.model,
+            "version": record.version,
+            "vulnerability": a.vulnerability,
+        }
+        why = acts.act_standing(
+            act, roster, actor=a.actor, role="security", drill=drill, expect=expect
+        )
+        if why is None:
             out.append(
                 {
                     "id": a.vulnerability,

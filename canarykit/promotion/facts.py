@@ -5,7 +5,9 @@ says so"): the tables are an index of the log, and a row no event backs is ignor
 reported by ``canarykit audit verify``, :mod:`~canarykit.promotion.verified_state`). The
 configuration documents are the ones the last ``config`` events put in force; a version's
 stage is the one its events record (a revocation, in the log or in the table, always wins); a
-change ticket and a waiver count only with their events; approvals only with their signed acts.
+change ticket and a waiver count only with their events; approvals only with their signed acts;
+and an event of a person's act counts only when it carries its own signed act, verified under
+the roster in force at it (:func:`~canarykit.promotion.verified_state.act_problem`).
 
 Examples
 --------
@@ -19,7 +21,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "load_roster",
     "load_trust",
     "recorded_approvals",
+    "recorded_ticket",
     "recorded_waivers",
     "startup_audit_facts",
     "version_facts",
@@ -52,18 +54,18 @@ CLOCK_TOLERANCE_NS = 2 * 10**9
 
 
 def _config(conn: sqlite3.Connection, key: str) -> Any:
-    """The document the last ``config`` event put in force for ``key`` (None: none did).
+    """The document the last *counted* ``config`` event put in force for ``key`` (None: none).
 
-    The ``config`` table row is only its index: a row written without an event, or edited
-    since, is ignored (``audit verify`` reports it).
+    A ``config`` event counts only with its signed act, under the four-eyes rule (the bootstrap,
+    or a proposal approved by a second person; :func:`~canarykit.promotion.verified_state.act_problem`):
+    one appended without them puts nothing in force. The ``config`` table row is only its
+    index: a row written without an event, or edited since, is ignored (``audit verify``
+    reports both).
     """
-    row = conn.execute(
-        "SELECT payload_json FROM events WHERE kind = 'config'"
-        " AND json_extract(payload_json, '$.key') = ? ORDER BY seq DESC LIMIT 1",
-        (key,),
-    ).fetchone()
-    document = None if row is None else json.loads(row[0]).get("document")
-    return document if isinstance(document, dict) else None
+    from canarykit.promotion.verified_state import load_state
+
+    document = load_state(conn).config.get(key)
+    return dict(document) if isinstance(document, dict) else None
 
 
 def load_trust(conn: sqlite3.Connection) -> TrustStore | None:
@@ -128,27 +130,35 @@ def audit_facts(conn: sqlite3.Connection) -> dict[str, Any]:
 def version_facts(record: VersionRecord, conn: sqlite3.Connection | None = None) -> dict[str, Any]:
     """The version as the gates see it.
 
-    With ``conn`` the stage is the one the audit log records (``Unrecorded`` when no event
-    records the version), and a revocation recorded in the log or in the table wins: a stage
-    edited in the table passes no gate, and deleting a revocation's rows revives nothing.
+    With ``conn`` every field is the one the audit log records: the stage (``Unrecorded`` when
+    no event records the version), the artifact digest and submitter of its submission, the
+    policy digest its promotion to Staging bound and the ``revalidate_by`` of its promotion to
+    Approved; a revocation recorded in the log or in the table wins. A field edited in the
+    table passes no gate, and deleting a revocation's rows revives nothing.
     """
-    stage, revoked = record.stage, record.revoked
-    if conn is not None:
-        from canarykit.promotion.verified_state import recorded_stage
-
-        recorded = recorded_stage(conn, record.model, record.version)
-        revoked = revoked or recorded == "Revoked"
-        stage = "Revoked" if revoked else (recorded or "Unrecorded")
-    return {
+    facts: dict[str, Any] = {
         "model": record.model,
         "version": record.version,
-        "stage": stage,
-        "revoked": revoked,
-        "submitter": person_key(record.submitter),
+        "stage": record.stage,
+        "revoked": record.revoked,
+        "submitter": record.submitter,
         "artifact_digest": record.artifact_digest,
         "policy_digest": record.policy_digest,
         "revalidate_by_ns": record.revalidate_by_ns,
     }
+    if conn is not None:
+        from canarykit.promotion.verified_state import recorded_version
+
+        recorded = recorded_version(conn, record.model, record.version) or {"stage": None}
+        revoked = record.revoked or recorded["stage"] == "Revoked"
+        facts.update(
+            {name: recorded.get(name) for name in ("submitter", "artifact_digest",
+                                                    "policy_digest", "revalidate_by_ns")},
+            stage="Revoked" if revoked else (recorded["stage"] or "Unrecorded"),
+            revoked=revoked,
+        )  # fmt: skip
+    facts["submitter"] = None if facts["submitter"] is None else person_key(facts["submitter"])
+    return facts
 
 
 def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]:
@@ -171,32 +181,34 @@ def change_facts(conn: sqlite3.Connection, chg_id: str | None) -> dict[str, Any]
 
 
 def _recorded_ticket(conn: sqlite3.Connection, chg_id: str) -> tuple[ChangeTicket, str] | None:
-    """The ticket and its requester as its ``change`` event records them (None: no event, or
-    no row; a ticket row no event backs is ignored, an edited one reads as recorded)."""
+    """The ticket and its requester as its first counted ``change`` event records them (None:
+    no such event — one without the requester's signed act does not count —, or no row; a
+    ticket row no event backs is ignored, an edited one reads as recorded)."""
     if conn.execute("SELECT 1 FROM changes WHERE chg_id = ?", (chg_id,)).fetchone() is None:
         return None
-    row = conn.execute(
-        "SELECT actor, payload_json FROM events WHERE kind = 'change' AND chg_id = ?"
-        " ORDER BY seq LIMIT 1",
-        (chg_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    from canarykit.promotion.verified_state import ticket_of
+    from canarykit.promotion.verified_state import load_state
 
-    body = ticket_of(json.loads(row[1]))
-    return ChangeTicket.from_dict(body, source=f"change {chg_id} (audit event)"), str(row[0])
+    state = load_state(conn)
+    body = state.tickets.get(chg_id)
+    if body is None:
+        return None
+    ticket = ChangeTicket.from_dict(body, source=f"change {chg_id} (audit event)")
+    return ticket, state.requesters[chg_id]
+
+
+def recorded_ticket(conn: sqlite3.Connection, chg_id: str) -> tuple[ChangeTicket, str] | None:
+    """The ticket ``chg_id`` and its requester as the verified audit log records them (None:
+    no counted ``change`` event, or no row); what releases list."""
+    return _recorded_ticket(conn, chg_id)
 
 
 def recorded_waivers(conn: sqlite3.Connection, model: str, version: str | None) -> list[Waiver]:
-    """The waivers of ``model`` for ``version`` that their ``waiver`` events record (a waiver
-    row no event backs, or one edited since — a later expiry, another check — is ignored)."""
-    from canarykit.promotion.verified_state import waiver_key
+    """The waivers of ``model`` for ``version`` that their counted ``waiver`` events record (a
+    waiver row no event backs, one edited since — a later expiry, another check —, or one whose
+    event carries no signed act of this waiver, is ignored)."""
+    from canarykit.promotion.verified_state import recorded_keys, waiver_key
 
-    rows = conn.execute(
-        "SELECT payload_json FROM events WHERE kind = 'waiver' AND model = ?", (model,)
-    ).fetchall()
-    backed = {waiver_key(json.loads(r[0])) for r in rows}
+    backed = recorded_keys(conn, "waivers", model)
     return [
         w
         for w in list_waivers(conn, model, version)
@@ -230,11 +242,25 @@ def change_approval_facts(conn: sqlite3.Connection, chg_id: str) -> dict[str, An
 
     roster = load_roster(conn)
     drill = acts.drill_registry(conn)
-    events = [e for e in list_events(conn, kind="change_approval") if e.chg_id == chg_id]
+    registry = acts.registry_identity(conn)
+    from canarykit.promotion.verified_state import load_state
+
+    state = load_state(conn)  # an event whose act does not verify records no act
+    events = [
+        e
+        for e in list_events(conn, kind="change_approval")
+        if e.chg_id == chg_id and state.counts(e.seq)
+    ]
     standing, void = [], []
     for a in list_change_approvals(conn, chg_id):
         act = acts.latest_act(events, chg_id=chg_id, actor=a.actor, role=a.role)
-        why = acts.act_standing(act, roster, actor=a.actor, role=a.role, drill=drill)
+        expect = {
+            "action": "change_approve",
+            "registry": registry,
+            "chg_id": chg_id,
+            "role": a.role,
+        }
+        why = acts.act_standing(act, roster, actor=a.actor, role=a.role, drill=drill, expect=expect)
         entry = {"actor": person_key(a.actor), "role": a.role}
         if why is None:
             standing.append(entry)

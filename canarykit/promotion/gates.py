@@ -31,6 +31,7 @@ import atexit
 import contextlib
 import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,6 +109,10 @@ def _bundle() -> Any:
 atexit.register(_compiled.cache_clear)
 
 
+# regopy runs outside the GIL (a shared library); threads (the dashboard server) share the bundle
+_ENGINE = threading.RLock()
+
+
 def prepare_gates() -> None:
     """Compile the gate policies now (once per process), before any lock is taken.
 
@@ -117,7 +122,7 @@ def prepare_gates() -> None:
     --------
     >>> prepare_gates()
     """
-    with contextlib.suppress(Exception):  # fail closed later, in evaluate_gate, with the cause
+    with _ENGINE, contextlib.suppress(Exception):  # fail closed later, in evaluate_gate
         _bundle()
 
 
@@ -167,13 +172,15 @@ def evaluate_gate(gate: str, facts: Mapping[str, Any]) -> GateDecision:
     try:
         import regopy
 
-        bundle = _bundle()
-        interpreter = regopy.Interpreter()
-        interpreter.set_input(_printable(json.loads(json.dumps(facts))))
-        output = interpreter.query_bundle_entrypoint(bundle, _entrypoint(gate))
-        if not output.ok():
-            return _deny(gate, f"gate {gate}: policy evaluation failed: {str(output)[:300]}")
-        text = str(output)
+        document = _printable(json.loads(json.dumps(facts)))
+        with _ENGINE:  # one compiled bundle, shared: one evaluation at a time per process
+            bundle = _bundle()
+            interpreter = regopy.Interpreter()
+            interpreter.set_input(document)
+            output = interpreter.query_bundle_entrypoint(bundle, _entrypoint(gate))
+            if not output.ok():
+                return _deny(gate, f"gate {gate}: policy evaluation failed: {str(output)[:300]}")
+            text = str(output)
     except Exception as err:  # fail closed on anything the engine raises
         return _deny(gate, f"gate {gate}: policy evaluation failed ({type(err).__name__}: {err})")
     if text.strip() == "undefined":

@@ -6,16 +6,23 @@
 - the log's start (:func:`start_problems`): a registry with table rows but no events (every
   event deleted), a ``registry_init`` event that is not the first one, and signed acts that
   name another first event than the log has (its start was deleted or rewritten);
-- every signed act re-checked against the roster in force when it was made, and against its
-  event (:func:`act_problems`: a forged event copying or inventing a signature);
+- every act-kind event that does not count
+  (:func:`~canarykit.promotion.verified_state.act_problem`): no signed act (an event appended
+  through the storage layer), an act that does not verify under the roster in force when it
+  was made (the roster of the last *counted* ``config`` event), an act copied from another
+  event (its statement's action, actor, registry, time or fields differ from the event's), a
+  signer without the role, a ``config`` event outside the four-eyes rule, a second submission
+  of a version or creation of a ticket — the gates skip each of them; in a drill registry,
+  which accepts unsigned acts, the signed acts it holds are re-checked (:func:`act_problems`);
 - every table row no event backs, and every recorded fact whose row is gone or differs
   (:func:`~canarykit.promotion.verified_state.row_problems`);
 - future-dated events (:func:`~canarykit.promotion.drill.time_problems`);
 - the checkpoints (:mod:`~canarykit.promotion.checkpoints`): those recorded in the log and
   those given from outside.
 
-What no check inside one file can catch: a forged event with a recomputed hash (and every later
-hash, and ``audit_head``, recomputed) that carries no signed act, and a log truncated after its
+What no check inside one file can catch: an event that carries no act (a ``promotion`` or an
+alias move, decided by a gate rather than signed by a person) forged with a recomputed hash
+(and every later hash, and ``audit_head``, recomputed), and a log truncated after its
 last checkpoint together with every row the removed events backed. A signed checkpoint kept
 outside the registry catches the first at or before it; nothing but the next checkpoint
 catches the second.
@@ -50,21 +57,11 @@ from canarykit.promotion.checkpoints import (
     verify_checkpoints,
 )
 from canarykit.promotion.evidence import TrustStore
-from canarykit.promotion.verified_state import build_state, row_problems
+from canarykit.promotion.verified_state import ACT_KINDS, build_state, row_problems
 
 __all__ = ["LogVerification", "act_problems", "start_problems", "verify_log"]
 
-_ACT_ACTIONS = {
-    "submission": ("submit",),
-    "approval": ("approve",),
-    "vex_approval": ("approve_vex",),
-    "waiver": ("waive",),
-    "revocation": ("revoke",),
-    "change": ("change_create",),
-    "change_approval": ("change_approve",),
-    "config": ("config_bootstrap", "config_approve"),
-    "config_proposal": ("config_propose",),
-}
+_ACT_ACTIONS = ACT_KINDS
 """The act each kind of event may carry (``payload.act.statement.action``)."""
 
 
@@ -125,7 +122,9 @@ def start_problems(conn: sqlite3.Connection, events: Sequence[AuditEvent]) -> li
 
 
 def act_problems(events: Sequence[AuditEvent], *, drill: bool) -> list[str]:
-    """Every signed act in the log that does not verify under the roster of its time."""
+    """Every signed act in the log that does not verify under the roster of its time (what
+    ``audit verify`` reports for a drill registry; elsewhere it reports every event that does
+    not count, :attr:`~canarykit.promotion.verified_state.VerifiedState.problems`)."""
     from canarykit.promotion import acts
     from canarykit.promotion.roster import Roster
 
@@ -305,7 +304,7 @@ def verify_log(
     return LogVerification(
         chain=chain,
         start=tuple(start_problems(conn, events)),
-        acts=tuple(act_problems(events, drill=drill)),
+        acts=tuple(act_problems(events, drill=drill) if drill else state.problems),
         rows=tuple(row_problems(conn, state)),
         time=tuple(time_problems(conn, wall_ns=wall)),
         checkpoints=tuple(checks),

@@ -36,10 +36,8 @@ Examples
 
 from __future__ import annotations
 
-import os
-import shutil
+import re
 import sqlite3
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,12 +46,12 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from canarykit.errors import InvalidInputError, StorageError
+from canarykit.errors import InvalidInputError
 from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias, rollback_target
 from canarykit.promotion.audit import append_event, verify_chain
-from canarykit.promotion.changes import get_ticket
 from canarykit.promotion.clock import format_instant
+from canarykit.promotion.drill import is_drill
 from canarykit.promotion.evidence import (
     TrustStore,
     check_key_id,
@@ -83,7 +81,7 @@ from canarykit.promotion.session import check_actor
 from canarykit.promotion.states import Stage
 from canarykit.promotion.verdicts import verdict_digest
 from canarykit.promotion.versions import VersionRecord, get_version
-from canarykit.promotion.waivers import list_waivers
+from canarykit.safe_io import publish_folder
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 if TYPE_CHECKING:
@@ -97,6 +95,8 @@ __all__ = [
     "check_release_dir",
     "evidence_links",
     "load_signing_key",
+    "md_code",
+    "md_text",
     "release_facts",
     "verify_policy_snapshot",
     "write_release",
@@ -140,7 +140,7 @@ def _tickets(conn: sqlite3.Connection, model: str, version: str) -> list[dict[st
     ).fetchall()
     tickets = []
     for (chg_id,) in rows:
-        found = get_ticket(conn, chg_id)
+        found = F.recorded_ticket(conn, chg_id)  # as its counted change event records it
         if found is not None:
             doc = found[0].to_dict()
             tickets.append({**doc, "requester": found[1]})
@@ -270,7 +270,7 @@ def _manifest(
         "tickets": _tickets(conn, record.model, record.version),
         "waivers": [
             w.to_dict()
-            for w in list_waivers(conn, record.model, record.version)
+            for w in F.recorded_waivers(conn, record.model, record.version)  # counted events
             if w.is_active(now_ns=now_ns)
         ],
         "evidence": {
@@ -287,66 +287,130 @@ def _manifest(
     }
 
 
+DRILL_NOTE = (
+    "**DRILL**: made from a drill registry (`config init --drill`): a rehearsal, never a"
+    " production release (`release verify` fails it)"
+)
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_MARKDOWN = re.compile(r"([\\`*_\[\](){}#|~!])")
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def md_text(value: Any) -> str:
+    r"""``value`` as inert text on one line of Markdown: nothing in it can start a heading, a
+    list item, a table row or cell, a link, emphasis, code or HTML.
+
+    Line breaks (``\n``, ``\r``, U+2028 …) become a visible ``↵``, other control and
+    bidirectional-override characters are dropped, Markdown punctuation is backslash-escaped
+    and ``& < >`` become HTML entities. Ticket fields (impact, title, steps, backout plan),
+    waiver reasons and names reach the release notes only through this.
+
+    Examples
+    --------
+    >>> print(md_text("x\n## Approvals\n- eve"))
+    x ↵ \#\# Approvals ↵ - eve
+    >>> print(md_text("a | b <script>alert(1)</script>"))
+    a \| b &lt;script&gt;alert\(1\)&lt;/script&gt;
+    """
+    text = _LINE_BREAKS.sub(" ↵ ", str(value))
+    text = _CONTROLS.sub("", text)
+    return _MARKDOWN.sub(r"\\\1", text).translate(_HTML)
+
+
+def md_code(value: Any) -> str:
+    r"""``value`` for a Markdown code span (between backticks): one line, no backtick.
+
+    Inside a code span Markdown and HTML are not interpreted, so only what could end the span
+    or the line is replaced (a backtick by ``'``, a line break by ``↵``).
+
+    Examples
+    --------
+    >>> print(md_code("a`b\n<i>"))
+    a'b ↵ <i>
+    """
+    text = _LINE_BREAKS.sub(" ↵ ", str(value))
+    return _CONTROLS.sub("", text).replace("`", "'")
+
+
 def _notes(manifest: Mapping[str, Any]) -> str:
+    """The release notes: every value that is not canarykit's own is escaped (:func:`md_text`,
+    :func:`md_code` between backticks)."""
+    e, c = md_text, md_code
     canary = manifest["canary"]
     lines = [
-        f"# Release {manifest['model']} {manifest['version']}",
+        f"# Release {e(manifest['model'])} {e(manifest['version'])}",
         "",
-        f"- artifact: `{manifest['artifact_digest']}`",
-        f"- policy snapshot: `{manifest['policy_digest']}`"
-        + (f" ({policy['name']})" if (policy := manifest["policy_snapshot"])["name"] else ""),
-        f"- verdict: `{manifest['verdict_digest']}`",
-        f"- audit checkpoint: event {manifest['audit_checkpoint']['seq']},"
-        f" head `{manifest['audit_checkpoint']['head_hash']}`",
+        *([DRILL_NOTE, ""] if manifest.get("drill") is True else []),
+        f"- artifact: `{c(manifest['artifact_digest'])}`",
+        f"- policy snapshot: `{c(manifest['policy_digest'])}`"
+        + (f" ({e(policy['name'])})" if (policy := manifest["policy_snapshot"])["name"] else ""),
+        f"- verdict: `{c(manifest['verdict_digest'])}`",
+        f"- audit checkpoint: event {e(manifest['audit_checkpoint']['seq'])},"
+        f" head `{c(manifest['audit_checkpoint']['head_hash'])}`",
         *[
-            f"- {kind.replace('_', ' ')}: `{link.get('digest') if isinstance(link, Mapping) else link}`"
+            f"- {e(kind.replace('_', ' '))}:"
+            f" `{c(link.get('digest') if isinstance(link, Mapping) else link)}`"
             for kind, link in sorted(manifest["evidence_links"].items())
         ],
-        f"- revalidate by: {manifest['revalidate_by']}",
-        f"- rollback: `{manifest['rollback']['alias']}` returns to"
-        f" {manifest['rollback']['target'] or 'nothing (the alias would be blocked)'}",
+        f"- revalidate by: {e(manifest['revalidate_by'])}",
+        f"- rollback: `{c(manifest['rollback']['alias'])}` returns to"
+        f" {e(manifest['rollback']['target'] or 'nothing (the alias would be blocked)')}",
         "",
         "## Changes",
         "",
     ]
     for ticket in manifest["tickets"]:
+        title = f" {e(ticket['title'])}:" if ticket.get("title") else ""
         lines.append(
-            f"- **{ticket['id']}** ({ticket['type']}, risk {ticket['risk']}): {ticket['impact']}"
+            f"- **{e(ticket['id'])}** ({e(ticket['type'])}, risk {e(ticket['risk'])}):{title}"
+            f" {e(ticket['impact'])}"
         )
-        lines += [f"  - step: {step}" for step in ticket["steps"]]
-        lines.append(f"  - backout: {ticket['backout_plan']}")
-        lines += [f"  - validate: {v}" for v in ticket["post_change_validation"]]
+        lines += [f"  - step: {e(step)}" for step in ticket["steps"]]
+        lines.append(f"  - backout: {e(ticket['backout_plan'])}")
+        lines += [f"  - validate: {e(v)}" for v in ticket["post_change_validation"]]
     lines += ["", "## Risks", ""]
-    lines += [f"- {t['id']}: risk {t['risk']} — {t['impact']}" for t in manifest["tickets"]]
-    lines.append(f"- highest open SBOM severity: {manifest['evidence']['sbom_max_open_severity']}")
     lines += [
-        f"- waiver {w['waiver_id']} lifts `{w['check']}` until {w['expires']}: {w['reason']}"
-        f" (owner {w['owner']})"
+        f"- {e(t['id'])}: risk {e(t['risk'])} — {e(t['impact'])}" for t in manifest["tickets"]
+    ]
+    lines.append(
+        f"- highest open SBOM severity: {e(manifest['evidence']['sbom_max_open_severity'])}"
+    )
+    lines += [
+        f"- waiver {e(w['waiver_id'])} lifts `{c(w['check'])}` until {e(w['expires'])}:"
+        f" {e(w['reason'])} (owner {e(w['owner'])})"
         for w in manifest["waivers"]
     ]
     lines += ["", "## Limitations", ""]
-    open_checks = [c for c in canary["checks"] if c["status"] != "pass"]
-    lines += [f"- check `{c['name']}` was {c['status']} at release" for c in open_checks]
-    lines.append(f"- the approval holds until {manifest['revalidate_by']}; revalidate before then")
+    open_checks = [check for check in canary["checks"] if check["status"] != "pass"]
+    lines += [
+        f"- check `{c(check['name'])}` was {e(check['status'])} at release" for check in open_checks
+    ]
+    lines.append(
+        f"- the approval holds until {e(manifest['revalidate_by'])}; revalidate before then"
+    )
     if not manifest["evidence"]["attestation_verified"]:
         lines.append("- no verified SLSA provenance attestation was supplied")
     lines += [
         "",
         "## Verdict summary",
         "",
-        f"- decision: **{canary['decision']}** ({canary['strategy']} vs {canary['baseline']},"
-        f" window {canary['window']['start']} → {canary['window']['end']})",
-        f"- data digest: `{canary['data_digest']}`; verdict digest: `{canary['verdict_digest']}`",
-        f"- guardrails: {', '.join(manifest['guardrails'])}",
+        f"- decision: **{e(canary['decision'])}** ({e(canary['strategy'])} vs"
+        f" {e(canary['baseline'])}, window {e(canary['window']['start'])} →"
+        f" {e(canary['window']['end'])})",
+        f"- data digest: `{c(canary['data_digest'])}`;"
+        f" verdict digest: `{c(canary['verdict_digest'])}`",
+        f"- guardrails: {', '.join(e(g) for g in manifest['guardrails'])}",
         "",
         "| check | status |",
         "|---|---|",
     ]
-    lines += [f"| {c['name']} | {c['status']} |" for c in canary["checks"]]
-    lines += [f"- reason: {r}" for r in canary["reasons"]]
+    lines += [f"| {e(check['name'])} | {e(check['status'])} |" for check in canary["checks"]]
+    lines += [f"- reason: {e(r)}" for r in canary["reasons"]]
     lines += ["", "## Approvals", ""]
     lines += [
-        f"- {a['role']} ({a['stage']}): {a['actor']} at {a['time']}" for a in manifest["approvals"]
+        f"- {e(a['role'])} ({e(a['stage'])}): {e(a['actor'])} at {e(a['time'])}"
+        for a in manifest["approvals"]
     ]
     return "\n".join(lines) + "\n"
 
@@ -364,6 +428,11 @@ def check_release_dir(out_dir: Path) -> None:
             f"{out_dir}: is a symbolic link; a release is written to a new or empty folder and"
             " links are never followed"
         )
+    if out_dir.parent.is_symlink():
+        raise InvalidInputError(
+            f"{out_dir.parent}: is a symbolic link; a release is written into a real folder and"
+            " links are never followed"
+        )
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
@@ -378,26 +447,6 @@ def check_release_dir(out_dir: Path) -> None:
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
-    """Create each file (never following or replacing anything already there)."""
-    for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as handle:
-            handle.write(data)
-
-
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Move the finished release folder to ``out_dir`` (absent or an empty folder)."""
-    try:
-        os.rename(staging, out_dir)  # replaces only an empty folder; never a link or a file
-    except OSError as err:
-        raise StorageError(
-            f"{out_dir}: cannot write the release ({err.strerror or type(err).__name__});"
-            " it must be a new or empty folder"
-        ) from None
 
 
 def _key_facts(trust: TrustStore | None, key_id: str, key: Ed25519PrivateKey) -> dict[str, Any]:
@@ -459,7 +508,8 @@ def release_facts(
     >>> facts["version"]["stage"], facts["audit"]["ok"], facts["version"]["revalidate_by"]
     ('Unrecorded', True, None)
     """
-    revalidate_ns = record.revalidate_by_ns
+    version = F.version_facts(record, conn)  # stage, digests and revalidate_by as logged
+    revalidate_ns = version["revalidate_by_ns"]
     return {
         "now_ns": now_ns,
         "now": format_instant(now_ns),
@@ -467,7 +517,7 @@ def release_facts(
         "clock": F.clock_facts(conn, now_ns=now_ns),
         "audit": F.audit_facts(conn),  # the chain, extending its latest recorded checkpoint
         "version": {
-            **F.version_facts(record, conn),  # the stage the log records
+            **version,
             "revalidate_by": None if revalidate_ns is None else format_instant(revalidate_ns),
         },
         "policy": dict(policy),
@@ -570,12 +620,14 @@ def write_release(
 
     Examples
     --------
+    >>> import tempfile
     >>> from canarykit.promotion.api import Promotion
-    >>> p = Promotion(":memory:")
+    >>> p = Promotion(":memory:", drill=True)  # a drill registry: unsigned acts allowed
+    >>> _ = p.bootstrap(actor="sam", roster={"people": {"sam": ["security"], "ann": ["product"]}})
     >>> _ = p.submit("m", "v1", artifact_digest="sha256:" + "1" * 64, actor="ann")
     >>> out = Path(tempfile.mkdtemp()) / "rel"
     >>> p.release("m", "v1", out=out, signing_key=Ed25519PrivateKey.generate(), key_id="k",
-    ...           actor="olga")
+    ...           actor="sam")
     Traceback (most recent call last):
     ...
     canarykit.promotion.gates.GateDenial: release m v1 denied: ...
@@ -630,6 +682,8 @@ def write_release(
             },
             checkpoint=checkpoint,
         )
+        if is_drill(conn):  # a rehearsal says so in every output, signed with the manifest
+            manifest["drill"] = True
         notes = _notes(manifest).encode("utf-8")
         manifest["release_notes_digest"] = digest_bytes(notes)
         validate_or_raise(manifest, MANIFEST_SCHEMA, what=MANIFEST)
@@ -667,17 +721,8 @@ def write_release(
                 },
             },
         )
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(staging, 0o777 & ~umask)  # the mode any new folder gets
-            _write_files(staging, contents)
-            _publish(staging, out_dir)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        # built privately beside out_dir and renamed into place whole; no link is followed
+        publish_folder(out_dir, contents)
         return ReleaseResult(
             out_dir=str(out_dir),
             manifest=manifest,

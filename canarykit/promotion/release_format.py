@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from canarykit.promotion.documents import decode_text, parse_document
+from canarykit.promotion.documents import decode_text, parse_document, read_bounded
 from canarykit.promotion.evidence import TrustStore, digest_bytes, intoto_statement
 from canarykit.promotion.sanctioned_policy import PolicySignatureCheck, check_policy_signature
 from canarykit.verdict.snapshot import POLICY_SUFFIXES, snapshot_digest
@@ -139,7 +139,7 @@ def _entries(folder: Path) -> tuple[dict[str, bytes], list[str]]:
                 f"files: {path.name!r} is not a regular file (links and folders never belong)"
             )
             continue
-        files[path.name] = path.read_bytes()
+        files[path.name] = read_bounded(path, what="policy snapshot file")
     return files, problems
 
 
@@ -304,7 +304,9 @@ def verify_policy_snapshot(
     meta: Any = None
     if folder.is_dir() and (folder / SNAPSHOT_META).is_file():
         try:
-            meta = read_json_bytes((folder / SNAPSHOT_META).read_bytes(), where=SNAPSHOT_META)
+            meta = read_json_bytes(
+                read_bounded(folder / SNAPSHOT_META, what=SNAPSHOT_META), where=SNAPSHOT_META
+            )
         except ValueError:
             meta = None
     name = meta.get("name") if isinstance(meta, Mapping) else None
@@ -322,7 +324,9 @@ def verify_policy_snapshot(
     if envelope_path.is_symlink() or not envelope_path.is_file():
         return [*problems, f"signature: {SNAPSHOT_ENVELOPE} is missing (the snapshot is unsigned)"]
     try:
-        envelope = read_json_bytes(envelope_path.read_bytes(), where=SNAPSHOT_ENVELOPE)
+        envelope = read_json_bytes(
+            read_bounded(envelope_path, what=SNAPSHOT_ENVELOPE), where=SNAPSHOT_ENVELOPE
+        )
     except ValueError as err:
         return [*problems, f"signature: {err}"]
     _, found = policy_signature_problems(

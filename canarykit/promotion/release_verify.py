@@ -22,6 +22,10 @@ policy-signature       ``snapshot.dsse.json`` is the envelope the manifest recor
                        exactly the folder's policy files, as the bound digest, signed by a
                        ``policy`` key
 artifact               (``--artifact``) the file's sha256 is the manifest's artifact digest
+checkpoint             the signed audit checkpoint the manifest embeds
+                       (``audit_checkpoint.signed_checkpoint``) is signed by a key the trust
+                       file lists for ``checkpoint`` and anchors the manifest's chain head (the
+                       same event and hash, or an earlier event); SKIP when none is embedded
 registry-version       (``--registry``) the version exists, is Approved, not revoked, and its
                        ``revalidate_by`` has not lapsed
 registry-digests       (``--registry``) artifact, policy, verdict digests and evidence links
@@ -29,8 +33,14 @@ registry-digests       (``--registry``) artifact, policy, verdict digests and ev
 registry-approvals     (``--registry``) the manifest's approvals are those the registry and
                        its audit log recorded up to the release
 registry-audit         (``--registry``) the audit chain is intact, holds the manifest's
-                       checkpoint, and records this very release (its manifest digest)
+                       checkpoint, the embedded signed checkpoint verifies against the log
+                       (no rewrite, deletion or truncation at or before it), and the log
+                       records this very release (its manifest digest)
 =====================  =====================================================================
+
+A release made from a drill registry says ``"drill": true`` in its (signed) manifest and DRILL in
+its notes; ``release verify`` adds a failing ``drill`` check for it, so a rehearsal never
+verifies as a production release.
 
 Examples
 --------
@@ -52,6 +62,7 @@ from canarykit.errors import InvalidInputError
 from canarykit.promotion.approvals import list_approvals
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.clock import format_instant
+from canarykit.promotion.documents import read_bounded
 from canarykit.promotion.evidence import (
     EnvelopeCheck,
     TrustStore,
@@ -90,6 +101,11 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 6
+DRILL_MESSAGE = (
+    "DRILL: the manifest says it was made from a drill registry (config init --drill): a"
+    " rehearsal, never a production release"
+)
+
 CHECKS = (
     "files",
     "signature",
@@ -99,6 +115,7 @@ CHECKS = (
     "policy-snapshot",
     "policy-signature",
     "artifact",
+    "checkpoint",
     "registry-version",
     "registry-digests",
     "registry-approvals",
@@ -205,9 +222,11 @@ class _Release:
 
 
 def _read(path: Path) -> bytes | None:
+    """The file's bytes (None for a link or a missing file); larger than
+    :data:`~canarykit.promotion.documents.MAX_BYTES`: a one-line InvalidInputError."""
     if path.is_symlink() or not path.is_file():
         return None
-    return path.read_bytes()
+    return read_bounded(path, what="release file")
 
 
 def _parse(data: bytes | None, where: str) -> Any:
@@ -264,6 +283,46 @@ def _check_signature(release: _Release, trust: TrustStore | None) -> Check:
     if problems:
         return _fail(problems)
     return _ok(f"signed by {', '.join(release.opened.key_ids)} (trusted for release)")
+
+
+def _signed_checkpoint(release: _Release) -> Any:
+    """The embedded ``audit_checkpoint.signed_checkpoint`` envelope, or None."""
+    checkpoint = release.fact("audit_checkpoint")
+    signed = checkpoint.get("signed_checkpoint") if isinstance(checkpoint, Mapping) else None
+    return signed.get("envelope") if isinstance(signed, Mapping) else None
+
+
+def _check_checkpoint(release: _Release, trust: TrustStore | None) -> Check:
+    from canarykit.promotion.checkpoints import parse_checkpoint
+
+    checkpoint = release.fact("audit_checkpoint")
+    if not isinstance(checkpoint, Mapping) or checkpoint.get("signed_checkpoint") is None:
+        return _skip(
+            "no signed audit checkpoint embedded (the chain head is signed with the manifest)"
+        )
+    envelope = _signed_checkpoint(release)
+    claimed = parse_checkpoint(envelope)
+    if claimed is None:
+        return _fail(["audit_checkpoint.signed_checkpoint is not a canarykit audit checkpoint"])
+    opened = open_envelope(envelope, trust, purpose="checkpoint")
+    problems = [f"signature: {p}" for p in opened.problems]
+    head_seq, head_hash = checkpoint.get("seq"), checkpoint.get("head_hash")
+    if not isinstance(head_seq, int) or claimed.seq > head_seq:
+        problems.append(
+            f"the signed checkpoint anchors event {claimed.seq}, after the release's chain head"
+            f" (event {head_seq})"
+        )
+    elif claimed.seq == head_seq and claimed.head_hash != head_hash:
+        problems.append(
+            f"the signed checkpoint anchors event {claimed.seq} with another hash than the"
+            " release's chain head"
+        )
+    if problems:
+        return _fail(problems)
+    return _ok(
+        f"event {claimed.seq} ({claimed.head_hash[:19]}…) signed by"
+        f" {', '.join(opened.key_ids)} (trusted for checkpoint)"
+    )
 
 
 def _check_manifest(release: _Release) -> Check:
@@ -483,6 +542,18 @@ def _registry_checks(
     ]
     if not logged:
         problems.append("the audit log records no release of this manifest")
+    envelope = _signed_checkpoint(release)
+    if envelope is not None:
+        from canarykit.promotion.checkpoints import verify_checkpoints
+
+        for found in verify_checkpoints(
+            everything,
+            [envelope],
+            None,
+            sources=["the release's signed checkpoint"],
+            require_signature=False,
+        ):
+            problems += list(found.problems)
     out.append(
         (
             "registry-audit",
@@ -552,10 +623,13 @@ def verify_release(
         ("policy-snapshot", lambda: _check_snapshot(release)),
         ("policy-signature", lambda: _check_policy_signature(release, trust)),
         ("artifact", lambda: _check_artifact(release, artifact)),
+        ("checkpoint", lambda: _check_checkpoint(release, trust)),
     ]
     checks = [
         ReleaseCheck(name=name, status=s, message=m) for name, step in steps for s, m in [step()]
     ]
+    if isinstance(release.manifest, Mapping) and release.manifest.get("drill") is True:
+        checks.append(ReleaseCheck(name="drill", status="FAIL", message=DRILL_MESSAGE))
     if registry is None:
         checks += [
             ReleaseCheck(name=name, status="SKIP", message="not checked (give --registry REG)")

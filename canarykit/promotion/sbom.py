@@ -71,6 +71,7 @@ __all__ = [
     "check_sbom_size",
     "evaluate_sbom",
     "gate_summary",
+    "sbom_record",
     "score_severity",
     "statement_digest",
 ]
@@ -358,6 +359,30 @@ def gate_summary(
             group["ids"].append(vid)
     summary = {k: v for k, v in sbom.items() if k != "vulnerabilities"}
     return {**summary, "vulnerability_count": len(vulnerabilities), "groups": list(groups.values())}
+
+
+def sbom_record(sbom: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the registry keeps of an SBOM a version was staged with: :meth:`SbomCheck.to_dict`
+    without the per-vulnerability list (its size bounded whatever the SBOM lists), with the
+    number of vulnerabilities and how many there were of each severity.
+
+    Examples
+    --------
+    >>> check = evaluate_sbom({"bomFormat": "CycloneDX", "components": [{"name": "x"}],
+    ...     "vulnerabilities": [{"id": "A", "ratings": [{"severity": "low"}]}] * 3})
+    >>> record = sbom_record(check.to_dict())
+    >>> record["vulnerability_count"], record["severities"], "vulnerabilities" in record
+    (3, {'low': 3}, False)
+    """
+    if not isinstance(sbom, Mapping):
+        return {}
+    vulnerabilities = sbom.get("vulnerabilities") or []
+    severities: dict[str, int] = {}
+    for vuln in vulnerabilities:
+        name = str(vuln.get("severity"))
+        severities[name] = severities.get(name, 0) + 1
+    record = {k: v for k, v in sbom.items() if k != "vulnerabilities"}
+    return {**record, "vulnerability_count": len(vulnerabilities), "severities": severities}
 
 
 def evaluate_sbom(bom: Any) -> SbomCheck:

@@ -104,7 +104,7 @@ class Session:
     clock : Clock, optional
         Source of "now" for every gate and event; default the system clock. Only a drill
         registry takes any time it is given; elsewhere no event may be dated more than 5
-        minutes after :attr:`wall_clock` (:mod:`~canarykit.promotion.drill`).
+        minutes away from :attr:`wall_clock`, ahead or behind (:mod:`~canarykit.promotion.drill`).
     create : bool, default True
         Create the registry file when it does not exist (False: raise StorageError).
     drill : bool, default False
@@ -229,11 +229,11 @@ class Session:
         denial: GateDenial | None = None
         with self.store.transaction() as conn:
             now = self.clock.now_ns()
-            ahead = None if is_drill(conn) else future_problem(now, self.wall_clock.now_ns())
+            off_clock = None if is_drill(conn) else future_problem(now, self.wall_clock.now_ns())
             conn.execute("SAVEPOINT action")
             try:
-                if ahead is not None:  # refused before any write; the denial gets the wall time
-                    raise GateDenial(action, [ahead])
+                if off_clock is not None:  # refused before any write; the denial gets the wall time
+                    raise GateDenial(action, [off_clock])
                 result = body(conn, now)
             except GateDenial as err:
                 conn.execute("ROLLBACK TO action")
@@ -241,7 +241,7 @@ class Session:
                     conn,
                     kind="gate_denied",
                     actor=actor,
-                    time_ns=now if ahead is None else self.wall_clock.now_ns(),
+                    time_ns=now if off_clock is None else self.wall_clock.now_ns(),
                     model=model,
                     version=version,
                     chg_id=chg_id,

@@ -65,6 +65,7 @@ def approval_facts(
     """
     roster = F.load_roster(conn)
     drill = acts.drill_registry(conn)
+    registry = acts.registry_identity(conn)
     events = [
         e
         for e in list_events(conn, model=record.model, kind="approval")
@@ -79,9 +80,27 @@ def approval_facts(
             actor=approval.actor,
             verdict_digest=approval.verdict_digest,
         )
-        void = acts.act_standing(act, roster, actor=approval.actor, role=approval.role, drill=drill)
+        expect = {
+            "action": "approve",
+            "registry": registry,
+            "model": approval.model,
+            "version": approval.version,
+            "stage": approval.stage,
+            "role": approval.role,
+            "verdict_digest": approval.verdict_digest,
+        }
+        void = acts.act_standing(
+            act, roster, actor=approval.actor, role=approval.role, drill=drill, expect=expect
+        )
         out.append(_approval_facts(approval, void))
     return out
+
+
+def _waivers(conn: sqlite3.Connection, record: VersionRecord) -> list[Any]:
+    """The waivers the gates read: recorded by their events, and still standing (their
+    grantor still on the roster with the role, signing with the key that signed them)."""
+    recorded = F.recorded_waivers(conn, record.model, record.version)
+    return acts.standing_waivers(conn, recorded, F.load_roster(conn))
 
 
 def change_input(
@@ -169,7 +188,7 @@ def staging_facts(
 ) -> dict[str, Any]:
     """Rego input of the Candidate → Staging gate (the SBOM as its grouped summary,
     :func:`~canarykit.promotion.sbom.gate_summary`: the gate's work does not grow with it)."""
-    waivers = [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)]
+    waivers = [w.gate_input() for w in _waivers(conn, record)]
     vex = vex_facts(conn, record)
     return {
         **base,
@@ -204,7 +223,7 @@ def approved_facts(
         "version": F.version_facts(record, conn),
         "verdict": gate_facts(verdict),
         "approvals": approval_facts(conn, record, "Approved"),
-        "waivers": [w.gate_input() for w in F.recorded_waivers(conn, record.model, record.version)],
+        "waivers": [w.gate_input() for w in _waivers(conn, record)],
         "revalidate_by_ns": revalidate_by_ns,
         "guardrails": list(guardrails),
         "change": change,

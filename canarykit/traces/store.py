@@ -670,6 +670,11 @@ def ingest_new_or_existing(
     100
     """
     target = Path(path)
+    if target.is_symlink() and not target.exists():
+        raise StorageError(
+            f"{target}: a broken symbolic link, not a trace store (a new store is never created"
+            " through a link; name the real path)"
+        )
     if not target.exists():
         private = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.new")
         try:

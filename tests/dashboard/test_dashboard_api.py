@@ -124,7 +124,9 @@ def test_the_governance_view_reads_the_registry(store, tmp_path):
     (tmp_path / "world").mkdir()
     with make_world(tmp_path / "world") as world:
         world.submit("v1")
-        world.chg("CHG-2001", ["v1"], start="2026-11-20T00:00:00Z", end="2099-01-01T00:00:00Z")
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the page judges windows by now
+        window = [(now + dt.timedelta(hours=h)).isoformat() for h in (-1, 48)]
+        world.chg("CHG-2001", ["v1"], start=window[0], end=window[1])
         registry = world.promotion.store.path if hasattr(world.promotion.store, "path") else None
         registry = registry or tmp_path / "world" / "registry.sqlite"
     srv = make_server(store, registry=registry, port=0)
@@ -142,3 +144,27 @@ def test_the_governance_view_reads_the_registry(store, tmp_path):
     assert ticket["ticket"]["id"] == "CHG-2001"
     assert ticket["state"] == "open"
     assert len(ticket["approvals"]) == 2
+
+
+def test_a_drill_registry_says_drill(store, tmp_path):
+    from canarykit.promotion import Promotion
+
+    registry = tmp_path / "drill.sqlite"
+    with Promotion(registry, drill=True) as promotion:
+        assert promotion.drill
+    production = tmp_path / "production.sqlite"
+    with Promotion(production) as promotion:
+        promotion.init_registry(actor="olga", drill=False)
+    bodies = {}
+    for name, path in (("drill", registry), ("production", production)):
+        srv = make_server(store, registry=path, port=0)
+        stop = serve_in_thread(srv)
+        host, port = srv.server_address[:2]
+        try:
+            status, body, _ = get(f"http://{host}:{port}/api/governance?model=m")
+        finally:
+            stop()
+        assert status == 200
+        bodies[name] = json.loads(body)
+    assert bodies["drill"]["drill"] is True
+    assert bodies["production"]["drill"] is False

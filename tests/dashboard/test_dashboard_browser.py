@@ -78,3 +78,39 @@ def test_the_page_shows_the_rollout_and_updates_itself_without_leaving_localhost
             browser.close()
     assert requests
     assert all(url.startswith(origin + "/") for url in requests), requests
+
+
+def test_a_drill_registry_shows_a_drill_banner(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from canarykit.promotion import Promotion
+
+    db = tmp_path / "store.duckdb"
+    plan = load_policy().rollout
+    ingest_new_or_existing(db, rollout_traffic(SCENARIOS["aa"], plan, rate=40.0, seed=4))
+    start_rollout(db, model=MODEL, at=START)
+    evaluate(db, until=at(5))
+    pages = {}
+    for name, drill in (("drill", True), ("production", False)):
+        registry = tmp_path / f"{name}.sqlite"
+        with Promotion(registry) as promotion:
+            promotion.init_registry(actor="olga", drill=drill)
+        server = make_server(db, registry=registry, port=0)
+        stop = serve_in_thread(server)
+        host, port = server.server_address[:2]
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                try:
+                    page = browser.new_page()
+                    page.goto(f"http://{host}:{port}/")
+                    page.wait_for_selector("#governance h2")
+                    page.wait_for_selector("#governance table")
+                    pages[name] = page.inner_text("#governance")
+                finally:
+                    browser.close()
+        finally:
+            stop()
+    assert "DRILL" in pages["drill"]
+    assert "a drill registry" in pages["drill"]
+    assert "DRILL" not in pages["production"]

@@ -30,7 +30,8 @@ def sources(tmp_path):
         evaluate(db, until=(START + dt.timedelta(minutes=minute)).isoformat())
     registry = tmp_path / "registry.sqlite"
     clock = FixedClock(parse_instant("2026-11-25T10:00:00Z"))
-    with Promotion(registry, clock=clock) as p:
+    with Promotion(registry, clock=clock, drill=True) as p:  # a fixed clock: a drill registry
+        p.configure(roster={"people": {"ann": ["product"], "sam": ["security"]}}, actor="sam")
         p.submit(MODEL, "v2.3.0", artifact_digest="sha256:" + "1" * 64, actor="ann")
         p.submit(MODEL, "v2.4.0", artifact_digest="sha256:" + "2" * 64, actor="ann")
     return db, registry

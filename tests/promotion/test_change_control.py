@@ -13,6 +13,7 @@ from promotion_world import CALENDAR, MODEL, ROSTER, World, world_registry
 
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.promotion.calendar import Calendar
+from canarykit.promotion.changes import ticket_uses
 from canarykit.promotion.clock import FixedClock, parse_instant
 
 
@@ -270,3 +271,10 @@ def test_two_identical_rollbacks_at_once_move_once(world: World, tmp_path: Path)
     assert len(world.promotion.alias_history(MODEL)) == moves_before + 1
     assert world.promotion.show_alias(MODEL).version == "v1"
     assert world.promotion.audit_verify().ok
+
+
+def test_a_revocations_own_alias_move_is_no_use_of_its_ticket(world: World) -> None:
+    chg = _change_before_the_freeze(world)
+    world.promotion.revoke(MODEL, "v2", actor="sam", reason="leak", chg_id=chg)
+    assert world.promotion.show_alias(MODEL).version == "v1"
+    assert ticket_uses(world.promotion.store.conn, chg) == ["move risk-default production to v2"]

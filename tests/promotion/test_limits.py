@@ -17,6 +17,7 @@ import re
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from promotion_world import MODEL, World, sbom
 from canarykit.errors import InvalidInputError
 from canarykit.promotion import documents
 from canarykit.promotion.gates import evaluate_gate
+from canarykit.promotion.release_verify import verify_release
 from canarykit.promotion.sbom import (
     CLEARING_STATES,
     MAX_COMPONENTS,
@@ -76,6 +78,15 @@ def test_a_ticket_file_over_its_size_limit_is_refused(
     monkeypatch.setattr(documents, "MAX_BYTES", 512)
     with pytest.raises(InvalidInputError, match=r"ticket\.json: change ticket is larger than 512"):
         world.promotion.create_change(path, actor="olga")
+
+
+def test_release_verify_refuses_an_oversized_release_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "release_manifest.json").write_text(json.dumps({"pad": "x" * 1000}))
+    monkeypatch.setattr(documents, "MAX_BYTES", 512)
+    with pytest.raises(InvalidInputError, match=r"release_manifest\.json: release file is larger"):
+        verify_release(tmp_path, trust=None)
 
 
 def test_an_endless_file_is_not_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:

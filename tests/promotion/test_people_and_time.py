@@ -436,3 +436,50 @@ def test_the_startup_gate_takes_missing_registry_facts_for_a_drill() -> None:
     decision = evaluate_gate("startup", {"registry": {"drill": True}})
     assert any(r.startswith("drill:") for r in decision.reasons)
     assert classify(("drill: x",)) == (19, "drill")
+
+
+def test_a_clock_behind_the_system_clock_is_refused_outside_a_drill(world: World) -> None:
+    """Backdating (to act before a freeze began) is refused like a clock ahead."""
+    world.promotion.clock = FixedClock(world.clock.now_ns() - 3 * 86_400 * 10**9)
+    with pytest.raises(GateDeniedError, match="3 days behind the system clock"):
+        world.submit("v1")
+    assert world.promotion.events()[-1].time_ns == world.clock.now_ns()
+
+
+def test_in_a_drill_the_fixed_clock_may_not_move_backwards(tmp_path: Path) -> None:
+    with make_world(tmp_path, drill=True) as w:
+        w.submit("v1")
+        w.clock.set(parse_instant("2026-11-20T10:00:00Z"))
+        with pytest.raises(GateDeniedError, match="the clock may not move backwards"):
+            w.to_staging("v1")
+
+
+def test_a_waiver_of_a_person_removed_from_the_roster_stops_counting(world: World) -> None:
+    world.submit("v1")
+    world.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-9",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    critical = sbom(("CVE-2026-9999", "critical", None))
+    world.to_staging("v1", sbom=critical)  # the waiver lifts the critical vulnerability
+    world.submit("v2")
+    world.promotion.waive(
+        MODEL,
+        version="v2",
+        waiver_id="SCDR-10",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    proposal = world.promotion.propose_config("roster", _roster_with(sue=None), actor="sam")
+    world.promotion.approve_config(proposal.proposal_id, actor="max")
+    with pytest.raises(GateDeniedError, match="sbom: CVE-2026-9999 is critical"):
+        world.to_staging("v2", sbom=critical)

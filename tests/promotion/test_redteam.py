@@ -58,7 +58,7 @@ from promotion_world import (
 from canarykit.cli.main import main
 from canarykit.errors import CanaryError, GateDeniedError, InvalidInputError
 from canarykit.promotion import acts
-from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json
+from canarykit.promotion.audit import GENESIS_HASH, AuditEvent, canonical_json, verify_chain
 from canarykit.promotion.checkpoints import write_checkpoint
 from canarykit.promotion.clock import FixedClock, parse_instant
 from canarykit.promotion.evidence import TrustStore, public_key_text, sign_digest
@@ -750,7 +750,7 @@ def revocation_events_deleted_and_head_fixed(w: World) -> list[dict[str, Any]]:
         " WHERE version = 'v1';"
         " UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
     )
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
     return [cp]
 
 
@@ -778,7 +778,7 @@ def forged_event_with_recomputed_hashes(w: World) -> list[dict[str, Any]]:
         return rows
 
     rechain(w, edit)
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
     return [cp]
 
 
@@ -1366,7 +1366,7 @@ def revocation_cut_out_of_the_log(w: World) -> None:
         "UPDATE versions SET stage = 'Approved', stage_before_revocation = NULL"
         " WHERE version = 'v1'; UPDATE aliases SET version = 'v1' WHERE alias = 'production';",
     )
-    assert w.promotion.audit_verify().ok  # the chain alone is fooled
+    assert verify_chain(w.promotion.store.conn).ok  # the hash chain alone is fooled
 
 
 def revocation_cut_out_startup(w: World) -> StartupCheck:
@@ -1989,7 +1989,9 @@ def bound_policy_digest_edited_by_sql(w: World) -> None:
 
 def bound_policy_digest_edited_startup(w: World) -> StartupCheck:
     bound_policy_digest_edited_by_sql(w)
-    return w.promotion.check_startup(MODEL, policy_digest=LOOSE_DIGEST, artifact=w.artifact("v1"))
+    result = w.promotion.check_startup(MODEL, policy_digest=LOOSE_DIGEST, artifact=w.artifact("v1"))
+    assert any(f"bound to {w.policy_digest}" in p for p in result.problems), result.problems
+    return result
 
 
 def bound_policy_digest_edited_reported(w: World) -> list[dict[str, Any]]:
@@ -2009,6 +2011,624 @@ def artifact_swapped_with_its_digest_edited(w: World) -> StartupCheck:
         digest_file(w.artifact("v1")),
     )
     return startup(w)
+
+
+def clock_backdated_before_the_freeze(w: World) -> None:
+    """It is Monday, in the month-end freeze; a Python caller opens the production registry
+    with a clock set to the Wednesday before (after the last event) and moves the alias."""
+    in_production(w, "v1")
+    w.approved("v2")
+    chg = w.chg("CHG-D", ["v2"], type="Standard")
+    w.clock.set(parse_instant("2026-11-30T10:00:00Z"))  # the system clock
+    w.promotion.clock = FixedClock(parse_instant("2026-11-25T12:00:00Z"))
+    w.promotion.set_alias(MODEL, "v2", expected="v1", actor="olga", chg_id=chg)
+
+
+def _remove_sue(w: World) -> None:
+    proposal = propose_roster(w, roster_without("sue"), actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+
+
+def waiver_of_a_removed_person(w: World) -> None:
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-9",
+        check="CVE-2026-9999",
+        reason="not reachable",
+        owner="sec",
+        expires="2026-12-20T00:00:00Z",
+        actor="sue",
+    )
+    _remove_sue(w)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def vex_approval_of_a_removed_person(w: World) -> None:
+    bom = sbom(("CVE-2026-4242", "critical", "not_affected"))
+    w.submit("v1")
+    w.promotion.approve_vex(MODEL, "v1", vulnerability="CVE-2026-4242", sbom=bom, actor="sue")
+    _remove_sue(w)
+    w.to_staging("v1", sbom=bom)
+
+
+def ticket_nested_too_deep(w: World) -> None:
+    ticket = w.tmp / "deep-ticket.json"
+    ticket.write_text('{"id": "CHG-1", "impact": ' + "[" * 5000 + "]" * 5000 + "}")
+    before = event_count(w)
+    try:
+        w.promotion.create_change(ticket, actor="olga")
+    finally:
+        assert event_count(w) == before
+
+
+def roster_alias_bomb(w: World) -> None:
+    """A 'billion laughs' YAML roster proposed for approval."""
+    lines = ["a0: &a0 [sam, sam, sam, sam, sam, sam, sam, sam, sam, sam]"]
+    lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 9)]
+    lines.append("people: {sam: *a8}")
+    bomb = w.tmp / "roster.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    w.promotion.propose_config("roster", bomb, actor="sam")
+
+
+def model_card_out_through_a_symlink(w: World) -> None:
+    verdict = w.tmp / "verdict.json"
+    verdict.write_text(json.dumps(make_verdict("v1", w.policy_digest)))
+    victim = w.tmp / "victim.txt"
+    victim.write_text("keep")
+    (w.tmp / "card.cdx.json").symlink_to(victim)
+    code, _, err = cli("model-card", str(verdict), "--out", str(w.tmp / "card.cdx.json"))
+    assert code == 2, err
+    assert "is a symbolic link" in err
+    assert victim.read_text() == "keep"
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in AuditEvent.__dataclass_fields__}
+
+
+def exported_log_rewritten_in_the_external_store(w: World) -> None:
+    """``audit export`` went to an external store together with the checkpoint; someone with
+    write access there edits an approval in the export and recomputes every hash."""
+    from canarykit.promotion.checkpoints import recorded_checkpoints, verify_checkpoints
+
+    staged_with_approvals(w)
+    checkpoint(w)
+    export = w.tmp / "audit.jsonl"
+    w.promotion.audit_export(export)
+    events = [AuditEvent.from_dict(json.loads(line)) for line in export.read_text().splitlines()]
+    envelopes = [c.envelope for c in recorded_checkpoints(events)]
+    assert envelopes, "audit export carries the checkpoints"
+    prev, forged = GENESIS_HASH, []
+    for event in events:
+        payload = dict(event.payload)
+        if event.kind == "approval" and event.actor == "pat":
+            payload["note"] = "reviewed by the CISO too"
+        draft = AuditEvent(**{**_fields(event), "payload": payload, "prev_hash": prev})
+        prev = draft.computed_hash()
+        forged.append(
+            AuditEvent(
+                **{**_fields(event), "payload": payload, "prev_hash": draft.prev_hash, "hash": prev}
+            )
+        )
+    checks = verify_checkpoints(forged, envelopes, outside_trust(w))
+    assert not any(c.ok for c in checks)
+    assert any("rewritten at or before the checkpoint" in p for c in checks for p in c.problems)
+
+
+def list_form_person_acts_on_production(w: World) -> None:
+    """A person the roster lists in the old list form (no key) acts on a production registry."""
+    people = {**ROSTER["people"], "bob": ["security"]}
+    proposal = propose_roster(w, people, actor="sam")
+    w.promotion.approve_config(proposal, actor="max")
+    w.submit("v1")
+    w.promotion.approve(MODEL, "v1", role="security", actor="bob", stage="Staging", key=None)
+
+
+def waiver_row_listed_in_a_release(w: World) -> None:
+    """A waiver row (sample_ratio 'waived' until 2099) inserted by SQL must not be signed into
+    the release manifest and notes."""
+    in_production(w, "v1")
+    sql(
+        w,
+        "INSERT INTO waivers (waiver_id, model, version, check_name, reason, owner, expires_ns,"
+        " created_by, created_at_ns) VALUES ('SCDR-X', ?, 'v1', 'sample_ratio', 'forged', 'sec',"
+        " ?, 'sue', ?)",
+        MODEL,
+        parse_instant("2099-01-01T00:00:00Z"),
+        w.clock.now_ns(),
+    )
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    manifest = json.loads((w.tmp / "rel" / "release_manifest.json").read_text())
+    assert "SCDR-X" not in [x["waiver_id"] for x in manifest["waivers"]]
+    assert "SCDR-X" not in (w.tmp / "rel" / "release_notes.md").read_text()
+
+
+def ticket_rows_edited_then_released(w: World) -> None:
+    """Edit the tickets' risk and impact in the changes table, then release: the manifest and
+    notes carry the tickets as their events record them."""
+    in_production(w, "v1")
+    rows = w.promotion.store.conn.execute("SELECT chg_id, body_json FROM changes").fetchall()
+    for chg_id, body_json in rows:
+        body = {**json.loads(body_json), "impact": "nothing at all", "risk": "low"}
+        sql(w, "UPDATE changes SET body_json = ? WHERE chg_id = ?", canonical_json(body), chg_id)
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    assert "nothing at all" not in (w.tmp / "rel" / "release_manifest.json").read_text()
+    assert "nothing at all" not in (w.tmp / "rel" / "release_notes.md").read_text()
+
+
+class _Doctored:
+    """A signer that signs the act correctly with sam's key, then doctors the envelope."""
+
+    def __init__(self, doctor: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.doctor = doctor
+
+    def sign_act(self, statement: Any) -> Any:
+        return self.doctor(dict(acts.sign_act(statement, PEOPLE_KEYS["sam"])))
+
+
+def act_with_a_second_signature(w: World) -> None:
+    """sam's valid signature plus mallory's: one envelope, two signers."""
+
+    def doctor(envelope: dict[str, Any]) -> dict[str, Any]:
+        extra = {"keyid": "sha256:" + "0" * 64, "sig": base64.b64encode(b"\x01" * 64).decode()}
+        return {**envelope, "signatures": [*envelope["signatures"], extra]}
+
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=_Doctored(doctor)
+    )
+
+
+def act_with_another_payload_type(w: World) -> None:
+    """sam's act presented under the verdict payload type."""
+
+    def doctor(envelope: dict[str, Any]) -> dict[str, Any]:
+        return {**envelope, "payloadType": "application/vnd.in-toto+json"}
+
+    w.submit("v1")
+    w.promotion.approve(
+        MODEL, "v1", role="security", actor="sam", stage="Staging", key=_Doctored(doctor)
+    )
+
+
+def one_person_as_the_whole_cab(w: World) -> None:
+    """max (product and security) approves a Normal change twice, once per role."""
+    staged_with_approvals(w)
+    chg = w.chg("CHG-N", ["v1"], approve=False)
+    w.promotion.approve_change(chg, actor="max", role="product")
+    w.promotion.approve_change(chg, actor="max", role="security")
+    w.to_approved("v1", chg)
+
+
+def log_rewritten_after_a_release(w: World) -> list[dict[str, Any]]:
+    """Release v1, then forge an older event and recompute the chain: the signed checkpoint
+    the release embeds (held by whoever received the release) catches it."""
+    in_production(w, "v1")
+    w.promotion.release(
+        MODEL, "v1", out=w.tmp / "rel", signing_key=w.key, key_id="release-key", actor="olga"
+    )
+    manifest = json.loads((w.tmp / "rel" / "release_manifest.json").read_text())
+    embedded = manifest["audit_checkpoint"]["signed_checkpoint"]["envelope"]
+
+    def edit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = [r for r in rows if r["kind"] not in ("release", "checkpoint")]
+        for row in rows:
+            if row["kind"] == "approval" and row["actor"] == "pat":
+                row["payload"] = {**row["payload"], "note": "rewritten"}
+        return rows
+
+    rechain(w, edit)
+    return [embedded]
+
+
+def oversized_roster_file(w: World) -> None:
+    from canarykit.promotion.documents import MAX_BYTES
+
+    big = w.tmp / "roster.json"
+    big.write_text('{"people": {"sam": ["security"]}, "pad": "' + "x" * MAX_BYTES + '"}')
+    before = event_count(w)
+    try:
+        w.promotion.propose_config("roster", big, actor="sam")
+    finally:
+        assert event_count(w) == before
+
+
+@contextlib.contextmanager
+def attacker_transaction(w: World) -> Iterator[sqlite3.Connection]:
+    """A write transaction on the registry file through canarykit's own storage layer, as an
+    attacker with the file and the library would open it: events appended here chain
+    correctly, so the hash chain alone verifies."""
+    from canarykit.promotion.registry import RegistryStore
+
+    store = RegistryStore(registry_file(w))
+    try:
+        with store.transaction() as tx:
+            yield tx
+    finally:
+        store.close()
+
+
+def _append_unsigned_roster(w: World) -> Ed25519PrivateKey:
+    """Append a ``config`` event (no signed act, no proposal, no second person) putting a
+    roster with mallory (security) in force, and update the config row to match."""
+    from canarykit.promotion.audit import append_event
+
+    mallory = Ed25519PrivateKey.generate()
+    people = {
+        **ROSTER["people"],
+        "mallory": {"roles": ["security", "product"], "keys": [public_key_text(mallory)]},
+    }
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="config",
+            actor="sam",
+            time_ns=w.clock.now_ns(),
+            payload={"key": "roster", "document": {"people": people}},
+        )
+        tx.execute(
+            "UPDATE config SET value = ? WHERE key = 'roster'",
+            (canonical_json({"people": people}),),
+        )
+    return mallory
+
+
+def unsigned_config_event_appended(w: World) -> None:
+    w.submit("v1")
+    mallory = _append_unsigned_roster(w)
+    w.promotion.approve(MODEL, "v1", role="security", actor="mallory", stage="Staging", key=mallory)
+
+
+def unsigned_config_event_reported(w: World) -> list[dict[str, Any]]:
+    w.submit("v1")
+    _append_unsigned_roster(w)
+    return []
+
+
+def _append_unsigned_ticket(w: World) -> str:
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.changes import ChangeTicket, record_ticket
+
+    ticket = ChangeTicket.from_dict(
+        {
+            "id": "CHG-FORGED",
+            "type": "Standard",
+            "scope": {"model": MODEL, "versions": ["v1"]},
+            "risk": "low",
+            "impact": "none",
+            "window": {"start": "2026-11-25T08:00:00Z", "end": "2026-11-26T08:00:00Z"},
+            "steps": ["move the alias"],
+            "backout_plan": "rollback",
+            "post_change_validation": ["check-startup"],
+            "owners": ["olga"],
+        }
+    )
+    with attacker_transaction(w) as tx:
+        record_ticket(tx, ticket, created_by="olga", now_ns=w.clock.now_ns())
+        append_event(
+            tx,
+            kind="change",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            chg_id=ticket.chg_id,
+            payload=ticket.to_dict(),
+        )
+    return ticket.chg_id
+
+
+def unsigned_change_event_appended(w: World) -> None:
+    w.approved("v1")
+    chg = _append_unsigned_ticket(w)
+    w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+
+
+def unsigned_change_event_reported(w: World) -> list[dict[str, Any]]:
+    w.approved("v1")
+    _append_unsigned_ticket(w)
+    return []
+
+
+def _append_copied_approvals(w: World) -> dict[str, Any]:
+    """v1 was approved by sue and pat; append approval events (and rows) for v2 that carry
+    their genuine v1 acts. Returns v2's signed verdict."""
+    from canarykit.promotion.approvals import Approval, record_approval
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.verdict_attestation import load_verdict_document, open_verdict
+
+    staged_with_approvals(w, "v1")
+    w.submit("v2")
+    w.to_staging("v2")
+    genuine = {
+        e.actor: e.payload["act"]
+        for e in w.promotion.events(kind="approval")
+        if e.version == "v1" and e.payload.get("stage") == "Approved"
+    }
+    verdict = w.signed(make_verdict("v2", w.policy_digest))
+    opened = open_verdict(
+        load_verdict_document(verdict),
+        outside_trust(w),
+        model=MODEL,
+        version="v2",
+        artifact_digest=w.promotion.version(MODEL, "v2").artifact_digest,
+        plain_allowed=False,
+    )
+    with attacker_transaction(w) as tx:
+        for actor, role in (("sue", "security"), ("pat", "product")):
+            approval = Approval(
+                model=MODEL,
+                version="v2",
+                stage="Approved",
+                role=role,
+                actor=actor,
+                time_ns=w.clock.now_ns(),
+                verdict_digest=opened.digest,
+            )
+            record_approval(tx, approval)
+            append_event(
+                tx,
+                kind="approval",
+                actor=actor,
+                time_ns=w.clock.now_ns(),
+                model=MODEL,
+                version="v2",
+                payload={**approval.to_dict(), "act": genuine[actor]},
+            )
+    return verdict
+
+
+def approval_events_with_copied_acts(w: World) -> None:
+    verdict = _append_copied_approvals(w)
+    w.to_approved("v2", w.chg("CHG-2", ["v2"]), verdict=verdict)
+
+
+def approval_events_with_copied_acts_reported(w: World) -> list[dict[str, Any]]:
+    _append_copied_approvals(w)
+    return []
+
+
+def _append_waiver(w: World, act: Any) -> None:
+    """Append a waiver event (and row) lifting critical CVE-2026-9999 for v1 until 2099,
+    carrying ``act`` (None: no act)."""
+    from canarykit.promotion.audit import append_event
+    from canarykit.promotion.waivers import Waiver, record_waiver
+
+    waiver = Waiver(
+        waiver_id="SCDR-F",
+        model=MODEL,
+        version="v1",
+        check="CVE-2026-9999",
+        reason="forged",
+        owner="sec",
+        expires_ns=parse_instant("2099-01-01T00:00:00Z"),
+        created_by="sue",
+        created_at_ns=w.clock.now_ns(),
+    )
+    payload = waiver.to_dict() if act is None else {**waiver.to_dict(), "act": act}
+    with attacker_transaction(w) as tx:
+        record_waiver(tx, waiver)
+        append_event(
+            tx,
+            kind="waiver",
+            actor="sue",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload=payload,
+        )
+
+
+def unsigned_waiver_event_appended(w: World) -> None:
+    w.submit("v1")
+    _append_waiver(w, None)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def _copied_waiver(w: World) -> None:
+    """sue's genuine waiver of a low CVE; its act copied onto a forged waiver of a critical one."""
+    w.submit("v1")
+    w.promotion.waive(
+        MODEL,
+        version="v1",
+        waiver_id="SCDR-1",
+        check="CVE-2026-0001",
+        reason="low and unreachable",
+        owner="sec",
+        expires="2026-11-27T00:00:00Z",
+        actor="sue",
+    )
+    genuine = w.promotion.events(kind="waiver")[-1].payload["act"]
+    _append_waiver(w, genuine)
+
+
+def waiver_event_with_a_copied_act(w: World) -> None:
+    _copied_waiver(w)
+    w.to_staging("v1", sbom=sbom(("CVE-2026-9999", "critical", None)))
+
+
+def waiver_event_with_a_copied_act_reported(w: World) -> list[dict[str, Any]]:
+    _copied_waiver(w)
+    return []
+
+
+def python_api_audit_verify_of_rows_without_events(w: World) -> None:
+    """``Promotion.audit_verify()`` — the Python face of ``canarykit audit verify`` — after an
+    approval row was inserted without an event."""
+    rows_without_events_reported(w)
+    assert not w.promotion.audit_verify().ok
+
+
+def _reassign_submission(w: World) -> dict[str, Any]:
+    """ann submitted v1 and staged it; with the file she appends (chain intact) a second,
+    unsigned ``submission`` event naming eve as the submitter and re-appends the Staging
+    promotion event. Returns the signed PROCEED of v1."""
+    from canarykit.promotion.audit import append_event
+
+    w.submit("v1")  # ann
+    w.to_staging("v1")
+    staging = [e for e in w.promotion.events(kind="promotion") if e.version == "v1"][-1]
+    digest = w.promotion.version(MODEL, "v1").artifact_digest
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="submission",
+            actor="eve",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload={"artifact_digest": digest},
+        )
+        append_event(
+            tx,
+            kind="promotion",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            payload=dict(staging.payload),
+        )
+        tx.execute("UPDATE versions SET submitter = 'eve' WHERE version = 'v1'")
+    return w.signed(make_verdict("v1", w.policy_digest))
+
+
+def submission_reassigned_then_self_approved(w: World) -> None:
+    """... then ann approves her own version and promotes it: four-eyes holds, at her approval
+    or at the Approved gate."""
+    verdict = _reassign_submission(w)
+    refused: GateDeniedError | None = None
+    try:
+        w.promotion.approve(MODEL, "v1", role="product", actor="ann", verdict=verdict)
+    except GateDeniedError as err:  # refused at once: the verified log names ann
+        refused = err
+    if refused is not None:
+        assert "four-eyes: ann submitted risk-default v1" in str(refused)
+        assert w.promotion.events()[-1].kind == "gate_denied"
+        return
+    w.promotion.approve(MODEL, "v1", role="security", actor="sue", verdict=verdict)
+    with pytest.raises(GateDeniedError) as caught:
+        w.to_approved("v1", w.chg("CHG-1", ["v1"]), verdict=verdict)
+    assert "neither the submitter ann" in str(caught.value)
+    assert w.promotion.events()[-1].kind == "gate_denied"
+    assert w.promotion.version(MODEL, "v1").stage == "Staging"
+
+
+def submission_reassigned_approve_time(w: World) -> None:
+    """ann's own approval itself is refused (the approve action reads the submitter the
+    verified log records)."""
+    verdict = _reassign_submission(w)
+    w.promotion.approve(MODEL, "v1", role="product", actor="ann", verdict=verdict)
+
+
+def submission_reassigned_reported(w: World) -> list[dict[str, Any]]:
+    _reassign_submission(w)
+    return []
+
+
+def _append_forged_approved_promotion(w: World) -> None:
+    """v0 is genuinely Approved; v1 is only staged (no approvals, no verdict). Append
+    (chain intact) a promotion event moving v1 to Approved — v0's, copied — and update v1's row."""
+    from canarykit.promotion.audit import append_event
+
+    w.approved("v0")
+    w.submit("v1")
+    w.to_staging("v1")
+    genuine = [
+        e
+        for e in w.promotion.events(kind="promotion")
+        if e.version == "v0" and e.payload.get("to") == "Approved"
+    ][-1]
+    row = w.promotion.store.conn.execute(
+        "SELECT verdict_json, revalidate_by_ns, guardrails_json FROM versions WHERE version = 'v0'"
+    ).fetchone()
+    with attacker_transaction(w) as tx:
+        append_event(
+            tx,
+            kind="promotion",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v1",
+            chg_id=genuine.chg_id,
+            payload=dict(genuine.payload),
+        )
+        tx.execute(
+            "UPDATE versions SET stage = 'Approved', verdict_json = ?, revalidate_by_ns = ?,"
+            " guardrails_json = ? WHERE version = 'v1'",
+            tuple(row),
+        )
+
+
+def forged_approved_promotion_to_production(w: World) -> None:
+    """Then move the alias to v1 (a Standard change) and start it."""
+    _append_forged_approved_promotion(w)
+    chg = w.chg("CHG-S", ["v1"], type="Standard")
+    with pytest.raises(GateDeniedError):
+        w.promotion.set_alias(MODEL, "v1", expected=None, actor="olga", chg_id=chg)
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def forged_approved_promotion_startup(w: World) -> None:
+    """The same v1 pinned at startup."""
+    _append_forged_approved_promotion(w)
+    result = w.promotion.check_startup(
+        MODEL, version="v1", alias=None, policy_digest=w.policy_digest, artifact=w.artifact("v1")
+    )
+    assert not result.ok
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def _append_alias_move(w: World) -> None:
+    """v1 is in production, v2 Approved but never released; append (chain intact) an
+    alias_update event moving production to v2 — no ticket, no gate — and write the alias row."""
+    from canarykit.promotion.alias import write_alias
+    from canarykit.promotion.audit import append_event
+
+    in_production(w, "v1")
+    w.approved("v2")
+    with attacker_transaction(w) as tx:
+        moved = write_alias(
+            tx,
+            model=MODEL,
+            alias="production",
+            to_version="v2",
+            kind="alias_update",
+            chg_id=None,
+            actor="olga",
+            now_ns=w.clock.now_ns(),
+        )
+        append_event(
+            tx,
+            kind="alias_update",
+            actor="olga",
+            time_ns=w.clock.now_ns(),
+            model=MODEL,
+            version="v2",
+            payload={
+                "alias": "production",
+                "from": "v1",
+                "to": "v2",
+                "generation": moved.generation,
+            },
+        )
+
+
+def alias_move_appended_startup(w: World) -> None:
+    _append_alias_move(w)
+    result = startup(w, "v2")
+    assert not result.ok
+    assert w.promotion.events()[-1].kind == "gate_denied"
+
+
+def alias_move_appended_reported(w: World) -> list[dict[str, Any]]:
+    _append_alias_move(w)
+    return []
 
 
 # -- the table -------------------------------------------------------------------------------------
@@ -2119,8 +2739,8 @@ ATTACKS: list[Attack] = [
       "written with a future clock",
       "future-dated events ignored by the monotonic check, reported"),
     A("clock-moved-backwards", clock_moved_backwards, DENIED,
-      "the clock may not move backwards",
-      "time moves forward"),
+      "5 days behind the system clock",
+      "outside drill registries the time is the system clock (a clock set back is refused)"),
     A("sql-first-event-rewritten-drill", drill_flag_forged_by_sql, TAMPERED,
       "the log was rewritten at or before the checkpoint",
       "the drill mark is hashed into the chain"),
@@ -2435,8 +3055,7 @@ ATTACKS: list[Attack] = [
       "(ciso approves risk-default v1 for Approved as security) has no audit event",
       "the release lists only approvals the log records; `audit verify` reports the row"),
     A("release-from-drill-registry", release_from_a_drill_registry, HELD, "DRILL",
-      "every output of a drill registry says DRILL (manifest, notes, release verify)",
-      xfail="issue 13: drill registries — releases of a drill registry do not say DRILL (manifest, notes) and release verify reports them VERIFIED"),
+      "a release of a drill registry says so: `\"drill\": true` in its signed manifest, DRILL in its notes, and `release verify` fails it (check `drill`)"),
     A("cab-approver-submits-later", cab_approver_submits_the_version_later, DENIED,
       "approvals by the requester or the version's submitter do not count",
       "change.rego: CAB independence is checked at the gate, against the submitter"),
@@ -2459,23 +3078,117 @@ ATTACKS: list[Attack] = [
       "`--no-artifact-check` is never 0: exit 18 and a `startup_degraded` event"),
     A("sql-revalidate-by-extended-release", revalidate_by_extended_then_released, DENIED,
       "revalidate_by: the approval lapsed at 2027-02-25",
-      "the release gate reads revalidate_by from the promotion event",
-      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+      "the release gate reads revalidate_by from the promotion event"),
     A("sql-revalidate-by-extended-reported", revalidate_by_extended_reported, TAMPERED,
-      "revalidate_by",
-      "`audit verify` compares the versions row with its events",
-      xfail="issue 13: facts from the verified log not built into the release gate for revalidate_by (read from the versions table; audit verify does not compare it with the promotion event)"),
+      "the table says revalidate_by_ns 4070908800000000000, the audit log says",
+      "`audit verify` compares the versions row with its events"),
     A("sql-bound-policy-digest-edited-startup", bound_policy_digest_edited_startup, STARTUP,
       "policy",
-      "check-startup reads the bound policy digest from the Staging promotion event",
-      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+      "check-startup reads the bound policy digest from the Staging promotion event"),
     A("sql-bound-policy-digest-edited-reported", bound_policy_digest_edited_reported, TAMPERED,
-      "policy",
-      "`audit verify` compares the versions row with its events",
-      xfail="issue 13: facts from the verified log not built into check-startup for the bound policy digest (read from the versions table; audit verify does not compare it with the Staging promotion event)"),
+      "the table says policy_digest sha256:abababab",
+      "`audit verify` compares the versions row with its events"),
     A("sql-artifact-swapped-digest-edited", artifact_swapped_with_its_digest_edited, STARTUP,
-      "signature",
-      "the artifact signature is checked against the file's digest"),
+      "artifact",
+      "the registered digest is the one the submission event records"),
+    A("clock-backdated-before-freeze-api", clock_backdated_before_the_freeze, DENIED,
+      "4 days behind the system clock",
+      "outside drill registries the time is the system clock (a fixed clock in either direction is refused)"),
+    A("waiver-of-removed-person", waiver_of_a_removed_person, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "acts of people no longer on the roster stop counting"),
+    A("vex-approval-of-removed-person", vex_approval_of_a_removed_person, DENIED,
+      "only the SBOM says not_affected",
+      "VEX approvals stand while their signer is on the roster"),
+    A("ticket-nested-too-deep", ticket_nested_too_deep, REFUSED,
+      "is nested more than 100 levels deep",
+      "input limits: nesting depth checked before parsing"),
+    A("roster-yaml-alias-bomb", roster_alias_bomb, REFUSED,
+      "once its YAML aliases are",
+      "input limits: values after YAML alias expansion"),
+    A("model-card-out-symlink", model_card_out_through_a_symlink, HELD,
+      "is a symbolic link",
+      "outputs never follow links"),
+    A("export-rewritten-in-external-store", exported_log_rewritten_in_the_external_store, HELD,
+      "rewritten at or before the checkpoint",
+      "`audit export` carries the signed checkpoints; they fail on a rewritten export"),
+    A("list-form-person-acts-on-production", list_form_person_acts_on_production, DENIED,
+      "bob has no key on the roster (the old list form)",
+      "only drill registries accept unsigned acts of list-form people"),
+    A("sql-waiver-row-in-release", waiver_row_listed_in_a_release, HELD, "SCDR-X",
+      "the release lists the waivers the log records"),
+    A("sql-ticket-edited-in-release", ticket_rows_edited_then_released, HELD, "nothing at all",
+      "the release lists the tickets as their events record them"),
+    A("act-with-a-second-signature", act_with_a_second_signature, DENIED,
+      "an act carries exactly one signature",
+      "an act envelope holds exactly one signature, the actor's"),
+    A("act-with-another-payload-type", act_with_another_payload_type, DENIED,
+      "is not a canarykit act",
+      "act envelopes have their own DSSE payload type"),
+    A("one-person-as-the-whole-cab", one_person_as_the_whole_cab, DENIED,
+      "needs CAB approvals from 2 people other than its requester and the version's submitter (has 1)",
+      "change.rego counts distinct people, not roles"),
+    A("log-rewritten-after-a-release", log_rewritten_after_a_release, TAMPERED,
+      "the log was rewritten at or before the checkpoint",
+      "releases embed a signed checkpoint of the head they were made at"),
+    A("roster-file-oversized", oversized_roster_file, REFUSED,
+      "bytes (the limit for this document",
+      "input limits: bounded reads of document files"),
+    A("sql-unsigned-config-event-appended", unsigned_config_event_appended, DENIED,
+      "roster: mallory is not on the roster",
+      "the roster in force is the last config event carrying a valid signed act (bootstrap or second person's approval)"),
+    A("sql-unsigned-config-event-reported", unsigned_config_event_reported, TAMPERED,
+      "(config by sam)",
+      "`audit verify`: an act-kind event without a signed act"),
+    A("sql-unsigned-change-event-appended", unsigned_change_event_appended, DENIED,
+      "a change ticket (CHG-ID) of type Standard, Normal or Emergency is required",
+      "a ticket counts only with a `change` event carrying the requester's signed act"),
+    A("sql-unsigned-change-event-reported", unsigned_change_event_reported, TAMPERED,
+      "(change by olga)",
+      "`audit verify`: an act-kind event without a signed act"),
+    A("sql-approval-events-copied-acts", approval_events_with_copied_acts, DENIED,
+      "four-eyes: needs Security and Product approvals of this verdict",
+      "an approval counts only when its signed act is this approval"),
+    A("sql-approval-events-copied-acts-reported", approval_events_with_copied_acts_reported,
+      TAMPERED, "its signed act is about version v1, not v2",
+      "`audit verify` re-checks each act against its event"),
+    A("sql-unsigned-waiver-event-appended", unsigned_waiver_event_appended, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "a waiver counts only with its grantor's signed act"),
+    A("sql-waiver-event-copied-act", waiver_event_with_a_copied_act, DENIED,
+      "sbom: CVE-2026-9999 is critical",
+      "a waiver counts only when its signed act is this waiver"),
+    A("sql-waiver-event-copied-act-reported", waiver_event_with_a_copied_act_reported, TAMPERED,
+      "(waiver by sue)",
+      "`audit verify` re-checks each act against its event"),
+    A("python-api-audit-verify-rows", python_api_audit_verify_of_rows_without_events, HELD,
+      "",
+      "`Promotion.audit_verify()` checks what `canarykit audit verify` checks"),
+    A("sql-submission-reassigned-self-approval", submission_reassigned_then_self_approved, HELD,
+      "neither the submitter ann",
+      "the submitter is the one whose signed submit act the log records first (Approved gate)"),
+    A("sql-submission-reassigned-approve-time", submission_reassigned_approve_time, DENIED,
+      "four-eyes: ann submitted risk-default v1",
+      "the approve action reads the submitter from the verified log",
+      xfail="issue 13: facts from the verified log — the approve action checks four-eyes against the versions table's submitter (an appended submission naming eve lets ann's own approval be recorded; the Approved gate then ignores it)"),
+    A("sql-submission-reassigned-reported", submission_reassigned_reported, TAMPERED,
+      "(submission by eve)",
+      "`audit verify`: an act-kind event without a signed act, a version submitted twice"),
+    A("sql-forged-approved-promotion-to-production", forged_approved_promotion_to_production,
+      HELD, "gate_denied",
+      "an Approved stage counts only with the standing signed approvals of its own verdict",
+      xfail="issue 13: facts from the verified log — a promotion event (which carries no signed act) appended with an intact chain makes a version Approved for the alias gate and check-startup, without its signed approvals of a verdict of that version; audit verify does not report it"),
+    A("sql-forged-approved-promotion-startup", forged_approved_promotion_startup, HELD,
+      "gate_denied",
+      "check-startup: an Approved stage counts only with the standing signed approvals of its own verdict",
+      xfail="issue 13: facts from the verified log — a promotion event (which carries no signed act) appended with an intact chain makes a version Approved for the alias gate and check-startup, without its signed approvals of a verdict of that version; audit verify does not report it"),
+    A("sql-alias-move-appended-startup", alias_move_appended_startup, HELD, "gate_denied",
+      "check-startup: the alias target is the last move the log records under a ticket the change gate allowed",
+      xfail="issue 13: facts from the verified log — an alias_update event appended with an intact chain (no change ticket, no gate) moves production for check-startup; audit verify does not report it"),
+    A("sql-alias-move-appended-reported", alias_move_appended_reported, TAMPERED,
+      "alias_update",
+      "`audit verify`: an alias move without a change ticket",
+      xfail="issue 13: facts from the verified log — an alias_update event appended with an intact chain (no change ticket, no gate) moves production for check-startup; audit verify does not report it"),
 ]
 # fmt: on
 

@@ -134,7 +134,10 @@ def test_a_release_verifies_offline_and_against_the_registry(world: World, relea
     assert (full.ok, [c.status for c in full.checks]) == (True, ["OK"] * len(CHECKS))
     text = full.to_text().splitlines()
     assert text[1] == "OK    signature: signed by release-key (trusted for release)"
-    assert text[-1] == f"release {released}: VERIFIED (12 passed, 0 skipped)"
+    assert text[-1] == f"release {released}: VERIFIED (13 passed, 0 skipped)"
+    assert next(c for c in full.checks if c.name == "checkpoint").message.endswith(
+        "signed by release-key (trusted for checkpoint)"
+    )
 
 
 def test_the_manifest_is_signed_and_records_verdict_policy_and_checkpoint(
@@ -532,6 +535,30 @@ def test_verify_against_another_registry_fails(
     assert failed["registry-version"].startswith("the registry has no risk-default v1")
 
 
+def test_the_embedded_checkpoint_needs_a_checkpoint_key(world: World, released: Path) -> None:
+    """A release key the trust file no longer lists for checkpoint: its checkpoint fails."""
+    entries = _trust(world).to_dict()
+    for key in entries["keys"]:
+        key["purposes"] = [p for p in key.get("purposes", ["artifact"]) if p != "checkpoint"]
+    result = verify_release(released, trust=TrustStore.from_dict(entries))
+    failed = _failed(result)
+    assert set(failed) == {"checkpoint"}
+    assert failed["checkpoint"].startswith("signature: ")
+
+
+def test_a_log_rewritten_before_the_embedded_checkpoint_fails_registry_audit(
+    world: World, released: Path
+) -> None:
+    """An event at or before the release's signed checkpoint rewritten with recomputed hashes
+    (triggers dropped, audit_head fixed): the chain alone is intact, the checkpoint is not."""
+    from test_checkpoints import rewrite
+
+    first_promotion = next(e.seq for e in world.promotion.events() if e.kind == "promotion")
+    rewrite(world, first_promotion, reason="nothing happened here")
+    failed = _failed(world.promotion.verify_release(released))
+    assert "the log was rewritten at or before the checkpoint" in failed["registry-audit"]
+
+
 # -- the command line -------------------------------------------------------------------------
 
 
@@ -558,14 +585,14 @@ def test_release_verify_on_the_command_line(
     assert code == 0
     assert len(lines) == len(CHECKS) + 1
     assert lines[7] == "SKIP  artifact: not checked (give --artifact FILE)"
-    assert lines[-1].endswith("VERIFIED (7 passed, 5 skipped)")
+    assert lines[-1].endswith("VERIFIED (8 passed, 5 skipped)")
 
     code, out, _ = _cli(
         capsys, "release", "verify", str(released), "--artifact", artifact, "--registry", registry
     )
     assert (code, out.splitlines()[-1]) == (
         0,
-        f"release {released}: VERIFIED (12 passed, 0 skipped)",
+        f"release {released}: VERIFIED (13 passed, 0 skipped)",
     )
 
     (released / "release_notes.md").write_text("# Release notes, improved\n")

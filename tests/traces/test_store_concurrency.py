@@ -97,3 +97,17 @@ def test_a_held_lock_is_waited_for_then_reported(tmp_path):
     with TraceStore(db, read_only=True, lock_timeout=30) as store:  # waits for the holder
         assert store.count() == 100
     holder.communicate()
+
+
+def test_a_new_store_is_never_created_through_a_dangling_link(tmp_path):
+    from canarykit.errors import StorageError
+    from canarykit.traces.generate import generate_traces
+
+    victim = tmp_path / "elsewhere" / "victim.duckdb"
+    victim.parent.mkdir()
+    link = tmp_path / "store.duckdb"
+    link.symlink_to(victim)
+    with pytest.raises(StorageError, match="a broken symbolic link"):
+        ingest_new_or_existing(link, generate_traces("identical", n_requests=50))
+    assert not victim.exists()
+    assert not list(tmp_path.glob(".store.duckdb.*"))  # no private file left behind
