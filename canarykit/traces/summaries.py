@@ -228,7 +228,15 @@ def _latency_key_sql() -> str:
 
 
 def _bin_sql(column: str, n_bins: int) -> str:
-    return f"LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1})"
+    """The score bin of ``column`` in [0, n_bins); NULL for a row without a score.
+
+    (``LEAST`` ignores NULL in DuckDB: without the CASE a row without a score would land in
+    the top bin and count in the AUC histograms — the bug fixed in issue 15.)
+    """
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" ELSE LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1}) END"
+    )
 
 
 def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Summaries:
@@ -373,7 +381,7 @@ def _score_pass(
         con, f"SELECT a, label, b, count(*) AS n FROM ({union}) GROUP BY a, label, b", params
     ).fetchnumpy()
     a_col = np.asarray(cols["a"], dtype=np.int64)
-    # as before issue 15: LEAST ignores NULL, so a row without a score lands in the top bin
+    # a row without a score has no bin (b NULL): it is in no histogram
     b_all, b_valid_all = _column(cols["b"], np.ones(a_col.size, dtype=bool))
     label_all, l_valid_all = _column(cols["label"], np.ones(a_col.size, dtype=bool))
     n_col = np.asarray(cols["n"], dtype=np.int64)

@@ -210,7 +210,12 @@ def _latency_key_sql() -> str:
 
 
 def _bin_sql(column: str, n_bins: int) -> str:
-    return f"LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1})"
+    # The one intended difference, patched into this frozen copy too: a row without a score
+    # has no bin (the old LEAST put it in the top bin, since DuckDB's LEAST ignores NULL).
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" ELSE LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1}) END"
+    )
 
 
 def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Summaries:
