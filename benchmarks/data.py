@@ -13,9 +13,19 @@ CHUNK = 1_000_000
 
 
 def trace_parquet(
-    rows: int, folder: Path, *, canary_share: float = 0.05, scenario: str = "identical"
+    rows: int,
+    folder: Path,
+    *,
+    canary_share: float = 0.05,
+    scenario: str = "identical",
+    requests: int | None = None,
 ) -> Path:
-    """``folder/traces-<rows>.parquet`` with ``rows`` requests (generated once, then reused)."""
+    """``folder/traces-<scenario>-<rows>-<share>.parquet`` (generated once, then reused).
+
+    ``requests`` (default ``rows``) requests are generated; in shadow mode each yields two rows,
+    so ``requests=rows // 2`` gives ``rows`` rows.
+    """
+    requests = rows if requests is None else requests
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"traces-{scenario}-{rows}-{canary_share}.parquet"
     if path.exists():
@@ -23,10 +33,10 @@ def trace_parquet(
     tmp = path.with_suffix(".tmp")
     writer: pq.ParquetWriter | None = None
     start = dt.datetime(2026, 1, 1)
-    minutes_per_chunk = 30.0 * CHUNK / max(rows, 1)
+    minutes_per_chunk = 30.0 * CHUNK / max(requests, 1)
     try:
-        for i, first in enumerate(range(0, rows, CHUNK)):
-            n = min(CHUNK, rows - first)
+        for i, first in enumerate(range(0, requests, CHUNK)):
+            n = min(CHUNK, requests - first)
             chunk_start = start + dt.timedelta(minutes=minutes_per_chunk * i)
             table = generate_traces(
                 scenario,

@@ -68,6 +68,8 @@ from canarykit.traces.window import TraceWindow
 Progress = Callable[[str], None]
 OnExisting = Literal["error", "skip"]
 KEY = ("request_id", "arm")
+CLUSTER_AT_INGEST = True
+"""Insert each batch ordered by ``model, ts`` (row groups of one model and time span)."""
 
 __all__ = [
     "IngestReport",
@@ -276,8 +278,13 @@ class TraceStore:
                     "AND t.arm = s.arm)"
                 )
             )
+            # rows stored clustered by model and time (within each batch): a query for one
+            # model or one time window skips the other row groups by their zone maps
             for _, select in normalized:
-                self._con.execute(f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}")
+                order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
+                self._con.execute(
+                    f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}{order}"
+                )
             self._log_ingest("traces", sources, total - skipped, skipped)
             self._con.commit()
         except BaseException:

@@ -1,19 +1,31 @@
 """Sufficient statistics for every check, computed in DuckDB in a few passes (no per-row Python).
 
 The tea-tasting pattern: the database aggregates, Python does statistics on the aggregates.
-One evaluation reads the selected window in these passes:
+One evaluation reads the selected window in these passes, each a plain ``GROUP BY`` over one
+``UNION ALL`` of the two arms' rows (each arm selected by ``model = ? AND arm = ? AND version
+= ?`` and its time range: conjunctions DuckDB pushes into the scan, so no OR filter is
+re-evaluated per row and nothing is materialised):
 
-1. per arm: counts, errors, latency/score/label coverage, time range and an order-independent
-   data digest (sum and xor of DuckDB ``hash()`` over the rows' columns);
-2. one ``GROUPING SETS`` pass: latency bucket counts (DDSketch keys, relative accuracy 1 %),
-   score histograms per (arm, label) on ``n_bins`` equal bins, and confusion counts per
-   (arm, label, decision, sensitive features) for every feature set the policy names;
-3. exact order statistics at the ranks the quantile confidence sequences ask for: the bucket
-   counts of pass 2 locate each rank's bucket, and only the values of those buckets leave
-   DuckDB (sorted in numpy); an arm whose needed buckets are very large is read with
-   ``quantile_disc`` instead;
-4. shadow mode only: the paired table (a join on ``request_id``) with the joint score-bin
+1. per arm and latency bucket (DDSketch keys, relative accuracy 1 %): counts, errors,
+   latency/score/label coverage, time range and an order-independent data digest (sum and xor
+   of DuckDB ``hash()`` over the rows' columns); the per-arm figures are the exact sums,
+   minima, maxima and xors of the per-bucket ones;
+2. score histograms per (arm, label) on ``n_bins`` equal bins;
+3. confusion counts per (arm, label, decision, sensitive features), one pass per feature set
+   the policy names;
+4. exact order statistics at the ranks the quantile confidence sequences ask for: the bucket
+   counts of pass 1 locate each rank's bucket, and only the values of those buckets leave
+   DuckDB (sorted in numpy), read with a latency range predicate around the buckets so the
+   bucket key is computed only for rows inside it; an arm whose needed buckets are very large
+   is read with ``quantile_disc`` instead;
+5. shadow mode only: the paired table (a join on ``request_id``) with the joint score-bin
    table, the 2×2 decision agreement table and the paired score-difference sums.
+
+The data digest (``canarykit.data/1 duckdb-hash``) is the SHA-256 of one line
+``arm:n:sum:xor`` per arm with rows (sorted), where ``sum`` and ``xor`` are the sum (exact,
+HUGEINT) and the xor of ``hash(request_id, ts, model, version, arm, latency_ms, error, score,
+label, <sensitive features, sorted>)`` over the arm's selected rows. Sums and xors are
+combined exactly across buckets, so the value is the one the single per-arm pass gave.
 
 Examples
 --------
@@ -102,6 +114,17 @@ class Selection:
             parts.append("ts < CAST(? AS TIMESTAMP)")
             params.append(end)
         return (" AND ".join(parts) or "TRUE"), params
+
+    def arm_where(self, arm: str) -> tuple[str, list[Any]]:
+        """SQL condition selecting one arm's rows (a conjunction DuckDB pushes into the scan)."""
+        time_sql, time_params = self.time_condition(arm)
+        version = self.baseline if arm == "control" else self.candidate
+        sql = "model = ? AND arm = ? AND version = ?"
+        params: list[Any] = [self.model, arm, version]
+        if time_sql != "TRUE":
+            sql += f" AND {time_sql}"
+            params += time_params
+        return sql, params
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition selecting both arms, and its parameters."""
@@ -205,13 +228,20 @@ def _latency_key_sql() -> str:
 
 
 def _bin_sql(column: str, n_bins: int) -> str:
-    return f"LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1})"
+    """The score bin of ``column`` in [0, n_bins); NULL for a row without a score.
+
+    (``LEAST`` ignores NULL in DuckDB: without the CASE a row without a score would land in
+    the top bin and count in the AUC histograms — the bug fixed in issue 15.)
+    """
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" ELSE LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1}) END"
+    )
 
 
 def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Summaries:
     """Compute the sufficient statistics of ``selection`` (see the module docstring)."""
     con = store.connection
-    where, params = selection.where()
     arms = {"control": "control", selection.candidate_arm: "candidate"}
     present = {str(r[0]) for r in con.execute("DESCRIBE traces").fetchall()}
     missing = sorted({f for fs in plan.feature_sets for f in fs} - present)
@@ -219,17 +249,19 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
         plan = replace(
             plan, feature_sets=tuple(fs for fs in plan.feature_sets if not set(fs) & set(missing))
         )
-    base = _arm_pass(con, where, params, arms, plan)
-    grouped = _grouping_pass(con, where, params, arms, plan)
+    base = _arm_pass(con, selection, arms, plan)
+    base_scores = _score_pass(con, selection, arms, plan)
+    base_confusion = _confusion_passes(con, selection, arms, plan)
     for role in arms.values():
-        base[role].update(grouped.get(role, {}))
+        base[role].update(base_scores[role])
+        base[role]["confusion"] = base_confusion[role]
     if plan.ranks_for is not None:
         wanted = plan.ranks_for(base["control"]["n_latency"], base["candidate"]["n_latency"])
         for (arm, role), ranks in zip(arms.items(), wanted, strict=True):
             ranks_arr = np.asarray(sorted(set(int(r) for r in ranks)), dtype=np.int64)
             base[role]["latency_ranks"] = ranks_arr
             base[role]["latency_values"] = _order_statistics(
-                con, where, params, arm, ranks_arr, base[role].get("latency_buckets", {})
+                con, selection, arm, ranks_arr, base[role].get("latency_buckets", {})
             )
     digest_parts = base.pop("_digest")
     paired = _paired_pass(con, selection, plan) if selection.mode == "shadow" else None
@@ -244,41 +276,86 @@ def summarize(store: TraceStore, selection: Selection, plan: SummaryPlan) -> Sum
     )
 
 
+def _arms_union(
+    selection: Selection, arms: dict[str, str], columns: str, condition: str = ""
+) -> tuple[str, list[Any]]:
+    """``UNION ALL`` of the arms' rows: ``a`` (the arm's position in ``arms``) and ``columns``."""
+    parts, params = [], []
+    for i, arm in enumerate(arms):
+        where, arm_params = selection.arm_where(arm)
+        parts.append(f"SELECT {i} AS a, {columns} FROM traces WHERE {where}{condition}")
+        params += arm_params
+    return " UNION ALL ".join(parts), params
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
+    try:
+        return con.execute(sql, params)
+    except duckdb.BinderException as err:
+        raise InvalidInputError(
+            f"traces: {str(err).splitlines()[0]} (policy sensitive features "
+            "must be columns of the traces)"
+        ) from None
+
+
 def _arm_pass(
     con: duckdb.DuckDBPyConnection,
-    where: str,
-    params: list[Any],
+    selection: Selection,
     arms: dict[str, str],
     plan: SummaryPlan,
 ) -> dict[str, Any]:
+    """Pass 1: per (arm, latency bucket) counts, time range and digest parts, combined per arm."""
     columns = list(DIGEST_COLUMNS) + sorted({f for fs in plan.feature_sets for f in fs})
     hashed = f"hash({', '.join(quote_ident(c) for c in columns)})"
+    union, params = _arms_union(
+        selection,
+        arms,
+        f"{_latency_key_sql()} AS k, error, latency_ms, score, label, ts, {hashed} AS h",
+    )
     try:
         rows = con.execute(
-            f"SELECT arm, count(*), count(*) FILTER (WHERE error), count(latency_ms), count(score), "
-            f"count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL), min(ts), max(ts), "
-            f"sum(CAST({hashed} AS HUGEINT)), bit_xor({hashed}) "
-            f"FROM traces WHERE {where} GROUP BY arm",
+            "SELECT a, k, count(*), count(*) FILTER (WHERE error), count(latency_ms), "
+            "count(score), count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL), "
+            f"min(ts), max(ts), sum(CAST(h AS HUGEINT)), bit_xor(h) FROM ({union}) GROUP BY a, k",
             params,
         ).fetchall()
     except duckdb.BinderException as err:
         raise InvalidInputError(f"traces: {str(err).splitlines()[0]}") from None
+    names = list(arms)
     out: dict[str, Any] = {role: {} for role in arms.values()}
+    totals: dict[str, list[Any]] = {}
+    for a, k, n, errors, n_lat, scored, labelled, start, end, hsum, hxor in rows:
+        arm = names[int(a)]
+        t = totals.setdefault(arm, [0, 0, 0, 0, 0, start, end, 0, 0, {}])
+        t[0] += int(n)
+        t[1] += int(errors)
+        t[2] += int(n_lat)
+        t[3] += int(scored)
+        t[4] += int(labelled)
+        t[5] = start if t[5] is None or (start is not None and start < t[5]) else t[5]
+        t[6] = end if t[6] is None or (end is not None and end > t[6]) else t[6]
+        t[7] += int(hsum)
+        t[8] ^= int(hxor)
+        if k is not None and n_lat:
+            t[9][int(k)] = int(n_lat)
     digest = []
-    for arm, n, errors, n_lat, scored, labelled, start, end, hsum, hxor in sorted(rows):
+    for arm in sorted(totals):
+        n, errors, n_lat, scored, labelled, start, end, hsum, hxor, buckets = totals[arm]
         out[arms[arm]] = {
-            "n": int(n),
-            "errors": int(errors),
-            "n_latency": int(n_lat),
-            "scored": int(scored),
-            "labelled": int(labelled),
+            "n": n,
+            "errors": errors,
+            "n_latency": n_lat,
+            "scored": scored,
+            "labelled": labelled,
             "start": start,
             "end": end,
+            "latency_buckets": dict(sorted(buckets.items())),
         }
         digest.append(f"{arm}:{n}:{hsum}:{hxor}")
     for role in arms.values():
         out[role].setdefault("n", 0)
         out[role].setdefault("n_latency", 0)
+        out[role].setdefault("latency_buckets", {})
     out["_digest"] = digest
     return out
 
@@ -288,93 +365,78 @@ def _digest(parts: list[str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def _grouping_pass(
+def _score_pass(
     con: duckdb.DuckDBPyConnection,
-    where: str,
-    params: list[Any],
+    selection: Selection,
     arms: dict[str, str],
     plan: SummaryPlan,
 ) -> dict[str, dict[str, Any]]:
-    features = sorted({f for fs in plan.feature_sets for f in fs})
-    feature_cols = ", ".join(
-        f"CAST({quote_ident(f)} AS VARCHAR) AS {quote_ident('f_' + f)}" for f in features
+    """Pass 2: score histograms per (arm, label) (all scored rows, and labelled ones by label)."""
+    union, params = _arms_union(
+        selection,
+        arms,
+        f"label, {_bin_sql('score', plan.n_bins)} AS b",
     )
-    sets = ["(arm, k)", "(arm, label, b)"]
-    sets += [
-        "(arm, label, d, " + ", ".join(quote_ident("f_" + f) for f in fs) + ")"
-        for fs in plan.feature_sets
-    ]
-    select_features = (", " + feature_cols) if features else ""
-    # GROUPING_ID may only name columns that some grouping set uses
-    gid_names = ["k", "b"] + (["d", *features] if plan.feature_sets else [])
-    gid_cols = ", ".join(
-        ["k", "b"]
-        + (["d", *[quote_ident("f_" + f) for f in features]] if plan.feature_sets else [])
-    )
-    d_col = "d" if plan.feature_sets else "NULL AS d"
-    sql = (
-        f"SELECT arm, k, label, b, {d_col}{''.join(', ' + quote_ident('f_' + f) for f in features)}, "
-        f"GROUPING_ID({gid_cols}) AS gid, count(latency_ms) AS n_lat, count(*) AS n "
-        f"FROM (SELECT arm, latency_ms, label, {_latency_key_sql()} AS k, "
-        f"{_bin_sql('score', plan.n_bins)} AS b, score >= {plan.decision_threshold!r} AS d"
-        f"{select_features} FROM traces WHERE {where}) "
-        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
-    )
-    try:
-        cols = con.execute(sql, params).fetchnumpy()
-    except duckdb.BinderException as err:
-        raise InvalidInputError(
-            f"traces: {str(err).splitlines()[0]} (policy sensitive features "
-            "must be columns of the traces)"
-        ) from None
-    out: dict[str, dict[str, Any]] = {
-        role: {
-            "latency_buckets": {},
-            "positives": np.zeros(plan.n_bins, np.int64),
-            "negatives": np.zeros(plan.n_bins, np.int64),
-            "scores": np.zeros(plan.n_bins, np.int64),
-            "confusion": {
-                fs: {"groups": [], "label": [], "decision": [], "count": []}
-                for fs in plan.feature_sets
-            },
-        }
-        for role in arms.values()
-    }
-    arm_col = np.asarray(cols["arm"]).astype(str)
-    gid_col = np.asarray(cols["gid"], dtype=np.int64)
+    cols = _execute(
+        con, f"SELECT a, label, b, count(*) AS n FROM ({union}) GROUP BY a, label, b", params
+    ).fetchnumpy()
+    a_col = np.asarray(cols["a"], dtype=np.int64)
+    # a row without a score has no bin (b NULL): it is in no histogram
+    b_all, b_valid_all = _column(cols["b"], np.ones(a_col.size, dtype=bool))
+    label_all, l_valid_all = _column(cols["label"], np.ones(a_col.size, dtype=bool))
     n_col = np.asarray(cols["n"], dtype=np.int64)
-    n_lat_col = np.asarray(cols["n_lat"], dtype=np.int64)
-    # GROUPING_ID bit order: the first of gid_names is the most significant bit
-    width = len(gid_names)
-    for gid in np.unique(gid_col):
-        grouped = {
-            name for i, name in enumerate(gid_names) if not (int(gid) >> (width - 1 - i)) & 1
-        }
-        rows = gid_col == gid
-        for arm, role in arms.items():
-            sel = rows & (arm_col == arm)
-            if not sel.any():
-                continue
-            target = out[role]
-            if grouped == {"k"}:
-                k, valid = _column(cols["k"], sel)
-                counts = n_lat_col[sel]
-                keep = valid & (counts > 0)
-                target["latency_buckets"] = {
-                    int(a): int(b) for a, b in zip(k[keep], counts[keep], strict=True)
-                }
-            elif grouped == {"b"}:
-                b, b_valid = _column(cols["b"], sel)
-                label, l_valid = _column(cols["label"], sel)
-                counts = n_col[sel]
-                b_idx = b[b_valid].astype(np.int64)
-                np.add.at(target["scores"], b_idx, counts[b_valid])
-                pos = b_valid & l_valid & label.astype(bool)
-                neg = b_valid & l_valid & ~label.astype(bool)
-                np.add.at(target["positives"], b[pos].astype(np.int64), counts[pos])
-                np.add.at(target["negatives"], b[neg].astype(np.int64), counts[neg])
-            else:
-                _confusion_rows(target, cols, sel, grouped, features, plan, n_col)
+    out: dict[str, dict[str, Any]] = {}
+    for i, role in enumerate(arms.values()):
+        scores = np.zeros(plan.n_bins, np.int64)
+        positives = np.zeros(plan.n_bins, np.int64)
+        negatives = np.zeros(plan.n_bins, np.int64)
+        sel = (a_col == i) & b_valid_all
+        b = b_all[sel].astype(np.int64)
+        counts = n_col[sel]
+        label = label_all[sel].astype(bool)
+        l_valid = l_valid_all[sel]
+        np.add.at(scores, b, counts)
+        np.add.at(positives, b[l_valid & label], counts[l_valid & label])
+        np.add.at(negatives, b[l_valid & ~label], counts[l_valid & ~label])
+        out[role] = {"scores": scores, "positives": positives, "negatives": negatives}
+    return out
+
+
+def _confusion_passes(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    arms: dict[str, str],
+    plan: SummaryPlan,
+) -> dict[str, dict[tuple[str, ...], dict[str, Any]]]:
+    """Pass 3: confusion counts per (arm, label, decision, features), one pass per feature set."""
+    out: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {role: {} for role in arms.values()}
+    roles = list(arms.values())
+    for fs in plan.feature_sets:
+        names = [quote_ident(f"f{j}") for j in range(len(fs))]
+        feats = ", ".join(
+            f"CAST({quote_ident(f)} AS VARCHAR) AS {n}" for f, n in zip(fs, names, strict=True)
+        )
+        union, params = _arms_union(
+            selection,
+            arms,
+            f"label, score >= {plan.decision_threshold!r} AS d, {feats}",
+            " AND score IS NOT NULL AND label IS NOT NULL",
+        )
+        keys = ", ".join(names)
+        rows = _execute(
+            con,
+            f"SELECT a, label, d, {keys}, count(*) FROM ({union}) GROUP BY a, label, d, {keys} "
+            f"ORDER BY ALL",
+            params,
+        ).fetchall()
+        for role in roles:
+            out[role][fs] = {"groups": [], "label": [], "decision": [], "count": []}
+        for row in rows:
+            entry = out[roles[int(row[0])]][fs]
+            entry["groups"].append(tuple(_text(v) for v in row[3 : 3 + len(fs)]))
+            entry["label"].append(bool(row[1]))
+            entry["decision"].append(bool(row[2]))
+            entry["count"].append(int(row[-1]))
     return out
 
 
@@ -390,39 +452,33 @@ def _column(
     return data, ~mask
 
 
-def _confusion_rows(
-    target: dict[str, Any],
-    cols: dict[str, Any],
-    sel: npt.NDArray[np.bool_],
-    grouped: set[str],
-    features: list[str],
-    plan: SummaryPlan,
-    n_col: npt.NDArray[np.int64],
-) -> None:
-    key = {f for f in features if f in grouped}
-    for fs in plan.feature_sets:
-        if set(fs) != key:
-            continue
-        d, d_valid = _column(cols["d"], sel)
-        label, l_valid = _column(cols["label"], sel)
-        feats = {f: np.ma.getdata(cols["f_" + f])[sel] for f in fs}
-        counts = n_col[sel]
-        entry = target["confusion"][fs]
-        for i in np.flatnonzero(d_valid & l_valid):
-            entry["groups"].append(tuple(_text(feats[f][i]) for f in fs))
-            entry["label"].append(bool(label[i]))
-            entry["decision"].append(bool(d[i]))
-            entry["count"].append(int(counts[i]))
-
-
 def _text(value: Any) -> str | None:
     return None if value is None or value is np.ma.masked else str(value)
 
 
+def _bucket_range_sql(keys: npt.NDArray[np.int64]) -> str:
+    """One latency range predicate holding every value of the DDSketch buckets ``keys``.
+
+    Bucket ``k > ZERO_KEY`` holds ``x`` with ``ceil(ln(x)·m) = k``, i.e. ``x`` in
+    ``(exp((k−1)/m), exp(k/m)]``; the range runs from the lowest needed bucket to the highest,
+    widened by 1e-9 (relative) so rounding in ``exp``/``ln`` never drops a value (the exact key
+    test still follows it). One conjunctive range is pushed into the scan (zone maps, no
+    ``LN()`` outside it); a disjunction of ranges would be evaluated row by row.
+    """
+    multiplier = 1.0 / math.log((1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))
+    positive = [int(k) for k in keys if int(k) != ZERO_KEY]
+    if not positive:
+        return "latency_ms = 0"
+    high = math.exp(max(positive) / multiplier) * (1 + 1e-9)
+    if len(positive) < len(keys):
+        return f"latency_ms >= 0 AND latency_ms <= {high!r}"
+    low = math.exp((min(positive) - 1) / multiplier) * (1 - 1e-9)
+    return f"latency_ms > {low!r} AND latency_ms <= {high!r}"
+
+
 def _order_statistics(
     con: duckdb.DuckDBPyConnection,
-    where: str,
-    params: list[Any],
+    selection: Selection,
     arm: str,
     ranks: npt.NDArray[np.int64],
     buckets: dict[int, int],
@@ -436,8 +492,7 @@ def _order_statistics(
     index = np.searchsorted(cum, ranks, side="left")
     needed = np.unique(keys[index])
     needed_values = int(counts[np.isin(keys, needed)].sum())
-    arm_where = f"{where} AND arm = ?"
-    arm_params = [*params, arm]
+    arm_where, arm_params = selection.arm_where(arm)
     if needed_values > MAX_BUCKET_VALUES:
         levels = [(int(r) - 0.5) / int(cum[-1]) for r in ranks]
         row = con.execute(
@@ -448,8 +503,8 @@ def _order_statistics(
         return np.asarray(row[0][0], dtype=np.float64)
     rows = con.execute(
         f"SELECT k, list(latency_ms) FROM (SELECT {_latency_key_sql()} AS k, latency_ms "
-        f"FROM traces WHERE {arm_where}) WHERE k IN ({', '.join(str(int(k)) for k in needed)}) "
-        f"GROUP BY k",
+        f"FROM traces WHERE {arm_where} AND {_bucket_range_sql(needed)}) "
+        f"WHERE k IN ({', '.join(str(int(k)) for k in needed)}) GROUP BY k",
         arm_params,
     ).fetchall()
     values_by_key = {int(k): np.sort(np.asarray(v, dtype=np.float64)) for k, v in rows}

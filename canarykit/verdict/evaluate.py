@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,28 @@ def _utc(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    model: str
+    version: str
+    arm: str
+
+
+def _stored_groups(store: TraceStore, window: TraceWindow) -> list[_Group]:
+    """The distinct (model, version, arm) with rows in ``window`` (of its model when given).
+
+    A ``DISTINCT`` over three dictionary-compressed columns, not the counts and time ranges of
+    ``store.info``; a model's filter is pushed into the scan, so the row groups of other models
+    (rows are clustered by model at ingest) are skipped.
+    """
+    check_stored_timestamps(store.connection, str(store.path))
+    where, params = window.where()
+    rows = store.connection.execute(
+        f"SELECT DISTINCT model, version, arm FROM traces WHERE {where}", params
+    ).fetchall()
+    return [_Group(str(m), str(v), str(a)) for m, v, a in rows]
+
+
 def resolve_selection(
     store: TraceStore,
     *,
@@ -118,9 +141,12 @@ def resolve_selection(
     since: str | None = None,
 ) -> Selection:
     """Infer model, versions and mode from what the store holds, or check the given ones."""
-    info = store.info(TraceWindow(start=since, end=until) if (until or since) else None)
-    groups = info.groups
+    groups = _stored_groups(store, TraceWindow(model=model, start=since, end=until))
     models = sorted({g.model for g in groups})
+    if model is not None and not groups:  # for the message: the models the window does hold
+        models = sorted(
+            {g.model for g in _stored_groups(store, TraceWindow(start=since, end=until))}
+        )
     if model is None:
         if len(models) != 1:
             raise InvalidInputError(
