@@ -532,7 +532,7 @@ def _paired_pass(
     t = plan.decision_threshold
     sql = (
         f"SELECT bc, bs, label, dc, ds, GROUPING_ID(bc, bs, label, dc, ds) AS gid, "
-        f"count(*), sum(ss - sc), sum((ss - sc) * (ss - sc)) "
+        f"count(*), fsum(ss - sc), fsum((ss - sc) * (ss - sc)) "
         f"FROM (SELECT *, {_bin_sql('sc', plan.paired_n_bins)} AS bc, "
         f"{_bin_sql('ss', plan.paired_n_bins)} AS bs, "
         f"sc >= {t!r} AS dc, ss >= {t!r} AS ds FROM ({pairs})) "
