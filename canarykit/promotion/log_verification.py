@@ -15,7 +15,7 @@
   of a version or creation of a ticket — the gates skip each of them; in a drill registry,
   which accepts unsigned acts, the signed acts it holds are re-checked (:func:`act_problems`);
 - every table row no event backs, and every recorded fact whose row is gone or differs
-  (:func:`~canarykit.promotion.verified_state.row_problems`);
+  (:func:`~canarykit.promotion.unrecorded_rows.row_problems`);
 - future-dated events (:func:`~canarykit.promotion.drill.time_problems`);
 - the checkpoints (:mod:`~canarykit.promotion.checkpoints`): those recorded in the log and
   those given from outside.
@@ -57,7 +57,8 @@ from canarykit.promotion.checkpoints import (
     verify_checkpoints,
 )
 from canarykit.promotion.evidence import TrustStore
-from canarykit.promotion.verified_state import ACT_KINDS, build_state, row_problems
+from canarykit.promotion.unrecorded_rows import row_problems
+from canarykit.promotion.verified_state import ACT_KINDS, build_state
 
 __all__ = ["LogVerification", "act_problems", "start_problems", "verify_log"]
 
