@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from canarykit.stats.auc_histogram import bin_scores
-from canarykit.traces import TraceStore
-from canarykit.traces import summaries as summaries_module
+from canarykit.traces import TraceStore, rank_values
 from canarykit.traces.generate import generate_traces
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize
 
@@ -55,7 +54,7 @@ def test_counts_and_order_statistics_match_numpy(table):
 
 def test_quantile_disc_fallback_gives_the_same_order_statistics(table, monkeypatch):
     exact = _summaries(table)
-    monkeypatch.setattr(summaries_module, "MAX_BUCKET_VALUES", 10)
+    monkeypatch.setattr(rank_values, "MAX_BUCKET_VALUES", 10)
     fallback = _summaries(table)
     np.testing.assert_array_equal(exact.control.latency_values, fallback.control.latency_values)
     np.testing.assert_array_equal(exact.candidate.latency_values, fallback.candidate.latency_values)

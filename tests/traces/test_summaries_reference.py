@@ -21,9 +21,10 @@ import pyarrow.compute as pc
 import pytest
 
 from canarykit.traces import TraceStore
-from canarykit.traces import summaries as new
 from canarykit.traces.generate import generate_traces
+from canarykit.traces.rank_values import order_statistics
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize
+from canarykit.traces.summary_passes import latency_key_sql
 
 _spec = importlib.util.spec_from_file_location(
     "canarykit_summaries_v1", Path(__file__).with_name("_summaries_v1.py")
@@ -209,7 +210,7 @@ def test_order_statistics_from_range_predicates_match_a_full_sort(store):
                 continue
             buckets = dict(
                 con.execute(
-                    f"SELECT {new._latency_key_sql()} AS k, count(*) FROM traces WHERE {where} "
+                    f"SELECT {latency_key_sql()} AS k, count(*) FROM traces WHERE {where} "
                     "AND latency_ms IS NOT NULL GROUP BY k",
                     params,
                 ).fetchall()
@@ -220,7 +221,7 @@ def test_order_statistics_from_range_predicates_match_a_full_sort(store):
                 np.array([values.size]),
                 np.unique(np.linspace(1, values.size, 7).astype(np.int64)),
             ):
-                got = new._order_statistics(con, selection, arm, ranks, buckets)
+                got = order_statistics(con, selection, arm, ranks, buckets)
                 np.testing.assert_array_equal(got, values[ranks - 1])
 
 

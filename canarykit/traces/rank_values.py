@@ -1,0 +1,144 @@
+"""Exact latency order statistics at chosen ranks, reading only the buckets that hold them.
+
+The merged DDSketch bucket counts of pass 1 say which bucket holds each wanted rank. Rank 1
+and the last rank are the arm's minimum and maximum (known from pass 1: no read); every other
+rank's bucket is read with a latency *range* predicate — one ``(low, high]`` range per run of
+consecutive needed buckets, so rows outside them are dropped by two comparisons and the bucket
+key (a logarithm) is computed only for rows inside. The values come back as two flat numpy
+columns and are sorted per bucket in numpy. An arm whose needed buckets hold more than
+``MAX_BUCKET_VALUES`` values is read with ``quantile_disc`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from canarykit.errors import StorageError
+from canarykit.traces.summary_passes import ZERO_KEY, latency_key_sql, sketch_multiplier
+
+if TYPE_CHECKING:
+    from canarykit.traces.summaries import Selection
+
+__all__ = ["MAX_BUCKET_VALUES", "StaleCountsError", "bucket_ranges_sql", "order_statistics"]
+
+MAX_BUCKET_VALUES = 2_000_000  # per arm; beyond, exact ranks come from quantile_disc
+
+
+class StaleCountsError(StorageError):
+    """The bucket counts do not describe the rows read (they changed, or a cache is stale)."""
+
+
+def _range(low_key: int, high_key: int) -> str:
+    """``(low, high]`` holding every value of the buckets ``low_key..high_key`` (positive keys).
+
+    Bucket ``k`` holds ``x`` with ``ceil(ln(x)·m) = k``, i.e. ``x`` in ``(exp((k−1)/m),
+    exp(k/m)]``; the range is widened by 1e-9 (relative) so rounding in ``exp``/``ln`` never
+    drops a value (the exact key test follows it).
+    """
+    m = sketch_multiplier()
+    low = math.exp((low_key - 1) / m) * (1 - 1e-9)
+    high = math.exp(high_key / m) * (1 + 1e-9)
+    return f"(latency_ms > {low!r} AND latency_ms <= {high!r})"
+
+
+def bucket_ranges_sql(needed: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> str:
+    """A predicate holding every value of the ``needed`` buckets among the arm's ``keys``.
+
+    Needed buckets that follow each other in ``keys`` (no non-empty bucket between them) share
+    one range.
+
+    Examples
+    --------
+    >>> keys = np.array([ZERO_KEY, 100, 101, 105, 200])
+    >>> bucket_ranges_sql(np.array([100, 101, 200]), keys).count("latency_ms >")
+    2
+    >>> bucket_ranges_sql(np.array([ZERO_KEY]), keys)
+    '(latency_ms = 0)'
+    """
+    wanted = set(int(k) for k in needed)
+    parts: list[str] = []
+    if ZERO_KEY in wanted:
+        parts.append("(latency_ms = 0)")
+    run: list[int] = []
+    for k in (int(k) for k in keys if int(k) != ZERO_KEY):
+        if k in wanted:
+            run.append(k)
+            continue
+        if run:
+            parts.append(_range(run[0], run[-1]))
+            run = []
+    if run:
+        parts.append(_range(run[0], run[-1]))
+    return "(" + " OR ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+
+def order_statistics(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    arm: str,
+    ranks: npt.NDArray[np.int64],
+    buckets: dict[int, int],
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> npt.NDArray[np.float64]:
+    """Exact values of the 1-based ``ranks`` of an arm's non-NULL latencies.
+
+    ``minimum`` and ``maximum``, when known, answer ranks 1 and ``n`` without a read.
+    """
+    if ranks.size == 0:
+        return np.zeros(0)
+    keys = np.array(sorted(buckets), dtype=np.int64)
+    counts = np.array([buckets[int(k)] for k in keys], dtype=np.int64)
+    cum = np.cumsum(counts)
+    n = int(cum[-1])
+    out = np.full(ranks.size, np.nan)
+    todo = np.ones(ranks.size, dtype=bool)
+    if minimum is not None:
+        out[ranks == 1] = minimum
+        todo &= ranks != 1
+    if maximum is not None:
+        out[(ranks == n) & todo] = maximum
+        todo &= ranks != n
+    if not todo.any():
+        return out
+    index = np.searchsorted(cum, ranks, side="left")
+    needed = np.unique(keys[index[todo]])
+    needed_values = int(counts[np.isin(keys, needed)].sum())
+    arm_where, arm_params = selection.arm_where(arm)
+    if needed_values > MAX_BUCKET_VALUES:
+        levels = [(int(r) - 0.5) / n for r in ranks[todo]]
+        row = con.execute(
+            f"SELECT quantile_disc(latency_ms, {levels!r}) FROM traces "
+            f"WHERE {arm_where} AND latency_ms IS NOT NULL",
+            arm_params,
+        ).fetchall()
+        out[todo] = np.asarray(row[0][0], dtype=np.float64)
+        return out
+    cols = con.execute(
+        f"SELECT k, v FROM (SELECT {latency_key_sql()} AS k, latency_ms AS v "
+        f"FROM traces WHERE {arm_where} AND {bucket_ranges_sql(needed, keys)}) "
+        f"WHERE k IN ({', '.join(str(int(k)) for k in needed)})",
+        arm_params,
+    ).fetchnumpy()
+    k_col = np.asarray(cols["k"], dtype=np.int64)
+    v_col = np.asarray(cols["v"], dtype=np.float64)
+    order = np.lexsort((v_col, k_col))
+    k_col, v_col = k_col[order], v_col[order]
+    found_keys, found = np.unique(k_col, return_counts=True)
+    expected = counts[np.isin(keys, needed)]
+    if not np.array_equal(found_keys, needed) or not np.array_equal(found, expected):
+        raise StaleCountsError(
+            f"traces: the latency buckets of arm {arm} hold other rows than their counts say "
+            "(rows changed while the window was read)"
+        )
+    before = np.concatenate([[0], cum[:-1]])
+    starts = np.searchsorted(k_col, keys[index[todo]], side="left")
+    within = ranks[todo] - before[index[todo]] - 1
+    out[todo] = v_col[starts + within]
+    return out

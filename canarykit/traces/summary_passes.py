@@ -1,0 +1,247 @@
+"""The mergeable summary passes (1–3 of :mod:`canarykit.traces.summaries`) as SQL.
+
+Each pass is one plain ``GROUP BY`` over a ``UNION ALL`` of the arms' rows, every arm
+selected by a conjunction DuckDB pushes into the scan; each returns, per arm, figures that
+merge exactly across slices of rows (:class:`~canarykit.traces.partial_summaries.ArmPartial`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from canarykit.errors import InvalidInputError
+from canarykit.traces.partial_summaries import ArmPartial, Confusion, PartialSummaries
+from canarykit.traces.sources import quote_ident
+
+if TYPE_CHECKING:
+    from canarykit.traces.summaries import Selection, SummaryPlan
+
+__all__ = [
+    "DIGEST_COLUMNS",
+    "SKETCH_RELATIVE_ACCURACY",
+    "ZERO_KEY",
+    "bin_sql",
+    "latency_key_sql",
+    "partial_summaries",
+]
+
+SKETCH_RELATIVE_ACCURACY = 0.01
+ZERO_KEY = -(2**62)  # bucket of latency 0 (below every positive key)
+DIGEST_COLUMNS = (
+    "request_id",
+    "ts",
+    "model",
+    "version",
+    "arm",
+    "latency_ms",
+    "error",
+    "score",
+    "label",
+)
+
+
+def sketch_multiplier() -> float:
+    """``1 / ln γ`` of the DDSketch buckets (relative accuracy ``SKETCH_RELATIVE_ACCURACY``)."""
+    return 1.0 / math.log((1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))
+
+
+def latency_key_sql() -> str:
+    """The DDSketch bucket key of ``latency_ms`` (``⌈ln x / ln γ⌉``; ``ZERO_KEY`` for 0)."""
+    return (
+        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {sketch_multiplier()!r}) "
+        f"AS BIGINT) WHEN latency_ms = 0 THEN {ZERO_KEY} END"
+    )
+
+
+def bin_sql(column: str, n_bins: int) -> str:
+    """The score bin of ``column`` in [0, n_bins); NULL for a row without a score.
+
+    (``LEAST`` ignores NULL in DuckDB: without the CASE a row without a score would land in
+    the top bin and count in the AUC histograms — the bug fixed in issue 15.)
+
+    Examples
+    --------
+    >>> bin_sql("score", 10)
+    'CASE WHEN score IS NULL THEN NULL ELSE LEAST(CAST(floor(score * 10) AS INTEGER), 9) END'
+    """
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" ELSE LEAST(CAST(floor({column} * {n_bins}) AS INTEGER), {n_bins - 1}) END"
+    )
+
+
+def arms_union(
+    selection: Selection, arms: Sequence[str], columns: str, condition: str = ""
+) -> tuple[str, list[Any]]:
+    """``UNION ALL`` of the arms' rows: ``a`` (the arm's position in ``arms``) and ``columns``."""
+    parts, params = [], []
+    for i, arm in enumerate(arms):
+        where, arm_params = selection.arm_where(arm)
+        parts.append(f"SELECT {i} AS a, {columns} FROM traces WHERE {where}{condition}")
+        params += arm_params
+    return " UNION ALL ".join(parts), params
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Any:
+    """Run ``sql``; a column the traces lack becomes a one-line :class:`InvalidInputError`."""
+    try:
+        return con.execute(sql, params)
+    except duckdb.BinderException as err:
+        raise InvalidInputError(
+            f"traces: {str(err).splitlines()[0]} (policy sensitive features "
+            "must be columns of the traces)"
+        ) from None
+
+
+def partial_summaries(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    plan: SummaryPlan,
+    *,
+    arms: Sequence[str] | None = None,
+) -> PartialSummaries:
+    """Passes 1–3 over ``selection``'s rows of ``arms`` (default both); other arms are empty."""
+    every = ["control", selection.candidate_arm]
+    read = [a for a in every if arms is None or a in arms]
+    figures: dict[str, dict[str, Any]] = {arm: {} for arm in every}
+    if read:
+        for arm, values in _arm_pass(con, selection, read, plan).items():
+            figures[arm].update(values)
+        for arm, values in _score_pass(con, selection, read, plan).items():
+            figures[arm].update(values)
+        for arm, values in _confusion_passes(con, selection, read, plan).items():
+            figures[arm]["confusion"] = values
+    empty = {
+        "scores": np.zeros(plan.n_bins, np.int64),
+        "positives": np.zeros(plan.n_bins, np.int64),
+        "negatives": np.zeros(plan.n_bins, np.int64),
+        "confusion": {fs: {} for fs in plan.feature_sets},
+    }
+    control, candidate = ({**empty, **figures[arm]} for arm in every)
+    return PartialSummaries(control=ArmPartial(**control), candidate=ArmPartial(**candidate))
+
+
+def _arm_pass(
+    con: duckdb.DuckDBPyConnection, selection: Selection, arms: list[str], plan: SummaryPlan
+) -> dict[str, dict[str, Any]]:
+    """Pass 1: per (arm, latency bucket) counts, time and latency range, digest parts."""
+    columns = list(DIGEST_COLUMNS) + sorted({f for fs in plan.feature_sets for f in fs})
+    hashed = f"hash({', '.join(quote_ident(c) for c in columns)})"
+    union, params = arms_union(
+        selection,
+        arms,
+        f"{latency_key_sql()} AS k, error, latency_ms, score, label, ts, {hashed} AS h",
+    )
+    try:
+        rows = con.execute(
+            "SELECT a, k, count(*), count(*) FILTER (WHERE error), count(latency_ms), "
+            "count(score), count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL), "
+            "min(ts), max(ts), min(latency_ms), max(latency_ms), sum(CAST(h AS HUGEINT)), "
+            f"bit_xor(h) FROM ({union}) GROUP BY a, k",
+            params,
+        ).fetchall()
+    except duckdb.BinderException as err:
+        raise InvalidInputError(f"traces: {str(err).splitlines()[0]}") from None
+    out: dict[str, dict[str, Any]] = {}
+    for a, k, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor in rows:
+        t = out.setdefault(
+            arms[int(a)],
+            {"n": 0, "errors": 0, "n_latency": 0, "scored": 0, "labelled": 0, "hsum": 0,
+             "hxor": 0, "start": None, "end": None, "min_latency": None, "max_latency": None,
+             "buckets": {}},
+        )  # fmt: skip
+        t["n"] += int(n)
+        t["errors"] += int(errors)
+        t["n_latency"] += int(n_lat)
+        t["scored"] += int(scored)
+        t["labelled"] += int(labelled)
+        t["hsum"] += int(hsum)
+        t["hxor"] ^= int(hxor)
+        t["start"] = start if t["start"] is None or (start is not None and start < t["start"]) else t["start"]  # fmt: skip
+        t["end"] = end if t["end"] is None or (end is not None and end > t["end"]) else t["end"]
+        if low is not None:
+            t["min_latency"] = min(float(low), t["min_latency"] if t["min_latency"] is not None else math.inf)  # fmt: skip
+            t["max_latency"] = max(float(high), t["max_latency"] if t["max_latency"] is not None else -math.inf)  # fmt: skip
+        if k is not None and n_lat:
+            t["buckets"][int(k)] = int(n_lat)
+    for t in out.values():
+        t["buckets"] = dict(sorted(t["buckets"].items()))
+    return out
+
+
+def _score_pass(
+    con: duckdb.DuckDBPyConnection, selection: Selection, arms: list[str], plan: SummaryPlan
+) -> dict[str, dict[str, npt.NDArray[np.int64]]]:
+    """Pass 2: score histograms per (arm, label) (all scored rows, and labelled ones by label)."""
+    union, params = arms_union(selection, arms, f"label, {bin_sql('score', plan.n_bins)} AS b")
+    cols = execute(
+        con, f"SELECT a, label, b, count(*) AS n FROM ({union}) GROUP BY a, label, b", params
+    ).fetchnumpy()
+    a_col = np.asarray(cols["a"], dtype=np.int64)
+    # a row without a score has no bin (b NULL): it is in no histogram
+    b_all, b_valid_all = _column(cols["b"], np.ones(a_col.size, dtype=bool))
+    label_all, l_valid_all = _column(cols["label"], np.ones(a_col.size, dtype=bool))
+    n_col = np.asarray(cols["n"], dtype=np.int64)
+    out: dict[str, dict[str, npt.NDArray[np.int64]]] = {}
+    for i, arm in enumerate(arms):
+        scores = np.zeros(plan.n_bins, np.int64)
+        positives = np.zeros(plan.n_bins, np.int64)
+        negatives = np.zeros(plan.n_bins, np.int64)
+        sel = (a_col == i) & b_valid_all
+        b = b_all[sel].astype(np.int64)
+        counts = n_col[sel]
+        label = label_all[sel].astype(bool)
+        l_valid = l_valid_all[sel]
+        np.add.at(scores, b, counts)
+        np.add.at(positives, b[l_valid & label], counts[l_valid & label])
+        np.add.at(negatives, b[l_valid & ~label], counts[l_valid & ~label])
+        out[arm] = {"scores": scores, "positives": positives, "negatives": negatives}
+    return out
+
+
+def _confusion_passes(
+    con: duckdb.DuckDBPyConnection, selection: Selection, arms: list[str], plan: SummaryPlan
+) -> dict[str, dict[tuple[str, ...], Confusion]]:
+    """Pass 3: confusion counts per (arm, label, decision, features), one pass per feature set."""
+    out: dict[str, dict[tuple[str, ...], Confusion]] = {arm: {} for arm in arms}
+    for fs in plan.feature_sets:
+        names = [quote_ident(f"f{j}") for j in range(len(fs))]
+        feats = ", ".join(
+            f"CAST({quote_ident(f)} AS VARCHAR) AS {n}" for f, n in zip(fs, names, strict=True)
+        )
+        union, params = arms_union(
+            selection,
+            arms,
+            f"label, score >= {plan.decision_threshold!r} AS d, {feats}",
+            " AND score IS NOT NULL AND label IS NOT NULL",
+        )
+        keys = ", ".join(names)
+        rows = execute(
+            con,
+            f"SELECT a, label, d, {keys}, count(*) FROM ({union}) GROUP BY a, label, d, {keys}",
+            params,
+        ).fetchall()
+        for arm in arms:
+            out[arm][fs] = {}
+        for row in rows:
+            groups = tuple(None if v is None else str(v) for v in row[3 : 3 + len(fs)])
+            out[arms[int(row[0])]][fs][(groups, bool(row[1]), bool(row[2]))] = int(row[-1])
+    return out
+
+
+def _column(
+    values: Any, sel: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """The selected entries of a fetched column and which of them are not NULL."""
+    data = np.ma.getdata(values)[sel]
+    mask = np.ma.getmaskarray(values)[sel]
+    if data.dtype == object:
+        mask = mask | np.array([v is None for v in data], dtype=bool)
+        data = np.where(mask, 0, data)
+    return data, ~mask
