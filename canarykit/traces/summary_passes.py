@@ -115,8 +115,8 @@ def partial_summaries(
             figures[arm].update(values)
         for arm, values in _score_pass(con, selection, read, plan).items():
             figures[arm].update(values)
-        for arm, values in _confusion_passes(con, selection, read, plan).items():
-            figures[arm]["confusion"] = values
+        for arm, cells in _confusion_passes(con, selection, read, plan).items():
+            figures[arm]["confusion"] = cells
     empty = {
         "scores": np.zeros(plan.n_bins, np.int64),
         "positives": np.zeros(plan.n_bins, np.int64),
