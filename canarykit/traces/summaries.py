@@ -316,7 +316,7 @@ def complete(
         plan=plan,
         control=built[0],
         candidate=built[1],
-        data_digest=_digest(digest),
+        data_digest=_digest(digest, getattr(con, "DIGEST_SCHEME", "duckdb-hash")),
         paired=_paired_pass(con, selection, plan) if selection.mode == "shadow" else None,
         missing_columns=missing,
     )
@@ -360,8 +360,10 @@ def _arm_summary(
     )
 
 
-def _digest(parts: list[str]) -> str:
-    text = "canarykit.data/1 duckdb-hash\n" + "\n".join(sorted(parts))
+def _digest(parts: list[str], scheme: str = "duckdb-hash") -> str:
+    # scheme: the engine's row hash (another engine's connection names its own, e.g. Spark's
+    # "spark-xxhash64": canarykit.engines.spark), so digests of different engines never collide
+    text = f"canarykit.data/1 {scheme}\n" + "\n".join(sorted(parts))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from canarykit import __version__
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import append_decision, load_policy_snapshot
+from canarykit.traces.lake import LakeFilter, is_delta_table, lake_files
 from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollouts
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, SummaryPlan, summarize
@@ -33,7 +34,7 @@ from canarykit.verdict.forecast import forecast_checks
 from canarykit.verdict.look import evaluate_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.tuning import default_tuning
-from canarykit.verdict.verdict import Rollout, Verdict
+from canarykit.verdict.verdict import Rollout, Verdict, default_engine
 
 DUCKDB_MAGIC = b"DUCK"
 
@@ -59,7 +60,9 @@ def is_duckdb_file(path: str | Path) -> bool:
     return header[8:12] == DUCKDB_MAGIC
 
 
-def open_source(source: Any, *, writable: bool = False) -> TraceStore:
+def open_source(
+    source: Any, *, writable: bool = False, lake_filter: LakeFilter | None = None
+) -> TraceStore:
     """A store for ``source``, validated as an ingest would be.
 
     Parameters
@@ -71,6 +74,10 @@ def open_source(source: Any, *, writable: bool = False) -> TraceStore:
         pandas/polars frames, DuckDB relations, ``(connection, "table")``.
     writable : bool
         Open a DuckDB store for writing (to log the verdict).
+    lake_filter : LakeFilter, optional
+        Read only the partitions of a Hive-partitioned directory or Delta table that may hold
+        the model and window (:mod:`canarykit.traces.lake`). A Delta table is always read
+        through its current snapshot's files.
 
     Raises
     ------
@@ -102,6 +109,11 @@ def open_source(source: Any, *, writable: bool = False) -> TraceStore:
         if Path(source).exists():
             raise InvalidInputError(f"{source}: not a DuckDB trace store (no DuckDB header)")
         raise InvalidInputError(f"{source}: no such DuckDB trace store")
+    if isinstance(source, str | Path) and (
+        is_delta_table(source) or (lake_filter is not None and lake_filter.active)
+    ):
+        files, _ = lake_files(source, lake_filter)
+        return TraceStore.from_files(files)
     return TraceStore.from_files(source)
 
 
@@ -123,7 +135,8 @@ def _stored_groups(store: TraceStore, window: TraceWindow) -> list[_Group]:
     ``store.info``; a model's filter is pushed into the scan, so the row groups of other models
     (rows are clustered by model at ingest) are skipped.
     """
-    check_stored_timestamps(store.connection, str(store.path))
+    if isinstance(store, TraceStore):  # another engine's traces were validated when registered
+        check_stored_timestamps(store.connection, str(store.path))
     where, params = window.where()
     rows = store.connection.execute(
         f"SELECT DISTINCT model, version, arm FROM traces WHERE {where}", params
@@ -260,6 +273,8 @@ def evaluate(
     split: float | None = None,
     log: bool = True,
     look: bool = True,
+    engine: str = "duckdb",
+    spark: Any = None,
 ) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
 
@@ -287,15 +302,39 @@ def evaluate(
     look : bool
         ``False`` evaluates the window as if no rollout were recorded (replay of a verdict
         made before a rollout started).
+    engine : {"duckdb", "spark"}
+        What computes the summaries. ``"spark"`` (:mod:`canarykit.engines.spark`) reads
+        Parquet/Delta paths, a Spark table name or a Spark DataFrame on ``spark`` (default:
+        the active session, else a local one); nothing is logged. Every check equals the DuckDB
+        path's; the data digest is engine-specific and the verdict records the engine.
+    spark : pyspark.sql.SparkSession, optional
+        The session for ``engine="spark"``.
     """
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInputError(f"--engine: must be duckdb or spark, got {engine!r}")
     if split is not None and not 0.0 < split < 1.0:
         raise InvalidInputError(f"--split: must be a fraction in (0, 1), got {split}")
     until = parse_utc_timestamp(until, name="--until") if until is not None else None
     since = parse_utc_timestamp(since, name="--since") if since is not None else None
     if since is not None and until is not None and since >= until:
         raise InvalidInputError(f"--since {since}Z: must be before --until {until}Z")
+    lake_filter = LakeFilter(model=model, since=since, until=until)
+    if engine == "spark":
+        chosen = policy if isinstance(policy, Policy) else load_policy(policy)
+        return _evaluate_on_spark(
+            source,
+            spark,
+            chosen,
+            lake_filter,
+            model=model,
+            baseline=baseline,
+            candidate=candidate,
+            until=until,
+            since=since,
+            split=split,
+        )
     opened = not isinstance(source, TraceStore)
-    store = open_source(source, writable=log)
+    store = open_source(source, writable=log, lake_filter=lake_filter)
     try:
         record = _open_rollout(store, model) if look else None
         if record is not None:
@@ -319,6 +358,25 @@ def evaluate(
         if opened:
             store.close()
     return verdict
+
+
+def _evaluate_on_spark(
+    source: Any, spark: Any, policy: Policy, lake_filter: LakeFilter, **chosen: Any
+) -> Verdict:
+    """The verdict with the summaries computed by Spark (:mod:`canarykit.engines.spark`)."""
+    if isinstance(source, TraceStore) or (
+        isinstance(source, str | Path) and is_duckdb_file(source)
+    ):
+        raise InvalidInputError(
+            "--engine spark: reads Parquet/Delta paths, Spark tables or DataFrames; "
+            "a DuckDB trace store is evaluated by --engine duckdb"
+        )
+    from canarykit.engines.spark import default_session, open_spark_traces
+
+    session = spark if spark is not None else default_session()
+    with open_spark_traces(session, source, lake_filter) as traces:
+        # the passes read only .connection (duck-typed: SparkConnection answers like DuckDB)
+        return _evaluate_store(cast(TraceStore, traces), policy, engine=traces.engine, **chosen)
 
 
 _SNAPSHOT_POLICIES: dict[str, Policy] = {}
@@ -408,6 +466,7 @@ def _evaluate_store(
     until: str | None,
     since: str | None,
     split: float | None,
+    engine: dict[str, str] | None = None,
 ) -> Verdict:
     selection = resolve_selection(
         store, model=model, baseline=baseline, candidate=candidate, until=until, since=since
@@ -495,4 +554,5 @@ def _evaluate_store(
             **({"since": since} if since is not None else {}),
         },
         forecast=forecast,
+        engine=engine or default_engine(),
     )

@@ -4,7 +4,10 @@
 ``canarykit.verdict/1``); ``from_dict`` reads it back. A verdict records the versions of the
 engines that computed it (``engines``: DuckDB, whose ``hash()`` makes the data digest, and
 regopy, which runs the decision rules); verdicts written before this field read back with an
-empty ``engines``. A verdict renders as an aligned text table
+empty ``engines``. ``engine`` names the engine that computed the summaries —
+``{"name": "duckdb" | "spark", "version": …}`` — whose row hash makes the data digest (so the
+digest is engine-specific) and which replay uses again; verdicts written before it read back
+as ``{"name": "duckdb"}``. A verdict renders as an aligned text table
 (``to_text``), escaped HTML in Jupyter (``_repr_html_``) and a pandas DataFrame of its checks
 (``to_frame``).
 """
@@ -24,11 +27,19 @@ if TYPE_CHECKING:
 SCHEMA = "canarykit.verdict/1"
 # Fields that describe when/where a verdict was made rather than what it computed; replay
 # ignores them (and warns when the engines differ).
-NON_COMPUTED_FIELDS = ("created_at", "canarykit_version", "engines")
+NON_COMPUTED_FIELDS = ("created_at", "canarykit_version", "engines", "engine")
 #: Distributions whose versions every verdict records.
 ENGINES = ("duckdb", "regopy")
 
-__all__ = ["ENGINES", "NON_COMPUTED_FIELDS", "SCHEMA", "Rollout", "Verdict", "engine_versions"]
+__all__ = [
+    "ENGINES",
+    "NON_COMPUTED_FIELDS",
+    "SCHEMA",
+    "Rollout",
+    "Verdict",
+    "default_engine",
+    "engine_versions",
+]
 
 
 @functools.cache
@@ -55,6 +66,23 @@ def engine_versions() -> dict[str, str]:
     ['duckdb', 'regopy']
     """
     return dict(_installed_engines())
+
+
+def default_engine() -> dict[str, str]:
+    """The summaries engine of a verdict made in-process by DuckDB (the default)."""
+    return {"name": "duckdb", "version": engine_versions()["duckdb"]}
+
+
+def _read_engine(value: Any) -> dict[str, str]:
+    if value is None:
+        return {"name": "duckdb"}  # verdicts from before the field: DuckDB was the only engine
+    if (
+        not isinstance(value, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        or value.get("name") not in ("duckdb", "spark")
+    ):
+        raise ValueError('engine: must be {"name": "duckdb" | "spark", "version": "…"}')
+    return dict(value)
 
 
 def _read_engines(value: Any) -> dict[str, str]:
@@ -177,6 +205,7 @@ class Verdict:
     selection: dict[str, Any] = field(default_factory=dict)
     forecast: tuple[dict[str, Any], ...] = ()
     engines: dict[str, str] = field(default_factory=engine_versions)
+    engine: dict[str, str] = field(default_factory=default_engine)
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict contract as a JSON-ready dictionary."""
@@ -194,6 +223,7 @@ class Verdict:
             "data_digest": self.data_digest,
             "canarykit_version": self.canarykit_version,
             "engines": dict(self.engines),
+            "engine": dict(self.engine),
             "created_at": self.created_at,
             "rollout": self.rollout.to_dict() if self.rollout else None,
             "selection": dict(self.selection),
@@ -244,6 +274,7 @@ class Verdict:
             Fields(entry, f.child("forecast", i))
         try:
             engines = _read_engines(data.get("engines"))
+            engine = _read_engine(data.get("engine"))
         except ValueError as err:
             raise InvalidInputError(f"verdict: {err}") from None
         return cls(
@@ -266,6 +297,7 @@ class Verdict:
             selection=selection,
             forecast=tuple(forecast),
             engines=engines,
+            engine=engine,
         )
 
     def check(self, name: str) -> CheckOutcome:
