@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CachedLook",
+    "catalogued_models",
     "ensure_catalogue",
     "ingest_seq",
     "is_fresh",
@@ -89,6 +90,27 @@ def record_batches(
             "INSERT INTO trace_batches VALUES (?, ?, ?, ?, ?, ?)",
             [ingest_id, kind, model, int(rows), low, high],
         )
+
+
+def catalogued_models(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The models of the stored rows by the catalogue, or ``None`` when it cannot tell.
+
+    The catalogue tells when its trace batches add up to exactly the stored row count (a
+    table's row count is known without a scan): rows inserted or deleted by SQL, or ingested
+    before the catalogue existed, make it ``None``.
+    """
+    if not _has_table(con, "trace_batches") or not _has_table(con, "traces"):
+        return None
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM traces), (SELECT coalesce(sum(rows), 0) FROM trace_batches "
+        "WHERE kind = 'traces')"
+    ).fetchall()[0]
+    if int(row[0]) != int(row[1]):
+        return None
+    rows = con.execute(
+        "SELECT DISTINCT model FROM trace_batches WHERE kind = 'traces' AND rows > 0 ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def ingest_seq(con: duckdb.DuckDBPyConnection) -> int:

@@ -21,7 +21,7 @@ from canarykit.rollout import start_rollout, step_rollout
 from canarykit.simulate.rollout import MODEL, SCENARIOS, START, rollout_traffic
 from canarykit.traces import TraceStore, summary_passes
 from canarykit.traces.generate import generate_traces
-from canarykit.traces.look_cache import load_cached
+from canarykit.traces.look_cache import catalogued_models, load_cached
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
 from canarykit.verdict import evaluate, look
 from canarykit.verdict.policy import load_policy
@@ -234,3 +234,22 @@ def test_summaries_merged_at_any_cut_equal_one_pass(mode):
         _, early = summarize_since(store, dataclasses.replace(sel, until=mid), plan, None, None)
         merged, _ = summarize_since(store, sel, plan, early, mid)
         _fields_equal(merged, summarize(store, sel, plan))
+
+
+def test_the_catalogue_knows_the_models_until_sql_writes_rows():
+    from canarykit.traces.traffic import stored_models
+
+    store = TraceStore()
+    store.ingest(generate_traces("identical", n_requests=500, seed=1, model="a"))
+    store.ingest(generate_traces("identical", n_requests=500, seed=2, model="b"))
+    assert catalogued_models(store.connection) == ["a", "b"]
+    store.connection.execute(
+        "INSERT INTO traces SELECT * REPLACE ('c' AS model, request_id || 'x' AS request_id) "
+        "FROM traces LIMIT 3"
+    )
+    assert catalogued_models(store.connection) is None  # rows the catalogue does not account for
+    assert stored_models(store) == ["a", "b", "c"]
+    store.connection.execute("DELETE FROM traces WHERE model = 'c'")
+    store.connection.execute("DELETE FROM traces WHERE model = 'b'")
+    assert catalogued_models(store.connection) is None
+    assert stored_models(store) == ["a"]
