@@ -218,7 +218,7 @@ class PartialSummaries:
             "control": self.control.to_dict(),
             "candidate": self.candidate.to_dict(),
         }
-        return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
+        return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> PartialSummaries | None:

@@ -19,7 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.errors import StorageError
-from canarykit.traces.summary_passes import ZERO_KEY, latency_key_sql, sketch_multiplier
+from canarykit.traces.summary_passes import (
+    FINE_FACTOR,
+    ZERO_KEY,
+    latency_key_sql,
+    sketch_multiplier,
+)
 
 if TYPE_CHECKING:
     from canarykit.traces.summaries import Selection
@@ -27,26 +32,29 @@ if TYPE_CHECKING:
 __all__ = ["MAX_BUCKET_VALUES", "StaleCountsError", "bucket_ranges_sql", "order_statistics"]
 
 MAX_BUCKET_VALUES = 2_000_000  # per arm; beyond, exact ranks come from quantile_disc
+MAX_RANGES = 4  # runs of needed buckets read with range predicates; beyond, a key test
 
 
 class StaleCountsError(StorageError):
     """The bucket counts do not describe the rows read (they changed, or a cache is stale)."""
 
 
-def _range(low_key: int, high_key: int) -> str:
+def _range(low_key: int, high_key: int, factor: int) -> str:
     """``(low, high]`` holding every value of the buckets ``low_key..high_key`` (positive keys).
 
     Bucket ``k`` holds ``x`` with ``ceil(ln(x)·m) = k``, i.e. ``x`` in ``(exp((k−1)/m),
     exp(k/m)]``; the range is widened by 1e-9 (relative) so rounding in ``exp``/``ln`` never
     drops a value (the exact key test follows it).
     """
-    m = sketch_multiplier()
+    m = sketch_multiplier(factor)
     low = math.exp((low_key - 1) / m) * (1 - 1e-9)
     high = math.exp(high_key / m) * (1 + 1e-9)
     return f"(latency_ms > {low!r} AND latency_ms <= {high!r})"
 
 
-def bucket_ranges_sql(needed: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> str:
+def bucket_ranges_sql(
+    needed: npt.NDArray[np.int64], keys: npt.NDArray[np.int64], factor: int = 1
+) -> str:
     """A predicate holding every value of the ``needed`` buckets among the arm's ``keys``.
 
     Needed buckets that follow each other in ``keys`` (no non-empty bucket between them) share
@@ -70,10 +78,10 @@ def bucket_ranges_sql(needed: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]
             run.append(k)
             continue
         if run:
-            parts.append(_range(run[0], run[-1]))
+            parts.append(_range(run[0], run[-1], factor))
             run = []
     if run:
-        parts.append(_range(run[0], run[-1]))
+        parts.append(_range(run[0], run[-1], factor))
     return "(" + " OR ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
@@ -86,9 +94,11 @@ def order_statistics(
     *,
     minimum: float | None = None,
     maximum: float | None = None,
+    factor: int = FINE_FACTOR,
 ) -> npt.NDArray[np.float64]:
     """Exact values of the 1-based ``ranks`` of an arm's non-NULL latencies.
 
+    ``buckets`` are the arm's counts per key of :func:`latency_key_sql` ``(factor)``.
     ``minimum`` and ``maximum``, when known, answer ranks 1 and ``n`` without a read.
     """
     if ranks.size == 0:
@@ -120,9 +130,13 @@ def order_statistics(
         ).fetchall()
         out[todo] = np.asarray(row[0][0], dtype=np.float64)
         return out
+    # few runs of needed buckets: range predicates (no logarithm outside them); many runs: the
+    # key of every row of the arm tested against the needed set (cheaper than a long OR)
+    ranges = bucket_ranges_sql(needed, keys, factor)
+    keep = ranges if ranges.count(" OR ") < MAX_RANGES else "latency_ms IS NOT NULL"
     cols = con.execute(
-        f"SELECT k, v FROM (SELECT {latency_key_sql()} AS k, latency_ms AS v "
-        f"FROM traces WHERE {arm_where} AND {bucket_ranges_sql(needed, keys)}) "
+        f"SELECT k, v FROM (SELECT {latency_key_sql(factor)} AS k, latency_ms AS v "
+        f"FROM traces WHERE {arm_where} AND {keep}) "
         f"WHERE k IN ({', '.join(str(int(k)) for k in needed)})",
         arm_params,
     ).fetchnumpy()

@@ -46,6 +46,7 @@ import pyarrow as pa
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.labels import LabelReport, plan_label_update
+from canarykit.traces.look_cache import record_batches
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
     FILE_COLUMN,
@@ -280,12 +281,19 @@ class TraceStore:
             )
             # rows stored clustered by model and time (within each batch): a query for one
             # model or one time window skips the other row groups by their zone maps
+            batches: list[tuple[str, int, dt.datetime | None, dt.datetime | None]] = []
             for _, select in normalized:
+                # the catalogue (look_cache.py): which models and times this batch touches
+                batches += self._con.execute(
+                    f"SELECT s.model, count(*), min(s.ts), max(s.ts) FROM ({select}) s{guard} "
+                    "GROUP BY s.model"
+                ).fetchall()
                 order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
                 self._con.execute(
                     f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}{order}"
                 )
-            self._log_ingest("traces", sources, total - skipped, skipped)
+            ingest_id = self._log_ingest("traces", sources, total - skipped, skipped)
+            record_batches(self._con, ingest_id, "traces", batches)
             self._con.commit()
         except BaseException:
             self._con.rollback()
@@ -507,8 +515,10 @@ class TraceStore:
         _say(progress, "writing labels")
         self._con.begin()
         try:
+            batches = self._con.execute(plan.touched_sql).fetchall()
             self._con.execute(plan.update_sql)
-            self._log_ingest("labels", sources, plan.rows_updated, plan.labels_unknown)
+            ingest_id = self._log_ingest("labels", sources, plan.rows_updated, plan.labels_unknown)
+            record_batches(self._con, ingest_id, "labels", batches)
             self._con.commit()
         except BaseException:
             self._con.rollback()
@@ -577,9 +587,11 @@ class TraceStore:
     def _table_columns(self, name: str) -> dict[str, str]:
         return {str(r[0]): str(r[1]) for r in self._con.execute(f"DESCRIBE {name}").fetchall()}
 
-    def _log_ingest(self, kind: str, sources: list[InputSource], rows: int, skipped: int) -> None:
-        self._con.execute(
-            "INSERT INTO ingests SELECT coalesce(max(ingest_id), 0) + 1, ?, ?, ?, ?, ? FROM ingests",
+    def _log_ingest(self, kind: str, sources: list[InputSource], rows: int, skipped: int) -> int:
+        """Append the ingest to ``ingests`` and return its id."""
+        row = self._con.execute(
+            "INSERT INTO ingests SELECT coalesce(max(ingest_id), 0) + 1, ?, ?, ?, ?, ? FROM ingests "
+            "RETURNING ingest_id",
             [
                 kind,
                 [name for s in sources for name in s.labels],
@@ -587,7 +599,8 @@ class TraceStore:
                 skipped,
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),
             ],
-        )
+        ).fetchall()
+        return int(row[0][0])
 
 
 def _say(progress: Progress | None, message: str) -> None:

@@ -64,6 +64,7 @@ from canarykit.traces.summary_passes import (
     SKETCH_RELATIVE_ACCURACY,
     ZERO_KEY,
     bin_sql,
+    coarse_buckets,
     partial_summaries,
 )
 
@@ -352,7 +353,7 @@ def _arm_summary(
         end=f.end,
         latency_ranks=ranks,
         latency_values=values,
-        latency_buckets=dict(f.buckets),
+        latency_buckets=coarse_buckets(f.buckets),
         positives=f.positives,
         negatives=f.negatives,
         scores=f.scores,

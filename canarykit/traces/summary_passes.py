@@ -24,15 +24,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGEST_COLUMNS",
+    "FINE_FACTOR",
     "SKETCH_RELATIVE_ACCURACY",
     "ZERO_KEY",
     "bin_sql",
+    "coarse_buckets",
     "latency_key_sql",
     "partial_summaries",
 ]
 
 SKETCH_RELATIVE_ACCURACY = 0.01
 ZERO_KEY = -(2**62)  # bucket of latency 0 (below every positive key)
+# pass 1 counts FINE_FACTOR sub-buckets per DDSketch bucket: the order statistics then read
+# only the values of the (16× narrower) sub-buckets that hold the wanted ranks
+FINE_FACTOR = 16
 DIGEST_COLUMNS = (
     "request_id",
     "ts",
@@ -46,17 +51,40 @@ DIGEST_COLUMNS = (
 )
 
 
-def sketch_multiplier() -> float:
-    """``1 / ln γ`` of the DDSketch buckets (relative accuracy ``SKETCH_RELATIVE_ACCURACY``)."""
-    return 1.0 / math.log((1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))
+def sketch_multiplier(factor: int = 1) -> float:
+    """``factor / ln γ``: the DDSketch key multiplier (``factor`` finer sub-buckets per bucket).
+
+    ``factor`` is a power of two, so ``LN(x) · (factor·m)`` is exactly ``factor`` times
+    ``LN(x) · m`` in floating point and ``⌈fine / factor⌉`` is exactly the coarse key.
+    """
+    m = 1.0 / math.log((1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))
+    return m * factor
 
 
-def latency_key_sql() -> str:
-    """The DDSketch bucket key of ``latency_ms`` (``⌈ln x / ln γ⌉``; ``ZERO_KEY`` for 0)."""
+def latency_key_sql(factor: int = 1) -> str:
+    """The DDSketch bucket key of ``latency_ms`` (``⌈ln x / ln γ⌉``; ``ZERO_KEY`` for 0).
+
+    With ``factor`` (a power of two) the key of ``factor`` finer sub-buckets per bucket.
+    """
     return (
-        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {sketch_multiplier()!r}) "
+        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {sketch_multiplier(factor)!r}) "
         f"AS BIGINT) WHEN latency_ms = 0 THEN {ZERO_KEY} END"
     )
+
+
+def coarse_buckets(fine: dict[int, int], factor: int = FINE_FACTOR) -> dict[int, int]:
+    """The DDSketch bucket counts (relative accuracy 1 %) from sub-bucket counts.
+
+    Examples
+    --------
+    >>> coarse_buckets({ZERO_KEY: 2, -15: 1, 1: 3, 16: 1, 17: 4}, factor=16)
+    {-4611686018427387904: 2, 0: 1, 1: 4, 2: 4}
+    """
+    out: dict[int, int] = {}
+    for k, c in fine.items():
+        key = k if k == ZERO_KEY else -(-k // factor)
+        out[key] = out.get(key, 0) + c
+    return dict(sorted(out.items()))
 
 
 def bin_sql(column: str, n_bins: int) -> str:
@@ -130,13 +158,13 @@ def partial_summaries(
 def _arm_pass(
     con: duckdb.DuckDBPyConnection, selection: Selection, arms: list[str], plan: SummaryPlan
 ) -> dict[str, dict[str, Any]]:
-    """Pass 1: per (arm, latency bucket) counts, time and latency range, digest parts."""
+    """Pass 1: per (arm, latency sub-bucket) counts, time and latency range, digest parts."""
     columns = list(DIGEST_COLUMNS) + sorted({f for fs in plan.feature_sets for f in fs})
     hashed = f"hash({', '.join(quote_ident(c) for c in columns)})"
     union, params = arms_union(
         selection,
         arms,
-        f"{latency_key_sql()} AS k, error, latency_ms, score, label, ts, {hashed} AS h",
+        f"{latency_key_sql(FINE_FACTOR)} AS k, error, latency_ms, score, label, ts, {hashed} AS h",
     )
     try:
         rows = con.execute(

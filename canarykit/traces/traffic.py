@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from canarykit.traces.look_cache import catalogued_models
 from canarykit.traces.sources import quote_ident
 from canarykit.traces.store import TraceStore
 
@@ -113,6 +114,13 @@ def latest_timestamp(
 
 
 def stored_models(store: TraceStore) -> list[str]:
-    """The distinct model names in the store's traces, sorted."""
+    """The distinct model names in the store's traces, sorted.
+
+    From the catalogue of ingested batches (:mod:`canarykit.traces.look_cache`) when it
+    accounts for every stored row, else from a scan of the traces.
+    """
+    known = catalogued_models(store.connection)
+    if known is not None:
+        return known
     rows = store.connection.execute("SELECT DISTINCT model FROM traces ORDER BY model").fetchall()
     return [str(r[0]) for r in rows]

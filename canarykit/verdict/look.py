@@ -30,9 +30,18 @@ from canarykit import __version__
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc_histogram import delong_from_histogram
 from canarykit.traces.decision_log import insert_decision
+from canarykit.traces.look_cache import (
+    CachedLook,
+    ingest_seq,
+    is_fresh,
+    load_cached,
+    plan_key,
+    save_cached,
+)
+from canarykit.traces.rank_values import StaleCountsError
 from canarykit.traces.rollouts import RolloutRecord, StepRecord, list_looks, record_look
 from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import Selection, SummaryPlan, summarize
+from canarykit.traces.summaries import Selection, Summaries, SummaryPlan, summarize_since
 from canarykit.traces.traffic import latest_timestamp, traffic_before
 from canarykit.traces.window import parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
@@ -144,8 +153,14 @@ def compute_look(
     ctx: LookContext,
     state: StepState,
     until: dt.datetime,
-) -> tuple[Verdict, StepState]:
-    """The verdict of one look and the state after it (no side effects)."""
+    previous: CachedLook | None = None,
+) -> tuple[Verdict, StepState, CachedLook]:
+    """The verdict of one look, the state after it and its figures (no side effects).
+
+    ``previous`` — the figures an earlier look of the step left — is used when still fresh
+    (:func:`canarykit.traces.look_cache.is_fresh`): then only rows after its ``until`` are
+    summarised. The verdict is the same either way.
+    """
     planned = ctx.planned
     since = ctx.step_started_at
     control_window = None
@@ -171,15 +186,12 @@ def compute_look(
             }
         )
     )
-    summaries = summarize(
-        store,
-        selection,
-        SummaryPlan(
-            decision_threshold=policy.decision_threshold,
-            feature_sets=feature_sets,
-            ranks_for=latency_ranks(policy, "canary", ctx.tuning),
-        ),
+    plan = SummaryPlan(
+        decision_threshold=policy.decision_threshold,
+        feature_sets=feature_sets,
+        ranks_for=latency_ranks(policy, "canary", ctx.tuning),
     )
+    summaries, figures = _summaries(store, selection, plan, until, previous)
     has_control = planned.has_control or control_window is not None
     fresh = evaluate_checks(
         policy,
@@ -292,7 +304,30 @@ def compute_look(
         },
         forecast=forecast,
     )
-    return verdict, new_state
+    return verdict, new_state, figures
+
+
+def _summaries(
+    store: TraceStore,
+    selection: Selection,
+    plan: SummaryPlan,
+    until: dt.datetime,
+    previous: CachedLook | None,
+) -> tuple[Summaries, CachedLook]:
+    """The look's summaries, merged with ``previous`` when it is still fresh."""
+    con = store.connection
+    seq = ingest_seq(con)
+    usable = previous is not None and previous.until <= until
+    if previous is not None and usable and is_fresh(con, previous, selection, plan):
+        try:
+            summaries, figures = summarize_since(
+                store, selection, plan, previous.figures, _iso(previous.until)
+            )
+            return summaries, CachedLook(until, seq, plan_key(plan), figures)
+        except StaleCountsError:
+            pass  # rows changed outside canarykit: read the whole window
+    summaries, figures = summarize_since(store, selection, plan, None, None)
+    return summaries, CachedLook(until, seq, plan_key(plan), figures)
 
 
 def evaluate_look(
@@ -339,9 +374,15 @@ def evaluate_look(
         step_started_at=step.started_at,
         tuning=tuning,
     )
-    verdict, new_state = compute_look(store, policy, ctx, state, moment)
+    previous = load_cached(store.connection, record.rollout_id, step.step)
+    verdict, new_state, figures = compute_look(store, policy, ctx, state, moment, previous)
     if log and not store.read_only:
         verdict_json = verdict.to_json()
+
+        def write_with_look(con: Any) -> None:  # the store's connection, in the look's transaction
+            insert_decision(con, verdict.to_dict(), verdict_json, policy.files)
+            save_cached(con, record.rollout_id, step.step, figures)
+
         record_look(
             store,
             rollout_id=record.rollout_id,
@@ -353,7 +394,7 @@ def evaluate_look(
             tuning=None if fixed else tuning.to_dict(),
             stop_reasons=verdict.reasons if verdict.decision == "STOP" else None,
             complete=verdict.decision == "PROCEED" and step.step == len(ctx.plan),
-            also=lambda con: insert_decision(con, verdict.to_dict(), verdict_json, policy.files),
+            also=write_with_look,
         )
     return verdict
 
@@ -381,6 +422,8 @@ def replay_look(store: TraceStore, policy: Policy, verdict: Verdict) -> Verdict:
     )
     state = StepState.empty()
     replayed = verdict
+    figures: CachedLook | None = None  # each look reads only the rows after the one before
     for until in r.look_untils:
-        replayed, state = compute_look(store, policy, ctx, state, _parse(until, name="look"))
+        moment = _parse(until, name="look")
+        replayed, state, figures = compute_look(store, policy, ctx, state, moment, figures)
     return replayed

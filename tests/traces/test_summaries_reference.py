@@ -24,7 +24,7 @@ from canarykit.traces import TraceStore
 from canarykit.traces.generate import generate_traces
 from canarykit.traces.rank_values import order_statistics
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize
-from canarykit.traces.summary_passes import latency_key_sql
+from canarykit.traces.summary_passes import FINE_FACTOR, latency_key_sql
 
 _spec = importlib.util.spec_from_file_location(
     "canarykit_summaries_v1", Path(__file__).with_name("_summaries_v1.py")
@@ -208,21 +208,33 @@ def test_order_statistics_from_range_predicates_match_a_full_sort(store):
             )
             if not values.size:
                 continue
-            buckets = dict(
-                con.execute(
-                    f"SELECT {latency_key_sql()} AS k, count(*) FROM traces WHERE {where} "
-                    "AND latency_ms IS NOT NULL GROUP BY k",
-                    params,
-                ).fetchall()
-            )
-            for ranks in (
-                np.arange(1, values.size + 1),
-                np.array([1]),
-                np.array([values.size]),
-                np.unique(np.linspace(1, values.size, 7).astype(np.int64)),
-            ):
-                got = order_statistics(con, selection, arm, ranks, buckets)
-                np.testing.assert_array_equal(got, values[ranks - 1])
+            for factor in (1, FINE_FACTOR):
+                buckets = dict(
+                    con.execute(
+                        f"SELECT {latency_key_sql(factor)} AS k, count(*) FROM traces "
+                        f"WHERE {where} AND latency_ms IS NOT NULL GROUP BY k",
+                        params,
+                    ).fetchall()
+                )
+                for ranks in (
+                    np.arange(1, values.size + 1),
+                    np.array([1]),
+                    np.array([values.size]),
+                    np.unique(np.linspace(1, values.size, 7).astype(np.int64)),
+                ):
+                    got = order_statistics(con, selection, arm, ranks, buckets, factor=factor)
+                    np.testing.assert_array_equal(got, values[ranks - 1])
+                    known = order_statistics(
+                        con,
+                        selection,
+                        arm,
+                        ranks,
+                        buckets,
+                        factor=factor,
+                        minimum=float(values[0]),
+                        maximum=float(values[-1]),
+                    )
+                    np.testing.assert_array_equal(known, values[ranks - 1])
 
 
 def test_summaries_match_straightforward_queries(store):
