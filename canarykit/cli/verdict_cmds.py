@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
     ev.add_argument(
         "source",
         metavar="SOURCE",
-        help="DuckDB trace store, or Parquet/CSV file(s)/glob read in place",
+        help="DuckDB trace store, or Parquet/CSV file(s)/glob/Delta table read in place "
+        "(--engine spark: Parquet/Delta paths or a Spark table name)",
     )
     ev.add_argument("--policy", help="policy file or folder (default: the shipped policy)")
     ev.add_argument("--model", help="model name (inferred when SOURCE holds one)")
@@ -36,6 +37,13 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--out", help="write the verdict JSON here ('-' for stdout)")
     add_format(ev, extra=("markdown",))
     ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
+    ev.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="what computes the summaries (spark: the active or a local Spark session; "
+        "needs pip install 'canarykit[spark]'; nothing is logged)",
+    )
     add_sign_options(ev)
     ev.set_defaults(func=_evaluate)
 
@@ -45,7 +53,8 @@ def register(subparsers: Any) -> None:
         description="Recompute VERDICT from SOURCE with the policy snapshot named by its digest. "
         "Exit 0 when identical, 1 when different, 2 on bad input, 70 internal error. The "
         "DuckDB and regopy versions a verdict records are not compared: a warning says when "
-        "they differ from the running ones.",
+        "they differ from the running ones. A verdict computed by Spark is replayed by Spark "
+        "(its data digest is engine-specific): SOURCE is then what --engine spark reads.",
     )
     rp.add_argument("verdict", metavar="VERDICT", help="verdict JSON file")
     rp.add_argument("source", metavar="SOURCE", help="DuckDB trace store or Parquet/CSV files")
@@ -79,7 +88,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         until=args.until,
         since=args.since,
         split=args.split,
-        log=not args.no_log,
+        log=not args.no_log and args.engine == "duckdb",
+        engine=args.engine,
     )
     text = verdict.to_json()
     if args.out:

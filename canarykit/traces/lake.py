@@ -10,8 +10,8 @@ opened: partition pruning on the model and the time window.
   of the window (a date partition is a whole UTC day), so the summaries — which filter rows
   by model and time anyway — are the same with or without it; only fewer files are read.
 - A **Delta table** (a directory with ``_delta_log/``): the Parquet files of its current
-  snapshot, listed by ``deltalake`` (``DeltaTable.file_uris`` with partition filters on the
-  same columns), never the files a later commit removed. Spark reads Delta natively only with
+  snapshot, listed by ``deltalake`` (``DeltaTable.file_uris`` with filters on the same partition
+  columns), never the files a later commit removed. Spark reads Delta natively only with
   the ``delta-spark`` jars (a download); canarykit instead reads the snapshot's files, on both
   engines. Tables whose readers need deletion vectors or column mapping are refused (their
   files alone do not give the table's rows), as are layouts whose partition values are not
@@ -188,7 +188,10 @@ def _delta_files(path: str, lake_filter: LakeFilter) -> list[str]:
             )
         partition_columns = list(table.metadata().partition_columns)
         filters = lake_filter.delta_filters(partition_columns)
-        uris = table.file_uris(partition_filters=filters or None)
+        try:  # deltalake ≥ 1.x names the filters file_pruning_predicate
+            uris = table.file_uris(file_pruning_predicate=filters or None)
+        except TypeError:
+            uris = table.file_uris(partition_filters=filters or None)
     except InvalidInputError:
         raise
     except Exception as err:  # deltalake's own errors (a broken log, a missing file)

@@ -9,6 +9,10 @@ ignoring only fields that record when and by which code and engine versions it w
 (:data:`~canarykit.verdict.verdict.NON_COMPUTED_FIELDS`). When the DuckDB or regopy version the
 verdict records differs from the running one, the result carries a warning (the data digest
 uses DuckDB's ``hash()``, so another DuckDB major version may not reproduce it).
+
+The summaries are recomputed by the engine the verdict records (``engine.name``): a verdict
+made with ``--engine spark`` is replayed on Spark (``spark=`` or the active/a local session),
+since its data digest is Spark's row hash; without pyspark that replay is refused in one line.
 """
 
 from __future__ import annotations
@@ -150,10 +154,17 @@ def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
 
 
 def replay(
-    verdict: Verdict | str | Path, source: Any, *, policy: str | Path | None = None
+    verdict: Verdict | str | Path,
+    source: Any,
+    *,
+    policy: str | Path | None = None,
+    spark: Any = None,
 ) -> ReplayResult:
     """Recompute ``verdict`` from ``source`` and compare (see the module docstring)."""
     original = verdict if isinstance(verdict, Verdict) else load_verdict(verdict)
+    engine = original.engine.get("name", "duckdb")
+    if engine == "spark":
+        return _replay_on_spark(original, source, policy, spark)
     chosen = _policy_for(original, source, policy)
     sel = original.selection
     if original.rollout is not None and original.rollout.rollout_id is not None:
@@ -177,17 +188,69 @@ def replay(
             log=False,
             look=False,
         )
+    return _compared(original, replayed)
+
+
+def _replay_on_spark(
+    original: Verdict, source: Any, policy: str | Path | None, spark: Any
+) -> ReplayResult:
+    """Replay a verdict the Spark engine made, on Spark (the policy: given, else shipped)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise InvalidInputError(
+            "verdict: computed by the spark engine (its data digest is Spark's row hash); "
+            "replaying it needs pyspark (pip install 'canarykit[spark]')"
+        )
+    if policy is not None:
+        chosen = load_policy(policy)
+        if chosen.digest != original.policy_digest:
+            raise PolicyError(
+                f"{policy}: digest {chosen.digest} differs from the verdict's "
+                f"policy {original.policy_digest}"
+            )
+    else:
+        chosen = load_policy()
+        if chosen.digest != original.policy_digest:
+            raise PolicyError(
+                f"policy {original.policy_digest} is not the shipped policy and a Spark source "
+                "has no decision log: pass --policy"
+            )
+    sel = original.selection
+    replayed = evaluate(
+        source,
+        policy=chosen,
+        model=sel.get("model", original.model),
+        baseline=sel.get("baseline", original.baseline),
+        candidate=sel.get("candidate", original.candidate),
+        until=sel.get("until"),
+        since=sel.get("since"),
+        split=sel.get("split"),
+        log=False,
+        look=False,
+        engine="spark",
+        spark=spark,
+    )
+    return _compared(original, replayed)
+
+
+def _compared(original: Verdict, replayed: Verdict) -> ReplayResult:
     a, b = original.to_dict(), replayed.to_dict()
     for key in NON_COMPUTED_FIELDS:
         a.pop(key, None)
         b.pop(key, None)
     differences: list[str] = []
     _diff(a, b, "", differences)
-    warning = engine_warning(original)
+    warnings = [w for w in (engine_warning(original),) if w]
+    was, now = original.engine.get("version"), replayed.engine.get("version")
+    if original.engine.get("name") == "spark" and was is not None and was != now:
+        warnings.append(
+            f"the verdict's summaries were computed with spark {was}, this run uses spark {now}"
+        )
     return ReplayResult(
         identical=not differences,
         differences=tuple(differences),
         original=original,
         replayed=replayed,
-        warnings=(warning,) if warning else (),
+        warnings=tuple(warnings),
     )
