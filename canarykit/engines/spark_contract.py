@@ -106,9 +106,10 @@ def _typed_columns(frame: Any, name: str) -> list[str]:
             )
         if col == "ts" and kind == "TimestampType":
             # the instant's UTC wall time, independent of spark.sql.session.timeZone
+            # (an exact decimal interval: timestampadd casts the microseconds to INT)
             exprs.append(
-                "timestampadd(MICROSECOND, unix_micros(ts), "
-                "TIMESTAMP_NTZ '1970-01-01 00:00:00') AS ts"
+                "TIMESTAMP_NTZ '1970-01-01 00:00:00' + make_dt_interval(0, 0, 0, "
+                "CAST(CAST(unix_micros(ts) AS DECIMAL(20,0)) / 1000000 AS DECIMAL(18,6))) AS ts"
             )
         elif col == "ts":
             exprs.append("CAST(ts AS TIMESTAMP_NTZ) AS ts")
