@@ -24,7 +24,7 @@ from canarykit.traces.decision_log import append_decision, load_policy_snapshot
 from canarykit.traces.lake import LakeFilter, is_delta_table, lake_files
 from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollouts
 from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import Mode, Selection, SummaryPlan, summarize
+from canarykit.traces.summaries import Mode, Selection, Summaries, SummaryPlan, summarize
 from canarykit.traces.traffic import stored_models
 from canarykit.traces.validation import check_stored_timestamps
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
@@ -38,7 +38,13 @@ from canarykit.verdict.verdict import Rollout, Verdict, default_engine
 
 DUCKDB_MAGIC = b"DUCK"
 
-__all__ = ["evaluate", "open_source", "resolve_selection"]
+__all__ = [
+    "evaluate",
+    "open_source",
+    "resolve_selection",
+    "summary_plan",
+    "verdict_from_summaries",
+]
 
 
 def is_duckdb_file(path: str | Path) -> bool:
@@ -456,6 +462,32 @@ def _check_look_arguments(
         )
 
 
+def summary_plan(policy: Policy, mode: str, split: float | None = None) -> SummaryPlan:
+    """What a verdict under ``policy`` needs summarised: score bins, decision threshold, the
+    fairness feature sets and the latency ranks (:mod:`canarykit.summaries` documents them).
+
+    The ranks are those of the sequences tuned for the planned ``split`` (0.5 when unknown),
+    a provisional share: the verdict re-tunes for the step the observed split corresponds to.
+    """
+    feature_sets = tuple(
+        sorted(
+            {
+                c.features
+                for c in policy.checks.values()
+                if c.kind == "fairness_gap_delta" and c.applies_to(mode)
+            }
+        )
+    )
+    # the split is planned, not observed: a provisional share for tuning, refined below
+    provisional_share = split if split is not None else 0.5
+    tuning = default_tuning(policy, mode, share=provisional_share)
+    return SummaryPlan(
+        decision_threshold=policy.decision_threshold,
+        feature_sets=feature_sets,
+        ranks_for=latency_ranks(policy, mode, tuning),
+    )
+
+
 def _evaluate_store(
     store: TraceStore,
     policy: Policy,
@@ -471,24 +503,27 @@ def _evaluate_store(
     selection = resolve_selection(
         store, model=model, baseline=baseline, candidate=candidate, until=until, since=since
     )
-    feature_sets = tuple(
-        sorted(
-            {
-                c.features
-                for c in policy.checks.values()
-                if c.kind == "fairness_gap_delta" and c.applies_to(selection.mode)
-            }
-        )
+    summaries = summarize(store, selection, summary_plan(policy, selection.mode, split))
+    return verdict_from_summaries(
+        summaries, policy, split=split, until=until, since=since, engine=engine
     )
-    # the split is planned, not observed: a provisional share for tuning, refined below
-    provisional_share = split if split is not None else 0.5
-    tuning = default_tuning(policy, selection.mode, share=provisional_share)
-    plan = SummaryPlan(
-        decision_threshold=policy.decision_threshold,
-        feature_sets=feature_sets,
-        ranks_for=latency_ranks(policy, selection.mode, tuning),
-    )
-    summaries = summarize(store, selection, plan)
+
+
+def verdict_from_summaries(
+    summaries: Summaries,
+    policy: Policy,
+    *,
+    split: float | None = None,
+    until: str | None = None,
+    since: str | None = None,
+    engine: dict[str, str] | None = None,
+) -> Verdict:
+    """Checks → decision → :class:`Verdict` from computed summaries (no data is read).
+
+    ``until``/``since`` are the window bounds the user gave (recorded in the verdict's
+    selection); ``engine`` what computed the summaries (default: DuckDB in this process).
+    """
+    selection = summaries.selection
     total = summaries.control.n + summaries.candidate.n
     observed = summaries.candidate.n / total if total and selection.mode == "canary" else None
     provisional = _rollout(policy, selection.mode, observed, split, "CONTINUE")

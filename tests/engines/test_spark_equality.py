@@ -144,3 +144,25 @@ def test_a_spark_dataframe_and_a_table_name_are_sources(spark, regression) -> No
     assert_same_checks(by_frame, by_name)
     # the user's own views are left alone: canarykit registers a uniquely named one
     assert not [t for t in spark.catalog.listTables() if t.name.startswith("__canarykit")]
+
+
+@pytest.mark.parametrize("name", ["fairness", "shadow"])
+def test_the_summaries_documents_are_equal(spark, name, request) -> None:
+    """Every figure of the public summaries document, both engines (digest aside)."""
+    from canarykit.engines.spark import open_spark_traces
+    from canarykit.summaries import summary_plan, to_dict
+    from canarykit.traces.summaries import summarize
+    from canarykit.verdict.evaluate import open_source, resolve_selection
+    from canarykit.verdict.policy import load_policy
+
+    path = str(request.getfixturevalue(name))
+    policy = load_policy()
+    docs = []
+    for opened in (open_source(path), open_spark_traces(spark, path)):
+        with opened as traces:
+            sel = resolve_selection(traces, model=None, baseline=None, candidate=None, until=None)
+            docs.append(to_dict(summarize(traces, sel, summary_plan(policy, sel.mode))))
+    duck, on_spark = docs
+    assert duck.pop("data_digest") != on_spark.pop("data_digest")
+    assert_close(on_spark, duck, "summaries")
+    assert sum(duck["arms"]["control"]["scores"]["count"]) > 0
