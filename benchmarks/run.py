@@ -525,7 +525,10 @@ def main() -> None:
             if not ns.skip_naive:
                 r["naive"] = _run_case("naive", parquet, str(data))
     lock = _run_case("registry_lock", "3000")
-    Path(ns.out).write_text(_report(results, ns.rows) + _lock_report(lock))
+    from benchmarks.spark_bench import spark_section  # Spark local[2] vs DuckDB (optional)
+
+    spark = spark_section(data, rows=min(2_000_000, ns.rows))
+    Path(ns.out).write_text(_report(results, ns.rows) + _lock_report(lock) + spark)
     print(Path(ns.out).read_text())
 
 
