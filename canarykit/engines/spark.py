@@ -229,7 +229,8 @@ def _read_frame(spark: Any, source: Any, lake_filter: LakeFilter) -> tuple[Any, 
     try:
         # partition values stay text, as DuckDB reads them (``version=1.10`` is not 1.1)
         with _conf(spark, "spark.sql.sources.partitionColumnTypeInference.enabled", "false"):
-            reader = spark.read.option("mergeSchema", "true")
+            # files may differ in their columns (DuckDB's union_by_name)
+            reader = spark.read.option("mergeSchema", "true" if len(files) > 1 else "false")
             if Path(base).is_dir():
                 reader = reader.option("basePath", base)
             frame = reader.parquet(*files)

@@ -68,6 +68,9 @@ def test_contract_violations_are_one_line(spark, tmp_path) -> None:
     text = frame.withColumn("latency_ms", frame["latency_ms"].cast("string"))
     with pytest.raises(InvalidInputError, match="column latency_ms: must be a number"):
         evaluate(text, model="m1", log=False, engine="spark", spark=spark)
+    good = frame.withColumn("latency_ms", frame["latency_ms"] + 1000.0)
+    with pytest.raises(InvalidInputError, match=r"column \(request_id, arm\): must be unique"):
+        evaluate(good.union(good.limit(1)), model="m1", log=False, engine="spark", spark=spark)
     with pytest.raises(InvalidInputError, match="neither a path nor a table"):
         evaluate("no_such_table", log=False, engine="spark", spark=spark)
 
