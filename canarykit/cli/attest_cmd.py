@@ -118,8 +118,6 @@ def signer_from(args: argparse.Namespace) -> Signer | None:
         write the envelope, an unusable key or a malformed key id or digest.
     """
     from canarykit.errors import InvalidInputError
-    from canarykit.promotion.evidence import check_key_id, load_private_key
-    from canarykit.promotion.verdict_attestation import check_artifact_digest
 
     if args.sign_key is None:
         for option in ("key_id", "artifact_digest", "attest_out"):
@@ -127,6 +125,10 @@ def signer_from(args: argparse.Namespace) -> Signer | None:
                 name = "--" + option.replace("_", "-")
                 raise InvalidInputError(f"{name}: only with --sign-key (signing the verdict)")
         return None
+    # the promotion layer (and its cryptography) only for a signed verdict
+    from canarykit.promotion.evidence import check_key_id, load_private_key
+    from canarykit.promotion.verdict_attestation import check_artifact_digest
+
     if args.key_id is None:
         raise InvalidInputError("--key-id: required with --sign-key (the id the trust file lists)")
     out = args.attest_out or attestation_path(args.out)

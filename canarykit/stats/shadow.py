@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 from scipy.special import betaln, ndtri
-from scipy.stats import beta as beta_dist
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats.result import IntervalResult
@@ -147,8 +147,8 @@ def clopper_pearson(
     if (s < 0).any() or (s > t).any():
         raise InvalidInputError("successes: must satisfy 0 <= successes <= trials")
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo = np.where(s > 0, beta_dist.ppf(a / 2, np.maximum(s, 1e-300), t - s + 1), 0.0)
-        hi = np.where(s < t, beta_dist.ppf(1 - a / 2, s + 1, np.maximum(t - s, 1e-300)), 1.0)
+        lo = np.where(s > 0, special.betaincinv(np.maximum(s, 1e-300), t - s + 1, a / 2), 0.0)
+        hi = np.where(s < t, special.betaincinv(s + 1, np.maximum(t - s, 1e-300), 1 - a / 2), 1.0)
     lo = np.where(t > 0, lo, 0.0)
     hi = np.where(t > 0, hi, 1.0)
     return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)

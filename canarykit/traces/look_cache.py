@@ -30,7 +30,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -61,11 +61,12 @@ _CREATE = (
 )
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
-    ).fetchall()[0]
-    return bool(row[0])
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[Any] | None:
+    """``sql``'s rows, or ``None`` when a table it reads does not exist (an older store)."""
+    try:
+        return con.execute(sql, params).fetchall()
+    except duckdb.CatalogException:
+        return None
 
 
 def ensure_catalogue(con: duckdb.DuckDBPyConnection) -> None:
@@ -99,13 +100,13 @@ def catalogued_models(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     table's row count is known without a scan): rows inserted or deleted by SQL, or ingested
     before the catalogue existed, make it ``None``.
     """
-    if not _has_table(con, "trace_batches") or not _has_table(con, "traces"):
-        return None
-    row = con.execute(
+    counts = _rows(
+        con,
         "SELECT (SELECT count(*) FROM traces), (SELECT coalesce(sum(rows), 0) FROM trace_batches "
-        "WHERE kind = 'traces')"
-    ).fetchall()[0]
-    if int(row[0]) != int(row[1]):
+        "WHERE kind = 'traces')",
+        [],
+    )
+    if counts is None or int(counts[0][0]) != int(counts[0][1]):
         return None
     rows = con.execute(
         "SELECT DISTINCT model FROM trace_batches WHERE kind = 'traces' AND rows > 0 ORDER BY 1"
@@ -115,10 +116,8 @@ def catalogued_models(con: duckdb.DuckDBPyConnection) -> list[str] | None:
 
 def ingest_seq(con: duckdb.DuckDBPyConnection) -> int:
     """The last ingest's id (0 for none): figures computed now saw every batch up to it."""
-    if not _has_table(con, "ingests"):
-        return 0
-    row = con.execute("SELECT coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0]
-    return int(row[0])
+    rows = _rows(con, "SELECT coalesce(max(ingest_id), 0) FROM ingests", [])
+    return 0 if rows is None else int(rows[0][0])
 
 
 def plan_key(plan: SummaryPlan) -> str:
@@ -156,13 +155,12 @@ class CachedLook:
 
 def load_cached(con: duckdb.DuckDBPyConnection, rollout_id: int, step: int) -> CachedLook | None:
     """The figures the latest recorded look of the step left, if any (and readable)."""
-    if not _has_table(con, "look_summaries"):
-        return None
-    rows = con.execute(
+    rows = _rows(
+        con,
         "SELECT until, ingest_seq, plan_key, figures FROM look_summaries "
         "WHERE rollout_id = ? AND step = ?",
         [rollout_id, step],
-    ).fetchall()
+    )
     if not rows:
         return None
     until, seq, key, blob = rows[0]
@@ -190,19 +188,20 @@ def is_fresh(
     without touching the model inside ``[window start, cached.until)`` (the window start is the
     earlier of the selection's start and its control window's).
     """
-    if cached.key != plan_key(plan) or not _has_table(con, "trace_batches"):
+    if cached.key != plan_key(plan):
         return False
     start: dt.datetime | None = None
     if selection.since is not None:
         start = dt.datetime.fromisoformat(selection.since)
         if selection.control_window is not None:
             start = min(start, dt.datetime.fromisoformat(selection.control_window[0]))
-    row = con.execute(
+    rows = _rows(
+        con,
         "SELECT count(*) FROM ingests i WHERE i.ingest_id > ? AND i.rows > 0 AND ("
         "NOT EXISTS (SELECT 1 FROM trace_batches b WHERE b.ingest_id = i.ingest_id) OR "
         "EXISTS (SELECT 1 FROM trace_batches b WHERE b.ingest_id = i.ingest_id "
         "AND (b.model = ? OR b.model IS NULL) AND b.min_ts < ? "
         "AND (CAST(? AS TIMESTAMP) IS NULL OR b.max_ts >= ?)))",
         [cached.seq, selection.model, cached.until, start, start],
-    ).fetchall()[0]
-    return int(row[0]) == 0
+    )
+    return rows is not None and int(rows[0][0]) == 0

@@ -25,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import zlib
@@ -122,11 +124,11 @@ class ArmPartial:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (histograms sparse: indices and counts of the non-zero bins)."""
+        """JSON-ready form; bucket counts and the non-zero histogram bins as base64 int64."""
 
         def sparse(a: npt.NDArray[np.int64]) -> dict[str, Any]:
             nz = np.flatnonzero(a)
-            return {"size": int(a.size), "index": nz.tolist(), "count": a[nz].tolist()}
+            return {"size": int(a.size), "index": _b64(nz), "count": _b64(a[nz])}
 
         return {
             "n": self.n,
@@ -140,7 +142,8 @@ class ArmPartial:
             "max_latency": self.max_latency,
             "hsum": str(self.hsum),
             "hxor": str(self.hxor),
-            "buckets": [[k, c] for k, c in self.buckets.items()],
+            "bucket_keys": _b64(np.fromiter(self.buckets.keys(), np.int64, len(self.buckets))),
+            "bucket_counts": _b64(np.fromiter(self.buckets.values(), np.int64, len(self.buckets))),
             "scores": sparse(self.scores),
             "positives": sparse(self.positives),
             "negatives": sparse(self.negatives),
@@ -159,12 +162,13 @@ class ArmPartial:
 
         def dense(s: dict[str, Any]) -> npt.NDArray[np.int64]:
             a = np.zeros(int(s["size"]), np.int64)
-            a[np.asarray(s["index"], dtype=np.int64)] = np.asarray(s["count"], dtype=np.int64)
+            a[_unb64(s["index"])] = _unb64(s["count"])
             return a
 
         def moment(v: str | None) -> dt.datetime | None:
             return None if v is None else dt.datetime.fromisoformat(v)
 
+        keys, counts = _unb64(d["bucket_keys"]), _unb64(d["bucket_counts"])
         return cls(
             n=int(d["n"]),
             errors=int(d["errors"]),
@@ -177,7 +181,7 @@ class ArmPartial:
             max_latency=None if d["max_latency"] is None else float(d["max_latency"]),
             hsum=int(d["hsum"]),
             hxor=int(d["hxor"]),
-            buckets={int(k): int(c) for k, c in d["buckets"]},
+            buckets=dict(zip(keys.tolist(), counts.tolist(), strict=True)),
             scores=dense(d["scores"]),
             positives=dense(d["positives"]),
             negatives=dense(d["negatives"]),
@@ -188,6 +192,14 @@ class ArmPartial:
                 for e in d["confusion"]
             },
         )
+
+
+def _b64(a: npt.NDArray[np.int64]) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<i8").tobytes()).decode()
+
+
+def _unb64(text: str) -> npt.NDArray[np.int64]:
+    return np.frombuffer(base64.b64decode(text), dtype="<i8").astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,5 +243,5 @@ class PartialSummaries:
                 control=ArmPartial.from_dict(doc["control"]),
                 candidate=ArmPartial.from_dict(doc["candidate"]),
             )
-        except (ValueError, KeyError, TypeError, zlib.error):
+        except (ValueError, KeyError, TypeError, zlib.error, binascii.Error):
             return None

@@ -626,7 +626,10 @@ def _lock_timeout(timeout: float | None) -> float:
 
 
 def _is_lock_conflict(err: duckdb.Error) -> bool:
+    """A lock held by another process, or its write-ahead log caught mid-checkpoint (retry)."""
     text = str(err).lower()
+    if "wal" in text and ("older version" in text or "checkpoint iteration" in text):
+        return True  # another process checkpointed between our reads of the file and its log
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
 
 

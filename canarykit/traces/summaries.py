@@ -403,6 +403,9 @@ def _paired_pass(
         else:  # grand total
             n_pairs, s1, s2 = int(n), float(sd or 0.0), float(sq or 0.0)
     arr = np.array(joint, dtype=np.int64).reshape(-1, 4)
+    # GROUP BY returns groups in any order: sorted, the table (and every sum over it) is the
+    # same on every run
+    arr = arr[np.lexsort((arr[:, 2], arr[:, 1], arr[:, 0]))]
     return PairedSummary(
         n_pairs=n_pairs,
         agreement=agreement,
