@@ -122,6 +122,7 @@ def _replay(args: argparse.Namespace) -> int:
                     "decision": result.original.decision,
                     "replayed_decision": result.replayed.decision,
                     "engines": dict(result.original.engines),
+                    "engine": dict(result.original.engine),
                     "replayed_engines": dict(result.replayed.engines),
                     "warnings": list(result.warnings),
                 }

@@ -151,7 +151,13 @@ def verdict_text(verdict: Verdict) -> str:
     for row in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     lines.append("")
-    lines.append(f"policy {verdict.policy_digest}  data {verdict.data_digest}")
+    engine = verdict.engine.get("name", "duckdb")
+    computed = (
+        ""
+        if engine == "duckdb"
+        else f"  (summaries by {engine} {verdict.engine.get('version', '')})"
+    )
+    lines.append(f"policy {verdict.policy_digest}  data {verdict.data_digest}{computed.rstrip()}")
     return "\n".join(lines)
 
 

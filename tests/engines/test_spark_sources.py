@@ -84,6 +84,7 @@ def test_cli_engine_spark_and_replay_on_the_recorded_engine(spark, lake, tmp_pat
     assert recorded["engine"] == {"name": "spark", "version": spark.version}
     result = replay(out, str(lake), spark=spark)
     assert result.identical, result.differences
+    assert f"(summaries by spark {spark.version})" in result.replayed.to_text()
     capsys.readouterr()
     assert main(["replay", str(out), str(lake)]) == 0  # the active session, by the engine
     assert "identical" in capsys.readouterr().out
