@@ -8,9 +8,10 @@ each statement (:mod:`canarykit.engines.sql_dialect`) and answers ``fetchall()``
 counts, histogram bins and order statistics (plus, for the few latency buckets that hold the
 ranks a confidence sequence asks for, their values).
 
-Sources: Parquet files, directories and globs (Hive partitions as columns), Delta tables (their
-current snapshot's files, :mod:`canarykit.traces.lake`), both pruned by model and time before
-a file is opened; a Spark table or view name; a Spark DataFrame. The contract's columns must
+Sources: local Parquet files, directories and globs (Hive partitions as columns), Delta tables
+(their current snapshot's files, :mod:`canarykit.traces.lake`), both pruned by model and time
+before a file is opened; a remote Parquet URI (``s3a://``, ``abfss://``, ``hdfs://``,
+``dbfs:/``: listed by Spark); a Spark table or view name; a Spark DataFrame. The contract's columns must
 be typed (strings, a timestamp, a number, booleans): CSV or text columns are refused.
 
 Engine-specific: the data digest. DuckDB hashes rows with ``hash()``, Spark with
@@ -212,6 +213,17 @@ def _read_frame(spark: Any, source: Any, lake_filter: LakeFilter) -> tuple[Any, 
             "Parquet path/directory/glob, a Delta table, a Spark table name or a DataFrame"
         )
     text = str(source)
+    if "://" in text or text.startswith("dbfs:"):
+        # object stores and cluster file systems: Spark lists the files (partition pruning
+        # from the passes' model and time predicates); a remote Delta table is read by name or
+        # as a DataFrame (spark.read.format("delta"), where delta-spark is installed)
+        try:
+            with _conf(spark, "spark.sql.sources.partitionColumnTypeInference.enabled", "false"):
+                return spark.read.option("mergeSchema", "true").parquet(text), text
+        except Exception as err:
+            raise InvalidInputError(
+                f"{text}: cannot be read by Spark: {_first_line(err)}"
+            ) from None
     if not Path(text).exists() and not any(ch in text for ch in "*?[/"):
         try:
             return spark.table(text), text

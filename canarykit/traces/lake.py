@@ -6,9 +6,10 @@ opened: partition pruning on the model and the time window.
 - A **Hive-partitioned directory** (``lake/model=risk/date=2026-01-01/part-0.parquet``, as
   Hive, Spark and ``pyarrow.dataset`` write it): a file is skipped when its ``model=`` directory
   names another model, or its date directory (``date=``, ``dt=``, ``day=`` or ``event_date=``,
-  an ISO date) lies outside ``[since, until)``. Pruning keeps every file that may hold a row
-  of the window (a date partition is a whole UTC day), so the summaries — which filter rows
-  by model and time anyway — are the same with or without it; only fewer files are read.
+  an ISO date) lies more than a day outside ``[since, until)`` — a day of margin on each side,
+  because a writer may cut its date partitions in its local time zone (±14 h of UTC). Pruning
+  keeps every file that may hold a row of the window, so the summaries — which filter rows by
+  model and time anyway — are the same with or without it; only fewer files are read.
 - A **Delta table** (a directory with ``_delta_log/``): the Parquet files of its current
   snapshot, listed by ``deltalake`` (``DeltaTable.file_uris`` with filters on the same partition
   columns), never the files a later commit removed. Spark reads Delta natively only with
@@ -20,8 +21,9 @@ opened: partition pruning on the model and the time window.
 Examples
 --------
 >>> f = LakeFilter(model="risk", since="2026-01-02T00:00:00", until="2026-01-03T06:00:00")
->>> [f.keeps({"model": "risk", "date": d}) for d in ("2026-01-01", "2026-01-02", "2026-01-03")]
-[False, True, True]
+>>> days = ("2025-12-31", "2026-01-01", "2026-01-03", "2026-01-04", "2026-01-05")
+>>> [f.keeps({"model": "risk", "date": d}) for d in days]
+[False, True, True, True, False]
 >>> f.keeps({"model": "fraud", "date": "2026-01-02"}), f.keeps({"region": "eu"})
 (False, True)
 """
@@ -40,7 +42,8 @@ from canarykit.traces.sources import partition_values, resolve_inputs
 __all__ = ["TIME_KEYS", "LakeFilter", "is_delta_table", "lake_files"]
 
 TIME_KEYS = ("date", "dt", "day", "event_date")
-"""Partition keys read as the UTC day of the rows below them."""
+"""Partition keys read as the day of the rows below them (in some time zone: ±1 day of UTC)."""
+MARGIN = dt.timedelta(days=1)
 
 _REFUSED_FEATURES = ("deletionVectors", "columnMapping")
 
@@ -83,32 +86,38 @@ class LakeFilter:
         """Whether a file with these ``key=value`` directories may hold a selected row."""
         if self.model is not None and partitions.get("model", self.model) != self.model:
             return False
-        start, end = _moment(self.since), _moment(self.until)
         for key in TIME_KEYS:
             day = _day(partitions[key]) if key in partitions else None
             if day is None:
                 continue
-            if start is not None and day < start.date():
-                return False
-            if end is not None and (
-                day > end.date() or (day == end.date() and end.time() == dt.time())
-            ):
+            first, last = self._days()
+            if (first is not None and day < first) or (last is not None and day > last):
                 return False
         return True
+
+    def _days(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last partition day that may hold a row of the window (with margin)."""
+        start, end = _moment(self.since), _moment(self.until)
+        first = None if start is None else start.date() - MARGIN
+        last = None
+        if end is not None:  # until is exclusive: a window ending at midnight ends the day before
+            last = (
+                end.date() - dt.timedelta(days=1) if end.time() == dt.time() else end.date()
+            ) + MARGIN
+        return first, last
 
     def delta_filters(self, partition_columns: list[str]) -> list[tuple[str, str, Any]]:
         """The same restriction as ``deltalake`` partition filters (ISO dates compare as text)."""
         filters: list[tuple[str, str, Any]] = []
         if self.model is not None and "model" in partition_columns:
             filters.append(("model", "=", self.model))
-        start, end = _moment(self.since), _moment(self.until)
+        first, last = self._days()
         for key in TIME_KEYS:
             if key not in partition_columns:
                 continue
-            if start is not None:
-                filters.append((key, ">=", start.date().isoformat()))
-            if end is not None:
-                last = end.date() - dt.timedelta(days=1) if end.time() == dt.time() else end.date()
+            if first is not None:
+                filters.append((key, ">=", first.isoformat()))
+            if last is not None:
                 filters.append((key, "<=", last.isoformat()))
         return filters
 
