@@ -75,7 +75,7 @@ def duckdb_literal(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise UnsupportedSQLError(f"parameter {value!r}: only finite numbers are inlined")
-        return repr(value)
+        return f"CAST('{value!r}' AS DOUBLE)"  # a bound float is a DOUBLE, not a DECIMAL
     if isinstance(value, dt.datetime):
         return "TIMESTAMP '" + value.isoformat(sep=" ") + "'"
     if isinstance(value, str):

@@ -113,7 +113,9 @@ def test_placeholders_and_parameters_must_match() -> None:
         inline_parameters("SELECT ?", [1, 2])
     with pytest.raises(UnsupportedSQLError, match="more placeholders"):
         inline_parameters("SELECT ?, ?", [1])
-    assert inline_parameters("SELECT '?', \"?\", ?", [1.5]) == "SELECT '?', \"?\", 1.5"
+    assert inline_parameters("SELECT '?', \"?\", ?", [1.5]) == (
+        "SELECT '?', \"?\", CAST('1.5' AS DOUBLE)"
+    )
 
 
 def test_duckdb_only_functions_are_refused() -> None:
