@@ -105,3 +105,21 @@ def test_a_delta_table_is_read_through_its_current_snapshot(tmp_path) -> None:
     want = evaluate(rows, model="m1", until=UNTIL, log=False)
     assert got.data_digest == want.data_digest  # the overwritten files are not read
     assert [c.to_dict() for c in got.checks] == [c.to_dict() for c in want.checks]
+
+
+def test_a_delta_table_is_pruned_before_a_file_is_opened(tmp_path) -> None:
+    deltalake = pytest.importorskip("deltalake")
+    table = lake_table(1500)
+    table = table.set_column(
+        table.schema.get_field_index("ts"), "ts", table["ts"].cast(pa.timestamp("us", tz="UTC"))
+    )
+    path = tmp_path / "delta"
+    deltalake.write_deltalake(path, table, partition_by=["model", "date"])
+    for file in (path / "model=m2").rglob("*.parquet"):  # still in the snapshot, unreadable
+        file.write_bytes(b"not parquet at all")
+    files, _ = lake_files(path, LakeFilter(model="m1", until=UNTIL))
+    assert files
+    assert all("/model=m1/" in f for f in files)
+    evaluate(str(path), model="m1", until=UNTIL, log=False)  # reads no m2 file
+    with pytest.raises(InvalidInputError):
+        evaluate(str(path), log=False)
