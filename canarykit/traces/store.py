@@ -46,7 +46,7 @@ import pyarrow as pa
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.labels import LabelReport, plan_label_update
-from canarykit.traces.look_cache import record_batches
+from canarykit.traces.look_cache import Batch, record_batches
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
     FILE_COLUMN,
@@ -281,12 +281,12 @@ class TraceStore:
             )
             # rows stored clustered by model and time (within each batch): a query for one
             # model or one time window skips the other row groups by their zone maps
-            batches: list[tuple[str, int, dt.datetime | None, dt.datetime | None]] = []
+            batches: list[Batch] = []
             for _, select in normalized:
                 # the catalogue (look_cache.py): which models and times this batch touches
                 batches += self._con.execute(
-                    f"SELECT s.model, count(*), min(s.ts), max(s.ts) FROM ({select}) s{guard} "
-                    "GROUP BY s.model"
+                    f"SELECT s.model, s.version, s.arm, count(*), min(s.ts), max(s.ts) "
+                    f"FROM ({select}) s{guard} GROUP BY s.model, s.version, s.arm"
                 ).fetchall()
                 order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
                 self._con.execute(
