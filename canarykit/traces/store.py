@@ -391,8 +391,18 @@ class TraceStore:
     def _check_unique_keys(
         self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
     ) -> None:
-        """``(request_id, arm)`` unique across all inputs: one streaming GROUP BY over the keys."""
+        """``(request_id, arm)`` unique across all inputs.
+
+        First as many distinct 64-bit key hashes as rows (a hash aggregate on integers, about
+        twice as fast as one on the strings; equal counts prove the keys distinct); only when
+        they differ — a repeated key, or a hash collision — the exact ``GROUP BY`` on the keys.
+        """
         union = self._keys_union(described, numbered=False)
+        rows, hashes = self._con.execute(
+            f"SELECT count(*), count(DISTINCT hash(request_id, arm)) FROM ({union})"
+        ).fetchall()[0]
+        if int(rows) == int(hashes):
+            return
         row = self._con.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM ({union}) "
             "GROUP BY request_id, arm HAVING count(*) > 1)"
