@@ -1,7 +1,7 @@
 """What MLflow should show for a model: derived from canarykit's verified audit log only.
 
-The mirror writes, and drift detection compares against, exactly this state. It is computed
-from the events that count in the verified hash chain — the facts the gates read
+The mirror writes, and drift detection compares against, exactly this state. It is computed only
+out of the events that count in the verified hash chain — the facts the gates read
 (:func:`~canarykit.promotion.verified_state.load_state`) — never from the registry's table rows
 (which anyone with the file can edit) and never from MLflow itself (DESIGN.md §10).
 

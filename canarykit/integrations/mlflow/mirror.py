@@ -26,8 +26,9 @@ Examples
 ...                              tags={"canarykit.stage": "Approved"}),))
 >>> actual = Actual(exists=True, aliases={"production": "2"},
 ...                 versions={"1": ({"canarykit.stage": "Approved"}, "d")})
->>> [d.message for d in differences(desired, actual)]
-["@production of MLflow model m points to version 2; canarykit says version 1 (m v1)"]
+>>> for d in differences(desired, actual):
+...     print(d.message)
+@production of MLflow model m points to version 2; canarykit says version 1 (m v1)
 """
 
 from __future__ import annotations
