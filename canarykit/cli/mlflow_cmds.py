@@ -75,17 +75,12 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from canarykit.integrations.mlflow import desired_state, sync
-    from canarykit.integrations.mlflow.mirror import pending_failure, record
+    from canarykit.integrations.mlflow.after_action import sync_model
     from canarykit.promotion.session import check_actor
 
     actor = check_actor(args.actor)
     with open_registry(args) as promotion:
-        desired = desired_state(promotion.store.conn, args.model)
-        _require_linked(desired)
-        report = sync(desired, uri=args.mlflow_uri)
-        if report.applied or not report.ok or pending_failure(promotion, args.model):
-            record(promotion, report, actor=actor, trigger="mlflow sync")
+        report = sync_model(promotion, args.model, actor=actor, uri=args.mlflow_uri)
     emit(args, report.to_dict(), report.to_text())
     return EXIT_OK if report.ok else EXIT_DRIFT
 

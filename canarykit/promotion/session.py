@@ -222,7 +222,7 @@ class Session:
         ).fetchone()
         if linked is None:
             return
-        from canarykit.integrations.mlflow.mirror import mirror_after_action
+        from canarykit.integrations.mlflow.after_action import mirror_after_action
 
         report: Any
         try:

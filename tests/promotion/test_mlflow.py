@@ -16,16 +16,17 @@ from typing import Any
 import pytest
 from promotion_world import MODEL, World, pem, person_private_key
 
+from canarykit.dashboard.data import governance
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.integrations.mlflow import (
     MlflowUnavailableError,
+    after_action,
     desired_state,
     submit_from_mlflow,
     sync,
     verify,
 )
-from canarykit.integrations.mlflow import mirror as mirror_module
-from canarykit.integrations.mlflow.mirror import pending_failure
+from canarykit.integrations.mlflow.after_action import pending_failure, sync_model
 from canarykit.promotion.artifacts import digest_artifact
 from canarykit.promotion.evidence import sign_digest
 
@@ -219,6 +220,8 @@ def test_drift_is_named_fails_startup_with_20_and_sync_repairs_it(world: World, 
         f"version {n3} of {name}: tag canarykit.stage='Approved' was not set by canarykit (not"
         " a canarykit version)",
     ]
+    shown = governance(world.tmp / "registry.sqlite", MODEL, mlflow=True)["mlflow"]
+    assert (shown["ok"], shown["differences"]) == (False, messages)  # the dashboard shows it
     check = p.check_startup(
         MODEL, policy_digest=world.policy_digest, artifact=v1_files, mlflow=True
     )
@@ -278,7 +281,7 @@ def test_an_approved_tag_set_in_mlflow_makes_canarykit_believe_nothing(
 def test_an_unreachable_mlflow_never_undoes_a_decision_and_sync_fixes_it(
     world: World, ml: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mirror_module, "RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(after_action, "RETRY_DELAYS", (0.0, 0.0))
     p = world.promotion
     name = unique_name()
     files = model_files(world.tmp, "v1")
@@ -303,6 +306,9 @@ def test_an_unreachable_mlflow_never_undoes_a_decision_and_sync_fixes_it(
     assert (event.kind, event.payload["ok"]) == ("mlflow_mirror", False)
     assert "cannot connect" in event.payload["error"]
     assert pending_failure(p, MODEL) is not None
+    shown = governance(world.tmp / "registry.sqlite", MODEL)["mlflow"]
+    assert shown["pending"]["seq"] == event.seq  # the dashboard shows the pending mirror
+    assert shown["checked"] is False
     assert tags(ml, name, n1)["canarykit.stage"] == "Candidate"  # MLflow is behind
     down = verify(desired_state(p.store.conn, MODEL), uri=p.mlflow_uri)
     assert not down.ok
@@ -310,10 +316,19 @@ def test_an_unreachable_mlflow_never_undoes_a_decision_and_sync_fixes_it(
     assert "cannot connect" in down.error
     assert p.audit_verify().ok
 
-    fixed = sync(desired_state(p.store.conn, MODEL))  # MLflow is back ($MLFLOW_TRACKING_URI)
+    # MLflow is back ($MLFLOW_TRACKING_URI): canarykit mlflow sync
+    fixed = sync_model(p, MODEL, actor="olga", uri=ml.tracking_uri)
     assert fixed.ok
     assert f"version {n1}: canarykit.stage=Staging" in fixed.applied
     assert tags(ml, name, n1)["canarykit.stage"] == "Staging"
+    assert pending_failure(p, MODEL) is None
+    event = p.events()[-1]
+    assert (event.kind, event.payload["ok"], event.payload["trigger"]) == (
+        "mlflow_mirror",
+        True,
+        "mlflow sync",
+    )
+    assert governance(world.tmp / "registry.sqlite", MODEL)["mlflow"]["pending"] is None
 
 
 def test_from_mlflow_refusals(world: World, ml: Any) -> None:

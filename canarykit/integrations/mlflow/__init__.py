@@ -14,15 +14,17 @@ MLflow is downstream and never a source of truth: canarykit never reads a tag, a
 description back into a decision.
 
 Modules: :mod:`.client` (lazy client, bounded retries), :mod:`.desired` (the state to mirror),
-:mod:`.mirror` (verify, sync, mirror after an action), :mod:`.source` (``--from-mlflow``).
+:mod:`.mirror` (verify, sync), :mod:`.after_action` (the mirror after an action, the dashboard's
+status), :mod:`.source` (``--from-mlflow``).
 Nothing here imports ``mlflow`` at import time.
 """
 
 from __future__ import annotations
 
+from canarykit.integrations.mlflow.after_action import mirror_after_action
 from canarykit.integrations.mlflow.client import MlflowUnavailableError, tracking_uri
 from canarykit.integrations.mlflow.desired import DesiredState, desired_state
-from canarykit.integrations.mlflow.mirror import MirrorReport, mirror_after_action, sync, verify
+from canarykit.integrations.mlflow.mirror import MirrorReport, sync, verify
 from canarykit.integrations.mlflow.source import parse_models_uri, submit_from_mlflow
 
 __all__ = [

@@ -8,11 +8,8 @@ its verified log, :mod:`~canarykit.integrations.mlflow.desired`, and what MLflow
 - :func:`sync` writes what differs — sets or deletes ``canarykit.*`` tags, sets or deletes
   managed aliases, rewrites the description — and checks again; a second run writes nothing
   (``canarykit mlflow sync``);
-- :func:`mirror_after_action` runs :func:`sync` after a canarykit action whose gate allowed
-  it and whose audit event is committed (a transition, an alias move, a rollback, a
-  revocation, a release): it retries, and when MLflow stays unreachable it warns, records an
-  ``mlflow_mirror`` audit event saying the mirror is pending, and leaves the canarykit decision
-  as it is. ``mlflow sync`` fixes it later.
+- :func:`~canarykit.integrations.mlflow.after_action.mirror_after_action` runs :func:`sync`
+  after a canarykit action whose gate allowed it and whose audit event is committed.
 
 A difference is drift: someone changed MLflow outside canarykit (set ``@production`` by hand,
 tagged a version ``canarykit.stage=Approved``, deleted a tag). MLflow is never read back into
@@ -34,34 +31,23 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import json
-import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from canarykit.errors import CanaryError, one_line
+from canarykit.errors import CanaryError
 from canarykit.integrations.mlflow.client import call, connect, tracking_uri
-from canarykit.integrations.mlflow.desired import TAG_PREFIX, DesiredState, desired_state
-
-if TYPE_CHECKING:
-    from canarykit.promotion.session import Session
+from canarykit.integrations.mlflow.desired import TAG_PREFIX, DesiredState
 
 __all__ = [
     "Actual",
     "Difference",
     "MirrorReport",
     "differences",
-    "mirror_after_action",
     "read_actual",
     "sync",
     "verify",
 ]
-
-LOG = logging.getLogger("canarykit.mlflow")
-RETRY_DELAYS = (0.5, 1.5)
-"""Seconds between the attempts of a mirror after an action (three attempts in all)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,90 +326,3 @@ def _report(desired: DesiredState, uri: str | None) -> MirrorReport:
 
 def _replace(report: MirrorReport, **changes: Any) -> MirrorReport:
     return dataclasses.replace(report, **changes)
-
-
-def pending_failure(session: Session, model: str) -> dict[str, Any] | None:
-    """The last ``mlflow_mirror`` event of ``model`` when it records a failure (the mirror is
-    pending until a sync succeeds), else None."""
-    row = session.store.conn.execute(
-        "SELECT seq, payload_json FROM events WHERE model = ? AND kind = 'mlflow_mirror'"
-        " ORDER BY seq DESC LIMIT 1",
-        (model,),
-    ).fetchone()
-    if row is None:
-        return None
-    payload = json.loads(row[1])
-    return None if payload.get("ok") else {"seq": row[0], **payload}
-
-
-def record(session: Session, report: MirrorReport, *, actor: str, trigger: str) -> None:
-    """Append an ``mlflow_mirror`` audit event for ``report`` (best effort: a registry that
-    cannot be written is logged, never raised)."""
-    from canarykit.errors import StorageError
-    from canarykit.promotion.audit import append_event
-
-    payload = {
-        "ok": report.ok,
-        "trigger": trigger,
-        "registered_model": report.registered_model,
-        "uri": report.uri,
-        "applied": list(report.applied),
-        "differences": [d.message for d in report.differences][:20],
-        "error": report.error,
-    }
-    try:
-        with session._event_context(), session.store.transaction() as conn:
-            append_event(
-                conn,
-                kind="mlflow_mirror",
-                actor=actor,
-                time_ns=session.clock.now_ns(),
-                model=report.model,
-                payload=payload,
-            )
-    except StorageError as err:
-        LOG.warning("canarykit: could not record the MLflow mirror outcome: %s", err)
-
-
-def mirror_after_action(
-    session: Session,
-    model: str,
-    *,
-    actor: str,
-    action: str,
-    uri: str | None = None,
-    warn: Callable[[str], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> MirrorReport:
-    """Mirror ``model`` after ``action`` (committed); never raises for MLflow trouble.
-
-    Three attempts (:data:`RETRY_DELAYS`). On failure: a warning line (``warn``, default the
-    ``canarykit.mlflow`` logger) and an ``mlflow_mirror`` event with ``ok: false``; after a
-    pending failure, a success records ``ok: true``.
-    """
-    desired = desired_state(session.store.conn, model)
-    report: MirrorReport | None = None
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            report = sync(desired, uri=uri)
-        except CanaryError as err:  # no URI, no client installed
-            report = MirrorReport(
-                model=model, registered_model=desired.registered_model, uri=uri, error=str(err)
-            )
-            break
-        if report.error is None or delay is None:
-            break
-        sleep(delay)
-    assert report is not None
-    if report.ok:
-        if pending_failure(session, model) is not None:
-            record(session, report, actor=actor, trigger=action)
-        return report
-    problem = report.error or "; ".join(d.message for d in report.differences)
-    line = one_line(
-        f"canarykit: warning: {action} stands, but its MLflow mirror failed ({problem});"
-        f" run `canarykit mlflow sync {model}` when MLflow is back"
-    )
-    (warn or LOG.warning)(line)
-    record(session, report, actor=actor, trigger=action)
-    return report
