@@ -38,101 +38,42 @@ def frame() -> pd.DataFrame:
 
 
 # -- a real MLflow tracking server (issue 18) ----------------------------------------------------
-MLFLOW_SERVER_ENV = "CANARYKIT_MLFLOW_SERVER"
-"""Path of an ``mlflow`` executable to run the test server with (default: this interpreter's
-``python -m mlflow``, from the ``dev`` extra)."""
 REQUIRE_MLFLOW_ENV = "CANARYKIT_REQUIRE_MLFLOW"
 
 
-def _mlflow_server_command() -> list[str] | None:
+def mlflow_available() -> bool:
+    """Whether the MLflow client and a server to run are installed (the ``dev`` extra, or
+    ``$CANARYKIT_MLFLOW_SERVER``)."""
     import importlib.util
-    import os
-    import shutil
-    import sys
 
-    given = os.environ.get(MLFLOW_SERVER_ENV)
-    if given:
-        found = shutil.which(given)
-        return [found] if found else None
-    try:
-        server = importlib.util.find_spec("mlflow.server")
-        flask = importlib.util.find_spec("flask")
-    except ImportError:
-        return None
-    return [sys.executable, "-m", "mlflow"] if server and flask else None
+    from canarykit.integrations.mlflow.local_server import server_command
+
+    return importlib.util.find_spec("mlflow") is not None and server_command() is not None
+
+
+def skip_without_mlflow() -> None:
+    """Skip when MLflow is not installed — or fail when ``CANARYKIT_REQUIRE_MLFLOW`` is set
+    (``make test`` sets it, so CI never skips silently)."""
+    import os
+
+    if mlflow_available():
+        return
+    why = (
+        "MLflow is not installed (pip install -e '.[dev]' installs the server; or set"
+        " CANARYKIT_MLFLOW_SERVER to an mlflow executable)"
+    )
+    if os.environ.get(REQUIRE_MLFLOW_ENV):
+        pytest.fail(f"{REQUIRE_MLFLOW_ENV} is set but {why}")
+    pytest.skip(why)
 
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """``http://127.0.0.1:PORT`` of an MLflow tracking server with a SQLite backend store,
-    started once per test session (``mlflow server`` as a subprocess) and stopped after.
+    """``http://127.0.0.1:PORT`` of a real MLflow tracking server (``mlflow server``, SQLite
+    backend store) started once per test session and stopped after
+    (:func:`canarykit.integrations.mlflow.local_server.start_local_server`)."""
+    skip_without_mlflow()
+    from canarykit.integrations.mlflow.local_server import start_local_server
 
-    Skipped when the MLflow client or server cannot be found, unless
-    ``CANARYKIT_REQUIRE_MLFLOW`` is set (``make test`` sets it): then it fails.
-    """
-    import importlib.util
-    import os
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
-    command = _mlflow_server_command()
-    client = importlib.util.find_spec("mlflow") is not None
-    if command is None or not client:
-        why = (
-            "MLflow is not installed (pip install -e '.[dev]' installs the server; or set"
-            f" {MLFLOW_SERVER_ENV} to an mlflow executable)"
-        )
-        if os.environ.get(REQUIRE_MLFLOW_ENV):
-            pytest.fail(f"{REQUIRE_MLFLOW_ENV} is set but {why}")
-        pytest.skip(why)
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = (folder / "server.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    process = subprocess.Popen(
-        [
-            *command,
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{folder / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(folder / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-        env=env,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (folder / "server.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"mlflow server did not start (exit {process.poll()}): {tail}")
-            time.sleep(0.3)
-        yield uri
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with start_local_server(tmp_path_factory.mktemp("mlflow-server")) as server:
+        yield server.uri
