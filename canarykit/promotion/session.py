@@ -213,14 +213,20 @@ class Session:
 
     def _mirror(self, model: str, *, actor: str, action: str) -> None:
         """Mirror ``model`` into MLflow after a committed action, when any of its versions
-        was submitted from MLflow (:mod:`canarykit.integrations.mlflow`). Never raises: the
-        decision stands whatever MLflow does; a failure is a warning and an audit event."""
+        was submitted from MLflow (:mod:`canarykit.integrations.mlflow`); never from a drill
+        registry. Never raises: the decision stands whatever MLflow does; a failure is a
+        warning and an audit event."""
         linked = self.store.conn.execute(
             "SELECT 1 FROM events WHERE model = ? AND kind = 'submission'"
             " AND json_extract(payload_json, '$.origin.mlflow') IS NOT NULL LIMIT 1",
             (model,),
         ).fetchone()
         if linked is None:
+            return
+        if self.drill:  # a rehearsal must never move a real MLflow alias
+            (self.mirror_warn or _LOG.warning)(
+                f"canarykit: DRILL registry: {action} is not mirrored into MLflow"
+            )
             return
         from canarykit.integrations.mlflow.after_action import mirror_after_action
 

@@ -368,3 +368,24 @@ def test_the_mirror_follows_the_verified_log_not_the_tables(world: World, ml: An
     assert report.ok
     assert report.applied == ()
     assert json.loads(json.dumps(report.to_dict()))["registered_model"] == name
+
+
+def test_a_drill_registry_is_never_mirrored(tmp_path: Path, ml: Any) -> None:
+    from promotion_world import make_world
+
+    from canarykit.integrations.mlflow.after_action import sync_model
+
+    with make_world(tmp_path, drill=True) as world:
+        p = world.promotion
+        name = unique_name()
+        n1 = register(ml, name, model_files(tmp_path, "v1"))
+        warnings: list[str] = []
+        p.mirror_warn = warnings.append
+        submit(world, "v1", f"models:/{name}/{n1}")  # reading MLflow is fine
+        assert warnings == [
+            "canarykit: DRILL registry: submit risk-default v1 is not mirrored into MLflow"
+        ]
+        assert tags(ml, name, n1) == {}
+        with pytest.raises(InvalidInputError, match="a drill registry is never mirrored"):
+            sync_model(p, MODEL, actor="olga")
+        assert not verify(desired_state(p.store.conn, MODEL)).ok  # MLflow lacks the tags

@@ -135,10 +135,15 @@ def sync_model(session: Session, model: str, *, actor: str, uri: str | None = No
     Raises
     ------
     InvalidInputError
-        No version of ``model`` was submitted from MLflow, or no tracking URI is known.
+        A drill registry; no version of ``model`` was submitted from MLflow; no tracking URI.
     """
     from canarykit.errors import InvalidInputError
 
+    if session.drill:
+        raise InvalidInputError(
+            "registry: a drill registry is never mirrored into MLflow (a rehearsal must not move"
+            " a real alias); mlflow verify still compares"
+        )
     desired = desired_state(session.store.conn, model)
     if not desired.linked:
         raise InvalidInputError(
