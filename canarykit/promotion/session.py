@@ -120,6 +120,15 @@ class Session:
     wall_clock : Clock
         The clock the time rule compares ``clock`` with: the system clock (a test that
         simulates a world at a fixed time sets it to that world's clock).
+    mlflow_uri : str or None
+        The MLflow tracking URI the mirror writes to (None: ``$MLFLOW_TRACKING_URI``, else the
+        one recorded at submission; :mod:`canarykit.integrations.mlflow`).
+    mirror_warn : callable or None
+        Where a failed mirror's one warning line goes (None: the ``canarykit.mlflow`` logger;
+        the CLI prints it on stderr).
+    mirror_reports : list
+        The :class:`~canarykit.integrations.mlflow.mirror.MirrorReport` of each mirror run by
+        this session, oldest first.
     """
 
     def __init__(
