@@ -103,6 +103,7 @@ def start_local_server(folder: str | Path, *, timeout: float = 120.0) -> LocalSe
     port = _free_port()
     log = (root / "server.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no background job workers
     process = subprocess.Popen(
         [
             *command,
