@@ -13,9 +13,8 @@ import pytest
 from signed_cli import MODEL, Cli
 
 from canarykit.cli import common
+from canarykit.cli.main import main
 from canarykit.promotion.api import Promotion
-from canarykit.promotion.artifacts import digest_artifact
-from canarykit.promotion.evidence import load_private_key, sign_digest
 
 
 class MlflowCli(Cli):
@@ -32,11 +31,9 @@ class MlflowCli(Cli):
         assert self.sources[version] in out
         approve = ("approve", MODEL, version, "--role", "security", "--stage", "Staging")
         assert self(*approve, actor="sam")[0] == 0
-        digest = digest_artifact(self.folders[version])
-        key = load_private_key(self.pem("release-key"))
-        sig = self.file(
-            f"{version}.sig.json", {"signatures": [sign_digest(key, "release-key", digest)]}
-        )
+        sig = str(self.tmp / f"{version}.sig.json")  # canarykit sign signs the model folder
+        sign = ("sign", str(self.folders[version]), "--key", self.pem("release-key"))
+        assert main([*sign, "--key-id", "release-key", "--out", sig]) == 0
         sbom = self.file(
             f"{version}.cdx.json",
             {
