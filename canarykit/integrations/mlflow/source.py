@@ -63,10 +63,15 @@ def parse_models_uri(source: str) -> tuple[str, str]:
 @contextmanager
 def _registry_env(uri: str) -> Iterator[None]:
     """MLflow resolves ``models:/`` and ``runs:/`` download URIs through its default tracking
-    and registry URIs: point both at ``uri`` for the download only."""
-    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
-    saved = {n: os.environ.get(n) for n in names}
-    os.environ.update(dict.fromkeys(names, uri))
+    and registry URIs: point both at ``uri`` for the download only (and keep its progress bar
+    off the command's stderr)."""
+    values = {
+        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_REGISTRY_URI": uri,
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
+    saved = {n: os.environ.get(n) for n in values}
+    os.environ.update(values)
     try:
         yield
     finally:
