@@ -17,6 +17,7 @@ import pytest
 from promotion_world import MODEL, World, pem, person_private_key
 
 from canarykit.dashboard.data import governance
+from canarykit.dashboard.server import Dashboard
 from canarykit.errors import GateDeniedError, InvalidInputError
 from canarykit.integrations.mlflow import (
     MlflowUnavailableError,
@@ -222,6 +223,10 @@ def test_drift_is_named_fails_startup_with_20_and_sync_repairs_it(world: World, 
     ]
     shown = governance(world.tmp / "registry.sqlite", MODEL, mlflow=True)["mlflow"]
     assert (shown["ok"], shown["differences"]) == (False, messages)  # the dashboard shows it
+    page = Dashboard(world.tmp / "none.duckdb", world.tmp / "registry.sqlite", mlflow=True)
+    status, _, body = page.route("/api/governance", {"model": [MODEL]})  # serve --mlflow
+    assert (status, json.loads(body)["mlflow"]["differences"]) == (200, messages)
+    assert "MLflow differs from canarykit" in page.page()
     check = p.check_startup(
         MODEL, policy_digest=world.policy_digest, artifact=v1_files, mlflow=True
     )
