@@ -8,6 +8,7 @@ server, submits versions with ``--from-mlflow`` and reads back what MLflow shows
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import uuid
 from pathlib import Path
@@ -176,6 +177,11 @@ def test_every_decision_is_mirrored_into_mlflow(world: World, ml: Any) -> None:
         MODEL, policy_digest=world.policy_digest, artifact=v1_files, mlflow=True
     )
     assert (check.ok, check.exit_code) == (True, 0), check.problems
+    swapped = world.tmp / "swapped"  # the files in MLflow's store replaced after submission
+    shutil.copytree(v1_files, swapped)
+    (swapped / "data" / "model.bin").write_bytes(b"other weights")
+    check = p.check_startup(MODEL, policy_digest=world.policy_digest, artifact=swapped)
+    assert (check.ok, check.exit_code) == (False, 13)
     assert p.audit_verify().ok
 
 
