@@ -27,7 +27,7 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser
-	CANARYKIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+	CANARYKIT_REQUIRE_BROWSER=1 CANARYKIT_REQUIRE_MLFLOW=1 $(BIN)/python -m pytest -q
 
 validate: install
 	$(BIN)/python benchmarks/validate.py --scale 1 --out docs/validation.md
