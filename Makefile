@@ -27,12 +27,14 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test: install browser
-	CANARYKIT_REQUIRE_BROWSER=1 CANARYKIT_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q
+	CANARYKIT_REQUIRE_BROWSER=1 CANARYKIT_REQUIRE_MLFLOW=1 CANARYKIT_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q
 
 validate: install
 	$(BIN)/python benchmarks/validate.py --scale 1 --out docs/validation.md
 
+# tea-tasting is a comparison baseline of the bench only (never a dependency of the package)
 bench: install
+	-$(BIN)/python -m pip install --quiet tea-tasting
 	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTS.md
 
 lint: install

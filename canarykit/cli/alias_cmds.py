@@ -25,7 +25,8 @@ STARTUP_EPILOG = (
     "closed); degraded = every other check passed but --no-artifact-check was given, so the "
     "artifact file was NOT checked (a startup_degraded audit event records it); drill = the "
     "registry is a drill registry (config init --drill), a rehearsal: nothing from it starts in "
-    "production. Each failure "
+    "production; mlflow = (--mlflow) MLflow differs from canarykit's verified state or "
+    "cannot be read. Each failure "
     "prints a runbook hint."
 )
 
@@ -94,6 +95,17 @@ def register(subparsers: Any) -> None:
         "--no-artifact-check",
         action="store_true",
         help="do not check the artifact file: degraded, never 0 (exit 18 when all else passes)",
+    )
+    p.add_argument(
+        "--mlflow",
+        action="store_true",
+        help="also check that MLflow shows canarykit's state for the model (aliases, canarykit.*"
+        " tags): any drift, or an MLflow that cannot be read, exits 20",
+    )
+    p.add_argument(
+        "--mlflow-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI, else the recorded one)",
     )
     add_common(p)
     p.set_defaults(func=_check_startup)
@@ -165,6 +177,8 @@ def _check_startup(args: argparse.Namespace) -> int:
             artifact=args.artifact,
             no_artifact_check=args.no_artifact_check,
             actor=args.actor,
+            mlflow=args.mlflow,
+            mlflow_uri=args.mlflow_uri,
         )
     emit(args, result.to_dict(), result.to_text())
     return result.exit_code

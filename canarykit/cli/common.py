@@ -69,6 +69,7 @@ STARTUP_EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "mlflow": 20,
     "drill": 19,
     "degraded": 18,
 }
@@ -214,6 +215,7 @@ def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotio
 
     clock = fixed_clock(args)
     promotion = Promotion(args.registry, create=create)
+    promotion.mirror_warn = _warn  # a failed MLflow mirror: one line on stderr, decision stands
     if not promotion.drill:
         if clock is not None:
             promotion.close()
@@ -226,6 +228,10 @@ def open_registry(args: argparse.Namespace, *, create: bool = False) -> Promotio
     if clock is not None:
         promotion.clock = clock
     return promotion
+
+
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def act_key(args: argparse.Namespace, promotion: Promotion, what: str) -> Any:

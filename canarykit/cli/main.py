@@ -54,6 +54,7 @@ COMMAND_MODULES = (
     "canarykit.cli.report_cmd",
     "canarykit.cli.serve_cmd",
     "canarykit.cli.events_cmd",
+    "canarykit.cli.mlflow_cmds",
 )
 
 EXIT_USAGE = 2
@@ -74,6 +75,7 @@ EXIT_STATUS: tuple[tuple[str, str], ...] = (
     ("10-17", "check-startup: the version may not start (see check-startup --help)"),
     ("18", "check-startup --no-artifact-check: all else passed, the artifact was NOT checked"),
     ("19", "check-startup: a drill registry (config init --drill): never starts in production"),
+    ("20", "check-startup --mlflow, mlflow verify: MLflow differs from canarykit (drift)"),
     ("70", "internal error: a bug in canarykit, not a decision; traceback written to a file"),
     ("130", "interrupted (Ctrl-C)"),
     ("141", "output pipe closed early (e.g. `canarykit ... | head`)"),

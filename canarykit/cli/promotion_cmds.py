@@ -69,8 +69,22 @@ def _register_own(subparsers: Any) -> None:
     p.add_argument("model")
     p.add_argument("version")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--artifact", help="artifact file (its sha256 is recorded)")
+    source.add_argument(
+        "--artifact", help="artifact file or folder (its sha256 / listing digest is recorded)"
+    )
     source.add_argument("--artifact-digest", help="sha256:<hex> of the artifact")
+    source.add_argument(
+        "--from-mlflow",
+        metavar="models:/NAME/N",
+        help="an MLflow registered model version: its files are downloaded and hashed (never an"
+        " MLflow tag), and canarykit's decisions about it are mirrored into MLflow"
+        " (pip install 'canarykit[mlflow]')",
+    )
+    p.add_argument(
+        "--mlflow-uri",
+        metavar="URI",
+        help="MLflow tracking URI for --from-mlflow (default $MLFLOW_TRACKING_URI)",
+    )
     add_common(p, key=True)
     p.set_defaults(func=_submit)
 
@@ -240,6 +254,8 @@ def _register_config(subparsers: Any) -> None:
 
 
 def _submit(args: argparse.Namespace) -> int:
+    if args.from_mlflow is not None:
+        return _submit_from_mlflow(args)
     with open_registry(args) as promotion:
         record = promotion.submit(
             args.model,
@@ -254,6 +270,29 @@ def _submit(args: argparse.Namespace) -> int:
         record.to_dict(),
         f"{record.model} {record.version}: Candidate ({record.artifact_digest}),"
         f" submitted by {record.submitter}",
+    )
+    return EXIT_OK
+
+
+def _submit_from_mlflow(args: argparse.Namespace) -> int:
+    from canarykit.integrations.mlflow import submit_from_mlflow
+
+    with open_registry(args) as promotion:
+        promotion.mlflow_uri = args.mlflow_uri
+        record = submit_from_mlflow(
+            promotion,
+            args.model,
+            args.version,
+            source=args.from_mlflow,
+            actor=args.actor,
+            key=act_key(args, promotion, "submit"),
+            uri=args.mlflow_uri,
+        )
+    emit(
+        args,
+        {**record.to_dict(), "mlflow_source": args.from_mlflow},
+        f"{record.model} {record.version}: Candidate ({record.artifact_digest}, the files of"
+        f" {args.from_mlflow}), submitted by {record.submitter}",
     )
     return EXIT_OK
 

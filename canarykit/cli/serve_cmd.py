@@ -21,6 +21,16 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument("db", metavar="DB", help="DuckDB trace store")
     serve.add_argument("--registry", help="promotion registry (adds the governance view)")
+    serve.add_argument(
+        "--mlflow",
+        action="store_true",
+        help="with --registry: check MLflow for drift on each refresh of a mirrored model",
+    )
+    serve.add_argument(
+        "--mlflow-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default $MLFLOW_TRACKING_URI, else the recorded one)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free)")
     serve.add_argument(
@@ -40,7 +50,14 @@ def _serve(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"--port: must be 0..65535, got {args.port}")
     mark_if_drill(args, args.registry)
     try:
-        server = make_server(args.db, registry=args.registry, host=args.host, port=args.port)
+        server = make_server(
+            args.db,
+            registry=args.registry,
+            host=args.host,
+            port=args.port,
+            mlflow=args.mlflow,
+            mlflow_uri=args.mlflow_uri,
+        )
     except OSError as err:
         raise InvalidInputError(
             f"--host/--port: cannot listen on {args.host}:{args.port}: {err.strerror}"

@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
         help="sign a model artifact (Ed25519) for promote --signature",
         description=DESCRIPTION,
     )
-    p.add_argument("artifact", metavar="ARTIFACT", help="the artifact file to sign")
+    p.add_argument(
+        "artifact", metavar="ARTIFACT", help="the artifact file (or model folder) to sign"
+    )
     p.add_argument("--key", required=True, metavar="KEY.pem", help="Ed25519 private key (PEM)")
     p.add_argument("--key-id", required=True, metavar="ID", help="its id in the trust file")
     p.add_argument(

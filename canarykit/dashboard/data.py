@@ -214,10 +214,15 @@ def change_token(db: str | Path) -> str:
     return f"{stat.st_mtime_ns}-{stat.st_size}-{extra}"
 
 
-def governance(registry: str | Path, model: str) -> dict[str, Any]:
+def governance(
+    registry: str | Path, model: str, *, mlflow: bool = False, mlflow_uri: str | None = None
+) -> dict[str, Any]:
     """Stage, approvals, waivers, aliases, change tickets (window and freeze state now),
     recent events and the audit-chain status of ``model``; ``drill`` says whether the registry
-    is a drill registry (a rehearsal: the page shows a DRILL banner)."""
+    is a drill registry (a rehearsal: the page shows a DRILL banner). ``mlflow`` (None when no
+    version was submitted from MLflow) holds a pending mirror failure and, when ``mlflow`` is
+    true, what a live check of MLflow found (drift named difference by difference; see
+    :func:`canarykit.integrations.mlflow.after_action.mlflow_status`)."""
     if not Path(registry).is_file():
         raise InvalidInputError(f"{registry}: no such registry")
     import time
@@ -234,6 +239,7 @@ def governance(registry: str | Path, model: str) -> dict[str, Any]:
         calendar = calendar_facts(promotion.store.conn, now_ns=now_ns)
         chg_ids = list(dict.fromkeys(e["chg_id"] for e in events if e.get("chg_id")))
         tickets = [promotion.show_change(c).to_dict() for c in chg_ids[-10:]]
+        mirrored = _mlflow(promotion, model, check=mlflow, uri=mlflow_uri)
     freezes_now = [f["name"] for f in calendar["freezes"] if f["start_ns"] <= now_ns < f["end_ns"]]
     for ticket in tickets:
         window = ticket["ticket"].get("window") or {}
@@ -253,7 +259,21 @@ def governance(registry: str | Path, model: str) -> dict[str, Any]:
         "calendar": {"configured": calendar["configured"], "freezes_now": freezes_now},
         "recent_events": events[-20:],
         "audit": chain,
+        "mlflow": mirrored,
     }
+
+
+def _mlflow(promotion: Any, model: str, *, check: bool, uri: str | None) -> Any:
+    linked = promotion.store.conn.execute(
+        "SELECT 1 FROM events WHERE model = ? AND kind = 'submission'"
+        " AND json_extract(payload_json, '$.origin.mlflow') IS NOT NULL LIMIT 1",
+        (model,),
+    ).fetchone()
+    if linked is None:  # nothing mirrored: MLflow's integration is never imported
+        return None
+    from canarykit.integrations.mlflow.after_action import mlflow_status
+
+    return mlflow_status(promotion, model, check=check, uri=uri)
 
 
 def _window_state(window: dict[str, Any], now_ns: int) -> str:

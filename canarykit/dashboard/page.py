@@ -187,6 +187,14 @@ function drawRollout(d) {
     box.append(el("h3", {}, "Latency by arm (this step)"), t);
   }
 }
+function mlflowText(m) {
+  const parts = [];
+  if (m.differences.length) parts.push("DRIFT: " + m.differences.join("; "));
+  if (m.error) parts.push("cannot check: " + m.error);
+  if (m.pending) parts.push(`mirror pending since audit event ${m.pending.seq} (canarykit mlflow sync)`);
+  if (!parts.length) parts.push(m.checked ? `in sync (${m.registered_model})` : `mirrored to ${m.registered_model}`);
+  return parts.join("; ");
+}
 function drawGovernance(g) {
   const box = $("governance"); box.replaceChildren(el("h2", {}, "Governance"));
   if (g.drill) box.append(el("p", {class: "drill", role: "alert"}, badge("DRILL"),
@@ -200,7 +208,11 @@ function drawGovernance(g) {
     ["approvals", st.approvals.map(a => `${a.actor} (${a.role}, ${a.stage})`).join(", ") || "–"],
     ["waivers", st.waivers.map(w => `${w.check || w.name} until ${w.expires || w.expires_at}`).join(", ") || "–"],
     ["audit chain", g.audit.ok ? `intact (${g.audit.events} events)` : "BROKEN: " + g.audit.problems.join("; ")],
+    ...(g.mlflow ? [["MLflow", mlflowText(g.mlflow)]] : []),
   ]));
+  if (g.mlflow && (g.mlflow.differences.length || g.mlflow.pending || g.mlflow.error))
+    box.append(el("p", {class: "mlflow", role: "alert"}, badge("STOP"),
+      " MLflow differs from canarykit: " + mlflowText(g.mlflow)));
   box.append(el("h3", {}, "Alias history"), el("ul", {}, ...g.alias_history.map(e =>
     el("li", {}, `${e.kind} ${e.version ?? ""} by ${e.actor}${e.chg_id ? " (" + e.chg_id + ")" : ""}`))));
   box.append(el("h3", {}, "Change tickets"), el("ul", {}, ...g.changes.map(c =>

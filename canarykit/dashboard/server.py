@@ -71,11 +71,18 @@ class Dashboard:
     """What the routes read: a trace store and, optionally, a registry."""
 
     def __init__(
-        self, db: str | Path, registry: str | Path | None = None, *, binding: str = ""
+        self,
+        db: str | Path,
+        registry: str | Path | None = None,
+        *,
+        binding: str = "",
+        mlflow: bool = False,
+        mlflow_uri: str | None = None,
     ) -> None:
         self.db = Path(db)
         self.registry = Path(registry) if registry is not None else None
         self.binding = binding
+        self.mlflow, self.mlflow_uri = mlflow, mlflow_uri
 
     def page(self) -> str:
         """The HTML document."""
@@ -125,7 +132,11 @@ class Dashboard:
                 return _json({"error": "no registry: start serve with --registry"}, 404)
             if not model:
                 return _json({"error": "model: required (?model=M)"}, 400)
-            return _json(data.governance(self.registry, model))
+            return _json(
+                data.governance(
+                    self.registry, model, mlflow=self.mlflow, mlflow_uri=self.mlflow_uri
+                )
+            )
         return _json({"error": f"{path}: not found"}, 404)
 
     def gate(self, model: str, *, allow: str = "") -> tuple[int, str, str]:
@@ -207,13 +218,16 @@ def make_server(
     registry: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 8765,
+    mlflow: bool = False,
+    mlflow_uri: str | None = None,
 ) -> ThreadingHTTPServer:
-    """A ready server (``port=0`` picks a free port: read ``server.server_address``)."""
+    """A ready server (``port=0`` picks a free port: read ``server.server_address``); with
+    ``mlflow`` the governance view checks MLflow for drift on each request."""
     if not Path(db).is_file():
         raise CanaryError(f"{db}: no such trace store")
     if registry is not None and not Path(registry).is_file():
         raise CanaryError(f"{registry}: no such registry")
-    dashboard = Dashboard(db, registry)
+    dashboard = Dashboard(db, registry, mlflow=mlflow, mlflow_uri=mlflow_uri)
     server = ThreadingHTTPServer((host, port), _handler(dashboard))
     server.daemon_threads = True
     bound_host, bound_port = server.server_address[:2]

@@ -7,7 +7,9 @@ frozen dataclasses with ``to_dict()``. Gate decisions are made by the Rego polic
 Examples
 --------
 >>> from canarykit.promotion import FixedClock, Promotion, parse_instant
->>> with Promotion(":memory:", clock=FixedClock(parse_instant("2026-11-25T10:00:00Z"))) as p:
+>>> clock = FixedClock(parse_instant("2026-11-25T10:00:00Z"))  # a fixed clock: drills only
+>>> with Promotion(":memory:", clock=clock, drill=True) as p:
+...     _ = p.bootstrap(actor="sam", roster={"people": {"sam": ["security"], "ann": ["product"]}})
 ...     p.submit("risk-default", "v1", artifact_digest="sha256:" + "0" * 64, actor="ann").stage
 'Candidate'
 """

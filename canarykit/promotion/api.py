@@ -26,7 +26,7 @@ canarykit.promotion.gates.GateDenial: promote risk-default v1 → Approved denie
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from canarykit.promotion import facts as F
 from canarykit.promotion.alias import read_alias
 from canarykit.promotion.approvals import ROLES, list_approvals
 from canarykit.promotion.approved_verdict import verdict_facts
+from canarykit.promotion.artifacts import digest_artifact
 from canarykit.promotion.audit import (
     AuditEvent,
     append_event,
@@ -43,7 +44,7 @@ from canarykit.promotion.audit import (
     list_events,
 )
 from canarykit.promotion.clock import parse_instant
-from canarykit.promotion.evidence import TrustStore, digest_file
+from canarykit.promotion.evidence import TrustStore
 from canarykit.promotion.evidence_records import EvidenceRecords
 from canarykit.promotion.gates import GateDenial
 from canarykit.promotion.governance import Governance
@@ -108,12 +109,17 @@ class Promotion(Governance, Production, EvidenceRecords):
         artifact: str | Path | None = None,
         artifact_digest: str | None = None,
         key: Any = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> VersionRecord:
         """Register a new version as Candidate; its submitter is ``actor``.
 
         ``actor`` must be on the roster, and ``key`` (their Ed25519 private key, its PEM file
         or a signer) signs the submission: the submitter is who four-eyes and separation of
-        duties keep apart from the approvers (:mod:`~canarykit.promotion.acts`).
+        duties keep apart from the approvers (:mod:`~canarykit.promotion.acts`). ``artifact``
+        is a file or a folder (:func:`~canarykit.promotion.artifacts.digest_artifact`).
+        ``origin`` records where the artifact came from in the submission event (e.g.
+        ``{"mlflow": {...}}`` from :func:`canarykit.integrations.mlflow.submit_from_mlflow`),
+        which the MLflow mirror follows; it is a pointer, never evidence.
         """
         actor = check_actor(actor)
         signer = acts.act_signer(key)
@@ -123,7 +129,7 @@ class Promotion(Governance, Production, EvidenceRecords):
             raise InvalidInputError(
                 "artifact: give exactly one of artifact (path) or artifact_digest"
             )
-        digest = digest_file(artifact) if artifact is not None else str(artifact_digest)
+        digest = digest_artifact(artifact) if artifact is not None else str(artifact_digest)
 
         def body(conn: sqlite3.Connection, now: int) -> VersionRecord:
             act = acts.authorize(
@@ -153,7 +159,11 @@ class Promotion(Governance, Production, EvidenceRecords):
                 time_ns=now,
                 model=model,
                 version=version,
-                payload={"artifact_digest": digest, "act": act},
+                payload={
+                    "artifact_digest": digest,
+                    "act": act,
+                    **({"origin": dict(origin)} if origin else {}),
+                },
             )
             return get_version(conn, model, version)
 
@@ -214,7 +224,7 @@ class Promotion(Governance, Production, EvidenceRecords):
             if policy_signature is not None:
                 policy_envelope = load_document(policy_signature, "policy signature")
             signature_list = transitions.load_signatures(signatures)
-            artifact_digest = None if artifact is None else digest_file(artifact)
+            artifact_digest = None if artifact is None else digest_artifact(artifact)
             # read and evaluate the evidence now: nothing heavy runs under the write lock
             if isinstance(attestation, (str, Path)):
                 attestation = load_document(attestation, "DSSE envelope")

@@ -77,6 +77,7 @@ EVENT_KINDS = (
     "registry_init",
     "config_proposal",
     "checkpoint",
+    "mlflow_mirror",
 )
 
 

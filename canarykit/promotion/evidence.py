@@ -232,7 +232,9 @@ def sign_artifact(artifact: str | Path, private_key: Any, key_id: str) -> dict[s
     Parameters
     ----------
     artifact : str or Path
-        The artifact file; its digest text ``"sha256:<hex>"`` is what gets signed.
+        The artifact file, or a model folder (an MLflow model); its digest text
+        ``"sha256:<hex>"`` (:func:`~canarykit.promotion.artifacts.digest_artifact`) is what gets
+        signed.
     private_key : Ed25519PrivateKey, str or Path
         The key or its unencrypted PEM file (see :func:`load_private_key`).
     key_id : str
@@ -260,9 +262,11 @@ def sign_artifact(artifact: str | Path, private_key: Any, key_id: str) -> dict[s
     >>> verify_signatures(digest_bytes(b"weights"), document["signatures"], trust).verified
     True
     """
+    from canarykit.promotion.artifacts import digest_artifact  # a file or a folder
+
     key_id = check_key_id(key_id)
     key = load_private_key(private_key)
-    digest = digest_file(artifact)
+    digest = digest_artifact(artifact)
     return {"signatures": [sign_digest(key, key_id, digest)]}
 
 

@@ -31,10 +31,11 @@ from canarykit.promotion.alias import (
     write_alias,
 )
 from canarykit.promotion.approvals import ROLES
+from canarykit.promotion.artifacts import digest_artifact
 from canarykit.promotion.audit import append_event
 from canarykit.promotion.changes import is_backout
 from canarykit.promotion.drill import is_drill
-from canarykit.promotion.evidence import digest_file, verify_signatures
+from canarykit.promotion.evidence import verify_signatures
 from canarykit.promotion.gates import GateDenial, evaluate_gate
 from canarykit.promotion.results import AliasAction, RevocationResult
 from canarykit.promotion.session import DEFAULT_ALIAS, Session, check_actor
@@ -333,6 +334,8 @@ class Production(Session):
         artifact: str | Path | None = None,
         no_artifact_check: bool = False,
         actor: str = "startup-check",
+        mlflow: bool = False,
+        mlflow_uri: str | None = None,
     ) -> StartupCheck:
         """May ``model`` (through ``alias``, or a pinned ``version``) start now?
 
@@ -354,6 +357,13 @@ class Production(Session):
             18 when every other check passes — and a ``startup_degraded`` event records it.
         actor : str, default "startup-check"
             Who checks (recorded in the audit event of a refusal).
+        mlflow : bool, default False
+            Also compare MLflow with the state canarykit's verified log gives the model
+            (:func:`canarykit.integrations.mlflow.verify`): any drift, an MLflow that cannot
+            be read, or a model never submitted from MLflow fails with exit 20 (``mlflow``).
+        mlflow_uri : str, optional
+            The tracking URI (default ``$MLFLOW_TRACKING_URI``, else the one recorded at
+            submission).
 
         Returns
         -------
@@ -380,7 +390,7 @@ class Production(Session):
                 if artifact is None
                 else "artifact: give --artifact FILE or --no-artifact-check, not both"
             )
-        artifact_digest = None if artifact is None else digest_file(artifact)
+        artifact_digest = None if artifact is None else digest_artifact(artifact)
         conn = self.store.conn
         record, problem, state_version = None, None, None
         if version is None:
@@ -418,14 +428,18 @@ class Production(Session):
                 conn, record, alias=None if pinned else alias, alias_version=state_version
             )
         decision = evaluate_gate("startup", facts)
-        code, kind = classify(decision.reasons) if not decision.allow else (EXIT_OK, None)
+        reasons = decision.reasons
+        if mlflow:
+            reasons = (*reasons, *_mlflow_reasons(conn, model, mlflow_uri))
+        allow = decision.allow and reasons == decision.reasons
+        code, kind = classify(reasons) if not allow else (EXIT_OK, None)
         result = StartupCheck(
-            ok=decision.allow,
+            ok=allow,
             exit_code=code,
             model=model,
             alias=alias if record is None or alias else None,
             version=version,
-            problems=by_priority(decision.reasons),
+            problems=by_priority(reasons),
             hint=RUNBOOK[kind] if kind else "",
             artifact_checked=artifact_digest is not None,
         )
@@ -447,12 +461,29 @@ class Production(Session):
                     version=version,
                     payload={
                         "action": "check-startup",
-                        "reasons": list(decision.reasons),
+                        "reasons": list(reasons),
                         "exit_code": code,
                         "artifact_checked": artifact_digest is not None,
                     },
                 )
         return result
+
+
+def _mlflow_reasons(conn: sqlite3.Connection, model: str, uri: str | None) -> tuple[str, ...]:
+    """``mlflow: …`` startup reasons: drift between MLflow and the verified log, or why MLflow
+    could not be checked (:mod:`canarykit.integrations.mlflow`)."""
+    from canarykit.integrations.mlflow import desired_state, verify
+
+    desired = desired_state(conn, model)
+    if not desired.linked:
+        return (
+            f"mlflow: no version of {model} was submitted from MLflow (submit --from-mlflow):"
+            " there is no MLflow state to check",
+        )
+    report = verify(desired, uri=uri)
+    if report.error is not None:
+        return (f"mlflow: cannot check MLflow: {report.error}",)
+    return tuple(f"mlflow: drift: {d.message}" for d in report.differences)
 
 
 def _move_alias(

@@ -60,6 +60,7 @@ from typing import Any
 
 from canarykit.errors import InvalidInputError
 from canarykit.promotion.approvals import list_approvals
+from canarykit.promotion.artifacts import digest_artifact
 from canarykit.promotion.audit import list_events, verify_chain
 from canarykit.promotion.clock import format_instant
 from canarykit.promotion.documents import read_bounded
@@ -67,7 +68,6 @@ from canarykit.promotion.evidence import (
     EnvelopeCheck,
     TrustStore,
     digest_bytes,
-    digest_file,
     open_envelope,
 )
 from canarykit.promotion.release import evidence_links
@@ -427,7 +427,7 @@ def _check_policy_signature(release: _Release, trust: TrustStore | None) -> Chec
 def _check_artifact(release: _Release, artifact: str | Path | None) -> Check:
     if artifact is None:
         return _skip("not checked (give --artifact FILE)")
-    digest = digest_file(artifact)
+    digest = digest_artifact(artifact)  # a file, or a folder (an MLflow model)
     recorded = release.fact("artifact_digest")
     if digest != recorded:
         return _fail([f"{Path(artifact).name} has digest {digest}, the release is for {recorded}"])

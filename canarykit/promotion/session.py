@@ -19,6 +19,7 @@ canarykit.errors.InvalidInputError: actor: "ann o'neil" must be an identity (let
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -50,6 +51,9 @@ REGISTRY_ENV = "CANARYKIT_REGISTRY"
 DEFAULT_REGISTRY = "canarykit-registry.sqlite"
 DEFAULT_ALIAS = "production"
 T = TypeVar("T")
+_MIRRORED = ("submit", "promote", "alias", "rollback", "revoke", "release")
+"""Actions (first word) whose outcome is mirrored into MLflow for models submitted from it."""
+_LOG = logging.getLogger("canarykit.mlflow")
 
 
 def default_registry() -> str:
@@ -116,6 +120,15 @@ class Session:
     wall_clock : Clock
         The clock the time rule compares ``clock`` with: the system clock (a test that
         simulates a world at a fixed time sets it to that world's clock).
+    mlflow_uri : str or None
+        The MLflow tracking URI the mirror writes to (None: ``$MLFLOW_TRACKING_URI``, else the
+        one recorded at submission; :mod:`canarykit.integrations.mlflow`).
+    mirror_warn : callable or None
+        Where a failed mirror's one warning line goes (None: the ``canarykit.mlflow`` logger;
+        the CLI prints it on stderr).
+    mirror_reports : list
+        The :class:`~canarykit.integrations.mlflow.mirror.MirrorReport` of each mirror run by
+        this session, oldest first.
     """
 
     def __init__(
@@ -135,6 +148,9 @@ class Session:
         self.store = RegistryStore(path)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.wall_clock: Clock = SystemClock()
+        self.mlflow_uri: str | None = None
+        self.mirror_warn: Callable[[str], None] | None = None
+        self.mirror_reports: list[Any] = []
         if drill and not self.drill:
             try:
                 self.init_registry(actor="canarykit", drill=True)
@@ -200,7 +216,38 @@ class Session:
             result = self._transact(action, actor, body, model, version, chg_id)
         if isinstance(result, GateDenial):
             raise result
+        if model is not None and action.split(" ", 1)[0] in _MIRRORED:
+            self._mirror(model, actor=check_actor(actor), action=action)
         return result
+
+    def _mirror(self, model: str, *, actor: str, action: str) -> None:
+        """Mirror ``model`` into MLflow after a committed action, when any of its versions
+        was submitted from MLflow (:mod:`canarykit.integrations.mlflow`); never from a drill
+        registry. Never raises: the decision stands whatever MLflow does; a failure is a
+        warning and an audit event."""
+        linked = self.store.conn.execute(
+            "SELECT 1 FROM events WHERE model = ? AND kind = 'submission'"
+            " AND json_extract(payload_json, '$.origin.mlflow') IS NOT NULL LIMIT 1",
+            (model,),
+        ).fetchone()
+        if linked is None:
+            return
+        if self.drill:  # a rehearsal must never move a real MLflow alias
+            (self.mirror_warn or _LOG.warning)(
+                f"canarykit: DRILL registry: {action} is not mirrored into MLflow"
+            )
+            return
+        from canarykit.integrations.mlflow.after_action import mirror_after_action
+
+        report: Any
+        try:
+            report = mirror_after_action(
+                self, model, actor=actor, action=action, uri=self.mlflow_uri, warn=self.mirror_warn
+            )
+        except Exception as err:  # a bug in the mirror must not turn a decision into an error
+            report = f"{action}: MLflow mirror failed ({type(err).__name__}: {err})"
+            (self.mirror_warn or _LOG.warning)(f"canarykit: warning: {report}")
+        self.mirror_reports.append(report)
 
     @contextmanager
     def _event_context(self) -> Iterator[None]:

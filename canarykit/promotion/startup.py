@@ -14,6 +14,9 @@ first in this order decides, and every failure is listed:
 15    POLICY: the version's bound policy digest is not the one expected
 16    AUDIT: the audit log is broken, or does not record the stage / alias target
 17    UNDECIDED: the startup gate itself could not decide (fails closed)
+20    MLFLOW: (``--mlflow`` only) MLflow differs from the state canarykit's verified log
+      gives the model — an alias or a ``canarykit.*`` tag changed outside canarykit — or
+      MLflow could not be read
 19    DRILL: the registry is a drill registry (``config init --drill``): nothing from it may
       start in production; ranked after every other failure, so a drill shows what a
       production registry would have refused
@@ -47,6 +50,7 @@ EXIT_CODES = {
     "policy": 15,
     "audit": 16,
     "undecided": 17,
+    "mlflow": 20,
     "drill": 19,
     "degraded": 18,
 }
@@ -67,6 +71,9 @@ RUNBOOK = {
     " verify, preserve the registry file, and escalate to security.",
     "undecided": "The gate policy could not be evaluated (installation problem): do not start;"
     " reinstall canarykit and escalate to the platform team.",
+    "mlflow": "MLflow was changed outside canarykit (or cannot be read): do not trust MLflow's"
+    " @alias; see canarykit mlflow verify MODEL, find who changed it, then canarykit mlflow sync"
+    " MODEL restores canarykit's state.",
     "drill": "This is a drill registry (a rehearsal, created with canarykit config init --drill):"
     " nothing registered in it may start in production. Check against the production registry"
     " (--registry / $CANARYKIT_REGISTRY).",

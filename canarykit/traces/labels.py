@@ -52,7 +52,7 @@ class LabelPlan:
     """A validated label update: the SQL to run and what it will do."""
 
     update_sql: str
-    touched_sql: str  # per model: (model, rows, first ts, last ts) the update will label
+    touched_sql: str  # per model: (model, NULL, NULL, rows, first ts, last ts) it will label
     labels_read: int
     rows_updated: int
     rows_unchanged: int
@@ -174,7 +174,7 @@ def plan_label_update(
         f"UPDATE traces t SET label = l.label FROM ({union}) l WHERE {_MATCH} AND t.label IS NULL"
     )
     touched = (
-        f"SELECT t.model, count(*), min(t.ts), max(t.ts) FROM ({union}) l JOIN traces t "
+        f"SELECT t.model, NULL, NULL, count(*), min(t.ts), max(t.ts) FROM ({union}) l JOIN traces t "
         f"ON {_MATCH} WHERE t.label IS NULL GROUP BY t.model"
     )
     return LabelPlan(

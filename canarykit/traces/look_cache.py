@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CachedLook",
+    "catalogued_groups",
     "catalogued_models",
     "ensure_catalogue",
     "ingest_seq",
@@ -54,7 +55,8 @@ __all__ = [
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS trace_batches (ingest_id INTEGER NOT NULL, kind VARCHAR NOT NULL, "
-    "model VARCHAR, rows BIGINT NOT NULL, min_ts TIMESTAMP, max_ts TIMESTAMP)",
+    "model VARCHAR, version VARCHAR, arm VARCHAR, rows BIGINT NOT NULL, min_ts TIMESTAMP, "
+    "max_ts TIMESTAMP)",
     "CREATE TABLE IF NOT EXISTS look_summaries (rollout_id INTEGER NOT NULL, step INTEGER NOT "
     "NULL, until TIMESTAMP NOT NULL, ingest_seq INTEGER NOT NULL, plan_key VARCHAR NOT NULL, "
     "figures BLOB NOT NULL, PRIMARY KEY (rollout_id, step))",
@@ -75,22 +77,56 @@ def ensure_catalogue(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
 
 
-def record_batches(
-    con: duckdb.DuckDBPyConnection,
-    ingest_id: int,
-    kind: str,
-    batches: list[tuple[str, int, dt.datetime | None, dt.datetime | None]],
-) -> None:
-    """Record what ingest ``ingest_id`` changed: per model, (model, rows, first ts, last ts).
+Batch = tuple[str, str | None, str | None, int, dt.datetime | None, dt.datetime | None]
 
-    Runs inside the ingest's transaction.
+
+def record_batches(
+    con: duckdb.DuckDBPyConnection, ingest_id: int, kind: str, batches: list[Batch]
+) -> None:
+    """Record what ingest ``ingest_id`` changed: (model, version, arm, rows, first ts, last ts).
+
+    Runs inside the ingest's transaction (a label ingest records version and arm as NULL).
     """
     ensure_catalogue(con)
-    for model, rows, low, high in batches:
+    for model, version, arm, rows, low, high in batches:
         con.execute(
-            "INSERT INTO trace_batches VALUES (?, ?, ?, ?, ?, ?)",
-            [ingest_id, kind, model, int(rows), low, high],
+            "INSERT INTO trace_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [ingest_id, kind, model, version, arm, int(rows), low, high],
         )
+
+
+def _complete(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the trace batches add up to exactly the stored rows (no scan: table counts)."""
+    counts = _rows(
+        con,
+        "SELECT (SELECT count(*) FROM traces), (SELECT coalesce(sum(rows), 0) FROM trace_batches "
+        "WHERE kind = 'traces')",
+        [],
+    )
+    return counts is not None and int(counts[0][0]) == int(counts[0][1])
+
+
+def catalogued_groups(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]] | None:
+    """The (model, version, arm) of the stored rows by the catalogue, or ``None``.
+
+    ``None`` when the catalogue cannot tell (see :func:`catalogued_models`).
+
+    Examples
+    --------
+    >>> from canarykit.traces import TraceStore
+    >>> from canarykit.traces.generate import generate_traces
+    >>> store = TraceStore()
+    >>> _ = store.ingest(generate_traces("identical", n_requests=200, seed=1))
+    >>> catalogued_groups(store.connection)
+    [('risk-default', 'v2.2.4', 'control'), ('risk-default', 'v2.3.0', 'canary')]
+    """
+    if not _complete(con):
+        return None
+    rows = con.execute(
+        "SELECT DISTINCT model, version, arm FROM trace_batches WHERE kind = 'traces' "
+        "AND rows > 0 ORDER BY 1, 2, 3"
+    ).fetchall()
+    return [(str(m), str(v), str(a)) for m, v, a in rows]
 
 
 def catalogued_models(con: duckdb.DuckDBPyConnection) -> list[str] | None:
@@ -100,13 +136,7 @@ def catalogued_models(con: duckdb.DuckDBPyConnection) -> list[str] | None:
     table's row count is known without a scan): rows inserted or deleted by SQL, or ingested
     before the catalogue existed, make it ``None``.
     """
-    counts = _rows(
-        con,
-        "SELECT (SELECT count(*) FROM traces), (SELECT coalesce(sum(rows), 0) FROM trace_batches "
-        "WHERE kind = 'traces')",
-        [],
-    )
-    if counts is None or int(counts[0][0]) != int(counts[0][1]):
+    if not _complete(con):
         return None
     rows = con.execute(
         "SELECT DISTINCT model FROM trace_batches WHERE kind = 'traces' AND rows > 0 ORDER BY 1"

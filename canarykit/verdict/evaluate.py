@@ -22,6 +22,7 @@ from canarykit import __version__
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import append_decision, load_policy_snapshot
 from canarykit.traces.lake import LakeFilter, is_delta_table, lake_files
+from canarykit.traces.look_cache import catalogued_groups
 from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollouts
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, Summaries, SummaryPlan, summarize
@@ -137,12 +138,23 @@ class _Group:
 def _stored_groups(store: TraceStore, window: TraceWindow) -> list[_Group]:
     """The distinct (model, version, arm) with rows in ``window`` (of its model when given).
 
-    A ``DISTINCT`` over three dictionary-compressed columns, not the counts and time ranges of
+    For the whole store, the batch catalogue's answer when it accounts for every stored row
+    (:func:`canarykit.traces.look_cache.catalogued_groups`); otherwise a ``DISTINCT`` over three dictionary-compressed columns, not the counts and time ranges of
     ``store.info``; a model's filter is pushed into the scan, so the row groups of other models
     (rows are clustered by model at ingest) are skipped.
     """
     if isinstance(store, TraceStore):  # another engine's traces were validated when registered
         check_stored_timestamps(store.connection, str(store.path))
+        if (
+            window.start is None
+            and window.end is None
+            and window.versions is None
+            and window.arms is None
+        ):
+            # the whole store: the batch catalogue answers without a scan
+            known = catalogued_groups(store.connection)
+            if known is not None:
+                return [_Group(m, v, a) for m, v, a in known if window.model in (None, m)]
     where, params = window.where()
     rows = store.connection.execute(
         f"SELECT DISTINCT model, version, arm FROM traces WHERE {where}", params

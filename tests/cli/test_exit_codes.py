@@ -341,7 +341,7 @@ def test_constants_repeated_for_a_light_parser_match_the_promotion_layer() -> No
 # -- 7. the package declares what it imports --------------------------------------------------
 
 # import name → distribution name
-_DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn"}
+_DISTRIBUTIONS = {"yaml": "pyyaml", "sklearn": "scikit-learn", "mlflow": "mlflow-skinny"}
 
 
 def _requirement_names(requirements: list[str]) -> set[str]:
@@ -365,11 +365,16 @@ def test_dependencies_are_what_the_package_imports() -> None:
     assert "fairlearn" not in imported
     assert {"scikit-learn", "fairlearn"} <= dev
     assert not {"scikit-learn", "fairlearn"} & required
-    # optional engines are declared in their extras and imported lazily (canarykit.engines)
-    extras = project["optional-dependencies"]
-    optional = _requirement_names(extras["spark"]) | _requirement_names(extras["lake"])
-    assert {"pyspark", "sqlglot"} <= _requirement_names(extras["spark"])
-    assert "deltalake" in _requirement_names(extras["lake"])
+    # an optional extra's client is imported only by its integration, lazily (issues 17, 18)
+    project_extras = project["optional-dependencies"]
+    extras = _requirement_names(project_extras["mlflow"])
+    assert extras == {"mlflow-skinny"}
+    assert "mlflow" in dev
+    spark = _requirement_names(project_extras["spark"])
+    lake = _requirement_names(project_extras["lake"])
+    assert {"pyspark", "sqlglot"} <= spark
+    assert "deltalake" in lake
+    optional = extras | spark | lake
     assert not optional & required
     assert third_party <= required | optional, third_party - required - optional
 

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "canarykit-test-python"
 TIMEOUT_PER_CELL = 120
-BUDGET_SECONDS = 120  # all notebooks together (issue 7)
+BUDGET_SECONDS = 120  # all notebooks together (issue 7), but the MLflow one
+MLFLOW_NOTEBOOK = "05-mlflow.ipynb"  # starts an MLflow server (issue 18): its own budget
+MLFLOW_BUDGET_SECONDS = 150  # most of it the server starting
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +59,13 @@ def elapsed() -> dict[str, float]:
     return {}
 
 
-def test_there_are_four_notebooks_committed_without_outputs():
+def test_there_are_five_notebooks_committed_without_outputs():
     assert [p.name for p in NOTEBOOKS] == [
         "01-quickstart.ipynb",
         "02-continuous-monitoring.ipynb",
         "03-promotion-walkthrough.ipynb",
         "04-reproduce-a-decision.ipynb",
+        MLFLOW_NOTEBOOK,
     ]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
@@ -74,6 +77,10 @@ def test_there_are_four_notebooks_committed_without_outputs():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, kernel_name, elapsed):
+    if path.name == MLFLOW_NOTEBOOK:
+        from conftest import skip_without_mlflow
+
+        skip_without_mlflow()  # fails instead when CANARYKIT_REQUIRE_MLFLOW is set
     nb = nbformat.read(path, as_version=4)
     cwd = ROOT / "notebooks" if NOTEBOOKS.index(path) % 2 == 0 else ROOT
     client = NotebookClient(
@@ -93,6 +100,10 @@ def test_notebook_runs_top_to_bottom(path, kernel_name, elapsed):
 
 
 def test_notebooks_fit_the_time_budget(elapsed):
-    if len(elapsed) < len(NOTEBOOKS):
+    if len(elapsed) < len(NOTEBOOKS) - 1 or (
+        len(elapsed) < len(NOTEBOOKS) and MLFLOW_NOTEBOOK in elapsed
+    ):
         pytest.skip("a notebook did not run")
-    assert sum(elapsed.values()) < BUDGET_SECONDS, elapsed
+    mlflow_seconds = elapsed.get(MLFLOW_NOTEBOOK, 0.0)
+    assert sum(elapsed.values()) - mlflow_seconds < BUDGET_SECONDS, elapsed
+    assert mlflow_seconds < MLFLOW_BUDGET_SECONDS, elapsed

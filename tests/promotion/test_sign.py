@@ -149,7 +149,7 @@ def test_sign_refuses_a_bad_key_in_one_line(
     ("artifact", "key_id", "message"),
     [
         ("missing.bin", "k", "missing.bin: cannot read artifact (No such file or directory)"),
-        (".", "k", ": cannot read artifact (Is a directory)"),
+        ("empty", "k", "empty: the artifact folder holds no file"),
         ("model.bin", "", "key id: '' must be non-empty text"),
         ("model.bin", "k\x1b[2J", "must be non-empty text without control characters"),
     ],
@@ -164,6 +164,7 @@ def test_sign_refuses_a_bad_artifact_or_key_id_in_one_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.bin").write_bytes(b"weights")
+    (tmp_path / "empty").mkdir()  # a folder is an artifact too (an MLflow model), not an empty one
     pem(Ed25519PrivateKey.generate(), tmp_path / "k.pem")
     code, out, err = _sign(capsys, artifact, "--key", "k.pem", "--key-id", key_id)
     assert (code, out) == (2, "")
