@@ -19,7 +19,7 @@ from canarykit.verdict.evaluate import evaluate
 from canarykit.verdict.replay import replay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "traces"))
-from test_lake import UNTIL, lake_table, poison, write_hive
+from test_lake import UNTIL, deltalake_module, lake_table, poison, write_hive
 from test_spark_equality import assert_same_checks
 
 
@@ -40,7 +40,7 @@ def test_a_pruned_lake_gives_the_duckdb_checks(spark, lake) -> None:
 
 
 def test_a_delta_table_on_spark(spark, tmp_path) -> None:
-    deltalake = pytest.importorskip("deltalake")
+    deltalake = deltalake_module()
     table = lake_table(1500)
     table = table.set_column(
         table.schema.get_field_index("ts"), "ts", table["ts"].cast(pa.timestamp("us", tz="UTC"))

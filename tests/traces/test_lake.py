@@ -19,6 +19,19 @@ from canarykit.verdict.evaluate import evaluate
 UNTIL = "2026-01-02T00:00:00Z"
 
 
+def deltalake_module():
+    """``deltalake``; a missing one fails under ``make test`` (CANARYKIT_REQUIRE_SPARK=1)."""
+    import importlib.util
+    import os
+
+    if (
+        importlib.util.find_spec("deltalake") is None
+        and os.environ.get("CANARYKIT_REQUIRE_SPARK") == "1"
+    ):
+        pytest.fail("CANARYKIT_REQUIRE_SPARK=1 but deltalake is not installed")
+    return pytest.importorskip("deltalake")
+
+
 def lake_table(n: int = 3000) -> pa.Table:
     """Two models over two days (the second day only for model m1)."""
     parts = [
@@ -87,7 +100,7 @@ def test_nothing_left_after_pruning_is_one_line(lake) -> None:
 
 
 def test_a_delta_table_is_read_through_its_current_snapshot(tmp_path) -> None:
-    deltalake = pytest.importorskip("deltalake")
+    deltalake = deltalake_module()
     table = lake_table(1500)
     table = table.set_column(
         table.schema.get_field_index("ts"), "ts", table["ts"].cast(pa.timestamp("us", tz="UTC"))
@@ -108,7 +121,7 @@ def test_a_delta_table_is_read_through_its_current_snapshot(tmp_path) -> None:
 
 
 def test_a_delta_table_is_pruned_before_a_file_is_opened(tmp_path) -> None:
-    deltalake = pytest.importorskip("deltalake")
+    deltalake = deltalake_module()
     table = lake_table(1500)
     table = table.set_column(
         table.schema.get_field_index("ts"), "ts", table["ts"].cast(pa.timestamp("us", tz="UTC"))
