@@ -18,6 +18,7 @@ from canarykit.engines.sql_dialect import (
     inline_parameters,
     to_spark_sql,
 )
+from canarykit.errors import InvalidInputError
 from canarykit.traces import TraceStore
 from canarykit.traces.generate import generate_traces
 from canarykit.verdict.evaluate import _evaluate_store
@@ -133,3 +134,25 @@ def test_exact_sums_and_digest_functions_are_rewritten() -> None:
         "SELECT CAST(SUM(CAST(x AS DECIMAL(38, 28))) AS DOUBLE), "
         "SUM(CAST(XXHASH64(a, b) AS DECIMAL(38, 0))) FROM `v`"
     )
+
+
+def test_replaying_a_spark_verdict_without_pyspark_is_one_line(monkeypatch, tmp_path) -> None:
+    import importlib.util
+    from dataclasses import replace
+
+    from canarykit.verdict.evaluate import evaluate
+    from canarykit.verdict.replay import replay
+
+    table = generate_traces("identical", n_requests=2_000, seed=1)
+    verdict = replace(evaluate(table, log=False), engine={"name": "spark", "version": "3.5.9"})
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
+    )
+    with pytest.raises(InvalidInputError, match=r"computed by the spark engine .* needs pyspark"):
+        replay(verdict, table)
+    path = tmp_path / "v.json"
+    path.write_text(verdict.to_json())
+    from canarykit.cli.main import main
+
+    assert main(["replay", str(path), "x.parquet"]) == 2
