@@ -78,7 +78,13 @@ def default_session() -> Any:
     if active is not None:
         return active
     builder = SparkSession.builder.appName("canarykit").config("spark.ui.enabled", "false")
-    session = builder.getOrCreate()
+    try:
+        session = builder.getOrCreate()
+    except Exception as err:  # no Java, a bad SPARK_HOME, a master that does not answer
+        raise InvalidInputError(
+            f"engine spark: cannot start a Spark session: {_first_line(err)} "
+            "(a local session needs Java 17; on a cluster, run under spark-submit)"
+        ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 
