@@ -99,3 +99,24 @@ def test_a_duckdb_store_is_not_an_engine_spark_source(spark, tmp_path) -> None:
     store = TraceStore()
     with pytest.raises(InvalidInputError, match="a DuckDB trace store is evaluated by"):
         evaluate(store, engine="spark", spark=spark, log=False)
+
+
+def test_no_java_is_a_one_line_error(spark, tmp_path) -> None:
+    import os
+    import subprocess
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(lake_table(200).drop_columns(["date"]), path)
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
+    done = subprocess.run(
+        [sys.executable, "-m", "canarykit", "evaluate", "--engine", "spark", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("canarykit: error: engine spark: cannot start a Spark session")
+    assert "Traceback" not in done.stderr
