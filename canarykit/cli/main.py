@@ -55,6 +55,7 @@ COMMAND_MODULES = (
     "canarykit.cli.serve_cmd",
     "canarykit.cli.events_cmd",
     "canarykit.cli.mlflow_cmds",
+    "canarykit.cli.summaries_cmds",
 )
 
 EXIT_USAGE = 2

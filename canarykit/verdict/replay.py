@@ -163,6 +163,11 @@ def replay(
     """Recompute ``verdict`` from ``source`` and compare (see the module docstring)."""
     original = verdict if isinstance(verdict, Verdict) else load_verdict(verdict)
     engine = original.engine.get("name", "duckdb")
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInputError(
+            f"verdict: its summaries were computed by engine {engine!r}; replay recomputes them "
+            "with duckdb or spark only (evaluate that engine's summaries document again)"
+        )
     if engine == "spark":
         return _replay_on_spark(original, source, policy, spark)
     chosen = _policy_for(original, source, policy)

@@ -79,9 +79,9 @@ def _read_engine(value: Any) -> dict[str, str]:
     if (
         not isinstance(value, dict)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-        or value.get("name") not in ("duckdb", "spark")
+        or not value.get("name")
     ):
-        raise ValueError('engine: must be {"name": "duckdb" | "spark", "version": "…"}')
+        raise ValueError('engine: must be {"name": "duckdb" | "spark" | …, "version": "…"}')
     return dict(value)
 
 

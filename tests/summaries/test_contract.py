@@ -105,3 +105,40 @@ def test_bad_documents_name_the_field(case, edit, message) -> None:
     edit(doc)
     with pytest.raises(InvalidInputError, match=message):
         from_dict(doc)
+
+
+def test_summarize_then_evaluate_summaries_on_the_cli(tmp_path, capsys) -> None:
+    import pyarrow.parquet as pq
+
+    from canarykit.cli.main import main
+
+    source = tmp_path / "t.parquet"
+    pq.write_table(generate_traces("error_regression", n_requests=30_000, seed=3), source)
+    doc = tmp_path / "summaries.json"
+    assert main(["summarize", str(source), "--out", str(doc), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["bytes"] < 400_000  # kilobytes leave the data, not rows
+    out = tmp_path / "verdict.json"
+    code = main(["evaluate-summaries", str(doc), "--out", str(out), "--format", "json"])
+    direct = evaluate(str(source), log=False)
+    assert code == direct.exit_code
+    verdict = json.loads(out.read_text())
+    assert verdict["engine"]["name"] == "duckdb"
+    assert [c["status"] for c in verdict["checks"]] == [c.status for c in direct.checks]
+    assert verdict["data_digest"] == direct.data_digest
+    capsys.readouterr()
+    doc.write_text("{}")
+    assert main(["evaluate-summaries", str(doc)]) == 2
+    assert "summaries.schema: expected" in capsys.readouterr().err
+
+
+def test_a_verdict_from_another_engine_reads_back_but_does_not_replay(case) -> None:
+    from canarykit.verdict.replay import replay
+    from canarykit.verdict.verdict import Verdict
+
+    store, policy, summaries = case
+    verdict = evaluate_summaries(summaries, policy, engine={"name": "bigquery", "version": "x"})
+    again = Verdict.from_dict(json.loads(verdict.to_json()))
+    assert again.engine == {"name": "bigquery", "version": "x"}
+    with pytest.raises(InvalidInputError, match="computed by engine 'bigquery'"):
+        replay(again, store)
