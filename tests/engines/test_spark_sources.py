@@ -120,3 +120,15 @@ def test_no_java_is_a_one_line_error(spark, tmp_path) -> None:
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("canarykit: error: engine spark: cannot start a Spark session")
     assert "Traceback" not in done.stderr
+
+
+def test_a_document_summarized_on_spark_gives_the_duckdb_verdict(spark, lake) -> None:
+    from canarykit.summaries import evaluate_summaries, from_dict
+    from canarykit.summaries.compute import summarize_source
+
+    doc = summarize_source(str(lake), model="m1", until=UNTIL, engine="spark", spark=spark)
+    assert doc["engine"] == {"name": "spark", "version": spark.version}
+    verdict = evaluate_summaries(from_dict(json.loads(json.dumps(doc))), engine=doc["engine"])
+    duck = evaluate(str(lake), model="m1", until=UNTIL, log=False)
+    assert_same_checks(duck, verdict)
+    assert verdict.engine["name"] == "spark"
