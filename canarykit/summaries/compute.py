@@ -16,7 +16,8 @@ from canarykit.traces.lake import LakeFilter
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import summarize
 from canarykit.traces.window import parse_utc_timestamp
-from canarykit.verdict.evaluate import open_source, resolve_selection, summary_plan
+from canarykit.verdict.evaluate import open_source, resolve_selection
+from canarykit.verdict.from_summaries import summary_plan
 from canarykit.verdict.policy import Policy, load_policy
 from canarykit.verdict.verdict import default_engine
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from canarykit.errors import InvalidInputError
 from canarykit.traces.summaries import Summaries, SummaryPlan
-from canarykit.verdict.evaluate import summary_plan, verdict_from_summaries
+from canarykit.verdict.from_summaries import summary_plan, verdict_from_summaries
 from canarykit.verdict.policy import Policy, load_policy
 from canarykit.verdict.verdict import Verdict
 
