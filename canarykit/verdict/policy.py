@@ -28,6 +28,7 @@ from typing import Any, Literal
 import yaml
 
 from canarykit.errors import PolicyError
+from canarykit.verdict.segment_policy import SegmentPolicy, parse_segment_policy
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 SCHEMA = "canarykit.policy/1"
@@ -120,6 +121,7 @@ class Policy:
     checks: dict[str, CheckSpec]
     expected_rate: float | None = None
     look_every_minutes: float = 5.0
+    segments: SegmentPolicy = field(default_factory=SegmentPolicy)
     rego_modules: tuple[tuple[str, str], ...] = ()
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
@@ -210,6 +212,7 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         "min_samples",
         "rollout",
         "checks",
+        "segments",
     }
     errors += [f"{k}: unknown field" for k in sorted(set(doc) - known, key=str)]
     alpha = _number(doc, "alpha", errors, default=0.05, low=0.0, high=0.5, open_low=True)
@@ -239,6 +242,11 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         prefix="rollout.",
     )
     checks = _checks(doc.get("checks"), errors, features)
+    segments = parse_segment_policy(
+        doc.get("segments"), errors, alpha=alpha, min_samples=(n_control, n_candidate)
+    )
+    unknown = [c for c in segments.checks or () if c not in checks]
+    errors += [f"segments.checks: {c!r} is not a check of the policy" for c in unknown]
     if errors:
         raise PolicyError(f"{source}: " + "; ".join(errors))
     return Policy(
@@ -251,6 +259,7 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         checks=checks,
         expected_rate=expected_rate,
         look_every_minutes=look_every,
+        segments=segments,
     )
 
 
