@@ -57,7 +57,7 @@ from canarykit.stats.quantiles import _estimate_rank
 from canarykit.stats.result import decide
 from canarykit.stats.segment_tests import auc_drop_log_e, error_ratio_log_e, exceedance_log_e
 from canarykit.stats.sketch import LatencySketch, quantile_cs_from_sketch
-from canarykit.traces.segment_summaries import SegmentArm, summarize_segments
+from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries, summarize_segments
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 from canarykit.verdict.policy import CheckSpec, Policy
@@ -65,7 +65,13 @@ from canarykit.verdict.segment_policy import SEGMENT_KINDS
 from canarykit.verdict.segment_rows import SegmentRow, SegmentVerdict
 from canarykit.verdict.tuning import error_ratio_concentration
 
-__all__ = ["SegmentRow", "SegmentVerdict", "evaluate_segments", "segment_checks"]
+__all__ = [
+    "SegmentRow",
+    "SegmentVerdict",
+    "evaluate_segments",
+    "segment_checks",
+    "segment_table",
+]
 
 SEGMENT_N_BINS = 100
 """Score bins of the per-segment ΔAUC histograms (coarse: a segment has few labels)."""
@@ -257,8 +263,28 @@ def evaluate_segments(
         n_bins=SEGMENT_N_BINS,
         max_segments=sp.max_segments,
     )
-    if selection.mode == "shadow":
-        share = 0.5
+    return segment_table(
+        policy, summ, share=0.5 if selection.mode == "shadow" else share, specs=specs
+    )
+
+
+def segment_table(
+    policy: Policy, summ: SegmentSummaries, *, share: float, specs: Sequence[CheckSpec]
+) -> SegmentVerdict:
+    """The ranked segment verdict from per-segment summaries (no I/O: simulations call it).
+
+    Examples
+    --------
+    >>> from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries
+    >>> from canarykit.verdict.policy import load_policy
+    >>> policy = load_policy()
+    >>> arm = SegmentArm(n=40, errors=0)
+    >>> summ = SegmentSummaries(by=("region",), segments={("x",): (arm, arm)}, n_bins=100)
+    >>> table = segment_table(policy, summ, share=0.5, specs=[policy.checks["error_rate"]])
+    >>> table.rows[0].status, "too little data" in table.rows[0].note
+    ('inconclusive', True)
+    """
+    sp = policy.segments
     raw: list[dict[str, Any]] = []
     alpha_opt = sp.alpha / max(1, len(summ.segments) * len(specs))
     for key, (control, candidate) in summ.segments.items():
