@@ -32,7 +32,11 @@ from scipy.special import expit
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats.sketch import LatencySketch
-from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries
+from canarykit.traces.segment_summaries import (
+    SEGMENT_RELATIVE_ACCURACY,
+    SegmentArm,
+    SegmentSummaries,
+)
 from canarykit.verdict.policy import Policy, load_policy
 from canarykit.verdict.segments import segment_checks, segment_table
 
@@ -97,7 +101,7 @@ def _arm(
     d: dict[str, npt.NDArray[np.generic]], mask: npt.NDArray[np.bool_], thr: list[float]
 ) -> SegmentArm:
     lat = d["latency"][mask].astype(float)
-    sketch = LatencySketch.from_values(lat)
+    sketch = LatencySketch.from_values(lat, relative_accuracy=SEGMENT_RELATIVE_ACCURACY)
     label = d["label"][mask].astype(bool)
     b = d["bin"][mask].astype(np.int64)
     return SegmentArm(
@@ -153,7 +157,7 @@ def simulate_segments(
     thr = [float(s.threshold) for s in specs if s.kind == "latency_quantile"]
     n = int(rate * window_minutes * 60)
     rng = np.random.default_rng(seed)
-    cuts = [int(round(n * (k + 1) / looks)) for k in range(looks)]
+    cuts = [round(n * (k + 1) / looks) for k in range(looks)]
     affected = {f"r{regions - 1}"} if scenario != "aa" else set()
     ever, fdp, found, attributed, when = 0, 0.0, 0, 0, []
     hypotheses = 0

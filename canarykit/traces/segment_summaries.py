@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,7 @@ import numpy.typing as npt
 from canarykit.errors import InvalidInputError
 from canarykit.traces.sources import quote_ident
 from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import ZERO_KEY, Selection, _latency_key_sql
+from canarykit.traces.summaries import ZERO_KEY, Selection
 
 __all__ = [
     "MAX_BY_COLUMNS",
@@ -51,6 +52,20 @@ __all__ = [
 ]
 
 MAX_BY_COLUMNS = 3
+SEGMENT_RELATIVE_ACCURACY = 0.001
+"""Latency buckets of the segment pass: 0.1 % relative accuracy (ten times finer than the
+verdict's sketch) so that the bucket-edge bounds cost the two-sample quantile test almost
+nothing; a few thousand buckets per segment and arm."""
+
+
+def _key_sql(relative_accuracy: float) -> str:
+    multiplier = 1.0 / math.log((1 + relative_accuracy) / (1 - relative_accuracy))
+    return (
+        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {multiplier!r}) AS BIGINT) "
+        f"WHEN latency_ms = 0 THEN {ZERO_KEY} END"
+    )
+
+
 NOT_SEGMENTS = frozenset(
     {"request_id", "ts", "model", "version", "arm", "latency_ms", "error", "score", "label"}
 )
@@ -79,6 +94,7 @@ class SegmentSummaries:
     by: tuple[str, ...]
     segments: dict[tuple[str, ...], tuple[SegmentArm, SegmentArm]]
     n_bins: int
+    relative_accuracy: float = SEGMENT_RELATIVE_ACCURACY
 
 
 def check_by(by: Sequence[str], columns: Sequence[str], *, where: str = "--by") -> tuple[str, ...]:
@@ -138,6 +154,7 @@ def summarize_segments(
     scores: bool = False,
     n_bins: int = 100,
     max_segments: int = 64,
+    relative_accuracy: float = SEGMENT_RELATIVE_ACCURACY,
 ) -> SegmentSummaries:
     """Per-segment aggregates of ``selection`` (see the module docstring).
 
@@ -168,7 +185,7 @@ def summarize_segments(
     for i, arm in enumerate(arms):
         where, arm_params = selection.arm_where(arm)
         parts.append(
-            f"SELECT {i} AS a, {', '.join(seg)}, {_latency_key_sql()} AS k, error, latency_ms, "
+            f"SELECT {i} AS a, {', '.join(seg)}, {_key_sql(relative_accuracy)} AS k, error, latency_ms, "
             f"label, {bin_sql if scores else 'NULL::INTEGER'} AS b FROM traces WHERE {where}"
         )
         params += arm_params
@@ -208,7 +225,9 @@ def summarize_segments(
         for t in thresholds:
             d["exceed"].setdefault(t, 0)
     segments = {key: (_arm(pair[0]), _arm(pair[1])) for key, pair in sorted(acc.items())}
-    return SegmentSummaries(by=names, segments=segments, n_bins=n_bins)
+    return SegmentSummaries(
+        by=names, segments=segments, n_bins=n_bins, relative_accuracy=relative_accuracy
+    )
 
 
 def _empty(n_bins: int) -> dict[str, Any]:

@@ -195,10 +195,8 @@ class SegmentVerdict:
         for r in self.rows:
             d = r.to_dict()
             seg = d.pop("segment")
-            d["segment"] = d.pop("label")
-            if isinstance(seg, dict):
-                d = {**seg, **d}
-            records.append(d)
+            label = d.pop("label")
+            records.append({**(seg if isinstance(seg, dict) else {}), "segment": label, **d})
         return pd.DataFrame.from_records(records)
 
     def to_text(self) -> str:

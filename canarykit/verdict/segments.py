@@ -92,14 +92,16 @@ def segment_checks(policy: Policy, mode: str, *, has_control: bool = True) -> li
     return out
 
 
-def _sketch(arm: SegmentArm) -> LatencySketch:
-    return LatencySketch.from_key_counts(arm.keys, arm.counts, zero_count=arm.zero_count)
+def _sketch(arm: SegmentArm, accuracy: float) -> LatencySketch:
+    return LatencySketch.from_key_counts(
+        arm.keys, arm.counts, zero_count=arm.zero_count, relative_accuracy=accuracy
+    )
 
 
-def _bucket_stats(arm: SegmentArm, p: float) -> OrderStatistics:
+def _bucket_stats(arm: SegmentArm, p: float, accuracy: float) -> OrderStatistics:
     """Every order statistic bracketed by its bucket's edges (first/last rank of each bucket,
     plus the rank of the sample quantile): conservative input of the two-sample test."""
-    sketch = _sketch(arm)
+    sketch = _sketch(arm, accuracy)
     ranks = sketch.bucket_order_statistics().ranks
     if sketch.count > 0:
         ranks = np.union1d(ranks, [_estimate_rank(sketch.count, p)])
@@ -115,6 +117,7 @@ def _test(
     t_opt: float,
     share: float,
     alpha_opt: float,
+    accuracy: float,
 ) -> dict[str, Any]:
     """Estimate, marginal interval, log e-value and method of one (segment, check).
 
@@ -124,14 +127,16 @@ def _test(
     level = 1.0 - alpha
     if spec.kind == "latency_quantile":
         p = float(spec.quantile or 0.5)
-        cs = quantile_cs_from_sketch(_sketch(candidate), p, confidence_level=level, t_opt=t_opt)
+        cs = quantile_cs_from_sketch(
+            _sketch(candidate, accuracy), p, confidence_level=level, t_opt=t_opt
+        )
         k = candidate.exceed.get(float(spec.threshold), 0)
         log_e = exceedance_log_e(k, candidate.n_latency, 1.0 - p, t_opt=t_opt, alpha_opt=alpha_opt)
         method = f"count above {spec.threshold:g} ms vs {1 - p:g} (beta-binomial mixture)"
         return _out(cs.estimate, cs.ci_low, cs.ci_high, log_e, method, cs.note)
     if spec.kind == "latency_quantile_ratio":
         p = float(spec.quantile or 0.5)
-        c_os, t_os = _bucket_stats(control, p), _bucket_stats(candidate, p)
+        c_os, t_os = _bucket_stats(control, p, accuracy), _bucket_stats(candidate, p, accuracy)
         t_opt_c = t_opt * (1.0 - share) / max(share, 1e-9) if share < 1.0 else t_opt
         res = quantile_ratio_cs(
             c_os,
@@ -301,6 +306,7 @@ def segment_table(
                 t_opt=sp.t_opt,
                 share=share,
                 alpha_opt=alpha_opt,
+                accuracy=summ.relative_accuracy,
             )
             raw.append(
                 {

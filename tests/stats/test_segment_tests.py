@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -23,7 +24,7 @@ def test_exceedance_is_the_one_sided_beta_binomial_mixture():
 
 def test_exceedance_grows_with_the_count():
     values = [exceedance_log_e(k, 5000, 0.01, t_opt=5000) for k in range(0, 200, 10)]
-    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(values))
     assert values[0] < 0 < values[-1]
 
 

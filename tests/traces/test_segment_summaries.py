@@ -66,7 +66,7 @@ def test_matches_pandas_brute_force(store, table):
             assert got.errors == int(rows.error.sum())
             assert got.n_latency == lat.size
             assert got.exceed[120.0] == int((lat > 120.0).sum())
-            sketch = LatencySketch.from_values(lat)
+            sketch = LatencySketch.from_values(lat, relative_accuracy=seg.relative_accuracy)
             assert got.keys.tolist() == sketch.keys.tolist()
             assert got.counts.tolist() == sketch.counts.tolist()
             lab = rows.dropna(subset=["score", "label"])
