@@ -88,7 +88,7 @@ def segments_text(sv: SegmentVerdict, *, limit: int = 20) -> str:
     if len(sv.rows) > limit:
         lines.append(f"... {len(sv.rows) - limit} more rows (verdict.segments.to_frame())")
     lines.append(
-        f"intervals: marginal {sv.confidence_level:.0%} confidence sequences; decision: e-BH "
+        f"intervals: marginal confidence sequences (level >= {sv.confidence_level:.0%}); e-BH "
         f"(a discovery needs e >= {_fmt(sv.e_threshold)} at this look's count)"
     )
     return "\n".join(line.rstrip() for line in lines)
@@ -116,7 +116,7 @@ def segments_html(sv: SegmentVerdict, *, limit: int = 200) -> str:
         f"<p>{html.escape(_header(sv))}</p>"
         f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>{more}"
-        f"<p>Intervals are marginal {sv.confidence_level:.0%} confidence sequences; the "
+        f"<p>Intervals are marginal confidence sequences (level ≥ {sv.confidence_level:.0%}); the "
         "decision is e-BH over every (segment, check) e-value at this look.</p>"
     )
 

@@ -17,8 +17,8 @@ time: the FDR of the segments named at the STOP is at most ``alpha``, and when n
 regresses the probability of *ever* STOPping on a segment, over all looks of the window, is at
 most ``alpha``. This budget is separate from the overall checks' (a union bound gives at
 most ``policy.alpha + segments.alpha`` for a false STOP from either). The ΔAUC e-value is
-asymptotic, as the ``auc_delta`` check. Intervals in the table are marginal (each at
-``1 − alpha``), for reading, not for the decision.
+asymptotic, as the ``auc_delta`` check. Intervals in the table are marginal confidence
+sequences (each at level at least ``1 − alpha``), for reading, not for the decision.
 
 Status of a row: ``fail`` — an e-BH discovery; ``inconclusive`` — too little data
 (``segments.min_samples``), or not significant after e-BH; ``pass`` — enough data and the
@@ -52,7 +52,7 @@ from canarykit.stats.auc_histogram import auc_delta_from_histograms
 from canarykit.stats.ebh import ebh
 from canarykit.stats.error_rate import error_rate_bound, error_rate_ratio_test
 from canarykit.stats.order_statistics import OrderStatistics
-from canarykit.stats.quantile_ratio import quantile_ratio_cs
+from canarykit.stats.quantile_ratio import quantile_ratio_cs, quantile_ratio_rank_requests
 from canarykit.stats.quantiles import _estimate_rank
 from canarykit.stats.result import decide
 from canarykit.stats.segment_tests import auc_drop_log_e, error_ratio_log_e, exceedance_log_e
@@ -98,16 +98,6 @@ def _sketch(arm: SegmentArm, accuracy: float) -> LatencySketch:
     )
 
 
-def _bucket_stats(arm: SegmentArm, p: float, accuracy: float) -> OrderStatistics:
-    """Every order statistic bracketed by its bucket's edges (first/last rank of each bucket,
-    plus the rank of the sample quantile): conservative input of the two-sample test."""
-    sketch = _sketch(arm, accuracy)
-    ranks = sketch.bucket_order_statistics().ranks
-    if sketch.count > 0:
-        ranks = np.union1d(ranks, [_estimate_rank(sketch.count, p)])
-    return sketch.order_statistics(ranks)
-
-
 def _test(
     spec: CheckSpec,
     control: SegmentArm,
@@ -135,31 +125,7 @@ def _test(
         method = f"count above {spec.threshold:g} ms vs {1 - p:g} (beta-binomial mixture)"
         return _out(cs.estimate, cs.ci_low, cs.ci_high, log_e, method, cs.note)
     if spec.kind == "latency_quantile_ratio":
-        p = float(spec.quantile or 0.5)
-        c_os, t_os = _bucket_stats(control, p, accuracy), _bucket_stats(candidate, p, accuracy)
-        t_opt_c = t_opt * (1.0 - share) / max(share, 1e-9) if share < 1.0 else t_opt
-        res = quantile_ratio_cs(
-            c_os,
-            t_os,
-            p,
-            alpha_pass=alpha / 2.0,
-            alpha_fail=alpha / 2.0,
-            t_opt_control=t_opt_c,
-            t_opt_candidate=t_opt,
-        )
-        tuned = quantile_ratio_cs(
-            c_os,
-            t_os,
-            p,
-            alpha_pass=alpha / 2.0,
-            alpha_fail=min(alpha_opt, 0.25),
-            t_opt_control=t_opt_c,
-            t_opt_candidate=t_opt,
-            threshold=spec.threshold,
-        )
-        log_e = tuned.log_e_fail if math.isfinite(tuned.log_e_fail) else 0.0
-        method = "two-sample quantile-ratio T_fail (sketch bucket edges)"
-        return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
+        return _latency_ratio(spec, control, candidate, alpha, t_opt, share, alpha_opt, accuracy)
     if spec.kind == "error_rate":
         res = error_rate_bound(candidate.errors, candidate.n, confidence_level=level, t_opt=t_opt)
         log_e = exceedance_log_e(
@@ -209,6 +175,44 @@ def _test(
             res.estimate, res.se, margin=spec.threshold, planned_se=planned_se, alpha_opt=alpha_opt
         )
     method = "DeLong, one-sided normal mixture (asymptotic)"
+    return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
+
+
+def _latency_ratio(
+    spec: CheckSpec,
+    control: SegmentArm,
+    candidate: SegmentArm,
+    alpha: float,
+    t_opt: float,
+    share: float,
+    alpha_opt: float,
+    accuracy: float,
+) -> dict[str, Any]:
+    """The two-sample quantile-ratio test from bucket edges at the ranks it asks for.
+
+    One run: the pass side (upper bound) at ``alpha/2``, the fail side (lower bound and
+    ``T_fail`` at the threshold, the e-value) with its mixtures tuned for ``alpha_opt`` (the
+    bar of one discovery): the reported interval's level is at least ``1 − alpha``.
+    """
+    p = float(spec.quantile or 0.5)
+    t_opt_c = t_opt * (1.0 - share) / max(share, 1e-9) if share < 1.0 else t_opt
+    sketches = (_sketch(control, accuracy), _sketch(candidate, accuracy))
+    kw = {
+        "alpha_pass": alpha / 2.0,
+        "alpha_fail": min(alpha_opt, alpha / 2.0),
+        "t_opt_control": t_opt_c,
+        "t_opt_candidate": t_opt,
+    }
+    requests = quantile_ratio_rank_requests(sketches[0].count, sketches[1].count, p, **kw)
+    stats = [
+        sk.order_statistics(np.union1d(req.ranks, [_estimate_rank(sk.count, p)]).astype(np.int64))
+        if sk.count
+        else OrderStatistics(n=0, ranks=np.zeros(0, np.int64), values=np.zeros(0))
+        for sk, req in zip(sketches, requests, strict=True)
+    ]
+    res = quantile_ratio_cs(stats[0], stats[1], p, threshold=spec.threshold, **kw)
+    log_e = res.log_e_fail if math.isfinite(res.log_e_fail) else 0.0
+    method = "two-sample quantile-ratio T_fail (0.1 % bucket edges)"
     return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
 
 
