@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -285,7 +286,7 @@ def validation_sections(scale: float = 1.0, seed: int = 2026) -> list[tuple[str,
 
     workers = os.cpu_count() or 1
     policy = load_policy()
-    runs = [
+    runs: list[tuple[str, str, int, dict[str, Any]]] = [
         ("A/A, 8 regions x 2 routes (16 segments)", "aa", 400, {"by_route": True}),
         ("A/A, 8 regions", "aa", 300, {}),
         ("errors x3 in 1 of 8 regions, 100 req/s", "errors", 200, {}),

@@ -54,7 +54,7 @@ def apply_segments(
         mode="shadow" if verdict.mode == "shadow" else "canary",
         until=sel.get("until"),
         since=sel.get("since"),
-        control_window=tuple(control_window) if control_window else None,  # type: ignore[arg-type]
+        control_window=(str(control_window[0]), str(control_window[1])) if control_window else None,
     )
     share = verdict.rollout.planned_split if verdict.rollout is not None else 0.5
     has_control = share < 1.0 or control_window is not None

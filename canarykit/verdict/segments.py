@@ -120,8 +120,10 @@ def _test(
         cs = quantile_cs_from_sketch(
             _sketch(candidate, accuracy), p, confidence_level=level, t_opt=t_opt
         )
-        k = candidate.exceed.get(float(spec.threshold), 0)
-        log_e = exceedance_log_e(k, candidate.n_latency, 1.0 - p, t_opt=t_opt, alpha_opt=alpha_opt)
+        count = candidate.exceed.get(float(spec.threshold), 0)
+        log_e = exceedance_log_e(
+            count, candidate.n_latency, 1.0 - p, t_opt=t_opt, alpha_opt=alpha_opt
+        )
         method = f"count above {spec.threshold:g} ms vs {1 - p:g} (beta-binomial mixture)"
         return _out(cs.estimate, cs.ci_low, cs.ci_high, log_e, method, cs.note)
     if spec.kind == "latency_quantile_ratio":
@@ -197,20 +199,32 @@ def _latency_ratio(
     p = float(spec.quantile or 0.5)
     t_opt_c = t_opt * (1.0 - share) / max(share, 1e-9) if share < 1.0 else t_opt
     sketches = (_sketch(control, accuracy), _sketch(candidate, accuracy))
-    kw = {
-        "alpha_pass": alpha / 2.0,
-        "alpha_fail": min(alpha_opt, alpha / 2.0),
-        "t_opt_control": t_opt_c,
-        "t_opt_candidate": t_opt,
-    }
-    requests = quantile_ratio_rank_requests(sketches[0].count, sketches[1].count, p, **kw)
+    a_pass, a_fail = alpha / 2.0, min(alpha_opt, alpha / 2.0)
+    requests = quantile_ratio_rank_requests(
+        sketches[0].count,
+        sketches[1].count,
+        p,
+        alpha_pass=a_pass,
+        alpha_fail=a_fail,
+        t_opt_control=t_opt_c,
+        t_opt_candidate=t_opt,
+    )
     stats = [
         sk.order_statistics(np.union1d(req.ranks, [_estimate_rank(sk.count, p)]).astype(np.int64))
         if sk.count
         else OrderStatistics(n=0, ranks=np.zeros(0, np.int64), values=np.zeros(0))
         for sk, req in zip(sketches, requests, strict=True)
     ]
-    res = quantile_ratio_cs(stats[0], stats[1], p, threshold=spec.threshold, **kw)
+    res = quantile_ratio_cs(
+        stats[0],
+        stats[1],
+        p,
+        alpha_pass=a_pass,
+        alpha_fail=a_fail,
+        t_opt_control=t_opt_c,
+        t_opt_candidate=t_opt,
+        threshold=spec.threshold,
+    )
     log_e = res.log_e_fail if math.isfinite(res.log_e_fail) else 0.0
     method = "two-sample quantile-ratio T_fail (0.1 % bucket edges)"
     return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
