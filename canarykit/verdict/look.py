@@ -32,6 +32,7 @@ from canarykit.errors import InvalidInputError
 from canarykit.stats.auc_histogram import delong_from_histogram
 from canarykit.traces.decision_log import insert_decision
 from canarykit.traces.rollouts import RolloutRecord, StepRecord, list_looks, record_look
+from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize
 from canarykit.traces.traffic import latest_timestamp, traffic_before
@@ -165,6 +166,7 @@ def compute_look(
         until=_iso(until),
         control_window=control_window,
     )
+    selection = restrict_to_segment(selection, planned.segment)  # a step may target a segment
     names = set(ctx.tuning.checks)
     feature_sets = tuple(
         sorted(

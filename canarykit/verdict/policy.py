@@ -28,6 +28,7 @@ from typing import Any, Literal
 import yaml
 
 from canarykit.errors import PolicyError
+from canarykit.verdict.segment_plan import parse_step_segment, segment_label, segment_to_dict
 from canarykit.verdict.segment_policy import SegmentPolicy, parse_segment_policy
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
@@ -94,6 +95,13 @@ class RolloutStep:
     share: float
     window_minutes: float
     control_window_minutes: float | None = None
+    segment: tuple[tuple[str, tuple[str, ...]], ...] = ()  # canarykit.verdict.segment_plan
+
+    @property
+    def label(self) -> str:
+        """``25%`` or ``route=beta at 90%``."""
+        share = f"{self.share:.0%}"
+        return f"{segment_label(self.segment)} at {share}" if self.segment else share
 
     @property
     def has_control(self) -> bool:
@@ -105,6 +113,8 @@ class RolloutStep:
         out: dict[str, Any] = {"share": self.share, "window_minutes": self.window_minutes}
         if self.control_window_minutes is not None:
             out["control_window_minutes"] = self.control_window_minutes
+        if self.segment:
+            out["segment"] = segment_to_dict(self.segment)
         return out
 
 
@@ -313,7 +323,7 @@ def _names(value: Any, where: str, errors: list[str]) -> tuple[str, ...]:
 
 
 _ROLLOUT_FIELDS = {"steps", "expected_rate", "look_every_minutes"}
-_STEP_FIELDS = {"share", "window_minutes", "control_window_minutes"}
+_STEP_FIELDS = {"share", "window_minutes", "control_window_minutes", "segment"}
 
 
 def _rollout(value: Any, errors: list[str]) -> tuple[RolloutStep, ...]:
@@ -362,10 +372,16 @@ def parse_steps(
                     f"{prefix}control_window_minutes: only for a 100 % step (share 1.0), "
                     "which has no concurrent control"
                 )
+        segment = parse_step_segment(step.get("segment"), errors, prefix=prefix)
         steps.append(
-            RolloutStep(share=share, window_minutes=window, control_window_minutes=control_window)
+            RolloutStep(
+                share=share,
+                window_minutes=window,
+                control_window_minutes=control_window,
+                segment=segment,
+            )
         )
-    shares = [s.share for s in steps]
+    shares = [s.share for s in steps if not s.segment]  # segment steps come and go
     if shares != sorted(shares):
         errors.append(f"{where}: shares must not decrease from one step to the next")
     return tuple(steps)
