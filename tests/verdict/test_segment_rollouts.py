@@ -121,3 +121,10 @@ def test_segment_steps_are_validated():
                 "rollout": {"steps": [{"share": 0.5, "window_minutes": 5, "segment": {"ts": "x"}}]},
             }
         )
+
+
+def test_dashboard_names_the_segment_of_the_step():
+    from canarykit.dashboard.data import _segment_of
+
+    assert _segment_of({"share": 0.9, "segment": {"route": ["beta"]}}) == "route=beta"
+    assert _segment_of({"share": 0.25}) is None
