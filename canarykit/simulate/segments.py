@@ -314,7 +314,7 @@ def validation_sections(scale: float = 1.0, seed: int = 2026) -> list[tuple[str,
         rows.append(
             f"| {label} | {r.replications} | {r.hypotheses} | {r.ever_stop:.3f} "
             f"({r.se(r.ever_stop):.3f}) | {r.fdr:.3f} ({r.se(max(r.fdr, 1e-3)):.3f}) | {power} "
-            f"| {only} | {r.mean_look_found:.2f} |"
+            f"| {only} | {'–' if math.isnan(r.mean_look_found) else f'{r.mean_look_found:.2f}'} |"
         )
     text = (
         "Segment verdicts (`evaluate --by`): one 30-minute 25 % step at 100 (or 300) "
