@@ -110,7 +110,7 @@ def error_ratio_log_e(
 
     Examples
     --------
-    >>> round(error_ratio_log_e(30, 40, rho_candidate=0.25, margin=1.25), 2) > 4
+    >>> round(error_ratio_log_e(30, 40, rho_candidate=0.25, margin=1.25, k=7), 2) > 4
     True
     >>> error_ratio_log_e(30, 10, rho_candidate=0.25, margin=1.25) <= 0.0
     True
