@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from canarykit.report.style import STATUS_COLOURS, new_axes
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from canarykit.verdict.segment_rows import SegmentRow, SegmentVerdict
 
-__all__ = ["plot_segments", "segments_html", "segments_text"]
+__all__ = ["plot_segments", "segments_html", "segments_markdown", "segments_text"]
 
 
 def _fmt(value: float) -> str:
@@ -92,6 +93,16 @@ def segments_text(sv: SegmentVerdict, *, limit: int = 20) -> str:
         f"(a discovery needs e >= {_fmt(sv.e_threshold)} at this look's count)"
     )
     return "\n".join(line.rstrip() for line in lines)
+
+
+def segments_markdown(sv: SegmentVerdict, *, escape: Callable[[str], str], limit: int = 20) -> str:
+    """Markdown "where" table (cells passed through ``escape``), for CI job summaries."""
+    lines = [f"**Where** — {escape(_header(sv))}", ""]
+    lines += ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
+    lines += ["| " + " | ".join(escape(c) for c in _cells(r)) + " |" for r in sv.rows[:limit]]
+    if len(sv.rows) > limit:
+        lines.append(f"\n{len(sv.rows) - limit} more rows in the verdict JSON (`segments`).")
+    return "\n".join(lines)
 
 
 def segments_html(sv: SegmentVerdict, *, limit: int = 200) -> str:

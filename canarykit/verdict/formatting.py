@@ -296,5 +296,9 @@ def verdict_markdown(verdict: Verdict) -> str:
     lines += ["", "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     for row in _rows(verdict):
         lines.append("| " + " | ".join(_md(cell) for cell in row) + " |")
+    if verdict.segments is not None:
+        from canarykit.report.segments import segments_markdown
+
+        lines += ["", segments_markdown(verdict.segments, escape=_md)]
     lines += ["", f"policy `{verdict.policy_digest}` · data `{verdict.data_digest}`"]
     return "\n".join(lines) + "\n"

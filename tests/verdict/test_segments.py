@@ -117,6 +117,7 @@ def test_json_round_trip_frame_text_html_and_plot(verdicts):
     assert "e-BH" in v.to_text()
     assert "region=br-south" in v.to_text()
     assert "Where" in v._repr_html_()
+    assert "| region=br-south" in v.to_markdown()
     page = report_html(v)
     assert "<h2>Where</h2>" in page
     assert "heatmap" in page
