@@ -9,7 +9,8 @@ condition (a conjunction DuckDB pushes into the scan) to every arm condition of
 
 Examples
 --------
->>> from canarykit.traces.summaries import Selection
+>>> from canarykit.traces.store import TraceStore
+from canarykit.traces.summaries import Selection
 >>> sel = Selection(model="m", baseline="a", candidate="b", mode="canary")
 >>> restricted = restrict_to_segment(sel, (("route", ("beta",)),))
 >>> restricted.arm_where("canary")[0]
@@ -24,9 +25,15 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from canarykit.traces.sources import quote_ident
+from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 
-__all__ = ["SegmentSelection", "restrict_to_segment", "segment_condition"]
+__all__ = [
+    "SegmentSelection",
+    "canary_outside_segment",
+    "restrict_to_segment",
+    "segment_condition",
+]
 
 Segment = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -71,3 +78,20 @@ def restrict_to_segment(selection: Selection, segment: Segment) -> Selection:
         return selection
     values = {f.name: getattr(selection, f.name) for f in fields(Selection)}
     return SegmentSelection(**values, segment=segment)
+
+
+def canary_outside_segment(
+    store: TraceStore, *, model: str, candidate: str, since: str, until: str, segment: Segment
+) -> int:
+    """Canary requests of ``candidate`` in ``[since, until)`` *outside* ``segment``.
+
+    A row whose segment column is NULL counts as outside (it was not routed by the segment).
+    """
+    seg_sql, seg_params = segment_condition(segment)
+    row = store.connection.execute(
+        "SELECT count(*) FROM traces WHERE model = ? AND arm = 'canary' AND version = ? "
+        "AND ts >= CAST(? AS TIMESTAMP) AND ts < CAST(? AS TIMESTAMP) "
+        f"AND NOT coalesce({seg_sql}, FALSE)",
+        [model, candidate, since, until, *seg_params],
+    ).fetchone()
+    return int(row[0]) if row else 0

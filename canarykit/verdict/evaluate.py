@@ -31,7 +31,6 @@ from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
 from canarykit.verdict.forecast import forecast_checks
-from canarykit.verdict.look import evaluate_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.segment_decision import apply_segments
 from canarykit.verdict.segment_look import evaluate_segment_look
@@ -309,9 +308,8 @@ def evaluate(
         if record is not None:
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)
-            if by is not None:
-                return evaluate_segment_look(store, record, rollout_policy, until, log, by)
-            return evaluate_look(store, record, rollout_policy, until=until, log=log)
+            # segment plan steps and --by tables hook into the look
+            return evaluate_segment_look(store, record, rollout_policy, until, log, by)
         chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         verdict = _evaluate_store(
             store,

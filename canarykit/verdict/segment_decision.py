@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from canarykit.errors import InvalidInputError
+from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 from canarykit.verdict.policy import Policy
@@ -37,12 +38,17 @@ def parse_by(by: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def apply_segments(
-    store: TraceStore, policy: Policy, verdict: Verdict, by: str | Sequence[str]
+    store: TraceStore,
+    policy: Policy,
+    verdict: Verdict,
+    by: str | Sequence[str],
+    *,
+    segment: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> Verdict:
     """``verdict`` with its ``segments`` table; STOP when a segment fails and ``on_fail: stop``.
 
-    The segments read exactly the verdict's window (its ``selection``), so a replay of the
-    verdict recomputes them bit for bit.
+    The segments read exactly the verdict's window (its ``selection``, within ``segment`` for
+    a rollout step that targets one), so a replay of the verdict recomputes them bit for bit.
     """
     names = parse_by(by)
     sel = verdict.selection
@@ -56,6 +62,7 @@ def apply_segments(
         since=sel.get("since"),
         control_window=(str(control_window[0]), str(control_window[1])) if control_window else None,
     )
+    selection = restrict_to_segment(selection, segment)
     share = verdict.rollout.planned_split if verdict.rollout is not None else 0.5
     has_control = share < 1.0 or control_window is not None
     segments = evaluate_segments(

@@ -128,3 +128,41 @@ def test_dashboard_names_the_segment_of_the_step():
 
     assert _segment_of({"share": 0.9, "segment": {"route": ["beta"]}}) == "route=beta"
     assert _segment_of({"share": 0.25}) is None
+
+
+def test_candidate_traffic_outside_the_segment_stops_the_rollout():
+    """A router that also sends some non-beta requests to the canary breaks the segment plan."""
+    s = TraceStore()
+    s.ingest(
+        generate_traces(
+            "identical",
+            n_requests=30_000,
+            canary_share=0.0,
+            seed=1,
+            segments=True,
+            start="2025-12-31T23:30:00",
+        )
+    )
+    step = generate_traces(
+        "identical", n_requests=60_000, canary_share=0.9, seed=2, segments=True, start=START
+    )
+    routed = _only_in(step, "route", "beta")
+    # 20 requests of eu-west on the canary although the plan targets route=beta only
+    leak = step.filter(
+        pc.and_(pc.equal(step.column("route"), "default"), pc.equal(step.column("arm"), "canary"))
+    ).slice(0, 20)
+    keep = pc.invert(pc.is_in(routed.column("request_id"), leak.column("request_id")))
+    s.ingest(pa.concat_tables([routed.filter(keep), leak]))
+    plan = (
+        RolloutStep(share=0.9, window_minutes=30, segment=(("route", ("beta",)),)),
+        RolloutStep(share=1.0, window_minutes=30),
+    )
+    start_rollout(s, model="risk-default", plan=plan, at=START)
+    v = evaluate(s, until="2026-01-01T00:20:00")
+    assert v.decision == "STOP"
+    assert "20 candidate requests outside route=beta" in v.reasons[0]
+    assert v.rollout.stopped is not None
+    later = evaluate(s, until="2026-01-01T00:25:00")
+    assert later.decision == "STOP"  # latched
+    assert replay(later, s).identical
+    s.close()
