@@ -12,6 +12,9 @@ everything at 25 %, step 4 100 %. The control of a segment step is defined by th
   recorded-control checks of a 100 % step, on the segment's rows;
 * ``share = 1`` without it — no control: absolute checks only.
 
+Each look of a segment step also counts the candidate's requests outside the segment; any is a
+quality-gate STOP (:mod:`canarykit.verdict.segment_look`).
+
 Comparing a segment with *other* segments is not offered: it is not randomised (regions differ
 in latency and error rates for reasons of their own), so no check could attribute a difference to
 the candidate.
