@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.checks import evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
 from canarykit.verdict.forecast import forecast_checks
-from canarykit.verdict.look import evaluate_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
+from canarykit.verdict.segment_decision import apply_segments
+from canarykit.verdict.segment_look import evaluate_segment_look
 from canarykit.verdict.tuning import default_tuning
 from canarykit.verdict.verdict import Rollout, Verdict
 
@@ -272,6 +274,7 @@ def evaluate(
     split: float | None = None,
     log: bool = True,
     look: bool = True,
+    by: str | Sequence[str] | None = None,
 ) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
 
@@ -299,6 +302,10 @@ def evaluate(
     look : bool
         ``False`` evaluates the window as if no rollout were recorded (replay of a verdict
         made before a rollout started).
+    by : str or sequence of str, optional
+        Segment columns (``"region,route"``): adds the segment verdicts
+        (:mod:`canarykit.verdict.segments`, ``verdict.segments``); a segment regression STOPs
+        the verdict when the policy's ``segments.on_fail`` is ``stop``.
     """
     if split is not None and not 0.0 < split < 1.0:
         raise InvalidInputError(f"--split: must be a fraction in (0, 1), got {split}")
@@ -313,7 +320,8 @@ def evaluate(
         if record is not None:
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)
-            return evaluate_look(store, record, rollout_policy, until=until, log=log)
+            # segment plan steps and --by tables hook into the look
+            return evaluate_segment_look(store, record, rollout_policy, until, log, by)
         chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         verdict = _evaluate_store(
             store,
@@ -325,6 +333,8 @@ def evaluate(
             since=since,
             split=split,
         )
+        if by is not None:
+            verdict = apply_segments(store, chosen, verdict, by)
         if log and not store.read_only and is_duckdb_file(store.path):
             append_decision(store, verdict.to_dict(), verdict.to_json(), chosen.files)
     finally:

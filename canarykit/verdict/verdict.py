@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from canarykit.verdict.checks import CheckOutcome
+from canarykit.verdict.segment_rows import SegmentVerdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,6 +158,18 @@ class Rollout:
         )
 
 
+def _segments_from(data: Any) -> SegmentVerdict | None:
+    """The ``segments`` key of a verdict dictionary (``None`` when absent)."""
+    if data is None:
+        return None
+    from canarykit.errors import InvalidInputError
+
+    try:
+        return SegmentVerdict.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InvalidInputError(f"segments: malformed ({type(err).__name__}: {err})") from None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """A canary verdict (see the module docstring)."""
@@ -177,6 +190,7 @@ class Verdict:
     selection: dict[str, Any] = field(default_factory=dict)
     forecast: tuple[dict[str, Any], ...] = ()
     engines: dict[str, str] = field(default_factory=engine_versions)
+    segments: SegmentVerdict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict contract as a JSON-ready dictionary."""
@@ -198,6 +212,8 @@ class Verdict:
             "rollout": self.rollout.to_dict() if self.rollout else None,
             "selection": dict(self.selection),
             "forecast": [dict(f) for f in self.forecast],
+            # only verdicts asked for segments carry the key: the others keep their exact form
+            **({"segments": self.segments.to_dict()} if self.segments is not None else {}),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -266,6 +282,7 @@ class Verdict:
             selection=selection,
             forecast=tuple(forecast),
             engines=engines,
+            segments=_segments_from(data.get("segments")),
         )
 
     def check(self, name: str) -> CheckOutcome:
