@@ -9,8 +9,7 @@ condition (a conjunction DuckDB pushes into the scan) to every arm condition of
 
 Examples
 --------
->>> from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import Selection
+>>> from canarykit.traces.summaries import Selection
 >>> sel = Selection(model="m", baseline="a", candidate="b", mode="canary")
 >>> restricted = restrict_to_segment(sel, (("route", ("beta",)),))
 >>> restricted.arm_where("canary")[0]
