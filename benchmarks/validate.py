@@ -28,6 +28,7 @@ MODULES = (
     "canarykit.simulate.quantile_ratio",
     "canarykit.simulate.auc",
     "canarykit.simulate.rollout",
+    "canarykit.simulate.segments",
 )
 Sections = list[tuple[str, str]]
 

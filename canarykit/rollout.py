@@ -309,7 +309,7 @@ class RolloutStatus:
         cur = r.current_step
         lines = [
             f"rollout {r.rollout_id} of {r.model}: {r.baseline} → {r.candidate}, {r.status}, "
-            f"step {cur.step} of {len(r.plan)} ({cur.share:.0%})",
+            f"step {cur.step} of {len(r.plan)} ({_step_label(r.plan[cur.step - 1])})",
             f"policy {r.policy_digest}",
         ]
         if r.end_reason:
@@ -323,7 +323,7 @@ class RolloutStatus:
             when = f"from {s.started_at.isoformat()}Z" if s else "not started"
             mark = "→" if s is cur else " "
             lines.append(
-                f" {mark} step {i}: {float(planned['share']):.0%} for "
+                f" {mark} step {i}: {_step_label(planned)} for "
                 f"{float(planned['window_minutes']):g} min, {when}"
                 + (f", tuned on {s.tuning['source']}" if s and s.tuning else "")
             )
@@ -357,3 +357,10 @@ def rollout_status(
             record = _current(store, model)
         looks = tuple(list_looks(store, record.rollout_id, step=record.current_step.step))
     return RolloutStatus(record=record, looks=looks)
+
+
+def _step_label(planned: dict[str, Any]) -> str:
+    """``25%`` or ``route=beta at 90%`` for a stored plan step."""
+    errors: list[str] = []
+    steps = parse_steps([dict(planned)], errors, where="plan")
+    return steps[0].label if steps else f"{float(planned['share']):.0%}"

@@ -34,6 +34,11 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--until", help="window end, exclusive, ISO-8601 UTC")
     ev.add_argument("--since", help="window start, inclusive, ISO-8601 UTC (not during a rollout)")
     ev.add_argument("--split", type=float, help="planned canary share of traffic (0..1)")
+    ev.add_argument(
+        "--by",
+        help="segment columns, e.g. region or region,route: adds per-segment checks with "
+        "e-BH across segments and checks (the policy's segments: section)",
+    )
     ev.add_argument("--out", help="write the verdict JSON here ('-' for stdout)")
     add_format(ev, extra=("markdown",))
     ev.add_argument("--no-log", action="store_true", help="do not append to the decision log")
@@ -90,6 +95,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         split=args.split,
         log=not args.no_log and args.engine == "duckdb",
         engine=args.engine,
+        by=args.by,
     )
     text = verdict.to_json()
     if args.out:

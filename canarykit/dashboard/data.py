@@ -74,6 +74,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _segment_of(planned: dict[str, Any]) -> str | None:
+    """The segment a plan step targets (``route=beta``), or ``None`` for all traffic."""
+    from canarykit.verdict.segment_plan import parse_step_segment, segment_label
+
+    segment = parse_step_segment(planned.get("segment"), [], prefix="plan.")
+    return segment_label(segment) if segment else None
+
+
 def _summary(record: RolloutRecord, looks: list[LookRecord]) -> dict[str, Any]:
     last = looks[-1] if looks else None
     step = record.current_step
@@ -86,6 +94,7 @@ def _summary(record: RolloutRecord, looks: list[LookRecord]) -> dict[str, Any]:
         "current_step": step.step,
         "steps": len(record.plan),
         "planned_split": step.share,
+        "segment": _segment_of(record.plan[step.step - 1]),
         "started_at": _iso(record.started_at),
         "looks": len(looks),
         "last_decision": last.decision if last else None,

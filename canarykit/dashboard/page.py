@@ -152,6 +152,7 @@ function drawRollout(d) {
   box.append(facts([
     ["status", d.status],
     ["step", `${d.current_step} of ${d.steps} — planned ${(100 * d.planned_split).toFixed(0)} %` +
+       (d.segment ? ` of ${d.segment}` : "") +
        (last && last.observed_split !== null ? `, observed ${(100 * last.observed_split).toFixed(2)} %` : "")],
     ["time in step", last ? `${fmt(last.minutes_in_step)} of ${d.window_minutes} min (` +
        (last.minutes_left > 0 ? `${fmt(last.minutes_left)} left)` : "window over)") : "–"],

@@ -82,6 +82,11 @@ def _context(verdict: Verdict) -> dict[str, Any]:
     return context
 
 
+def _segment_stop(verdict: Verdict) -> bool:
+    seg = verdict.segments
+    return seg is not None and seg.on_fail == "stop" and bool(seg.failed)
+
+
 def check_decision(verdict: Verdict, policy: Policy | None = None) -> DecisionCheck:
     """Recompute the decision of ``verdict`` from its checks and compare.
 
@@ -120,6 +125,8 @@ def check_decision(verdict: Verdict, policy: Policy | None = None) -> DecisionCh
     look = rollout is not None and rollout.rollout_id is not None
     if recorded == derived:
         follows = True
+    elif recorded == "STOP" and _segment_stop(verdict):
+        follows = True  # a regression found in a segment (e-BH) under `on_fail: stop`
     elif look and recorded == "STOP" and rollout is not None and rollout.stopped:
         follows = True  # a STOP latched at an earlier look of the rollout
     elif (

@@ -312,6 +312,23 @@ def _panel_alts(verdict: Verdict, data: ReportData) -> dict[str, str]:
     return out
 
 
+def _where(verdict: Verdict, dpi: int) -> str:
+    """The "where" section of a verdict with segments: its table and heatmap."""
+    if verdict.segments is None:
+        return ""
+    from canarykit.report.segments import plot_segments, segments_html
+
+    figure = plot_segments(verdict.segments)
+    alt = (
+        f"heatmap of log10 e-values by segment and check; {verdict.segments.discoveries} "
+        "segment regressions found"
+    )
+    return (
+        f"<h2>Where</h2>{segments_html(verdict.segments)}"
+        f'<figure><img alt="{_e(alt)}" src="{figure_data_uri(figure, dpi=dpi)}"></figure>'
+    )
+
+
 def report_html(
     verdict: Verdict, data: ReportData | None = None, *, title: str | None = None, dpi: int = 100
 ) -> str:
@@ -391,7 +408,7 @@ def report_html(
         f"({_e(verdict.mode)})</p>"
         f"<h2>Reasons</h2><ul>{reasons}</ul>{forecast}"
         f"<h2>Canary</h2>{_definition_list(facts)}"
-        f"<h2>Checks</h2>{_checks_table(verdict)}{tables}"
+        f"<h2>Checks</h2>{_checks_table(verdict)}{_where(verdict, dpi)}{tables}"
         f"<h2>Reproducibility</h2>{_definition_list(digests)}"
         "<p>Recompute this verdict from the stored traces and the policy snapshot with "
         "<code>canarykit replay VERDICT.json SOURCE</code>; the verdict JSON is embedded in "

@@ -57,6 +57,11 @@ GROUPS = np.array(["A", "B", "C"])
 GROUP_SHARES = (0.5, 0.3, 0.2)
 GROUP_PREVALENCE = np.array([0.20, 0.25, 0.30])
 REGIONS = np.array(["north", "south"])
+SEGMENT_REGIONS = np.array(
+    ["us-east", "us-west", "eu-west", "eu-central", "ap-south", "ap-east", "br-south", "af-south"]
+)
+SEGMENT_ROUTES = np.array(["default", "beta"])
+BETA_SHARE = 0.3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +113,8 @@ def generate_traces(
     error_rate: float = 0.002,
     label_coverage: float = 1.0,
     model: str = MODEL,
+    segments: bool = False,
+    affected: dict[str, str] | None = None,
 ) -> pa.Table:
     """Generate a trace table for a scenario.
 
@@ -131,6 +138,13 @@ def generate_traces(
         Share of rows whose label has matured (others have NULL labels).
     model : str
         Value of the ``model`` column (control is ``v2.2.4``, the candidate ``v2.3.0``).
+    segments : bool
+        Replace ``region`` by eight regions (:data:`SEGMENT_REGIONS`, equal shares) and add a
+        ``route`` column (``beta`` on 30 % of requests), drawn from a separate random stream:
+        every other column is the same as without it.
+    affected : dict, optional
+        Confine the scenario's regression to one segment, e.g. ``{"region": "br-south"}``
+        (needs ``segments=True``); elsewhere the candidate behaves as control.
 
     Returns
     -------
@@ -170,23 +184,25 @@ def generate_traces(
     rows = candidate.size
     g = group_idx[request]
     y = label[request]
+    seg_cols, hit = _segment_columns(n, seed, segments, affected)
+    effect = candidate if hit is None else candidate & hit[request]
 
     # latency and errors: independent per row, candidate modified by the scenario
     latency = latency_median_ms * np.exp(0.5 * rng.standard_normal(rows))
-    latency = np.where(candidate, latency * spec.latency_factor, latency)
-    slow = candidate & (rng.random(rows) < spec.tail_share)
+    latency = np.where(effect, latency * spec.latency_factor, latency)
+    slow = effect & (rng.random(rows) < spec.tail_share)
     latency = np.where(slow, latency * spec.tail_factor, latency)
-    p_error = np.where(candidate, error_rate * spec.error_factor, error_rate)
+    p_error = np.where(effect, error_rate * spec.error_factor, error_rate)
     error = rng.random(rows) < p_error
     latency = np.round(latency, 1)
     latency_valid = ~(error & (rng.random(rows) < 0.3))
 
     # scores: shared request-level noise (so shadow scores correlate) plus model noise
-    d = np.where(candidate, _separation(spec.auc), _separation(0.80))
+    d = np.where(effect, _separation(spec.auc), _separation(0.80))
     own_noise = rng.standard_normal(rows)
     noise = (0.9992 * shared_noise[request] + 0.04 * own_noise) if spec.shadow else own_noise
     latent = -1.5 + d * y + noise
-    latent = np.where(candidate & (g == 2) & ~y, latent + spec.fairness_shift, latent)
+    latent = np.where(effect & (g == 2) & ~y, latent + spec.fairness_shift, latent)
     score = np.round(expit(latent), 4)
     label_known = rng.random(n)[request] < label_coverage
 
@@ -208,7 +224,39 @@ def generate_traces(
             "region": pa.array(REGIONS[region_idx[request]]),
         }
     )
+    for name, values in seg_cols.items():
+        table = (
+            table.set_column(table.schema.get_field_index(name), name, pa.array(values[request]))
+            if name in table.column_names
+            else table.append_column(name, pa.array(values[request]))
+        )
     return table.take(pa.array(order))
+
+
+def _segment_columns(
+    n: int, seed: int, segments: bool, affected: dict[str, str] | None
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Per-request ``region``/``route`` of ``segments=True`` (own stream) and the affected mask."""
+    if not segments:
+        if affected:
+            raise InvalidInputError("affected: needs segments=True")
+        return {}, None
+    seg_rng = np.random.default_rng([seed, 16])
+    cols = {
+        "region": SEGMENT_REGIONS[seg_rng.integers(0, len(SEGMENT_REGIONS), size=n)],
+        "route": np.where(seg_rng.random(n) < BETA_SHARE, "beta", "default"),
+    }
+    if not affected:
+        return cols, None
+    hit = np.ones(n, dtype=bool)
+    for name, value in affected.items():
+        if name not in cols or value not in set(cols[name].tolist()):
+            raise InvalidInputError(
+                f"affected: {name}={value!r} is not a generated segment "
+                f"(region in {', '.join(SEGMENT_REGIONS)}; route in default, beta)"
+            )
+        hit &= cols[name] == value
+    return cols, hit
 
 
 def split_late_labels(table: pa.Table) -> tuple[pa.Table, pa.Table]:

@@ -36,6 +36,7 @@ canarykit.errors.InvalidInputError: unsupported input of type int: expected a pa
 from __future__ import annotations
 
 import glob
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -408,7 +409,12 @@ def _to_arrow(item: Any) -> Any:
             "a DuckDB connection needs a table name: pass (connection, 'table')"
         )
     if _is_dataframe(item):
-        return pa.Table.from_pandas(item, preserve_index=False)
+        # pyarrow < 26 reads a tz-aware column through an accessor pandas 3 deprecates: the
+        # warning is pandas' and pyarrow's business, not the user's (the values are the same)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            return pa.Table.from_pandas(item, preserve_index=False)
     if _module(item) == "polars":
         if hasattr(item, "collect") and not hasattr(item, "to_arrow"):
             item = item.collect()  # a LazyFrame: run the query once

@@ -45,11 +45,11 @@ import pyarrow as pa
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
+from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.look_cache import Batch, record_batches
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
-    FILE_COLUMN,
     InputSource,
     quote_ident,
     quote_literal,
@@ -57,18 +57,14 @@ from canarykit.traces.sources import (
 )
 from canarykit.traces.validation import (
     check_stored_timestamps,
-    first_rows,
-    format_violation,
-    locate_violation,
     normalized_select,
-    parsed_expressions,
     validate_source,
 )
 from canarykit.traces.window import TraceWindow
 
 Progress = Callable[[str], None]
 OnExisting = Literal["error", "skip"]
-KEY = ("request_id", "arm")
+KEY = ("request_id", "arm")  # the key of a trace (unique per store)
 CLUSTER_AT_INGEST = True
 """Insert each batch ordered by ``model, ts`` (row groups of one model and time span)."""
 
@@ -197,7 +193,7 @@ class TraceStore:
             store._con.execute("SET parquet_metadata_cache = true")
             sources = resolve_inputs(inputs)
             described = store._validate_all(sources, progress=None)
-            extras = store._check_inputs(described)
+            extras = check_inputs(store._con, described)
             selects = [
                 normalized_select(cols, src.relation(store._con), extra_types=extras)
                 for src, (cols, _) in described
@@ -255,12 +251,12 @@ class TraceStore:
         self._require_writable()
         sources = resolve_inputs(inputs)
         described = self._validate_all(sources, progress=progress)
-        extras = self._check_inputs(described)
+        extras = check_inputs(self._con, described)
         normalized = [
             (src, normalized_select(cols, src.relation(self._con), extra_types=extras))
             for src, (cols, _) in described
         ]
-        skipped = self._check_against_store(normalized, on_existing)
+        skipped = check_against_store(self._con, normalized, on_existing)
         _say(progress, "writing to the store")
         total = sum(n for _, (_, n) in described)
         self._con.begin()
@@ -314,193 +310,6 @@ class TraceStore:
             described.append((src, validate_source(self._con, src)))
         return described
 
-    def _check_inputs(
-        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
-    ) -> dict[str, str]:
-        """The rules that span inputs (segment column types, unique keys); the extras' types."""
-        extras = self._extra_types(described)
-        self._check_extra_casts(described, extras)
-        self._check_unique_keys(described)
-        return extras
-
-    def _extra_types(
-        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
-    ) -> dict[str, str]:
-        """Type of every non-contract column: the stored type if known, else the first input's."""
-        contract = {c.name for c in CONTRACT_COLUMNS}
-        stored = self._table_columns("traces") if self._has_table("traces") else {}
-        extras: dict[str, str] = {}
-        for _, (cols, _) in described:
-            for name, sql_type in cols.items():
-                if name in contract or name in extras:
-                    continue
-                if name.startswith("__"):
-                    raise InvalidInputError(f"column {name}: names starting with '__' are reserved")
-                extras[name] = stored.get(name, sql_type)
-                if extras[name].upper() in ('"NULL"', "NULL"):
-                    extras[name] = "VARCHAR"
-        return extras
-
-    def _check_extra_casts(
-        self,
-        described: list[tuple[InputSource, tuple[dict[str, str], int]]],
-        extras: dict[str, str],
-    ) -> None:
-        for src, (cols, _) in described:
-            for name, target in extras.items():
-                if name not in cols or cols[name] == target:
-                    continue
-                q = quote_ident(name)
-                cond = f"({q} IS NOT NULL AND TRY_CAST({q} AS {target}) IS NULL)"
-                self._raise_if_rows(
-                    src,
-                    cond,
-                    name,
-                    f"must be coercible to {target} (the type this column has in the store)",
-                )
-
-    def _raise_if_rows(self, src: InputSource, condition: str, column: str, rule: str) -> None:
-        row = self._con.execute(
-            f"SELECT count(*) FROM {src.relation(self._con)} WHERE {condition}"
-        ).fetchall()[0]
-        count = int(row[0]) if row else 0
-        if count:
-            numbered = src.relation(self._con, numbered=True)
-            raise InvalidInputError(
-                locate_violation(
-                    self._con, src, numbered, condition, column=column, rule=rule, count=count
-                )
-            )
-
-    def _keys_union(
-        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]], *, numbered: bool
-    ) -> str:
-        parts = []
-        for i, (src, (cols, _)) in enumerate(described):
-            exprs = parsed_expressions({k: cols[k] for k in KEY})
-            where = ""
-            if numbered:
-                file = FILE_COLUMN if src.is_file_set else quote_literal(src.name)
-                where = f", __row, {file} AS {FILE_COLUMN}"
-            parts.append(
-                f"SELECT {exprs['request_id']} AS request_id, {exprs['arm']} AS arm, "
-                f"{i} AS __src{where} FROM {src.relation(self._con, numbered=numbered)}"
-            )
-        return " UNION ALL ".join(parts)
-
-    def _check_unique_keys(
-        self, described: list[tuple[InputSource, tuple[dict[str, str], int]]]
-    ) -> None:
-        """``(request_id, arm)`` unique across all inputs.
-
-        First as many distinct 64-bit key hashes as rows (a hash aggregate on integers, about
-        twice as fast as one on the strings; equal counts prove the keys distinct); only when
-        they differ — a repeated key, or a hash collision — the exact ``GROUP BY`` on the keys.
-        """
-        union = self._keys_union(described, numbered=False)
-        rows, hashes = self._con.execute(
-            f"SELECT count(*), count(DISTINCT hash(request_id, arm)) FROM ({union})"
-        ).fetchall()[0]
-        if int(rows) == int(hashes):
-            return
-        row = self._con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM ({union}) "
-            "GROUP BY request_id, arm HAVING count(*) > 1)"
-        ).fetchall()[0]
-        if not row or not row[0]:
-            return
-        # locate: rows whose key repeats, counted per input and file, in input and path order
-        numbered = self._keys_union(described, numbered=True)
-        repeated = (
-            f"(SELECT * FROM ({numbered}) n WHERE (request_id, arm) IN (SELECT (request_id, arm) "
-            f"FROM ({union}) GROUP BY request_id, arm HAVING count(*) > 1))"
-        )
-        counts = self._con.execute(
-            f"SELECT __src, {FILE_COLUMN}, count(*) FROM {repeated} GROUP BY ALL"
-        ).fetchall()
-        position = {
-            (i, file): (i, k)
-            for i, (src, _) in enumerate(described)
-            for k, file in enumerate(src.files if src.is_file_set else (src.name,))
-        }
-        ordered = sorted(
-            ((int(s), str(f), int(c)) for s, f, c in counts),
-            key=lambda r: position.get((r[0], r[1]), (r[0], len(position))),
-        )
-        first_src, first_file, first_count = ordered[0]
-        rows = first_rows(
-            self._con,
-            repeated,
-            f"__src = {first_src} AND {FILE_COLUMN} = {quote_literal(first_file)}",
-        )
-        others = [f for _, f, _ in ordered[1:]]
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        also = f"; repeats also in {shown}" if others else ""
-        raise InvalidInputError(
-            format_violation(
-                first_file,
-                "(request_id, arm)",
-                "must be unique within an ingest",
-                first_count,
-                rows,
-            )
-            + also
-        )
-
-    def _check_against_store(
-        self, normalized: list[tuple[InputSource, str]], on_existing: OnExisting
-    ) -> int:
-        """Count (skip mode) or reject (error mode) rows whose key is already stored."""
-        contract = [c.name for c in CONTRACT_COLUMNS]
-        same = " AND ".join(
-            f"n.{quote_ident(c)} IS NOT DISTINCT FROM t.{quote_ident(c)}" for c in contract
-        )
-        skipped = 0
-        for src, select in normalized:
-            row = self._con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE NOT ({same})) FROM ({select}) n "
-                "JOIN traces t ON n.request_id = t.request_id AND n.arm = t.arm"
-            ).fetchall()[0]
-            existing, conflicting = (int(row[0]), int(row[1])) if row else (0, 0)
-            if not existing:
-                continue
-            if on_existing == "error" or conflicting:
-                cond = (
-                    f"EXISTS (SELECT 1 FROM traces t WHERE t.request_id = n.request_id AND "
-                    f"t.arm = n.arm{'' if on_existing == 'error' else f' AND NOT ({same})'})"
-                )
-                located = {"__row": "BIGINT"}
-                if src.is_file_set:
-                    located[FILE_COLUMN] = "VARCHAR"
-                numbered = normalized_select(
-                    src.columns(self._con) | located,
-                    src.relation(self._con, numbered=True),
-                    extra_types=located,
-                )
-                if on_existing == "error":
-                    rule = (
-                        "must not already be in the store (re-ingesting would double-count; "
-                        "use on_existing='skip' or --skip-existing to skip identical rows)"
-                    )
-                    count = existing
-                else:
-                    rule = "is already in the store with different content (conflicting re-ingest)"
-                    count = conflicting
-                raise InvalidInputError(
-                    locate_violation(
-                        self._con,
-                        src,
-                        f"({numbered}) n",
-                        cond,
-                        column="(request_id, arm)",
-                        rule=rule,
-                        count=count,
-                    )
-                )
-            skipped += existing
-        return skipped
-
-    # -- late labels ---------------------------------------------------------------------------
     def ingest_labels(
         self,
         inputs: Any,

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -28,8 +29,9 @@ from canarykit.traces.traffic import stored_models
 from canarykit.traces.validation import check_stored_timestamps
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.from_summaries import summary_plan, verdict_from_summaries
-from canarykit.verdict.look import evaluate_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
+from canarykit.verdict.segment_decision import apply_segments
+from canarykit.verdict.segment_look import evaluate_segment_look
 from canarykit.verdict.verdict import Verdict
 
 DUCKDB_MAGIC = b"DUCK"
@@ -249,6 +251,7 @@ def evaluate(
     look: bool = True,
     engine: str = "duckdb",
     spark: Any = None,
+    by: str | Sequence[str] | None = None,
 ) -> Verdict:
     """Evaluate the canary in ``source`` and return its verdict.
 
@@ -283,6 +286,10 @@ def evaluate(
         path's; the data digest is engine-specific and the verdict records the engine.
     spark : pyspark.sql.SparkSession, optional
         The session for ``engine="spark"``.
+    by : str or sequence of str, optional
+        Segment columns (``"region,route"``): adds the segment verdicts
+        (:mod:`canarykit.verdict.segments`, ``verdict.segments``); a segment regression STOPs
+        the verdict when the policy's ``segments.on_fail`` is ``stop``.
     """
     if engine not in ("duckdb", "spark"):
         raise InvalidInputError(f"--engine: must be duckdb or spark, got {engine!r}")
@@ -294,6 +301,8 @@ def evaluate(
         raise InvalidInputError(f"--since {since}Z: must be before --until {until}Z")
     lake_filter = LakeFilter(model=model, since=since, until=until)
     if engine == "spark":
+        if by is not None:
+            raise InvalidInputError("--by: segment verdicts are computed by --engine duckdb")
         chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         return _evaluate_on_spark(
             source,
@@ -314,7 +323,8 @@ def evaluate(
         if record is not None:
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)
-            return evaluate_look(store, record, rollout_policy, until=until, log=log)
+            # segment plan steps and --by tables hook into the look
+            return evaluate_segment_look(store, record, rollout_policy, until, log, by)
         chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         verdict = _evaluate_store(
             store,
@@ -326,6 +336,8 @@ def evaluate(
             since=since,
             split=split,
         )
+        if by is not None:
+            verdict = apply_segments(store, chosen, verdict, by)
         if log and not store.read_only and is_duckdb_file(store.path):
             append_decision(store, verdict.to_dict(), verdict.to_json(), chosen.files)
     finally:

@@ -150,6 +150,8 @@ def verdict_text(verdict: Verdict) -> str:
     lines.append("")
     for row in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if verdict.segments is not None:
+        lines += ["", verdict.segments.to_text()]
     lines.append("")
     engine = verdict.engine.get("name", "duckdb")
     computed = (
@@ -251,9 +253,18 @@ def verdict_html(verdict: Verdict) -> str:
         f"<ul>{reasons}</ul>{forecast}"
         f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
+        f"{_segments_html(verdict)}"
         f"<div><small>policy {e(verdict.policy_digest)} · data {e(verdict.data_digest)} · "
         f"canarykit {e(verdict.canarykit_version)}</small></div></div>"
     )
+
+
+def _segments_html(verdict: Verdict) -> str:
+    if verdict.segments is None:
+        return ""
+    from canarykit.report.segments import segments_html
+
+    return f"<div><strong>Where</strong></div>{segments_html(verdict.segments, limit=20)}"
 
 
 _MD_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~"})
@@ -291,5 +302,9 @@ def verdict_markdown(verdict: Verdict) -> str:
     lines += ["", "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     for row in _rows(verdict):
         lines.append("| " + " | ".join(_md(cell) for cell in row) + " |")
+    if verdict.segments is not None:
+        from canarykit.report.segments import segments_markdown
+
+        lines += ["", segments_markdown(verdict.segments, escape=_md)]
     lines += ["", f"policy `{verdict.policy_digest}` · data `{verdict.data_digest}`"]
     return "\n".join(lines) + "\n"

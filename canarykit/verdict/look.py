@@ -23,6 +23,7 @@ verdict) bit for bit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ from canarykit.traces.look_cache import (
 )
 from canarykit.traces.rank_values import StaleCountsError
 from canarykit.traces.rollouts import RolloutRecord, StepRecord, list_looks, record_look
+from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection, Summaries, SummaryPlan, summarize_since
 from canarykit.traces.traffic import latest_timestamp, traffic_before
@@ -53,6 +55,9 @@ from canarykit.verdict.tuning import StepTuning, TrafficProfile, applicable_chec
 from canarykit.verdict.verdict import Rollout, Verdict
 
 __all__ = ["LookContext", "compute_look", "evaluate_look", "plan_of", "replay_look", "tune_step"]
+
+Amend = Callable[[Verdict, StepState, "LookContext"], tuple[Verdict, StepState]]
+"""A hook that may change a look's verdict and state before they are recorded."""
 
 MIN_ROWS_FOR_RATE = 100
 """Requests before a step below which its traffic rate is not measured (too few to trust)."""
@@ -176,6 +181,7 @@ def compute_look(
         until=_iso(until),
         control_window=control_window,
     )
+    selection = restrict_to_segment(selection, planned.segment)  # a step may target a segment
     names = set(ctx.tuning.checks)
     feature_sets = tuple(
         sorted(
@@ -337,8 +343,13 @@ def evaluate_look(
     *,
     until: str | None,
     log: bool,
+    amend: Amend | None = None,
 ) -> Verdict:
-    """Evaluate the current step of an open rollout (module docstring) and record the look."""
+    """Evaluate the current step of an open rollout (module docstring) and record the look.
+
+    ``amend(verdict, state, ctx)``, when given, may change the look's verdict and state before
+    they are recorded (segment verdicts, :mod:`canarykit.verdict.segment_look`).
+    """
     step = record.current_step
     looks = list_looks(store, record.rollout_id, step=step.step)
     state = StepState.from_dict(looks[-1].state) if looks else StepState.empty()
@@ -376,6 +387,8 @@ def evaluate_look(
     )
     previous = load_cached(store.connection, record.rollout_id, step.step)
     verdict, new_state, figures = compute_look(store, policy, ctx, state, moment, previous)
+    if amend is not None:
+        verdict, new_state = amend(verdict, new_state, ctx)
     if log and not store.read_only:
         verdict_json = verdict.to_json()
 
@@ -399,7 +412,9 @@ def evaluate_look(
     return verdict
 
 
-def replay_look(store: TraceStore, policy: Policy, verdict: Verdict) -> Verdict:
+def replay_look(
+    store: TraceStore, policy: Policy, verdict: Verdict, amend: Amend | None = None
+) -> Verdict:
     """Recompute a look from looks ``1..k`` of its step (their ``until`` times are recorded)."""
     r = verdict.rollout
     if r is None or r.rollout_id is None or r.step is None or not r.look_untils:
@@ -426,4 +441,6 @@ def replay_look(store: TraceStore, policy: Policy, verdict: Verdict) -> Verdict:
     for until in r.look_untils:
         moment = _parse(until, name="look")
         replayed, state, figures = compute_look(store, policy, ctx, state, moment, figures)
+        if amend is not None:
+            replayed, state = amend(replayed, state, ctx)
     return replayed

@@ -28,6 +28,8 @@ from typing import Any, Literal
 import yaml
 
 from canarykit.errors import PolicyError
+from canarykit.verdict.segment_plan import parse_step_segment, segment_label, segment_to_dict
+from canarykit.verdict.segment_policy import SegmentPolicy, parse_segment_policy
 from canarykit.verdict.snapshot import load_snapshot_files, snapshot_digest
 
 SCHEMA = "canarykit.policy/1"
@@ -93,6 +95,13 @@ class RolloutStep:
     share: float
     window_minutes: float
     control_window_minutes: float | None = None
+    segment: tuple[tuple[str, tuple[str, ...]], ...] = ()  # canarykit.verdict.segment_plan
+
+    @property
+    def label(self) -> str:
+        """``25%`` or ``route=beta at 90%``."""
+        share = f"{self.share:.0%}"
+        return f"{segment_label(self.segment)} at {share}" if self.segment else share
 
     @property
     def has_control(self) -> bool:
@@ -104,6 +113,8 @@ class RolloutStep:
         out: dict[str, Any] = {"share": self.share, "window_minutes": self.window_minutes}
         if self.control_window_minutes is not None:
             out["control_window_minutes"] = self.control_window_minutes
+        if self.segment:
+            out["segment"] = segment_to_dict(self.segment)
         return out
 
 
@@ -120,6 +131,7 @@ class Policy:
     checks: dict[str, CheckSpec]
     expected_rate: float | None = None
     look_every_minutes: float = 5.0
+    segments: SegmentPolicy = field(default_factory=SegmentPolicy)
     rego_modules: tuple[tuple[str, str], ...] = ()
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
@@ -210,6 +222,7 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         "min_samples",
         "rollout",
         "checks",
+        "segments",
     }
     errors += [f"{k}: unknown field" for k in sorted(set(doc) - known, key=str)]
     alpha = _number(doc, "alpha", errors, default=0.05, low=0.0, high=0.5, open_low=True)
@@ -239,6 +252,11 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         prefix="rollout.",
     )
     checks = _checks(doc.get("checks"), errors, features)
+    segments = parse_segment_policy(
+        doc.get("segments"), errors, alpha=alpha, min_samples=(n_control, n_candidate)
+    )
+    unknown = [c for c in segments.checks or () if c not in checks]
+    errors += [f"segments.checks: {c!r} is not a check of the policy" for c in unknown]
     if errors:
         raise PolicyError(f"{source}: " + "; ".join(errors))
     return Policy(
@@ -251,6 +269,7 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         checks=checks,
         expected_rate=expected_rate,
         look_every_minutes=look_every,
+        segments=segments,
     )
 
 
@@ -304,7 +323,7 @@ def _names(value: Any, where: str, errors: list[str]) -> tuple[str, ...]:
 
 
 _ROLLOUT_FIELDS = {"steps", "expected_rate", "look_every_minutes"}
-_STEP_FIELDS = {"share", "window_minutes", "control_window_minutes"}
+_STEP_FIELDS = {"share", "window_minutes", "control_window_minutes", "segment"}
 
 
 def _rollout(value: Any, errors: list[str]) -> tuple[RolloutStep, ...]:
@@ -353,10 +372,16 @@ def parse_steps(
                     f"{prefix}control_window_minutes: only for a 100 % step (share 1.0), "
                     "which has no concurrent control"
                 )
+        segment = parse_step_segment(step.get("segment"), errors, prefix=prefix)
         steps.append(
-            RolloutStep(share=share, window_minutes=window, control_window_minutes=control_window)
+            RolloutStep(
+                share=share,
+                window_minutes=window,
+                control_window_minutes=control_window,
+                segment=segment,
+            )
         )
-    shares = [s.share for s in steps]
+    shares = [s.share for s in steps if not s.segment]  # segment steps come and go
     if shares != sorted(shares):
         errors.append(f"{where}: shares must not decrease from one step to the next")
     return tuple(steps)

@@ -25,8 +25,8 @@ from typing import Any
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import load_policy_snapshot
 from canarykit.verdict.evaluate import evaluate, open_source
-from canarykit.verdict.look import replay_look
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
+from canarykit.verdict.segment_look import replay_segment_look
 from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict, engine_versions
 
 __all__ = ["ReplayResult", "engine_warning", "load_verdict", "replay"]
@@ -176,7 +176,7 @@ def replay(
         # a look: rebuild looks 1..k of its step in order (the state they carry)
         store = open_source(source)
         try:
-            replayed = replay_look(store, chosen, original)
+            replayed = replay_segment_look(store, chosen, original, sel.get("by"))
         finally:
             if store is not source:
                 store.close()
@@ -192,6 +192,7 @@ def replay(
             split=sel.get("split"),
             log=False,
             look=False,
+            by=sel.get("by"),
         )
     return _compared(original, replayed)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from canarykit.verdict.checks import CheckOutcome
+from canarykit.verdict.segment_rows import SegmentVerdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,6 +186,18 @@ class Rollout:
         )
 
 
+def _segments_from(data: Any) -> SegmentVerdict | None:
+    """The ``segments`` key of a verdict dictionary (``None`` when absent)."""
+    if data is None:
+        return None
+    from canarykit.errors import InvalidInputError
+
+    try:
+        return SegmentVerdict.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InvalidInputError(f"segments: malformed ({type(err).__name__}: {err})") from None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """A canary verdict (see the module docstring)."""
@@ -206,6 +219,7 @@ class Verdict:
     forecast: tuple[dict[str, Any], ...] = ()
     engines: dict[str, str] = field(default_factory=engine_versions)
     engine: dict[str, str] = field(default_factory=default_engine)
+    segments: SegmentVerdict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict contract as a JSON-ready dictionary."""
@@ -228,6 +242,8 @@ class Verdict:
             "rollout": self.rollout.to_dict() if self.rollout else None,
             "selection": dict(self.selection),
             "forecast": [dict(f) for f in self.forecast],
+            # only verdicts asked for segments carry the key: the others keep their exact form
+            **({"segments": self.segments.to_dict()} if self.segments is not None else {}),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -298,6 +314,7 @@ class Verdict:
             forecast=tuple(forecast),
             engines=engines,
             engine=engine,
+            segments=_segments_from(data.get("segments")),
         )
 
     def check(self, name: str) -> CheckOutcome:

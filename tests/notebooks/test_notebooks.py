@@ -78,7 +78,7 @@ def test_there_are_five_notebooks_committed_without_outputs():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, kernel_name, elapsed):
     if path.name == MLFLOW_NOTEBOOK:
-        from conftest import skip_without_mlflow
+        from tests.conftest import skip_without_mlflow
 
         skip_without_mlflow()  # fails instead when CANARYKIT_REQUIRE_MLFLOW is set
     nb = nbformat.read(path, as_version=4)
