@@ -176,30 +176,35 @@ def _arm_pass(
         ).fetchall()
     except duckdb.BinderException as err:
         raise InvalidInputError(f"traces: {str(err).splitlines()[0]}") from None
+    by_arm: dict[str, list[Any]] = {}
+    for row in rows:
+        by_arm.setdefault(arms[int(row[0])], []).append(row)
     out: dict[str, dict[str, Any]] = {}
-    for a, k, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor in rows:
-        t = out.setdefault(
-            arms[int(a)],
-            {"n": 0, "errors": 0, "n_latency": 0, "scored": 0, "labelled": 0, "hsum": 0,
-             "hxor": 0, "start": None, "end": None, "min_latency": None, "max_latency": None,
-             "buckets": {}},
-        )  # fmt: skip
-        t["n"] += int(n)
-        t["errors"] += int(errors)
-        t["n_latency"] += int(n_lat)
-        t["scored"] += int(scored)
-        t["labelled"] += int(labelled)
-        t["hsum"] += int(hsum)
-        t["hxor"] ^= int(hxor)
-        t["start"] = start if t["start"] is None or (start is not None and start < t["start"]) else t["start"]  # fmt: skip
-        t["end"] = end if t["end"] is None or (end is not None and end > t["end"]) else t["end"]
-        if low is not None:
-            t["min_latency"] = min(float(low), t["min_latency"] if t["min_latency"] is not None else math.inf)  # fmt: skip
-            t["max_latency"] = max(float(high), t["max_latency"] if t["max_latency"] is not None else -math.inf)  # fmt: skip
-        if k is not None and n_lat:
-            t["buckets"][int(k)] = int(n_lat)
-    for t in out.values():
-        t["buckets"] = dict(sorted(t["buckets"].items()))
+    for arm, group in by_arm.items():
+        # columns: a, k, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor
+        starts = [r[7] for r in group if r[7] is not None]
+        ends = [r[8] for r in group if r[8] is not None]
+        lows = [float(r[9]) for r in group if r[9] is not None]
+        highs = [float(r[10]) for r in group if r[10] is not None]
+        hxor = 0
+        for r in group:
+            hxor ^= int(r[12])
+        out[arm] = {
+            "n": sum(int(r[2]) for r in group),
+            "errors": sum(int(r[3]) for r in group),
+            "n_latency": sum(int(r[4]) for r in group),
+            "scored": sum(int(r[5]) for r in group),
+            "labelled": sum(int(r[6]) for r in group),
+            "start": min(starts) if starts else None,
+            "end": max(ends) if ends else None,
+            "min_latency": min(lows) if lows else None,
+            "max_latency": max(highs) if highs else None,
+            "hsum": sum(int(r[11]) for r in group),
+            "hxor": hxor,
+            "buckets": dict(
+                sorted((int(r[1]), int(r[4])) for r in group if r[1] is not None and r[4])
+            ),
+        }
     return out
 
 

@@ -18,7 +18,7 @@ from canarykit.verdict.decide import decide
 from canarykit.verdict.forecast import forecast_checks
 from canarykit.verdict.policy import Policy
 from canarykit.verdict.tuning import default_tuning
-from canarykit.verdict.verdict import Rollout, Verdict, default_engine
+from canarykit.verdict.verdict import Rollout, Verdict, created_now, default_engine
 
 __all__ = ["summary_plan", "verdict_from_summaries"]
 
@@ -154,10 +154,7 @@ def verdict_from_summaries(
         policy_digest=policy.digest,
         data_digest=summaries.data_digest,
         canarykit_version=__version__,
-        created_at=dt.datetime.now(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        created_at=created_now(),
         rollout=_rollout(policy, selection.mode, observed, split, decision),
         selection={
             "model": selection.model,

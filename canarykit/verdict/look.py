@@ -52,7 +52,7 @@ from canarykit.verdict.forecast import forecast_checks
 from canarykit.verdict.policy import Policy, RolloutStep, parse_steps
 from canarykit.verdict.sequential import StepState, carry_checks
 from canarykit.verdict.tuning import StepTuning, TrafficProfile, applicable_checks, step_tuning
-from canarykit.verdict.verdict import Rollout, Verdict
+from canarykit.verdict.verdict import Rollout, Verdict, created_now
 
 __all__ = ["LookContext", "compute_look", "evaluate_look", "plan_of", "replay_look", "tune_step"]
 
@@ -291,10 +291,7 @@ def compute_look(
         policy_digest=policy.digest,
         data_digest=summaries.data_digest,
         canarykit_version=__version__,
-        created_at=dt.datetime.now(dt.UTC)
-        .replace(microsecond=0)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        created_at=created_now(),
         rollout=rollout,
         selection={
             "model": ctx.model,

@@ -181,20 +181,26 @@ def replay(
             if store is not source:
                 store.close()
     else:
-        replayed = evaluate(
-            source,
-            policy=chosen,
-            model=sel.get("model", original.model),
-            baseline=sel.get("baseline", original.baseline),
-            candidate=sel.get("candidate", original.candidate),
-            until=sel.get("until"),
-            since=sel.get("since"),
-            split=sel.get("split"),
-            log=False,
-            look=False,
-            by=sel.get("by"),
-        )
+        replayed = _evaluate_selection(original, source, chosen, by=sel.get("by"))
     return _compared(original, replayed)
+
+
+def _evaluate_selection(original: Verdict, source: Any, policy: Policy, **options: Any) -> Verdict:
+    """``evaluate`` on exactly the verdict's recorded selection (no log, not as a look)."""
+    sel = original.selection
+    return evaluate(
+        source,
+        policy=policy,
+        model=sel.get("model", original.model),
+        baseline=sel.get("baseline", original.baseline),
+        candidate=sel.get("candidate", original.candidate),
+        until=sel.get("until"),
+        since=sel.get("since"),
+        split=sel.get("split"),
+        log=False,
+        look=False,
+        **options,
+    )
 
 
 def _replay_on_spark(
@@ -222,21 +228,7 @@ def _replay_on_spark(
                 f"policy {original.policy_digest} is not the shipped policy and a Spark source "
                 "has no decision log: pass --policy"
             )
-    sel = original.selection
-    replayed = evaluate(
-        source,
-        policy=chosen,
-        model=sel.get("model", original.model),
-        baseline=sel.get("baseline", original.baseline),
-        candidate=sel.get("candidate", original.candidate),
-        until=sel.get("until"),
-        since=sel.get("since"),
-        split=sel.get("split"),
-        log=False,
-        look=False,
-        engine="spark",
-        spark=spark,
-    )
+    replayed = _evaluate_selection(original, source, chosen, engine="spark", spark=spark)
     return _compared(original, replayed)
 
 

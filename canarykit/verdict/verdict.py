@@ -14,6 +14,7 @@ as ``{"name": "duckdb"}``. A verdict renders as an aligned text table
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "SCHEMA",
     "Rollout",
     "Verdict",
+    "created_now",
     "default_engine",
     "engine_versions",
 ]
@@ -67,6 +69,17 @@ def engine_versions() -> dict[str, str]:
     ['duckdb', 'regopy']
     """
     return dict(_installed_engines())
+
+
+def created_now() -> str:
+    """The ``created_at`` of a verdict made now: UTC, whole seconds, ``Z``.
+
+    Examples
+    --------
+    >>> created_now().endswith("Z"), len(created_now())
+    (True, 20)
+    """
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def default_engine() -> dict[str, str]:
