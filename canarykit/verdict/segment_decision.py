@@ -22,6 +22,7 @@ from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 from canarykit.verdict.policy import Policy
+from canarykit.verdict.segment_rows import Carried
 from canarykit.verdict.segments import evaluate_segments
 from canarykit.verdict.verdict import Verdict
 
@@ -44,11 +45,15 @@ def apply_segments(
     by: str | Sequence[str],
     *,
     segment: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    carried: Carried = (),
+    carried_from_step: int | None = None,
 ) -> Verdict:
     """``verdict`` with its ``segments`` table; STOP when a segment fails and ``on_fail: stop``.
 
     The segments read exactly the verdict's window (its ``selection``, within ``segment`` for
     a rollout step that targets one), so a replay of the verdict recomputes them bit for bit.
+    ``carried`` (with the step it comes from) multiplies earlier rollout steps' e-values in
+    (:mod:`canarykit.verdict.segment_look`).
     """
     names = parse_by(by)
     sel = verdict.selection
@@ -66,7 +71,14 @@ def apply_segments(
     share = verdict.rollout.planned_split if verdict.rollout is not None else 0.5
     has_control = share < 1.0 or control_window is not None
     segments = evaluate_segments(
-        store, policy, selection, by=names, share=share, has_control=has_control
+        store,
+        policy,
+        selection,
+        by=names,
+        share=share,
+        has_control=has_control,
+        carried=carried,
+        carried_from_step=carried_from_step,
     )
     decision, reasons, rollout = verdict.decision, verdict.reasons, verdict.rollout
     failed = segments.failed

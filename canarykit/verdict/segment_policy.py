@@ -7,7 +7,7 @@
       on_fail: stop        # stop: a segment regression STOPs the rollout; flag: report only
       min_samples: {control: 200, candidate: 200}   # below: inconclusive, never pass
       max_segments: 64     # more segments in the window is an input error
-      t_opt: 2000          # requests per segment and arm the sequences are tuned for
+      t_opt: 5000          # candidate requests per segment the sequences are tuned for
       checks: [latency_p95, latency_p99, error_rate, error_rate_delta, auc_delta]
 
 Every field is optional; without the section the defaults above apply, with ``alpha`` and
@@ -56,7 +56,7 @@ class SegmentPolicy:
     min_samples_control: int = 200
     min_samples_candidate: int = 200
     max_segments: int = 64
-    t_opt: float = 2_000.0
+    t_opt: float = 5_000.0
     checks: tuple[str, ...] | None = None
 
 
@@ -101,14 +101,14 @@ def parse_segment_policy(
     max_segments = _positive_int(raw, "max_segments", 64, errors, "segments.")
     if max_segments < 1 or max_segments > 1024:
         errors.append(f"segments.max_segments: must be in [1, 1024], got {max_segments!r}")
-    t_opt = raw.get("t_opt", 2_000.0)
+    t_opt = raw.get("t_opt", 5_000.0)
     if (
         isinstance(t_opt, bool)
         or not isinstance(t_opt, int | float)
         or not (math.isfinite(t_opt) and t_opt > 0)
     ):
         errors.append(f"segments.t_opt: must be a number > 0, got {t_opt!r}")
-        t_opt = 2_000.0
+        t_opt = 5_000.0
     checks = raw.get("checks")
     if checks is not None and (
         not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks)

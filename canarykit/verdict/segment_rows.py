@@ -29,7 +29,11 @@ from canarykit.stats.result import Status
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SegmentRow", "SegmentVerdict"]
+__all__ = ["Carried", "SegmentRow", "SegmentVerdict"]
+
+Carried = tuple[tuple[tuple[str, ...], str, float], ...]
+"""Log e-values carried from earlier rollout steps: ``((segment values, check, log e), …)``,
+sorted; see :mod:`canarykit.verdict.segment_look`."""
 
 METHOD = (
     "e-BH (Wang & Ramdas 2022) over every (segment, check) e-value at the current look: "
@@ -142,6 +146,8 @@ class SegmentVerdict:
     discoveries: int
     e_threshold: float
     rows: tuple[SegmentRow, ...]
+    carried: Carried = ()
+    carried_from_step: int | None = None
 
     def __post_init__(self) -> None:
         if any(r.by != self.by for r in self.rows):
@@ -156,6 +162,16 @@ class SegmentVerdict:
         """The discoveries (rows with status ``fail``)."""
         return tuple(r for r in self.rows if r.status == "fail")
 
+    def carry(self) -> Carried:
+        """What the next rollout step carries: each e-process's log e-value at this look.
+
+        Every row's (running) product, plus the carried values of hypotheses without a row at
+        this look (a segment or check absent from this step keeps its earlier value).
+        """
+        out = {(seg, check): value for seg, check, value in self.carried}
+        out.update({(r.segment, r.check): r.log_e_value for r in self.rows})
+        return tuple((seg, check, value) for (seg, check), value in sorted(out.items()))
+
     def to_dict(self) -> dict[str, Any]:
         """The ``segments`` key of the verdict JSON."""
         return {
@@ -169,12 +185,27 @@ class SegmentVerdict:
             "discoveries": self.discoveries,
             "e_threshold": _num(self.e_threshold),
             "rows": [r.to_dict() for r in self.rows],
+            # only looks of a later rollout step carry the key: other verdicts keep their form
+            **(
+                {
+                    "carried": {
+                        "from_step": self.carried_from_step,
+                        "log_e": [
+                            {"segment": list(seg), "check": check, "log_e_value": _num(value)}
+                            for seg, check, value in self.carried
+                        ],
+                    }
+                }
+                if self.carried_from_step is not None
+                else {}
+            ),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentVerdict:
         """Inverse of :meth:`to_dict`."""
         by = tuple(str(b) for b in data["by"])
+        carried = data.get("carried") or {}
         return cls(
             by=by,
             alpha=float(data["alpha"]),
@@ -185,6 +216,17 @@ class SegmentVerdict:
             discoveries=int(data["discoveries"]),
             e_threshold=_back(data.get("e_threshold"), math.inf),
             rows=tuple(SegmentRow.from_dict(r, by) for r in data["rows"]),
+            carried=tuple(
+                (
+                    tuple(str(v) for v in c["segment"]),
+                    str(c["check"]),
+                    _back(c.get("log_e_value"), math.inf),
+                )
+                for c in carried.get("log_e", [])
+            ),
+            carried_from_step=(
+                None if carried.get("from_step") is None else int(carried["from_step"])
+            ),
         )
 
     def to_frame(self) -> pd.DataFrame:

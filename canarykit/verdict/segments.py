@@ -55,14 +55,18 @@ from canarykit.stats.order_statistics import OrderStatistics
 from canarykit.stats.quantile_ratio import quantile_ratio_cs, quantile_ratio_rank_requests
 from canarykit.stats.quantiles import _estimate_rank
 from canarykit.stats.result import decide
-from canarykit.stats.segment_tests import auc_drop_log_e, error_ratio_log_e, exceedance_log_e
+from canarykit.stats.segment_tests import (
+    auc_drop_log_e,
+    error_ratio_one_sided_log_e,
+    exceedance_log_e,
+)
 from canarykit.stats.sketch import LatencySketch, quantile_cs_from_sketch
 from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries, summarize_segments
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 from canarykit.verdict.policy import CheckSpec, Policy
 from canarykit.verdict.segment_policy import SEGMENT_KINDS
-from canarykit.verdict.segment_rows import SegmentRow, SegmentVerdict
+from canarykit.verdict.segment_rows import Carried, SegmentRow, SegmentVerdict
 from canarykit.verdict.tuning import error_ratio_concentration
 
 __all__ = [
@@ -147,10 +151,13 @@ def _test(
             k=k,
             confidence_level=level,
         )
-        log_e = error_ratio_log_e(
-            control.errors, candidate.errors, rho_candidate=rho, margin=spec.threshold, k=k
+        log_e = error_ratio_one_sided_log_e(
+            control.errors, candidate.errors, rho_candidate=rho, margin=spec.threshold
         )
-        method = f"Lindon-Malek e-process (k={k:g}, planned share {rho:g})"
+        method = (
+            f"conditional binomial e-process, one-sided Beta prior beyond the margin (planned "
+            f"share {rho:g}); interval: Lindon-Malek (k={k:g})"
+        )
         return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
     # auc_delta
     planned_se = 0.02
@@ -251,6 +258,8 @@ def evaluate_segments(
     by: Sequence[str],
     share: float,
     has_control: bool = True,
+    carried: Carried = (),
+    carried_from_step: int | None = None,
 ) -> SegmentVerdict:
     """Per-segment checks of ``selection`` with e-BH across segments and checks.
 
@@ -268,6 +277,9 @@ def evaluate_segments(
         Planned canary share (the error-ratio e-process's null; 0.5 in shadow mode).
     has_control : bool
         ``False`` at a 100 % step: only the absolute checks run.
+    carried, carried_from_step : optional
+        Log e-values of earlier rollout steps, multiplied into this step's
+        (:func:`segment_table`).
 
     Returns
     -------
@@ -287,14 +299,32 @@ def evaluate_segments(
         max_segments=sp.max_segments,
     )
     return segment_table(
-        policy, summ, share=0.5 if selection.mode == "shadow" else share, specs=specs
+        policy,
+        summ,
+        share=0.5 if selection.mode == "shadow" else share,
+        specs=specs,
+        carried=carried,
+        carried_from_step=carried_from_step,
     )
 
 
 def segment_table(
-    policy: Policy, summ: SegmentSummaries, *, share: float, specs: Sequence[CheckSpec]
+    policy: Policy,
+    summ: SegmentSummaries,
+    *,
+    share: float,
+    specs: Sequence[CheckSpec],
+    carried: Carried = (),
+    carried_from_step: int | None = None,
 ) -> SegmentVerdict:
     """The ranked segment verdict from per-segment summaries (no I/O: simulations call it).
+
+    ``carried`` holds, per (segment, check), the log e-value with which earlier rollout steps
+    ended (:meth:`SegmentVerdict.carry` of their last look); each row's log e-value is this
+    step's plus the carried one — the product of per-step e-values, each a test
+    supermartingale started afresh at its step, hence a test supermartingale over the whole
+    rollout (see :mod:`canarykit.verdict.segment_look`). Rows without a carried value start at
+    ``e = 1``.
 
     Examples
     --------
@@ -309,6 +339,7 @@ def segment_table(
     """
     sp = policy.segments
     raw: list[dict[str, Any]] = []
+    before = {(seg, check): value for seg, check, value in carried}
     alpha_opt = sp.alpha / max(1, len(summ.segments) * len(specs))
     for key, (control, candidate) in summ.segments.items():
         for spec in specs:
@@ -326,6 +357,17 @@ def segment_table(
                 alpha_opt=alpha_opt,
                 accuracy=summ.relative_accuracy,
             )
+            earlier = before.get((tuple(key), spec.name), 0.0)
+            if earlier:
+                result["log_e"] = result["log_e"] + earlier
+                result["note"] = "; ".join(
+                    x
+                    for x in (
+                        f"e-value x {math.exp(min(earlier, 700.0)):.3g} carried from earlier steps",
+                        result["note"],
+                    )
+                    if x
+                )
             raw.append(
                 {
                     "segment": key,
@@ -398,4 +440,6 @@ def segment_table(
         discoveries=int(outcome.k),
         e_threshold=float(outcome.threshold),
         rows=tuple(rows),
+        carried=tuple(sorted(carried)),
+        carried_from_step=carried_from_step,
     )

@@ -10,7 +10,12 @@ import pytest
 
 from canarykit.stats.boundaries import beta_binomial_log_mixture
 from canarykit.stats.error_rate import lindon_malek_log_bf, ratio_to_theta
-from canarykit.stats.segment_tests import auc_drop_log_e, error_ratio_log_e, exceedance_log_e
+from canarykit.stats.segment_tests import (
+    auc_drop_log_e,
+    error_ratio_log_e,
+    error_ratio_one_sided_log_e,
+    exceedance_log_e,
+)
 
 
 def test_exceedance_is_the_one_sided_beta_binomial_mixture():
@@ -80,3 +85,80 @@ def test_error_ratio_e_value_valid_at_the_margin():
         ]
     )
     assert np.mean(e >= math.log(20)) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 4000)
+
+
+def _one_sided_by_quadrature(nc: int, nt: int, rho: float, margin: float) -> float:
+    """Brute force: the defining integral by adaptive quadrature, the null supremum on a grid."""
+    from scipy import integrate, stats
+
+    theta0 = float(ratio_to_theta(margin, rho))
+    theta_a = float(ratio_to_theta(max(2.0, margin), rho))
+    prior = stats.beta(8.0 * theta_a, 8.0 * (1 - theta_a))
+    n = nc + nt
+    mode = nt / n if n else 0.5
+    grid = np.linspace(0.0, theta0, 200_001)
+    log_lik = nt * np.log(np.maximum(grid, 1e-300)) + nc * np.log1p(-grid)
+    null = float(log_lik.max())  # sup over θ ≤ θ0 of the likelihood, by search
+    scale = nt * math.log(max(mode, 1e-12)) + nc * math.log1p(-min(mode, 1 - 1e-12))
+
+    def f(t: float) -> float:
+        return math.exp(nt * math.log(t) + nc * math.log1p(-t) - scale) * prior.pdf(t)
+
+    value, _ = integrate.quad(f, theta0, 1.0, points=[max(theta0, min(mode, 0.999))], limit=200)
+    return math.log(value) + scale - math.log(prior.sf(theta0)) - null
+
+
+@pytest.mark.parametrize(("nc", "nt"), [(0, 0), (34, 34), (40, 60), (30, 12), (3, 9), (120, 50)])
+@pytest.mark.parametrize("rho", [0.05, 0.25, 0.5])
+def test_one_sided_error_ratio_matches_quadrature(nc, nt, rho):
+    got = error_ratio_one_sided_log_e(nc, nt, rho_candidate=rho, margin=1.25)
+    want = _one_sided_by_quadrature(nc, nt, rho, 1.25)
+    assert got == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("rho", [0.05, 0.25])
+@pytest.mark.parametrize("shrink", [1.0, 0.7])
+def test_one_sided_error_ratio_expectation_at_most_one_under_the_null(rho, shrink):
+    """Exact: Σ_k Binom(N, k; θ) e(N − k, k) ≤ 1 for θ = θ(margin) (boundary) and below."""
+    from scipy import stats
+
+    theta = shrink * float(ratio_to_theta(1.25, rho))
+    for total in (1, 5, 20, 68, 150):
+        k = np.arange(total + 1)
+        e = np.array(
+            [
+                math.exp(error_ratio_one_sided_log_e(total - j, j, rho_candidate=rho, margin=1.25))
+                for j in k
+            ]
+        )
+        assert float(np.sum(stats.binom.pmf(k, total, theta) * e)) <= 1.0 + 1e-9
+
+
+def test_one_sided_error_ratio_is_sharper_than_the_two_sided_prior():
+    # one region of eight in a 25 % step at 100 req/s, errors x3: about 34 errors per arm
+    one = error_ratio_one_sided_log_e(34, 34, rho_candidate=0.25, margin=1.25)
+    two = error_ratio_log_e(34, 34, rho_candidate=0.25, margin=1.25, k=7)
+    assert one > two + 1.0
+    values = [
+        error_ratio_one_sided_log_e(34, t, rho_candidate=0.25, margin=1.25) for t in range(60)
+    ]
+    assert all(b >= a for a, b in itertools.pairwise(values))
+
+
+@pytest.mark.simulation
+def test_one_sided_error_ratio_valid_over_looks_at_the_margin():
+    """Ville: errors split at exactly θ(margin), a look every 5 errors up to 200: P(ever e >= 20)."""
+    rng = np.random.default_rng(11)
+    theta = float(ratio_to_theta(1.25, 0.25))
+    reps, a = 2000, 0.05
+    arms = np.cumsum(rng.random((reps, 200)) < theta, axis=1)
+    crossed = 0
+    for i in range(reps):
+        for n in range(5, 201, 5):
+            nt = int(arms[i, n - 1])
+            if error_ratio_one_sided_log_e(n - nt, nt, rho_candidate=0.25, margin=1.25) >= math.log(
+                1 / a
+            ):
+                crossed += 1
+                break
+    assert crossed / reps <= a + 3 * math.sqrt(a * (1 - a) / reps)

@@ -175,9 +175,90 @@ def test_rollout_looks_with_segments_latch_the_stop(tables, tmp_path):
     assert second.decision == "STOP"
     assert second.segments.failed
     assert second.rollout.stopped is not None
-    assert second.segments.alpha == pytest.approx(load_policy().segments.alpha / 2)
+    # e-values carried across steps (no alpha / steps split): e-BH at the policy's level
+    assert second.segments.alpha == pytest.approx(load_policy().segments.alpha)
+    assert second.segments.carried_from_step is None  # the first step carries nothing in
     assert replay(second, db).identical
     del first
+
+
+def test_segment_table_multiplies_carried_e_values_in():
+    from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries
+    from canarykit.verdict.segments import segment_table
+
+    policy = load_policy()
+    arm_c, arm_t = SegmentArm(n=9_000, errors=18), SegmentArm(n=3_000, errors=20)
+    summ = SegmentSummaries(
+        by=("region",), segments={("a",): (arm_c, arm_t), ("b",): (arm_c, arm_t)}, n_bins=100
+    )
+    specs = [policy.checks["error_rate_delta"], policy.checks["error_rate"]]
+    plain = segment_table(policy, summ, share=0.25, specs=specs)
+    carried = ((("a",), "error_rate_delta", 2.5), (("z",), "error_rate", -1.0))
+    table = segment_table(
+        policy, summ, share=0.25, specs=specs, carried=carried, carried_from_step=1
+    )
+    before = {(r.segment, r.check): r.log_e_value for r in plain.rows}
+    after = {(r.segment, r.check): r.log_e_value for r in table.rows}
+    assert after[(("a",), "error_rate_delta")] == before[(("a",), "error_rate_delta")] + 2.5
+    assert all(after[k] == before[k] for k in before if k != (("a",), "error_rate_delta"))
+    # the next step carries every row's value, and keeps hypotheses absent from this step
+    carry = dict(((seg, check), v) for seg, check, v in table.carry())
+    assert carry[(("z",), "error_rate")] == -1.0
+    assert carry[(("a",), "error_rate_delta")] == after[(("a",), "error_rate_delta")]
+    assert SegmentVerdict.from_dict(json.loads(json.dumps(table.to_dict()))) == table
+    assert "carried" not in plain.to_dict()  # verdicts without a carry keep their form
+
+
+def test_a_later_step_carries_the_earlier_steps_e_values_and_replays(tmp_path):
+    """Step 2's segment e-values are step 2's times step 1's at its last look (bit for bit)."""
+    from canarykit.rollout import start_rollout, step_rollout
+    from canarykit.verdict.policy import RolloutStep
+
+    common = {"segments": True, "affected": {"region": "br-south"}, "duration_minutes": 30}
+    step1 = generate_traces(
+        "error_regression", n_requests=90_000, canary_share=0.05, seed=7, **common
+    )
+    step2 = generate_traces(
+        "error_regression",
+        n_requests=90_000,
+        canary_share=0.25,
+        seed=8,
+        start="2026-01-01T00:30:00",
+        **common,
+    )
+    db = tmp_path / "steps.duckdb"
+    with TraceStore(db) as store:
+        store.ingest(step1)
+        store.ingest(step2)
+    plan = (
+        RolloutStep(share=0.05, window_minutes=30),
+        RolloutStep(share=0.25, window_minutes=30),
+        RolloutStep(share=1.0, window_minutes=30),
+    )
+    start_rollout(db, model="risk-default", plan=plan, at="2026-01-01T00:00:00", rate=50.0)
+    evaluate(db, by="region", until="2026-01-01T00:15:00")
+    last1 = evaluate(db, by="region", until="2026-01-01T00:29:59")
+    if last1.decision == "STOP":
+        pytest.skip("step 1 already stopped on this seed")
+    step_rollout(db, model="risk-default", to=2, at="2026-01-01T00:30:00")
+    look = evaluate(db, by="region", until="2026-01-01T00:45:00")
+    assert look.rollout.step == 2
+    assert look.segments.carried_from_step == 1
+    assert look.segments.carried == last1.segments.carry()
+    assert any("carried from earlier steps" in r.note for r in look.segments.rows)
+    assert replay(look, db).identical
+    # the carried values are an input of the replay: a different carry is a different verdict
+    seg = look.segments
+    forged = Verdict.from_dict(
+        {
+            **look.to_dict(),
+            "segments": {
+                **seg.to_dict(),
+                "carried": {"from_step": 1, "log_e": []},
+            },
+        }
+    )
+    assert not replay(forged, db).identical
 
 
 def test_policy_segments_section_is_validated():
