@@ -162,3 +162,30 @@ def test_one_sided_error_ratio_valid_over_looks_at_the_margin():
                 crossed += 1
                 break
     assert crossed / reps <= a + 3 * math.sqrt(a * (1 - a) / reps)
+
+
+@pytest.mark.simulation
+def test_product_across_steps_valid_at_the_margin():
+    """Two rollout steps (5 % then 25 %), each at exactly θ(margin) of its own split, a look every
+    5 errors: step 2's e-value times step 1's at its last look crosses 20 in <= 5 % of runs."""
+    rng = np.random.default_rng(12)
+    reps, a = 2000, 0.05
+    steps = [(0.05, 60), (0.25, 120)]  # (planned share, errors in the step)
+    crossed = 0
+    for _ in range(reps):
+        carried, hit = 0.0, False
+        for rho, total in steps:
+            theta = float(ratio_to_theta(1.25, rho))
+            arms = np.cumsum(rng.random(total) < theta)
+            value = 0.0
+            for n in range(5, total + 1, 5):
+                nt = int(arms[n - 1])
+                value = error_ratio_one_sided_log_e(n - nt, nt, rho_candidate=rho, margin=1.25)
+                if carried + value >= math.log(1 / a):
+                    hit = True
+                    break
+            if hit:
+                break
+            carried += value
+        crossed += hit
+    assert crossed / reps <= a + 3 * math.sqrt(a * (1 - a) / reps)
