@@ -47,12 +47,14 @@ def apply_segments(
     segment: tuple[tuple[str, tuple[str, ...]], ...] = (),
     carried: Carried = (),
     carried_from_step: int | None = None,
+    carried_windows: tuple[tuple[int, str, str], ...] = (),
 ) -> Verdict:
     """``verdict`` with its ``segments`` table; STOP when a segment fails and ``on_fail: stop``.
 
     The segments read exactly the verdict's window (its ``selection``, within ``segment`` for
     a rollout step that targets one), so a replay of the verdict recomputes them bit for bit.
-    ``carried`` (with the step it comes from) multiplies earlier rollout steps' e-values in
+    ``carried`` (with the step it comes from and the earlier steps' windows, recorded for
+    replay) multiplies earlier rollout steps' e-values in
     (:mod:`canarykit.verdict.segment_look`).
     """
     names = parse_by(by)
@@ -80,6 +82,8 @@ def apply_segments(
         carried=carried,
         carried_from_step=carried_from_step,
     )
+    if carried_windows:
+        segments = dataclasses.replace(segments, carried_windows=tuple(carried_windows))
     decision, reasons, rollout = verdict.decision, verdict.reasons, verdict.rollout
     failed = segments.failed
     if failed and segments.on_fail == "stop" and decision != "STOP":

@@ -2,9 +2,11 @@
 
 *Segment tables* (``evaluate --by`` during a rollout). Each look of a step computes the segment
 table on the step's window and multiplies, per (segment, check), this step's e-value by the one
-the hypothesis **carried** out of the earlier steps (the value at the last look of the most
-recent earlier step with a ``--by`` table on the same columns, :meth:`SegmentVerdict.carry`);
-e-BH then runs at ``segments.alpha`` on the products.
+the hypothesis **carried** out of the earlier steps: each earlier step's segment e-values on its
+*whole* window — from its start to the start of the next step, i.e. the e-process at the moment
+the rollout advanced, whatever looks were or were not taken with ``--by`` during it — chained
+step by step (:func:`carried_into`, :meth:`SegmentVerdict.carry`); e-BH then runs at
+``segments.alpha`` on the products.
 
 Why the product is an e-process over the whole rollout: let ``E_s(t)`` be step ``s``'s
 e-value at time ``t`` — a statistic dominated by a nonnegative supermartingale that starts at 1
@@ -19,11 +21,13 @@ and, when no segment regresses, the probability of ever STOPping on a segment ov
 rollout** is at most ``segments.alpha`` — without the ``alpha / steps`` split a union bound
 over steps would need (a bar ``steps`` times higher). A discovery says that the check failed in
 that segment in at least one step (each step's population: a step that targets a segment sees
-only that segment's requests). A step without a ``--by`` table contributes ``e = 1``.
+only that segment's requests). Taking the earlier steps' values at their ends (a stopping time),
+not at the last look that happened to ask for ``--by``, matters: a value chosen after seeing it
+(e.g. dropping a step whose e-value fell) would not be an e-value.
 
-Replay: the carried values are recorded in the look's verdict (``segments.carried``, with the
-step they come from) and are an input of the replay, like the step's tuning; the earlier step's
-own last look replays them (its rows' log e-values are the values carried).
+Replay: the carried values and the earlier steps' windows are recorded in the look's verdict
+(``segments.carried``); replay recomputes the values from the stored traces over those windows
+and compares them, like every other field.
 
 *Segment plan steps* (:mod:`canarykit.verdict.segment_plan`). A step that targets a segment
 exposes only that segment to the candidate. Each look also counts the candidate's requests
@@ -38,17 +42,20 @@ latched STOP is rebuilt bit for bit.
 from __future__ import annotations
 
 import dataclasses
-import json
+import datetime as dt
+import itertools
 from collections.abc import Sequence
 
-from canarykit.traces.rollouts import RolloutRecord, list_looks
-from canarykit.traces.segment_selection import canary_outside_segment
+from canarykit.traces.rollouts import RolloutRecord
+from canarykit.traces.segment_selection import canary_outside_segment, restrict_to_segment
 from canarykit.traces.store import TraceStore
+from canarykit.traces.summaries import Selection
 from canarykit.verdict.look import Amend, LookContext, evaluate_look, replay_look
-from canarykit.verdict.policy import Policy
+from canarykit.verdict.policy import Policy, RolloutStep
 from canarykit.verdict.segment_decision import apply_segments, parse_by
 from canarykit.verdict.segment_plan import segment_label
-from canarykit.verdict.segment_rows import Carried, SegmentVerdict
+from canarykit.verdict.segment_rows import Carried
+from canarykit.verdict.segments import evaluate_segments
 from canarykit.verdict.sequential import StepState
 from canarykit.verdict.verdict import Verdict
 
@@ -105,45 +112,98 @@ def _leak_check(store: TraceStore, verdict: Verdict, ctx: LookContext) -> Verdic
     return dataclasses.replace(verdict, decision="STOP", reasons=(reason,))
 
 
-def carried_into(
-    store: TraceStore, rollout_id: int, step: int, by: Sequence[str]
-) -> tuple[Carried, int | None]:
-    """The log e-values step ``step`` carries in, and the step they come from.
+Window = tuple[int, str, str]
+"""An earlier step's whole window: ``(step, start, end)`` (ISO, naive UTC), ``end`` the start of
+the step that followed it."""
+CarryIn = tuple[Carried, int | None, tuple[Window, ...]]
+"""(carried log e-values, the step they come from, the earlier steps' windows)."""
 
-    The last look of the most recent earlier step whose verdict has a segment table on the
-    same columns ``by``; ``((), None)`` when there is none (the first step, or no ``--by``).
+
+def carried_into(
+    store: TraceStore,
+    policy: Policy,
+    verdict: Verdict,
+    plan: Sequence[RolloutStep],
+    windows: Sequence[Window],
+    by: Sequence[str],
+) -> CarryIn:
+    """The log e-values a step carries in from the steps before it.
+
+    Parameters
+    ----------
+    store, policy : the look's
+    verdict : Verdict
+        The look's verdict (model, versions).
+    plan : sequence of RolloutStep
+        The rollout's plan.
+    windows : sequence of (int, str, str)
+        ``(step, start, end)`` of every step entered before this one, in order: the step's
+        whole window ``[start, end)`` (ISO, naive UTC), ``end`` the start of the next step.
+    by : sequence of str
+        Segment columns.
+
+    Returns
+    -------
+    CarryIn
+        ``((), None, ())`` at the first step. Otherwise step 1's segment table on its whole
+        window, step 2's on its window with step 1's values carried in, … — the last one's
+        :meth:`SegmentVerdict.carry`.
     """
-    last: dict[int, str] = {}
-    for look in list_looks(store, rollout_id):
-        if look.step < step and look.verdict_json:
-            last[look.step] = look.verdict_json
-    for earlier in sorted(last, reverse=True):
-        raw = json.loads(last[earlier]).get("segments")
-        if raw is None:
-            continue
-        table = SegmentVerdict.from_dict(raw)
-        if table.by == tuple(by):
-            return table.carry(), earlier
-    return (), None
+    carried: Carried = ()
+    from_step: int | None = None
+    for step, since, until in windows:
+        planned = plan[step - 1]
+        control_window = None
+        if not planned.has_control and planned.control_window_minutes is not None:
+            start = dt.datetime.fromisoformat(since)
+            begin = start - dt.timedelta(minutes=planned.control_window_minutes)
+            control_window = (begin.isoformat(), since)
+        selection = restrict_to_segment(
+            Selection(
+                model=verdict.model,
+                baseline=verdict.baseline,
+                candidate=verdict.candidate,
+                mode="canary",
+                since=since,
+                until=until,
+                control_window=control_window,
+            ),
+            planned.segment,
+        )
+        table = evaluate_segments(
+            store,
+            policy,
+            selection,
+            by=by,
+            share=planned.share,
+            has_control=planned.has_control or control_window is not None,
+            carried=carried,
+            carried_from_step=from_step,
+        )
+        carried, from_step = table.carry(), step
+    return carried, from_step, tuple((int(k), str(a), str(b)) for k, a, b in windows)
 
 
 def look_amend(
     store: TraceStore,
     policy: Policy,
     by: str | Sequence[str] | None,
-    carried: tuple[Carried, int | None] = ((), None),
+    windows: Sequence[Window] = (),
 ) -> Amend:
     """The look hook: the segment plan's leak check, then the ``--by`` segment table.
 
-    ``carried``: the earlier steps' log e-values and the step they come from
-    (:func:`carried_into`), multiplied into every look's e-values; e-BH at ``segments.alpha``.
+    ``windows``: the earlier steps' whole windows; their segment e-values are carried into
+    every look's (:func:`carried_into`, computed once); e-BH at ``segments.alpha``.
     """
     names = parse_by(by) if by is not None else None
-    values, from_step = carried
+    memo: dict[str, CarryIn] = {}
 
     def amend(verdict: Verdict, state: StepState, ctx: LookContext) -> tuple[Verdict, StepState]:
         amended = _leak_check(store, verdict, ctx)
         if names is not None:
+            if "in" not in memo:
+                memo["in"] = carried_into(store, policy, verdict, ctx.plan, windows, names)
+            values, from_step, spans = memo["in"]
             amended = apply_segments(
                 store,
                 policy,
@@ -152,6 +212,7 @@ def look_amend(
                 segment=ctx.planned.segment,
                 carried=values,
                 carried_from_step=from_step,
+                carried_windows=spans,
             )
         return _latch(verdict, amended, state, ctx)
 
@@ -174,11 +235,10 @@ def evaluate_segment_look(
     step = record.current_step.step
     if by is None and not _targets_segment(record.plan, step):
         return evaluate_look(store, record, policy, until=until, log=log)
-    carried: tuple[Carried, int | None] = ((), None)
-    if by is not None:
-        carried = carried_into(store, record.rollout_id, step, parse_by(by))
+    entered = sorted((s.step, s.started_at.isoformat()) for s in record.steps if s.step <= step)
+    windows = tuple((a[0], a[1], b[1]) for a, b in itertools.pairwise(entered))
     return evaluate_look(
-        store, record, policy, until=until, log=log, amend=look_amend(store, policy, by, carried)
+        store, record, policy, until=until, log=log, amend=look_amend(store, policy, by, windows)
     )
 
 
@@ -190,6 +250,5 @@ def replay_segment_look(
     plan = [dict(p) for p in r.plan] if r is not None else []
     if by is None and not _targets_segment(plan, r.step if r is not None else None):
         return replay_look(store, policy, verdict)
-    seg = verdict.segments
-    carried = (seg.carried, seg.carried_from_step) if seg is not None else ((), None)
-    return replay_look(store, policy, verdict, amend=look_amend(store, policy, by, carried))
+    windows = verdict.segments.carried_windows if verdict.segments is not None else ()
+    return replay_look(store, policy, verdict, amend=look_amend(store, policy, by, windows))

@@ -148,6 +148,7 @@ class SegmentVerdict:
     rows: tuple[SegmentRow, ...]
     carried: Carried = ()
     carried_from_step: int | None = None
+    carried_windows: tuple[tuple[int, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if any(r.by != self.by for r in self.rows):
@@ -190,6 +191,7 @@ class SegmentVerdict:
                 {
                     "carried": {
                         "from_step": self.carried_from_step,
+                        "windows": [list(w) for w in self.carried_windows],
                         "log_e": [
                             {"segment": list(seg), "check": check, "log_e_value": _num(value)}
                             for seg, check, value in self.carried
@@ -226,6 +228,9 @@ class SegmentVerdict:
             ),
             carried_from_step=(
                 None if carried.get("from_step") is None else int(carried["from_step"])
+            ),
+            carried_windows=tuple(
+                (int(k), str(a), str(b)) for k, a, b in carried.get("windows", [])
             ),
         )
 

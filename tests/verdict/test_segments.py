@@ -210,9 +210,15 @@ def test_segment_table_multiplies_carried_e_values_in():
 
 
 def test_a_later_step_carries_the_earlier_steps_e_values_and_replays(tmp_path):
-    """Step 2's segment e-values are step 2's times step 1's at its last look (bit for bit)."""
+    """Step 2's segment e-values are step 2's times step 1's on its whole window (bit for bit).
+
+    Step 1 is looked at *without* ``--by``: what is carried is step 1's e-process at the moment
+    the rollout advanced (a stopping time), not a value picked from the looks that asked for it.
+    """
     from canarykit.rollout import start_rollout, step_rollout
+    from canarykit.traces.summaries import Selection
     from canarykit.verdict.policy import RolloutStep
+    from canarykit.verdict.segments import evaluate_segments
 
     common = {"segments": True, "affected": {"region": "br-south"}, "duration_minutes": 30}
     step1 = generate_traces(
@@ -236,25 +242,41 @@ def test_a_later_step_carries_the_earlier_steps_e_values_and_replays(tmp_path):
         RolloutStep(share=1.0, window_minutes=30),
     )
     start_rollout(db, model="risk-default", plan=plan, at="2026-01-01T00:00:00", rate=50.0)
-    evaluate(db, by="region", until="2026-01-01T00:15:00")
-    last1 = evaluate(db, by="region", until="2026-01-01T00:29:59")
-    if last1.decision == "STOP":
-        pytest.skip("step 1 already stopped on this seed")
+    evaluate(db, until="2026-01-01T00:20:00")  # no --by in step 1
     step_rollout(db, model="risk-default", to=2, at="2026-01-01T00:30:00")
     look = evaluate(db, by="region", until="2026-01-01T00:45:00")
     assert look.rollout.step == 2
-    assert look.segments.carried_from_step == 1
-    assert look.segments.carried == last1.segments.carry()
-    assert any("carried from earlier steps" in r.note for r in look.segments.rows)
-    assert replay(look, db).identical
-    # the carried values are an input of the replay: a different carry is a different verdict
     seg = look.segments
+    assert seg.carried_from_step == 1
+    assert seg.carried_windows == ((1, "2026-01-01T00:00:00", "2026-01-01T00:30:00"),)
+    with TraceStore(db) as store:
+        whole = evaluate_segments(
+            store,
+            load_policy(),
+            Selection(
+                model="risk-default",
+                baseline="v2.2.4",
+                candidate="v2.3.0",
+                mode="canary",
+                since="2026-01-01T00:00:00",
+                until="2026-01-01T00:30:00",
+            ),
+            by=["region"],
+            share=0.05,
+        )
+    assert seg.carried == whole.carry()
+    assert any("carried from earlier steps" in r.note for r in seg.rows)
+    assert replay(look, db).identical
+    # the windows are an input of the replay: a different one is a different verdict
     forged = Verdict.from_dict(
         {
             **look.to_dict(),
             "segments": {
                 **seg.to_dict(),
-                "carried": {"from_step": 1, "log_e": []},
+                "carried": {
+                    **seg.to_dict()["carried"],
+                    "windows": [[1, "2026-01-01T00:00:00", "2026-01-01T00:20:00"]],
+                },
             },
         }
     )
