@@ -15,9 +15,11 @@ e-value at any stopping time. e-BH on e-values controls the false discovery rate
 look with a discovery STOPs and the STOP is latched, i.e. the decision is taken at a stopping
 time: the FDR of the segments named at the STOP is at most ``alpha``, and when no segment
 regresses the probability of *ever* STOPping on a segment, over all looks of the window, is at
-most ``alpha``. This budget is separate from the overall checks' (a union bound gives at
-most ``policy.alpha + segments.alpha`` for a false STOP from either). The ΔAUC e-value is
-asymptotic, as the ``auc_delta`` check. Intervals in the table are marginal confidence
+most ``alpha``. In a recorded rollout each e-value is multiplied by the hypothesis's value at
+the end of the earlier steps (``carried``, :mod:`canarykit.verdict.segment_look`), which
+extends both statements to every look of every step. This budget is separate from the
+overall checks' (a union bound gives at most ``policy.alpha + segments.alpha`` for a false
+STOP from either). The ΔAUC e-value is asymptotic, as the ``auc_delta`` check. Intervals in the table are marginal confidence
 sequences (each at level at least ``1 − alpha``), for reading, not for the decision.
 
 Status of a row: ``fail`` — an e-BH discovery; ``inconclusive`` — too little data
