@@ -239,6 +239,18 @@ def _latency_ratio(
     return _out(res.estimate, res.ci_low, res.ci_high, log_e, method, res.note)
 
 
+LOG_E_FLOOR = -1.0e6
+"""Where an e-value is 0 (``log e = −inf``): a finite log (JSON keeps it; ``null`` reads back as
+``+inf``), still ``e = 0`` in floating point, never raised to ``e = 1`` (which, carried into a
+later step, would make the product larger than an e-value)."""
+
+
+def _finite_log_e(log_e: float) -> float:
+    if math.isnan(log_e):
+        return 0.0  # degenerate data, no evidence: the constant e-value 1
+    return max(float(log_e), LOG_E_FLOOR)
+
+
 def _out(
     estimate: float, low: float, high: float, log_e: float, method: str, note: str
 ) -> dict[str, Any]:
@@ -246,7 +258,7 @@ def _out(
         "estimate": float(estimate),
         "ci_low": float(low),
         "ci_high": float(high),
-        "log_e": float(log_e) if math.isfinite(log_e) else (math.inf if log_e > 0 else 0.0),
+        "log_e": _finite_log_e(log_e),
         "method": method,
         "note": note,
     }

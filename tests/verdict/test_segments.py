@@ -291,3 +291,14 @@ def test_policy_segments_section_is_validated():
         parse_policy({**base, "segments": {"checks": ["x"]}})
     with pytest.raises(PolicyError, match=r"segments\.colour: unknown field"):
         parse_policy({**base, "segments": {"colour": 1}})
+
+
+def test_a_zero_e_value_stays_zero_through_json():
+    import math
+
+    from canarykit.verdict.segments import LOG_E_FLOOR, _finite_log_e
+
+    assert _finite_log_e(-math.inf) == LOG_E_FLOOR  # e = 0, not raised to e = 1
+    assert math.exp(_finite_log_e(-math.inf)) == 0.0
+    assert _finite_log_e(math.inf) == math.inf
+    assert _finite_log_e(math.nan) == 0.0
