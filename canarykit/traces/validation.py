@@ -37,6 +37,7 @@ from canarykit.traces.schema import (
     TS_MIN,
     TS_RANGE_TEXT,
 )
+from canarykit.traces.text_screen import has_control_text
 from canarykit.traces.sources import (
     FILE_COLUMN,
     InputSource,
@@ -92,6 +93,9 @@ class Rule:
     column: str
     description: str
     condition: str
+    screen: str = ""
+    """``"bytes"`` or ``"distinct"``: a cheap screen (:mod:`canarykit.traces.text_screen`) runs
+    first and the row condition is counted only when the screen finds a suspect value."""
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -134,6 +138,9 @@ def _boolean(col: str, sql_type: str) -> str | None:
 def _timestamp(col: str, sql_type: str) -> str | None:
     q = quote_ident(col)
     upper = sql_type.upper()
+    if upper == "TIMESTAMP":
+        # already the contract type (naive = UTC): no per-row time-zone round trip
+        return q
     if upper.startswith("TIMESTAMP") or upper == "DATE":
         # TRY_: a date beyond the TIMESTAMP range becomes NULL and is reported as a broken rule
         return f"TRY_CAST(TRY_CAST({q} AS TIMESTAMPTZ) AS TIMESTAMP)"
@@ -262,7 +269,10 @@ def _rules(columns: dict[str, str]) -> list[Rule]:
         Rule("version", "must be a non-empty string", "(version IS NULL OR version = '')"),
         *(
             Rule(
-                name, "must not contain control characters", f"regexp_matches({name}, '{_CONTROL}')"
+                name,
+                "must not contain control characters",
+                f"regexp_matches({name}, '{_CONTROL}')",
+                screen="bytes" if name == "request_id" else "distinct",
             )
             for name in ("request_id", "model", "version")
         ),
@@ -389,8 +399,15 @@ def validate_source(
     except InvalidInputError as err:
         raise InvalidInputError(f"{source.name}: {err}") from None
     check_partition_columns(con, source)
-    rules = _rules(columns)
     view = _parsed_view(columns, source.relation(con), with_row=False)
+    try:
+        rules = [
+            r for r in _rules(columns) if not r.screen or has_control_text(con, view, r.column, r.screen)
+        ]
+    except duckdb.Error as err:
+        raise InvalidInputError(
+            f"{source.name}: cannot be read: {str(err).splitlines()[0]}"
+        ) from None
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {r.condition})" for r in rules)
     try:
         row = con.execute(f"SELECT count(*), {counts_sql} FROM {view}").fetchall()[0]
