@@ -37,7 +37,6 @@ from canarykit.traces.schema import (
     TS_MIN,
     TS_RANGE_TEXT,
 )
-from canarykit.traces.text_screen import has_control_text
 from canarykit.traces.sources import (
     FILE_COLUMN,
     InputSource,
@@ -45,6 +44,7 @@ from canarykit.traces.sources import (
     quote_ident,
     quote_literal,
 )
+from canarykit.traces.text_screen import has_control_text
 
 MAX_ROWS_SHOWN = 5
 
@@ -402,7 +402,9 @@ def validate_source(
     view = _parsed_view(columns, source.relation(con), with_row=False)
     try:
         rules = [
-            r for r in _rules(columns) if not r.screen or has_control_text(con, view, r.column, r.screen)
+            r
+            for r in _rules(columns)
+            if not r.screen or has_control_text(con, view, r.column, r.screen)
         ]
     except duckdb.Error as err:
         raise InvalidInputError(
