@@ -38,7 +38,8 @@ BATCH_ROWS = 1 << 20
 
 
 def _control_bytes(data: np.ndarray) -> bool:
-    return bool(((data < 0x20) | (data == 0x7F)).any())
+    # the minimum is one vectorised reduction without a temporary array; DEL needs a compare
+    return data.size > 0 and (int(data.min()) < 0x20 or bool((data == 0x7F).any()))
 
 
 def has_control_text(con: duckdb.DuckDBPyConnection, view: str, column: str, how: str) -> bool:
