@@ -38,10 +38,9 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import pyarrow as pa
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
@@ -61,6 +60,9 @@ from canarykit.traces.validation import (
     validate_source,
 )
 from canarykit.traces.window import TraceWindow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Progress = Callable[[str], None]
 OnExisting = Literal["error", "skip"]
