@@ -22,9 +22,7 @@ from typing import Any
 from canarykit.errors import InvalidInputError
 from canarykit.promotion import acts
 from canarykit.promotion import facts as F
-from canarykit.promotion.approvals import (
-    person_key,
-)
+from canarykit.promotion.approvals import person_key
 from canarykit.promotion.audit import append_event, canonical_json
 from canarykit.promotion.calendar import DEFAULT_MAX_TICKET_WINDOW_DAYS
 from canarykit.promotion.changes import (

@@ -23,9 +23,7 @@ from typing import Any
 from canarykit.errors import InvalidInputError
 from canarykit.promotion import acts
 from canarykit.promotion import facts as F
-from canarykit.promotion.approvals import (
-    person_key,
-)
+from canarykit.promotion.approvals import person_key
 from canarykit.promotion.audit import append_event, canonical_json
 from canarykit.promotion.config_changes import (
     CONFIG_KEYS,
