@@ -9,16 +9,12 @@ them is :mod:`~canarykit.promotion.evidence_facts`.
 
 Examples
 --------
+>>> DOCUMENT_KINDS
+('model_card', 'decision_record')
 >>> from canarykit.promotion.registry import RegistryStore
->>> store = RegistryStore(":memory:")
->>> doc = EvidenceDocument(model="m", version="v1", kind="decision_record", name="ADR-7.md",
-...     digest="sha256:" + "a" * 64, reference="ADR-7", actor="pat", time_ns=0)
->>> with store.transaction() as conn:
-...     record_document(conn, doc)
->>> list_documents(store.conn, "m", "v1") == [doc]
-True
->>> decision_reference("ADR-0007-promote.md", "# Promote v2")
-'ADR-0007'
+>>> conn = RegistryStore(":memory:").conn
+>>> list_documents(conn, "m", "v1"), list_vex_approvals(conn, "m", "v1")
+([], [])
 """
 
 from __future__ import annotations

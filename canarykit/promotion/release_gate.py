@@ -88,11 +88,12 @@ def release_facts(
     Examples
     --------
     >>> from canarykit.promotion.registry import RegistryStore
-    >>> from canarykit.promotion.versions import get_version, insert_version
+    >>> from canarykit.promotion.versions import insert_version
     >>> store = RegistryStore(":memory:")
     >>> with store.transaction() as conn:
     ...     insert_version(conn, model="m", version="v1", artifact_digest="sha256:" + "0" * 64,
     ...                    submitter="ann", now_ns=0)
+    >>> from canarykit.promotion.versions import get_version
     >>> facts = release_facts(store.conn, get_version(store.conn, "m", "v1"), now_ns=1,
     ...                       actor="olga", policy={}, key={})
     >>> facts["version"]["stage"], facts["audit"]["ok"], facts["version"]["revalidate_by"]
