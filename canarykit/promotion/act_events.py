@@ -4,10 +4,10 @@ Outside a drill registry an act-kind event (submit, approve, approve_vex, waive,
 create and approve, configuration bootstrap, proposal and approval; :data:`ACT_KINDS`) counts
 only when its ``payload.act`` is a signed act that verifies under the roster in force at that
 event — the roster of the last *counted* ``config`` event, so a forged ``config`` event
-installs nothing — whose statement is this event's (action, actor, registry, time and every
-field of :data:`~canarykit.promotion.acts.ACTIONS` as the event records them: an act copied
-from another event fails), by a signer holding the role; ``config`` events also follow the
-four-eyes rule (bootstrap once, then a proposal approved by a second person with the role).
+installs nothing — whose statement is this event's (action, actor, registry, time and
+every field of :data:`~canarykit.promotion.acts.ACTIONS` as the event records them: an act
+copied from another event fails), by a signer holding the role; ``config`` events also follow
+the four-eyes rule (bootstrap once, then a proposal approved by a second person with the role).
 :func:`act_problem` names why an event does not count::
 
     seq 57 (approval by sam): its signed act is about version v1, not v2 (a signature copied from another act); it does not count
