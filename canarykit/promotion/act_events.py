@@ -40,15 +40,6 @@ if TYPE_CHECKING:
 __all__ = ["ACT_KINDS", "act_problem"]
 
 
-def _roster(document: Any) -> Any:
-    from canarykit.promotion.roster import Roster
-
-    try:
-        return Roster.from_dict(document)
-    except CanaryError:
-        return None
-
-
 ACT_KINDS: Mapping[str, tuple[str, ...]] = {
     "submission": ("submit",),
     "approval": ("approve",),
@@ -77,6 +68,15 @@ def _digest(value: Any) -> str:
     import hashlib
 
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def _roster(document: Any) -> Any:
+    from canarykit.promotion.roster import Roster
+
+    try:
+        return Roster.from_dict(document)
+    except CanaryError:
+        return None
 
 
 def _expected_fields(

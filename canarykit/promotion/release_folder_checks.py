@@ -3,8 +3,8 @@
 A release folder (:mod:`~canarykit.promotion.release_format`) is read once
 (:class:`_Release`); each check here takes it (and the trust file, or the artifact) and returns
 ``(status, message)``. The checks against a registry are
-:mod:`~canarykit.promotion.release_registry_checks`; :func:`~canarykit.promotion.release_verify.
-verify_release` runs them all.
+:mod:`~canarykit.promotion.release_registry_checks`;
+:func:`~canarykit.promotion.release_verify.verify_release` runs them all.
 
 Examples
 --------

@@ -23,11 +23,10 @@ A revocation without its act is named too, but still revokes (it only takes away
 revocation's own alias moves (``cause: revocation``) wait for the revocation event that follows
 them and are settled by it (:func:`extend_state`).
 
-This module builds that state: the pass is
-linear; each signature is checked once per (envelope, statement, roster)
-(20,000 signed approvals: about 5 s cold on a loaded CI machine, 1.5 s from the cache), and
-:func:`load_state` continues the state of a connection with the new events only. How rows and
-events are matched: :mod:`~canarykit.promotion.event_keys`.
+This module builds that state and reads it: the pass is linear; each signature is checked once
+per (envelope, statement, roster) (20,000 signed approvals: about 5 s cold on a loaded CI
+machine, 1.5 s from the cache), and :func:`load_state` continues the state of a connection with
+the new events only. How rows and events are matched: :mod:`~canarykit.promotion.event_keys`.
 
 The gates read the counted event side (:mod:`~canarykit.promotion.facts`); ``canarykit audit
 verify`` reports the rows and the events that do not count
