@@ -19,6 +19,10 @@ transaction, through :class:`EvidenceRecords` (part of
 :class:`~canarykit.promotion.api.Promotion`). A release links the model card and the decision
 record the version was approved with (:func:`evidence_links`).
 
+This module holds the actions; the records and their rows are
+:mod:`~canarykit.promotion.evidence_documents`, what the gates and a release read from them
+:mod:`~canarykit.promotion.evidence_facts` (their names are importable from here too).
+
 Examples
 --------
 >>> from canarykit.promotion.registry import RegistryStore
@@ -35,11 +39,8 @@ True
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +48,31 @@ from canarykit.errors import InvalidInputError
 from canarykit.promotion import acts
 from canarykit.promotion import facts as F
 from canarykit.promotion.approvals import person_key
-from canarykit.promotion.audit import append_event, canonical_json, list_events
-from canarykit.promotion.clock import format_instant
-from canarykit.promotion.documents import decode_text
+from canarykit.promotion.audit import append_event, canonical_json
 from canarykit.promotion.evidence import digest_bytes
+from canarykit.promotion.evidence_documents import (
+    DOCUMENT_KINDS,
+    MAX_DECISION_RECORD_BYTES,
+    EvidenceDocument,
+    VexApproval,
+    decision_reference,
+    list_documents,
+    list_vex_approvals,
+    read_decision_record,
+    record_document,
+    record_vex_approval,
+)
+from canarykit.promotion.evidence_facts import approved_documents_facts, evidence_links, vex_facts
 from canarykit.promotion.gates import GateDenial
-from canarykit.promotion.model_card import model_card_metrics, read_model_card
+from canarykit.promotion.model_card import read_model_card
 from canarykit.promotion.sbom import CLEARING_STATES, statement_digest
 from canarykit.promotion.session import Session, check_actor, load_document
 from canarykit.promotion.states import Stage
-from canarykit.promotion.verdicts import verdict_digest
-from canarykit.promotion.versions import VersionRecord, get_version
+from canarykit.promotion.versions import get_version
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "MAX_DECISION_RECORD_BYTES",
     "EvidenceDocument",
     "EvidenceRecords",
     "VexApproval",
@@ -75,351 +87,7 @@ __all__ = [
     "vex_facts",
 ]
 
-DOCUMENT_KINDS = ("model_card", "decision_record")
-MAX_DECISION_RECORD_BYTES = 1 << 20
-_REFERENCE = re.compile(r"\b(?:ADR|SCDR)-[0-9]+(?:[.-][0-9]+)*")
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EvidenceDocument:
-    """One evidence file recorded for a version: a model card or a decision record.
-
-    ``verdict_digest`` and ``metrics`` are a model card's (the verdict it describes and its
-    performance metrics); ``reference`` is a decision record's id (``ADR-12``, ``SCDR-4``).
-    """
-
-    model: str
-    version: str
-    kind: str
-    name: str
-    digest: str
-    actor: str
-    time_ns: int
-    verdict_digest: str | None = None
-    reference: str | None = None
-    metrics: tuple[dict[str, Any], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (time as ISO 8601 text; the metrics are counted, not listed)."""
-        return {
-            "model": self.model,
-            "version": self.version,
-            "kind": self.kind,
-            "name": self.name,
-            "digest": self.digest,
-            "verdict_digest": self.verdict_digest,
-            "reference": self.reference,
-            "metrics": len(self.metrics),
-            "actor": self.actor,
-            "time": format_instant(self.time_ns),
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VexApproval:
-    """A security approver's approval of one VEX statement (vulnerability entry) of an SBOM."""
-
-    model: str
-    version: str
-    vulnerability: str
-    state: str
-    statement_digest: str
-    sbom_digest: str
-    actor: str
-    time_ns: int
-    note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (time as ISO 8601 text)."""
-        return {
-            "model": self.model,
-            "version": self.version,
-            "vulnerability": self.vulnerability,
-            "state": self.state,
-            "statement_digest": self.statement_digest,
-            "sbom_digest": self.sbom_digest,
-            "actor": self.actor,
-            "time": format_instant(self.time_ns),
-            "note": self.note,
-        }
-
-
-# -- storage ----------------------------------------------------------------------------------
-def record_document(conn: sqlite3.Connection, document: EvidenceDocument) -> None:
-    """Insert one evidence document (inside a write transaction)."""
-    conn.execute(
-        "INSERT INTO evidence_documents (model, version, kind, name, digest, verdict_digest,"
-        " reference, metrics_json, actor, time_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            document.model,
-            document.version,
-            document.kind,
-            document.name,
-            document.digest,
-            document.verdict_digest,
-            document.reference,
-            canonical_json(list(document.metrics)),
-            document.actor,
-            document.time_ns,
-        ),
-    )
-
-
-def list_documents(
-    conn: sqlite3.Connection, model: str, version: str, kind: str | None = None
-) -> list[EvidenceDocument]:
-    """Evidence documents of one version (optionally of one kind), oldest first."""
-    rows = conn.execute(
-        "SELECT * FROM evidence_documents WHERE model = ? AND version = ?"
-        " AND (? IS NULL OR kind = ?) ORDER BY id",
-        (model, version, kind, kind),
-    ).fetchall()
-    return [
-        EvidenceDocument(
-            model=r["model"],
-            version=r["version"],
-            kind=r["kind"],
-            name=r["name"],
-            digest=r["digest"],
-            actor=r["actor"],
-            time_ns=r["time_ns"],
-            verdict_digest=r["verdict_digest"],
-            reference=r["reference"],
-            metrics=tuple(json.loads(r["metrics_json"])),
-        )
-        for r in rows
-    ]
-
-
-def record_vex_approval(conn: sqlite3.Connection, approval: VexApproval) -> None:
-    """Insert one VEX approval (inside a write transaction); a repeat is a no-op."""
-    conn.execute(
-        "INSERT OR IGNORE INTO vex_approvals (model, version, vulnerability, state,"
-        " statement_digest, sbom_digest, actor, time_ns, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            approval.model,
-            approval.version,
-            approval.vulnerability,
-            approval.state,
-            approval.statement_digest,
-            approval.sbom_digest,
-            approval.actor,
-            approval.time_ns,
-            approval.note,
-        ),
-    )
-
-
-def list_vex_approvals(conn: sqlite3.Connection, model: str, version: str) -> list[VexApproval]:
-    """VEX approvals of one version, oldest first."""
-    rows = conn.execute(
-        "SELECT * FROM vex_approvals WHERE model = ? AND version = ? ORDER BY id", (model, version)
-    ).fetchall()
-    return [
-        VexApproval(
-            model=r["model"],
-            version=r["version"],
-            vulnerability=r["vulnerability"],
-            state=r["state"],
-            statement_digest=r["statement_digest"],
-            sbom_digest=r["sbom_digest"],
-            actor=r["actor"],
-            time_ns=r["time_ns"],
-            note=r["note"],
-        )
-        for r in rows
-    ]
-
-
-# -- reading the files ------------------------------------------------------------------------
-def decision_reference(name: str, text: str) -> str | None:
-    """The ``ADR-<n>``/``SCDR-<n>`` id of a decision record: from its file name, else its text.
-
-    Examples
-    --------
-    >>> decision_reference("record.md", "# SCDR-12: accept CVE-2026-1 until March")
-    'SCDR-12'
-    >>> decision_reference("notes.md", "no id here") is None
-    True
-    """
-    found = _REFERENCE.search(name) or _REFERENCE.search(text[:4096])
-    return found.group(0) if found else None
-
-
-def read_decision_record(path: str | Path) -> tuple[str, str, str]:
-    """``(file name, digest, id)`` of a decision record file (ADR or SCDR).
-
-    Raises
-    ------
-    InvalidInputError
-        The file cannot be read, is empty, larger than 1 MiB, not UTF-8 text, or names no
-        ``ADR-…``/``SCDR-…`` id in its file name or its first 4 KiB.
-    """
-    where = f"{path}: decision record"
-    try:
-        with open(path, "rb") as handle:  # never more than the limit (and one byte) is read
-            data = handle.read(MAX_DECISION_RECORD_BYTES + 1)
-    except OSError as err:
-        raise InvalidInputError(f"{where}: cannot read ({err.strerror})") from None
-    if not data.strip():
-        raise InvalidInputError(f"{where}: is empty")
-    if len(data) > MAX_DECISION_RECORD_BYTES:
-        raise InvalidInputError(f"{where}: is larger than 1 MiB (link large documents instead)")
-    text = decode_text(data, where=where)
-    reference = decision_reference(Path(path).name, text)
-    if reference is None:
-        raise InvalidInputError(
-            f"{where}: names no ADR-… or SCDR-… id (in its file name or first heading),"
-            " so the release cannot point to the decision"
-        )
-    return Path(path).name, digest_bytes(data), reference
-
-
-# -- gate facts and release links ----------------------------------------------------------------
-def _metric_key(metric: Mapping[str, Any]) -> str:
-    return canonical_json(dict(metric))
-
-
-def approved_documents_facts(
-    conn: sqlite3.Connection, record: VersionRecord, verdict: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The ``documents`` input of the Approved gate.
-
-    For each recorded model card: its digest, the verdict digest it names and
-    ``missing_metrics`` — the metrics of the verdict being promoted that the card does not carry
-    exactly (type and slice); ``expected_verdict_digest`` is that verdict's digest (None without a
-    verdict). Each decision record: its digest and id.
-
-    Examples
-    --------
-    >>> from canarykit.promotion.registry import RegistryStore
-    >>> from canarykit.promotion.versions import insert_version
-    >>> store = RegistryStore(":memory:")
-    >>> with store.transaction() as conn:
-    ...     insert_version(conn, model="m", version="v1", artifact_digest="sha256:" + "0" * 64,
-    ...                    submitter="ann", now_ns=0)
-    >>> approved_documents_facts(store.conn, get_version(store.conn, "m", "v1"), None)
-    {'model_cards': [], 'decision_records': [], 'expected_verdict_digest': None}
-    """
-    from canarykit.promotion.verified_state import recorded_keys
-
-    expected = [] if verdict is None else model_card_metrics(verdict)
-    backed = recorded_keys(conn, "evidence_documents", record.model)  # rows without events: none
-
-    def recorded(kind: str) -> list[EvidenceDocument]:
-        found = list_documents(conn, record.model, record.version, kind)
-        return [d for d in found if (d.model, d.version, d.kind, d.name, d.digest) in backed]
-
-    cards = []
-    for card in recorded("model_card"):
-        carried = {_metric_key(m) for m in card.metrics}
-        missing = [f"{m['type']} ({m['slice']})" for m in expected if _metric_key(m) not in carried]
-        cards.append(
-            {
-                "name": card.name,
-                "digest": card.digest,
-                "verdict_digest": card.verdict_digest,
-                "missing_metrics": missing,
-            }
-        )
-    records = [
-        {"name": d.name, "digest": d.digest, "reference": d.reference}
-        for d in recorded("decision_record")
-    ]
-    return {
-        "model_cards": cards,
-        "decision_records": records,
-        "expected_verdict_digest": None if verdict is None else verdict_digest(verdict),
-    }
-
-
-def vex_facts(conn: sqlite3.Connection, record: VersionRecord) -> list[dict[str, Any]]:
-    """The ``vex_approvals`` input of the Staging gate (approvers as person keys).
-
-    Only approvals that still stand count (:func:`~canarykit.promotion.acts.act_standing`:
-    the signed act is recorded, the approver still holds the security role on the roster, the
-    key that signed it is still theirs).
-    """
-    roster = F.load_roster(conn)
-    drill = acts.drill_registry(conn)
-    registry = acts.registry_identity(conn)
-    events = [
-        e
-        for e in list_events(conn, model=record.model, kind="vex_approval")
-        if e.version == record.version
-    ]
-    out = []
-    for a in list_vex_approvals(conn, record.model, record.version):
-        act = acts.latest_act(
-            events,
-            vulnerability=a.vulnerability,
-            statement_digest=a.statement_digest,
-            actor=a.actor,
-        )
-        expect = {
-            "action": "approve_vex",
-            "registry": registry,
-            "model": record.model,
-            "version": record.version,
-            "vulnerability": a.vulnerability,
-        }
-        why = acts.act_standing(
-            act, roster, actor=a.actor, role="security", drill=drill, expect=expect
-        )
-        if why is None:
-            out.append(
-                {
-                    "id": a.vulnerability,
-                    "state": a.state,
-                    "statement_digest": a.statement_digest,
-                    "actor": person_key(a.actor),
-                }
-            )
-    return out
-
-
-def evidence_links(conn: sqlite3.Connection, model: str, version: str) -> dict[str, Any]:
-    """The model card and decision record a release links (names, digests), or ``{}``.
-
-    The model card is the latest one recorded for the verdict the version was approved with;
-    the decision record the latest one recorded. Deterministic, so ``release verify`` can
-    compare a manifest with the registry.
-
-    Examples
-    --------
-    >>> from canarykit.promotion.registry import RegistryStore
-    >>> evidence_links(RegistryStore(":memory:").conn, "m", "v1")
-    {}
-    """
-    row = conn.execute(
-        "SELECT verdict_json FROM versions WHERE model = ? AND version = ?", (model, version)
-    ).fetchone()
-    verdict = json.loads(row[0]) if row is not None and row[0] else None
-    approved = None if verdict is None else verdict_digest(verdict)
-    links: dict[str, Any] = {}
-    cards = [
-        d
-        for d in list_documents(conn, model, version, "model_card")
-        if d.verdict_digest == approved
-    ]
-    if cards:
-        card = cards[-1]
-        links["model_card"] = {
-            "name": card.name,
-            "digest": card.digest,
-            "verdict_digest": card.verdict_digest,
-        }
-    records = list_documents(conn, model, version, "decision_record")
-    if records:
-        links["decision_record"] = {
-            "name": records[-1].name,
-            "digest": records[-1].digest,
-            "reference": records[-1].reference,
-        }
-    return links
-
-
-# -- actions ------------------------------------------------------------------------------------
 _EVIDENCE_ROLES = ("security", "product", "operations", "executive")
 
 

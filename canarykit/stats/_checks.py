@@ -6,7 +6,7 @@ import math
 
 from canarykit.errors import InvalidInputError
 
-__all__ = ["check_count", "check_open_unit", "check_positive"]
+__all__ = ["alpha_from_level", "check_count", "check_open_unit", "check_positive"]
 
 
 def check_open_unit(name: str, value: float) -> float:
@@ -34,3 +34,10 @@ def check_count(name: str, value: float) -> int:
     if iv != value or iv < 0:
         raise InvalidInputError(f"{name} must be an integer >= 0, got {value!r}")
     return iv
+
+
+def alpha_from_level(confidence_level: float) -> float:
+    """``1 − confidence_level``, after checking the level lies in (0, 1)."""
+    if not 0.0 < confidence_level < 1.0:
+        raise InvalidInputError(f"confidence_level: must be in (0, 1), got {confidence_level!r}")
+    return 1.0 - confidence_level

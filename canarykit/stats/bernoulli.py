@@ -13,11 +13,12 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.boundaries import FloatOrArray
+from canarykit.stats.roots import brentq
 
 __all__ = ["bernoulli_confidence_interval", "bernoulli_log_mixture"]
 
@@ -122,7 +123,7 @@ def bernoulli_confidence_interval(
             lower = 0.0
         else:
             end = min(p_hat, 1.0 - 1e-15)
-            lower = float(optimize.brentq(objective, p_hat * 1e-12, end, xtol=1e-15, rtol=1e-12))
+            lower = float(brentq(objective, p_hat * 1e-12, end, xtol=1e-15, rtol=1e-12))
     upper = 1.0
     if p_hat < 1.0:
         top = 1.0 - (1.0 - p_hat) * 1e-12
@@ -130,5 +131,5 @@ def bernoulli_confidence_interval(
             upper = 1.0
         else:
             start = max(p_hat, 1e-15)
-            upper = float(optimize.brentq(objective, start, top, xtol=1e-15, rtol=1e-12))
+            upper = float(brentq(objective, start, top, xtol=1e-15, rtol=1e-12))
     return lower, upper

@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_open_unit, check_positive
+from canarykit.stats.roots import brentq
 
 __all__ = [
     "beta_binomial_log_mixture",
@@ -82,7 +83,7 @@ def _solve_increasing(
             return lo
         if fhi <= 0.0:
             return hi
-        root = optimize.brentq(lambda x: float(fn(np.asarray(x))), float(lo), float(hi), xtol=1e-12)
+        root = brentq(lambda x: float(fn(np.asarray(x))), float(lo), float(hi), xtol=1e-12)
         return np.asarray(root, dtype=float)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
@@ -504,7 +505,9 @@ def _lil_optimal_c(alpha: float, a: float) -> float:
         return 4.0 * math.exp(-gamma_sq * c) * (1.0 + 1.0 / ((gamma_sq - 1.0) * math.log(eta)))
 
     def optimum_error(c: float) -> float:
-        eta_upper = optimize.brentq(
+        from scipy import optimize  # only here (a once-cached constant): 0.2 s to import
+
+        eta_upper = brentq(
             lambda eta: math.sqrt(eta / 2.0) + math.sqrt(2.0 * (eta - 1.0) / c) - a,
             1.0,
             2.0 * a * a,
@@ -521,7 +524,7 @@ def _lil_optimal_c(alpha: float, a: float) -> float:
     lo, hi = 1.0, 5.0
     while optimum_error(hi) > alpha:
         lo, hi = hi, 2.0 * hi
-    return float(optimize.brentq(lambda c: optimum_error(c) - alpha, lo, hi, xtol=1e-12))
+    return float(brentq(lambda c: optimum_error(c) - alpha, lo, hi, xtol=1e-12))
 
 
 def empirical_process_lil_bound(

@@ -35,12 +35,13 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.bernoulli import bernoulli_confidence_interval
 from canarykit.stats.result import IntervalResult
+from canarykit.stats.roots import brentq
 
 __all__ = [
     "ErrorRateEProcess",
@@ -193,14 +194,14 @@ def _ratio_cs(nc: int, nt: int, rho_t: float, k: float, alpha: float) -> tuple[f
         while f(a) < 0.0 and a > -745.0:
             a = 2.0 * a - centre - 1.0
         if f(a) >= 0.0:
-            lo_ratio = math.exp(optimize.brentq(f, a, centre, xtol=1e-13) + shift)
+            lo_ratio = math.exp(brentq(f, a, centre, xtol=1e-13) + shift)
     if nc > 0:
         centre = math.log(theta_hat / (1.0 - theta_hat)) if nt > 0 else -40.0
         b = centre + 1.0
         while f(b) < 0.0 and b < 745.0:
             b = 2.0 * b - centre + 1.0
         if f(b) >= 0.0:
-            hi_ratio = math.exp(optimize.brentq(f, centre, b, xtol=1e-13) + shift)
+            hi_ratio = math.exp(brentq(f, centre, b, xtol=1e-13) + shift)
     return lo_ratio, hi_ratio
 
 

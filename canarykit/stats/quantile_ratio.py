@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
+from scipy import special
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
@@ -45,6 +45,7 @@ from canarykit.stats.order_statistics import OrderStatistics, RankRequest
 from canarykit.stats.quantile_ab import P_FLOOR
 from canarykit.stats.quantiles import _estimate_rank
 from canarykit.stats.result import IntervalResult
+from canarykit.stats.roots import brentq
 
 __all__ = ["QuantileRatioCSResult", "quantile_ratio_cs", "quantile_ratio_rank_requests"]
 
@@ -362,8 +363,8 @@ def _band(
         return float(_log_mixture(c, n, p, t_opt, alpha_opt_up, upper=True)) - cap_up
 
     mid = n * p
-    c_lo = 0.0 if low(0.0) <= 0.0 else float(optimize.brentq(low, 0.0, mid, xtol=0.25))
-    c_hi = float(n) if up(float(n)) <= 0.0 else float(optimize.brentq(up, mid, n, xtol=0.25))
+    c_lo = 0.0 if low(0.0) <= 0.0 else float(brentq(low, 0.0, mid, xtol=0.25))
+    c_hi = float(n) if up(float(n)) <= 0.0 else float(brentq(up, mid, n, xtol=0.25))
     return c_lo, c_hi
 
 

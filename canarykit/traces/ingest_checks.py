@@ -13,15 +13,10 @@ from typing import Literal
 import duckdb
 
 from canarykit.errors import InvalidInputError
+from canarykit.traces.parsing import normalized_select, parsed_expressions
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import FILE_COLUMN, InputSource, quote_ident, quote_literal
-from canarykit.traces.validation import (
-    first_rows,
-    format_violation,
-    locate_violation,
-    normalized_select,
-    parsed_expressions,
-)
+from canarykit.traces.violations import first_rows, format_violation, locate_violation
 
 __all__ = ["check_against_store", "check_inputs"]
 
@@ -129,8 +124,11 @@ def _check_unique_keys(
     they differ — a repeated key, or a hash collision — the exact ``GROUP BY`` on the keys.
     """
     union = _keys_union(con, described, numbered=False)
-    rows, hashes = con.execute(
-        f"SELECT count(*), count(DISTINCT hash(request_id, arm)) FROM ({union})"
+    # a GROUP BY spills to disk under the memory limit; count(DISTINCT …) does not (100 M rows
+    # ran out of memory at the store's 600 MB)
+    hashes, rows = con.execute(
+        f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT hash(request_id, arm) AS h, "
+        f"count(*) AS n FROM ({union}) GROUP BY h)"
     ).fetchall()[0]
     if int(rows) == int(hashes):
         return

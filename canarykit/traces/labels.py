@@ -13,14 +13,10 @@ from typing import Literal
 import duckdb
 
 from canarykit.errors import InvalidInputError
+from canarykit.traces.parsing import parsed_expressions
 from canarykit.traces.schema import ARMS
 from canarykit.traces.sources import InputSource, quote_literal
-from canarykit.traces.validation import (
-    MAX_ROWS_SHOWN,
-    first_rows,
-    format_violation,
-    parsed_expressions,
-)
+from canarykit.traces.violations import MAX_ROWS_SHOWN, first_rows, format_violation
 
 __all__ = ["LabelPlan", "LabelReport", "plan_label_update"]
 

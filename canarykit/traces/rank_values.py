@@ -6,7 +6,9 @@ rank's bucket is read with a latency *range* predicate — one ``(low, high]`` r
 consecutive needed buckets, so rows outside them are dropped by two comparisons and the bucket
 key (a logarithm) is computed only for rows inside. The values come back as two flat numpy
 columns and are sorted per bucket in numpy. An arm whose needed buckets hold more than
-``MAX_BUCKET_VALUES`` values is read with ``quantile_disc`` instead.
+``MAX_BUCKET_VALUES`` values is read as distinct values with their counts, by a ``GROUP BY``
+that spills to disk under the store's memory limit (a 100 M-row window's needed buckets do not
+fit as one row per value, nor does ``quantile_disc`` over the whole arm).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_BUCKET_VALUES", "StaleCountsError", "bucket_ranges_sql", "order_statistics"]
 
-MAX_BUCKET_VALUES = 2_000_000  # per arm; beyond, exact ranks come from quantile_disc
+MAX_BUCKET_VALUES = 2_000_000
+"""Per arm: above this many values in the needed buckets they are fetched as (value, count)."""
 MAX_RANGES = 4  # runs of needed buckets read with range predicates; beyond, a key test
 
 
@@ -121,38 +124,39 @@ def order_statistics(
     needed = np.unique(keys[index[todo]])
     needed_values = int(counts[np.isin(keys, needed)].sum())
     arm_where, arm_params = selection.arm_where(arm)
-    if needed_values > MAX_BUCKET_VALUES:
-        levels = [(int(r) - 0.5) / n for r in ranks[todo]]
-        row = con.execute(
-            f"SELECT quantile_disc(latency_ms, {levels!r}) FROM traces "
-            f"WHERE {arm_where} AND latency_ms IS NOT NULL",
-            arm_params,
-        ).fetchall()
-        out[todo] = np.asarray(row[0][0], dtype=np.float64)
-        return out
     # few runs of needed buckets: range predicates (no logarithm outside them); many runs: the
     # key of every row of the arm tested against the needed set (cheaper than a long OR)
     ranges = bucket_ranges_sql(needed, keys, factor)
     keep = ranges if ranges.count(" OR ") < MAX_RANGES else "latency_ms IS NOT NULL"
-    cols = con.execute(
-        f"SELECT k, v FROM (SELECT {latency_key_sql(factor)} AS k, latency_ms AS v "
-        f"FROM traces WHERE {arm_where} AND {keep}) "
-        f"WHERE k IN ({', '.join(str(int(k)) for k in needed)})",
-        arm_params,
-    ).fetchnumpy()
+    inner = (
+        f"SELECT {latency_key_sql(factor)} AS k, latency_ms AS v "
+        f"FROM traces WHERE {arm_where} AND {keep}"
+    )
+    wanted_keys = f"k IN ({', '.join(str(int(k)) for k in needed)})"
+    if needed_values > MAX_BUCKET_VALUES:
+        # many values: one row per distinct value with its count (a GROUP BY spills to disk
+        # under the memory limit, where one row per value or quantile_disc would not fit)
+        sql = f"SELECT k, v, count(*) AS c FROM ({inner}) WHERE {wanted_keys} GROUP BY k, v"
+    else:
+        sql = f"SELECT k, v FROM ({inner}) WHERE {wanted_keys}"
+    cols = con.execute(sql, arm_params).fetchnumpy()
     k_col = np.asarray(cols["k"], dtype=np.int64)
     v_col = np.asarray(cols["v"], dtype=np.float64)
+    c_col = np.asarray(cols["c"], dtype=np.int64) if "c" in cols else np.ones(k_col.size, np.int64)
     order = np.lexsort((v_col, k_col))
-    k_col, v_col = k_col[order], v_col[order]
-    found_keys, found = np.unique(k_col, return_counts=True)
+    k_col, v_col, c_col = k_col[order], v_col[order], c_col[order]
+    found_keys, first = np.unique(k_col, return_index=True)
+    found = np.add.reduceat(c_col, first) if first.size else np.zeros(0, np.int64)
     expected = counts[np.isin(keys, needed)]
     if not np.array_equal(found_keys, needed) or not np.array_equal(found, expected):
         raise StaleCountsError(
             f"traces: the latency buckets of arm {arm} hold other rows than their counts say "
             "(rows changed while the window was read)"
         )
-    before = np.concatenate([[0], cum[:-1]])
-    starts = np.searchsorted(k_col, keys[index[todo]], side="left")
-    within = ranks[todo] - before[index[todo]] - 1
-    out[todo] = v_col[starts + within]
+    before = np.concatenate([[0], cum[:-1]])  # the arm's rows below each bucket
+    held = np.cumsum(c_col)  # rows fetched up to and including each (bucket, value)
+    segment = np.searchsorted(k_col, keys[index[todo]], side="left")
+    below = held[segment] - c_col[segment]  # rows fetched below the bucket's first value
+    within = ranks[todo] - before[index[todo]] - 1  # 0-based position in the bucket
+    out[todo] = v_col[np.searchsorted(held, below + within, side="right")]
     return out

@@ -39,14 +39,16 @@ import glob
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 import duckdb
-import pyarrow as pa
 
 from canarykit.errors import InvalidInputError
 from canarykit.traces.schema import CONTRACT_COLUMNS
+
+if TYPE_CHECKING:  # pyarrow is imported where an Arrow object is handled (0.1 s at startup)
+    import pyarrow as pa
 
 SourceKind = Literal["parquet", "csv", "arrow"]
 
@@ -342,6 +344,10 @@ def _is_connection_and_table(obj: Any) -> bool:
 
 def _arrow_table(value: Any) -> pa.Table | None:
     """``value`` as an Arrow table when it is one, or a stream of record batches."""
+    if _module(value) != "pyarrow" and not hasattr(value, "__arrow_c_stream__"):
+        return None
+    import pyarrow as pa
+
     if isinstance(value, pa.Table):
         return value
     if isinstance(value, pa.RecordBatch):
@@ -376,10 +382,13 @@ def _type_name(item: Any) -> str:
 
 def _describe(item: Any) -> str:
     module, cls = _module(item), type(item).__name__
-    if isinstance(item, pa.Table):
-        return "arrow table"
-    if isinstance(item, pa.RecordBatchReader):
-        return "arrow record batch reader"
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        if isinstance(item, pa.Table):
+            return "arrow table"
+        if isinstance(item, pa.RecordBatchReader):
+            return "arrow record batch reader"
     if _is_arrow_dataset(item):
         return "arrow dataset"
     if isinstance(item, duckdb.DuckDBPyRelation):
@@ -411,6 +420,8 @@ def _to_arrow(item: Any) -> Any:
     if _is_dataframe(item):
         # pyarrow < 26 reads a tz-aware column through an accessor pandas 3 deprecates: the
         # warning is pandas' and pyarrow's business, not the user's (the values are the same)
+        import pyarrow as pa
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)

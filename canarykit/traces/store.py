@@ -38,16 +38,16 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import pyarrow as pa
 
 from canarykit.errors import InvalidInputError, StorageError
 from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.look_cache import Batch, record_batches
+from canarykit.traces.parsing import normalized_select
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
     InputSource,
@@ -55,12 +55,11 @@ from canarykit.traces.sources import (
     quote_literal,
     resolve_inputs,
 )
-from canarykit.traces.validation import (
-    check_stored_timestamps,
-    normalized_select,
-    validate_source,
-)
+from canarykit.traces.validation import check_stored_timestamps, validate_source
 from canarykit.traces.window import TraceWindow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Progress = Callable[[str], None]
 OnExisting = Literal["error", "skip"]

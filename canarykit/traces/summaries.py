@@ -18,7 +18,7 @@ re-evaluated per row and nothing is materialised):
    the bucket counts of pass 1 locate every other rank's bucket, and only the values of those
    buckets leave DuckDB (sorted in numpy), read with latency range predicates (one per run of
    needed buckets) so the bucket key is computed only for rows inside them; an arm whose needed
-   buckets are very large is read with ``quantile_disc`` instead;
+   buckets hold very many values reads them as distinct values with counts (a GROUP BY);
 5. shadow mode only: the paired table (a join on ``request_id``) with the joint score-bin
    table, the 2×2 decision agreement table and the paired score-difference sums.
 

@@ -1,13 +1,11 @@
 """Validation of trace inputs in SQL, with messages that name the file, column, rule and rows.
 
 Each contract column is parsed into its contract type by a SQL expression chosen from the
-input's column type (a typed Parquet ``DOUBLE`` is used as is, CSV text is ``TRY_CAST``), and
-every rule is a SQL condition that flags a broken row. One aggregate pass counts the rows that
-break each rule; only when a rule is broken does a second query fetch the first row numbers.
-
-Row numbers are 1-based data rows (the CSV header is not counted). When several files are read
-together, a broken rule is reported against the first file (in path order) that breaks it, with
-row numbers within that file, and the rows in other files are counted after a ``;``.
+input's column type (:mod:`canarykit.traces.parsing`), and every rule is a SQL condition that
+flags a broken row. One aggregate pass counts the rows that break each rule (the
+control-character rules first pass a cheap screen, :mod:`canarykit.traces.text_screen`); only
+when a rule is broken does a second query fetch the first row numbers and build the one-line
+message (:mod:`canarykit.traces.violations`, which also says how rows are numbered).
 
 Timestamps: ``ts`` must lie in :data:`~canarykit.traces.schema.TS_RANGE_TEXT`
 (``1970-01-01 <= ts < 2200-01-01`` UTC); a text ``ts`` must start with an ISO-8601 date
@@ -29,9 +27,9 @@ from dataclasses import dataclass
 import duckdb
 
 from canarykit.errors import InvalidInputError, StorageError
+from canarykit.traces.parsing import is_text_type, normalized_select, parsed_expressions
 from canarykit.traces.schema import (
     ARMS,
-    CONTRACT_COLUMNS,
     REQUIRED_COLUMNS,
     TS_END,
     TS_MIN,
@@ -44,32 +42,20 @@ from canarykit.traces.sources import (
     quote_ident,
     quote_literal,
 )
-
-MAX_ROWS_SHOWN = 5
-
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "REAL",
+from canarykit.traces.text_screen import has_control_text
+from canarykit.traces.violations import (
+    MAX_ROWS_SHOWN,
+    clip_value,
+    first_rows,
+    format_violation,
+    locate_violation,
 )
-_TEXT = ("VARCHAR",)
-_TRUE = ("true", "1", "1.0")
+
 # a text timestamp starts with an ISO-8601 date; its UTC offset (after a time) is read apart
 _ISO_DATE = "^[0-9]{4,}-[0-9]{2}-[0-9]{2}"
 _OFFSET = "[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]*)?)?[ ]*([+-])([0-9]{2}):?([0-9]{2})?$"
 MAX_OFFSET_MINUTES = 14 * 60
 _CONTROL = "[\\x00-\\x1f\\x7f]"
-_FALSE = ("false", "0", "0.0")
 
 __all__ = [
     "MAX_ROWS_SHOWN",
@@ -92,112 +78,9 @@ class Rule:
     column: str
     description: str
     condition: str
-
-
-def _is_numeric(sql_type: str) -> bool:
-    return sql_type.upper().startswith(_NUMERIC) or sql_type.upper().startswith("DECIMAL")
-
-
-def _is_null_type(sql_type: str) -> bool:
-    return sql_type.upper() in ('"NULL"', "NULL")
-
-
-def _number(col: str, sql_type: str) -> str | None:
-    q = quote_ident(col)
-    if _is_null_type(sql_type):
-        return "CAST(NULL AS DOUBLE)"
-    if _is_numeric(sql_type):
-        return f"CAST({q} AS DOUBLE)"
-    if sql_type.upper() in _TEXT:
-        return f"TRY_CAST(trim({q}) AS DOUBLE)"
-    return None
-
-
-def _boolean(col: str, sql_type: str) -> str | None:
-    q = quote_ident(col)
-    if _is_null_type(sql_type):
-        return "CAST(NULL AS BOOLEAN)"
-    if sql_type.upper() == "BOOLEAN":
-        return q
-    if _is_numeric(sql_type):
-        return f"(CASE WHEN {q} = 1 THEN true WHEN {q} = 0 THEN false END)"
-    if sql_type.upper() in _TEXT:
-        true = ", ".join(quote_literal(v) for v in _TRUE)
-        false = ", ".join(quote_literal(v) for v in _FALSE)
-        return (
-            f"(CASE WHEN lower(trim({q})) IN ({true}) THEN true "
-            f"WHEN lower(trim({q})) IN ({false}) THEN false END)"
-        )
-    return None
-
-
-def _timestamp(col: str, sql_type: str) -> str | None:
-    q = quote_ident(col)
-    upper = sql_type.upper()
-    if upper.startswith("TIMESTAMP") or upper == "DATE":
-        # TRY_: a date beyond the TIMESTAMP range becomes NULL and is reported as a broken rule
-        return f"TRY_CAST(TRY_CAST({q} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    if upper in _TEXT:
-        return f"CAST(TRY_CAST(trim({q}) AS TIMESTAMPTZ) AS TIMESTAMP)"
-    return None
-
-
-_TEXT_LIKE = ("VARCHAR", "CHAR", "TEXT", "STRING", "BPCHAR", "UUID", "ENUM")
-
-
-def _text(col: str, sql_type: str) -> str | None:
-    """Text columns must be text (or numbers, e.g. numeric ids): never lists or structs."""
-    upper = sql_type.upper()
-    if _is_null_type(sql_type):
-        return "CAST(NULL AS VARCHAR)"
-    nested = "[" in upper or upper.startswith(("STRUCT", "MAP", "UNION", "LIST"))
-    if not nested and (upper.startswith(_TEXT_LIKE) or _is_numeric(sql_type)):
-        return f"CAST({quote_ident(col)} AS VARCHAR)"
-    return None
-
-
-_PARSERS = {
-    "request_id": _text,
-    "model": _text,
-    "version": _text,
-    "arm": _text,
-    "ts": _timestamp,
-    "latency_ms": _number,
-    "error": _boolean,
-    "score": _number,
-    "label": _boolean,
-}
-_TYPE_RULE = {
-    "request_id": "must be text",
-    "model": "must be text",
-    "version": "must be text",
-    "arm": "must be text",
-    "ts": "must be a timestamp or an ISO-8601 string",
-    "latency_ms": "must be a number",
-    "score": "must be a number",
-    "error": "must be boolean (true/false or 1/0)",
-    "label": "must be boolean (true/false or 1/0) or NULL",
-}
-
-
-def parsed_expressions(columns: dict[str, str]) -> dict[str, str]:
-    """SQL expression parsing each present contract column into its contract type.
-
-    Raises
-    ------
-    InvalidInputError
-        When a column's type cannot be coerced at all (e.g. ``ts`` stored as an integer).
-    """
-    out: dict[str, str] = {}
-    for name, sql_type in columns.items():
-        parser = _PARSERS.get(name)
-        if parser is None:
-            continue
-        expr = parser(name, sql_type)
-        if expr is None:
-            raise InvalidInputError(f"column {name}: {_TYPE_RULE[name]}, got type {sql_type}")
-        out[name] = expr
-    return out
+    screen: str = ""
+    """``"bytes"`` or ``"distinct"``: a cheap screen (:mod:`canarykit.traces.text_screen`) runs
+    first and the row condition is counted only when the screen finds a suspect value."""
 
 
 def ts_range_condition(column: str) -> str:
@@ -233,7 +116,7 @@ def _offset_condition(raw: str) -> str:
 def _rules(columns: dict[str, str]) -> list[Rule]:
     present = set(columns)
     arms = ", ".join(quote_literal(a) for a in ARMS)
-    ts_text = columns.get("ts", "").upper() in _TEXT
+    ts_text = is_text_type(columns.get("ts", ""))
     not_iso = f" OR NOT regexp_matches(trim(raw_ts), '{_ISO_DATE}')" if ts_text else ""
     rules = [
         Rule("request_id", "must be a non-empty string", "(request_id IS NULL OR request_id = '')"),
@@ -262,7 +145,10 @@ def _rules(columns: dict[str, str]) -> list[Rule]:
         Rule("version", "must be a non-empty string", "(version IS NULL OR version = '')"),
         *(
             Rule(
-                name, "must not contain control characters", f"regexp_matches({name}, '{_CONTROL}')"
+                name,
+                "must not contain control characters",
+                f"regexp_matches({name}, '{_CONTROL}')",
+                screen="bytes" if name == "request_id" else "distinct",
             )
             for name in ("request_id", "model", "version")
         ),
@@ -389,8 +275,17 @@ def validate_source(
     except InvalidInputError as err:
         raise InvalidInputError(f"{source.name}: {err}") from None
     check_partition_columns(con, source)
-    rules = _rules(columns)
     view = _parsed_view(columns, source.relation(con), with_row=False)
+    try:
+        rules = [
+            r
+            for r in _rules(columns)
+            if not r.screen or has_control_text(con, view, r.column, r.screen)
+        ]
+    except duckdb.Error as err:
+        raise InvalidInputError(
+            f"{source.name}: cannot be read: {str(err).splitlines()[0]}"
+        ) from None
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {r.condition})" for r in rules)
     try:
         row = con.execute(f"SELECT count(*), {counts_sql} FROM {view}").fetchall()[0]
@@ -488,77 +383,6 @@ def check_partition_columns(con: duckdb.DuckDBPyConnection, source: InputSource)
             )
 
 
-def locate_violation(
-    con: duckdb.DuckDBPyConnection,
-    source: InputSource,
-    numbered: str,
-    condition: str,
-    *,
-    column: str,
-    rule: str,
-    count: int | None = None,
-) -> str:
-    """The one-line message for the rows of ``source`` where ``condition`` holds.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-    source : InputSource
-        The source the rows come from.
-    numbered : str
-        A relation over ``source`` with ``__row`` (and ``__file`` for a file set) in which
-        ``condition`` can be evaluated.
-    condition : str
-        SQL condition, true on the rows that break ``rule``.
-    column, rule : str
-        What the message names.
-    count : int, optional
-        How many rows break the rule, when the caller has counted them already.
-
-    Returns
-    -------
-    str
-        ``FILE: column NAME: RULE (N rows, first: row R1, …)``; for a file set FILE is the first
-        file (in path order) holding such rows, N and the rows are counted within it, and
-        ``; M more rows in K other files of SOURCE`` follows when other files have some too.
-
-    Examples
-    --------
-    >>> import duckdb
-    >>> from canarykit.traces.sources import InputSource
-    >>> con = duckdb.connect()
-    >>> src = InputSource(name="t.csv", kind="csv", files=("t.csv",))
-    >>> rel = "(SELECT * FROM (VALUES (1, -1.0), (2, 3.0), (3, -2.0)) v(__row, latency_ms))"
-    >>> locate_violation(con, src, rel, "latency_ms < 0", column="latency_ms", rule="must be >= 0")
-    't.csv: column latency_ms: must be >= 0 (2 rows, first: row 1, 3)'
-    """
-    if not source.is_file_set:
-        if count is None:
-            row = con.execute(f"SELECT count(*) FROM {numbered} WHERE {condition}").fetchall()[0]
-            count = int(row[0]) if row else 0
-        rows = first_rows(con, numbered, condition)
-        return format_violation(source.name, column, rule, count, rows)
-    per_file = {
-        str(r[0]): int(r[1])
-        for r in con.execute(
-            f"SELECT {FILE_COLUMN}, count(*) FROM {numbered} WHERE {condition} GROUP BY ALL"
-        ).fetchall()
-    }
-    order = [f for f in source.files if f in per_file] or sorted(per_file)
-    if not order:
-        return format_violation(source.name, column, rule, 0, [])
-    first = order[0]
-    rows = first_rows(con, numbered, f"({condition}) AND {FILE_COLUMN} = {quote_literal(first)}")
-    message = format_violation(first, column, rule, per_file[first], rows)
-    if len(order) > 1:
-        rest = sum(per_file[f] for f in order[1:])
-        message += (
-            f"; {rest} more row{'s' if rest != 1 else ''} in {len(order) - 1} other "
-            f"file{'s' if len(order) > 2 else ''} of {source.name}"
-        )
-    return message
-
-
 def check_stored_timestamps(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Refuse to read a store whose ``traces`` hold a ``ts`` outside the accepted range.
 
@@ -594,56 +418,9 @@ def check_stored_timestamps(con: duckdb.DuckDBPyConnection, name: str) -> None:
     ).fetchall()[0]
     if not row or not row[0]:
         return
-    count, request_id, arm = int(row[0]), _clip(row[1]), _clip(row[2])
+    count, request_id, arm = int(row[0]), clip_value(row[1]), clip_value(row[2])
     raise StorageError(
         f"{name}: column ts: must be in {TS_RANGE_TEXT} ({count} stored "
         f"row{'s' if count != 1 else ''}, first: request_id {request_id}, arm {arm}); the store "
         "was written outside canarykit ingest: delete or correct these rows"
     )
-
-
-def _clip(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 2] + "…'"
-
-
-def first_rows(con: duckdb.DuckDBPyConnection, numbered: str, condition: str) -> list[int]:
-    """The first :data:`MAX_ROWS_SHOWN` values of ``__row`` in ``numbered`` where ``condition``."""
-    return [
-        int(r[0])
-        for r in con.execute(
-            f"SELECT __row FROM {numbered} WHERE {condition} ORDER BY __row LIMIT {MAX_ROWS_SHOWN}"
-        ).fetchall()
-    ]
-
-
-def format_violation(name: str, column: str, rule: str, count: int, rows: list[int]) -> str:
-    """The one-line message for a broken rule.
-
-    Examples
-    --------
-    >>> format_violation("a.csv", "latency_ms", "must be >= 0", 2, [3, 9])
-    'a.csv: column latency_ms: must be >= 0 (2 rows, first: row 3, 9)'
-    """
-    shown = ", ".join(str(r) for r in rows)
-    noun = "row" if count == 1 else "rows"
-    return f"{name}: column {column}: {rule} ({count} {noun}, first: row {shown})"
-
-
-def normalized_select(
-    columns: dict[str, str], relation: str, *, extra_types: dict[str, str]
-) -> str:
-    """``SELECT`` producing contract-typed columns (absent optional ones as NULL) plus extras.
-
-    ``extra_types`` maps each non-contract column to the type it has (or will have) in the
-    store; values are cast to it.
-    """
-    exprs = parsed_expressions(columns)
-    parts = []
-    for col in CONTRACT_COLUMNS:
-        expr = exprs.get(col.name, f"CAST(NULL AS {col.sql_type})")
-        parts.append(f"{expr} AS {quote_ident(col.name)}")
-    for name, sql_type in extra_types.items():
-        if name in columns:
-            parts.append(f"CAST({quote_ident(name)} AS {sql_type}) AS {quote_ident(name)}")
-    return f"SELECT {', '.join(parts)} FROM {relation}"

@@ -1,6 +1,6 @@
 """The Spark engine gives the DuckDB path's verdict: every check's estimate, interval and
 status (to 1e-12; counts exactly), on the same Parquet data — canary, a regression that STOPs,
-fairness checks, shadow pairing and the ``quantile_disc`` order-statistics fallback.
+fairness checks, shadow pairing and the grouped (value, count) order-statistics fetch.
 
 The data digest is engine-specific (DuckDB ``hash()`` vs Spark ``xxhash64``): it differs, and
 the verdict records the engine that made it.
@@ -121,8 +121,8 @@ def test_shadow_pairing_is_equal(spark, shadow) -> None:
     assert_same_checks(duck, on_spark)
 
 
-def test_the_quantile_disc_fallback_is_equal(spark, regression, monkeypatch) -> None:
-    # every needed latency bucket "too large": both engines read ranks with quantile_disc
+def test_the_grouped_value_fetch_is_equal(spark, regression, monkeypatch) -> None:
+    # every needed latency bucket "too large": both engines read (value, count) rows
     monkeypatch.setattr(rank_values, "MAX_BUCKET_VALUES", 0)
     duck, on_spark = both(regression, spark, until="2026-01-01T00:30:00Z")
     assert any(c.name.startswith("latency") and c.estimate is not None for c in duck.checks)

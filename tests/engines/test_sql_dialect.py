@@ -1,7 +1,7 @@
 """Every statement the summary passes issue transpiles to Spark SQL (no Spark needed).
 
 The passes are recorded on DuckDB — canary with fairness features, shadow pairing, the
-order-statistics fetch by bucket and by ``quantile_disc`` — and each statement goes through
+order-statistics fetch by bucket, one row per value or grouped by value — and each statement goes through
 :func:`to_spark_sql`: a new DuckDB-only construct in a pass fails here, not on a cluster.
 """
 
@@ -91,15 +91,15 @@ def test_every_pass_statement_transpiles(statements) -> None:
     assert len(statements) >= 8
 
 
-def test_the_quantile_disc_fallback_transpiles(monkeypatch) -> None:
+def test_the_grouped_value_fetch_transpiles(monkeypatch) -> None:
     monkeypatch.setattr(rank_values, "MAX_BUCKET_VALUES", 0)
     recorded = _statements("identical", n_requests=3_000)
-    fallback = [s for s in recorded if "quantile_disc" in s[0]]
-    assert fallback
-    for sql, params in fallback:
+    grouped = [s for s in recorded if "GROUP BY k, v" in s[0]]
+    assert grouped
+    for sql, params in grouped:
         spark_sql = to_spark_sql(sql, params)
-        assert "PERCENTILE_DISC(" in spark_sql
-        assert "WITHIN GROUP (ORDER BY latency_ms)" in spark_sql
+        assert "count(*)" in spark_sql.lower()
+        assert "GROUP BY" in spark_sql
 
 
 def test_parameters_are_literals_never_sql() -> None:

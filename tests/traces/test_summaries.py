@@ -52,7 +52,8 @@ def test_counts_and_order_statistics_match_numpy(table):
         )
 
 
-def test_quantile_disc_fallback_gives_the_same_order_statistics(table, monkeypatch):
+def test_grouped_value_fetch_gives_the_same_order_statistics(table, monkeypatch):
+    # above MAX_BUCKET_VALUES the needed buckets come back as (value, count) rows
     exact = _summaries(table)
     monkeypatch.setattr(rank_values, "MAX_BUCKET_VALUES", 10)
     fallback = _summaries(table)
