@@ -48,6 +48,8 @@ from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.look_cache import Batch, record_batches
+from canarykit.traces.pairing import PAIR_COLUMN, pair_rows, prepare_store
+from canarykit.traces.pairing import finish as finish_pairing
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
     InputSource,
@@ -275,8 +277,7 @@ class TraceStore:
                     "AND t.arm = s.arm)"
                 )
             )
-            # rows stored clustered by model and time (within each batch): a query for one
-            # model or one time window skips the other row groups by their zone maps
+            backfill = prepare_store(self._con)
             batches: list[Batch] = []
             for _, select in normalized:
                 # the catalogue (look_cache.py): which models and times this batch touches
@@ -284,10 +285,29 @@ class TraceStore:
                     f"SELECT s.model, s.version, s.arm, count(*), min(s.ts), max(s.ts) "
                     f"FROM ({select}) s{guard} GROUP BY s.model, s.version, s.arm"
                 ).fetchall()
-                order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
-                self._con.execute(
-                    f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}{order}"
+            # shadow mode: control and shadow rows of one request get one pair id (pairing.py)
+            pairs = pair_rows(
+                self._con,
+                [f"SELECT s.* FROM ({select}) s{guard}" for _, select in normalized],
+                new_arms={str(b[2]) for b in batches if b[3]},
+                backfill=backfill,
+            )
+            columns, join = "*", ""
+            if pairs is not None:
+                columns = f"s.*, p.pair_id AS {PAIR_COLUMN}"
+                join = (
+                    f" LEFT JOIN {pairs} p ON p.model = s.model AND p.request_id = s.request_id "
+                    "AND s.arm IN ('control', 'shadow')"
                 )
+            # rows stored clustered by model and time (within each batch): a query for one
+            # model or one time window skips the other row groups by their zone maps
+            order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
+            for _, select in normalized:
+                self._con.execute(
+                    f"INSERT INTO traces BY NAME SELECT {columns} FROM ({select}) s"
+                    f"{join}{guard}{order}"
+                )
+            finish_pairing(self._con, pairs)
             ingest_id = self._log_ingest("traces", sources, total - skipped, skipped)
             record_batches(self._con, ingest_id, "traces", batches)
             self._con.commit()
@@ -362,7 +382,9 @@ class TraceStore:
     ) -> pa.Table:
         """The rows of ``window`` as an Arrow table, ordered by ``ts, arm, request_id``."""
         where, params = (window or TraceWindow()).where()
-        cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
+        if columns is None:  # every column but canarykit's own (the pair id: pairing.py)
+            columns = [c for c in self._table_columns("traces") if not c.startswith("__")]
+        cols = ", ".join(quote_ident(c) for c in columns)
         try:
             return self._con.sql(
                 f"SELECT {cols} FROM traces WHERE {where} ORDER BY ts, arm, request_id",

@@ -1,0 +1,296 @@
+"""Pairing at ingest: control and shadow rows of one request share an integer pair id.
+
+In shadow mode the same request is scored by the production model (``arm = 'control'``) and
+the shadow model (``arm = 'shadow'``); the paired checks need both scores side by side. The
+definition pairs rows of the same model by ``request_id`` equality (a string join). Every
+ingest also writes the pairing down, so that a verdict joins on one integer instead
+(:mod:`canarykit.traces.paired`):
+
+``traces.__pair_id`` (BIGINT)
+    Equal on the control and the shadow row of one request of one model, NULL on every other
+    row (canary rows, and rows whose partner has not arrived yet). The ``__`` prefix is
+    reserved (no input may bring such a column), so it never collides with a segment column;
+    it is not part of the trace contract and :meth:`TraceStore.select` leaves it out.
+``trace_pairing`` (one row: ``next_pair_id``, ``paired_rows``)
+    The next unused pair id, and the number of rows ``traces`` held when an ingest last
+    paired it.
+
+An ingest pairs, in its own transaction, the new control and shadow rows with each other and
+with stored rows still waiting for their partner (a partner may arrive in a later batch);
+the stored row then gets its pair id. Pairing follows the definition exactly: a model and
+``request_id`` whose rows include a control and a shadow row gives all of them (``(request_id,
+arm)`` is unique, so two) one new id. The first ingest into a store written by an older
+canarykit adds the column and pairs every stored row.
+
+A verdict believes the pair ids only when ``trace_pairing.paired_rows`` equals the table's
+row count (:func:`pair_ids_complete`): rows written by an older canarykit or inserted by SQL
+make it read the pairs by ``request_id`` until the next ingest pairs them. Pair ids edited by
+SQL are not seen by that count: ``canarykit replay`` pairs by ``request_id`` (the
+definition, :func:`reference_pairing`) and reports the verdict that differs, and
+:func:`contradicting_pairs` names how many pairs the edit broke (``docs/security.md``).
+
+Examples
+--------
+>>> import pyarrow.compute as pc
+>>> from canarykit.traces import TraceStore
+>>> from canarykit.traces.generate import generate_traces
+>>> full = generate_traces("shadow", n_requests=100, seed=1)
+>>> control = full.filter(pc.equal(full.column("arm"), "control"))
+>>> shadow = full.filter(pc.equal(full.column("arm"), "shadow"))
+>>> store = TraceStore()
+>>> _ = store.ingest(control)  # the partners arrive later
+>>> pair_counts(store.connection)
+(0, 100)
+>>> _ = store.ingest(shadow)
+>>> pair_counts(store.connection), pair_ids_complete(store.connection)
+((100, 0), True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
+
+import duckdb
+
+__all__ = [
+    "PAIR_COLUMN",
+    "PAIR_TABLE",
+    "contradicting_pairs",
+    "pair_counts",
+    "pair_ids_complete",
+    "pair_rows",
+    "reference_pairing",
+]
+
+PAIR_COLUMN = "__pair_id"
+"""The column of ``traces`` holding the pair id (reserved prefix: never an input column)."""
+PAIR_TABLE = "trace_pairing"
+"""The one-row table: next unused pair id, rows of ``traces`` when last paired."""
+PAIRED_ARMS = "('control', 'shadow')"
+
+_REFERENCE = contextvars.ContextVar("canarykit_reference_pairing", default=False)
+
+
+@contextlib.contextmanager
+def reference_pairing() -> Iterator[None]:
+    """Within the block, paired tables pair rows by ``request_id`` and ignore pair ids.
+
+    Replay uses it: the replayed verdict follows the definition, so a pair id edited outside
+    canarykit shows up as a difference.
+    """
+    token = _REFERENCE.set(True)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+        "AND database_name = current_database() AND schema_name = current_schema()",
+        [name],
+    ).fetchall()
+    return bool(row and row[0][0])
+
+
+def _has_pair_column(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'traces' AND column_name = ? "
+        "AND database_name = current_database() AND schema_name = current_schema()",
+        [PAIR_COLUMN],
+    ).fetchall()
+    return bool(row and row[0][0])
+
+
+def pair_ids_complete(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every stored row was seen by a pairing ingest (then pair ids are believed).
+
+    No scan: compares the row count recorded by the last pairing ingest with the table's.
+    ``False`` inside :func:`reference_pairing`, for files read in place and for stores no
+    ingest of this version has written.
+    """
+    if _REFERENCE.get() or not _has_table(con, PAIR_TABLE) or not _has_pair_column(con):
+        return False
+    row = con.execute(
+        f"SELECT (SELECT max(paired_rows) FROM {PAIR_TABLE}), (SELECT count(*) FROM traces)"
+    ).fetchall()
+    return bool(row) and row[0][0] is not None and int(row[0][0]) == int(row[0][1])
+
+
+def pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(pairs with an id, control/shadow rows still waiting for a partner)."""
+    row = con.execute(
+        f"SELECT count(DISTINCT {PAIR_COLUMN}), count(*) FILTER (WHERE {PAIR_COLUMN} IS NULL) "
+        f"FROM traces WHERE arm IN {PAIRED_ARMS}"
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def prepare_store(con: duckdb.DuckDBPyConnection) -> bool:
+    """Add the pair column and table when missing (inside the ingest's transaction).
+
+    Returns whether the store's rows were never paired (an older store, or a new one): then
+    every stored row is a candidate, not only the partners of the new rows.
+    """
+    backfill = False
+    if not _has_pair_column(con):
+        con.execute(f"ALTER TABLE traces ADD COLUMN {PAIR_COLUMN} BIGINT")
+        backfill = True
+    if not _has_table(con, PAIR_TABLE):
+        con.execute(
+            f"CREATE TABLE {PAIR_TABLE} (next_pair_id BIGINT NOT NULL, paired_rows BIGINT NOT NULL)"
+        )
+        backfill = True
+    row = con.execute(f"SELECT count(*) FROM {PAIR_TABLE}").fetchall()
+    if not row or not row[0][0]:
+        con.execute(f"INSERT INTO {PAIR_TABLE} VALUES (1, -1)")
+        backfill = True
+    return backfill
+
+
+def pair_rows(
+    con: duckdb.DuckDBPyConnection,
+    new_rows: Sequence[str],
+    *,
+    new_arms: set[str],
+    backfill: bool,
+) -> str | None:
+    """Find the pairs this ingest completes; give the stored ones their id; return the table.
+
+    Runs inside the ingest's transaction, before the new rows are inserted.
+
+    Parameters
+    ----------
+    new_rows : sequence of str
+        One ``SELECT`` per input giving the rows that will be inserted (as the ingest inserts
+        them), with columns ``model``, ``request_id`` and ``arm``.
+    new_arms : set of str
+        The arms among the new rows.
+    backfill : bool
+        Pair every stored row (a store no pairing ingest has written yet).
+
+    Returns
+    -------
+    str or None
+        A temporary table ``(model, request_id, pair_id)`` for the new rows to join at insert,
+        or ``None`` when no new row completes a pair.
+    """
+    waiting = _waiting_arms(con)
+    new_paired = new_arms & {"control", "shadow"}
+    # a pair needs a shadow row and a control row: new ones, or stored ones still waiting
+    if not new_paired or not ({"control", "shadow"} <= (new_paired | waiting)):
+        if backfill and {"control", "shadow"} <= waiting:
+            _pair_stored_only(con)
+        return None
+    union = " UNION ALL ".join(
+        f"SELECT model, request_id, arm, FALSE AS stored FROM ({sql}) n WHERE arm IN {PAIRED_ARMS}"
+        for sql in new_rows
+    )
+    parts = [union]
+    if waiting:
+        stored = (
+            f"SELECT model, request_id, arm, TRUE FROM traces WHERE {PAIR_COLUMN} IS NULL "
+            f"AND arm IN {PAIRED_ARMS}"
+        )
+        if not backfill:
+            # only the stored rows that can pair with a new one (a semi-join on the new keys)
+            stored += f" AND (model, request_id) IN (SELECT (model, request_id) FROM ({union}))"
+        parts.append(stored)
+    first = _next_pair_id(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __canarykit_pairs AS "
+        f"SELECT model, request_id, bool_or(stored) AS stored, "
+        f"CAST({first} + row_number() OVER () - 1 AS BIGINT) AS pair_id "
+        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY model, request_id "
+        "HAVING count(*) FILTER (WHERE arm = 'control') > 0 "
+        "AND count(*) FILTER (WHERE arm = 'shadow') > 0"
+    )
+    _set_stored_ids(con, "WHERE p.stored")
+    _advance(con, "__canarykit_pairs")
+    return "__canarykit_pairs"
+
+
+def _pair_stored_only(con: duckdb.DuckDBPyConnection) -> None:
+    """Backfill of a store whose new rows complete no pair: pair the stored rows only."""
+    first = _next_pair_id(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __canarykit_pairs AS "
+        f"SELECT model, request_id, TRUE AS stored, "
+        f"CAST({first} + row_number() OVER () - 1 AS BIGINT) AS pair_id "
+        f"FROM traces WHERE {PAIR_COLUMN} IS NULL AND arm IN {PAIRED_ARMS} "
+        "GROUP BY model, request_id HAVING count(*) FILTER (WHERE arm = 'control') > 0 "
+        "AND count(*) FILTER (WHERE arm = 'shadow') > 0"
+    )
+    _set_stored_ids(con, "")
+    _advance(con, "__canarykit_pairs")
+    con.execute("DROP TABLE __canarykit_pairs")
+
+
+def _waiting_arms(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The arms (control, shadow) of stored rows without a pair id."""
+    rows = con.execute(
+        f"SELECT DISTINCT arm FROM traces WHERE {PAIR_COLUMN} IS NULL AND arm IN {PAIRED_ARMS}"
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _next_pair_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT max(next_pair_id) FROM {PAIR_TABLE}").fetchall()
+    return int(row[0][0]) if row and row[0][0] is not None else 1
+
+
+def _set_stored_ids(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    con.execute(
+        f"UPDATE traces SET {PAIR_COLUMN} = p.pair_id FROM (SELECT * FROM __canarykit_pairs p "
+        f"{where}) p WHERE traces.model = p.model AND traces.request_id = p.request_id "
+        f"AND traces.arm IN {PAIRED_ARMS} AND traces.{PAIR_COLUMN} IS NULL"
+    )
+
+
+def _advance(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Move ``next_pair_id`` past the ids ``table`` used."""
+    row = con.execute(f"SELECT max(pair_id) FROM {table}").fetchall()
+    if row and row[0][0] is not None:
+        con.execute(
+            f"UPDATE {PAIR_TABLE} SET next_pair_id = greatest(next_pair_id, ?)",
+            [int(row[0][0]) + 1],
+        )
+
+
+def finish(con: duckdb.DuckDBPyConnection, table: str | None) -> None:
+    """After the insert: drop the temporary table, record that every row has been paired."""
+    if table is not None:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"UPDATE {PAIR_TABLE} SET paired_rows = (SELECT count(*) FROM traces)")
+
+
+def contradicting_pairs(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model: str,
+    baseline: str,
+    candidate: str,
+) -> int:
+    """How many requests the pair ids pair differently from ``request_id`` equality.
+
+    Compares, for the model's baseline control rows and candidate shadow rows, the pairs by
+    pair id with the pairs by ``request_id`` (both with any score): the count of pairs found
+    by one and not the other. 0 for a store whose pair ids were written only by ingests.
+    """
+    if not (_has_table(con, PAIR_TABLE) and _has_pair_column(con)):
+        return 0
+    side = "SELECT request_id, {col} AS pair FROM traces WHERE model = ? AND arm = '{arm}' AND version = ?"
+    c = side.format(col=PAIR_COLUMN, arm="control")
+    s = side.format(col=PAIR_COLUMN, arm="shadow")
+    by_id = f"SELECT c.request_id AS rc, s.request_id AS rs FROM ({c}) c JOIN ({s}) s USING (pair)"
+    by_rid = f"SELECT c.request_id AS rc, s.request_id AS rs FROM ({c}) c JOIN ({s}) s USING (request_id)"
+    params = [model, baseline, model, candidate]
+    row = con.execute(
+        f"SELECT (SELECT count(*) FROM ({by_id} EXCEPT ALL {by_rid})) + "
+        f"(SELECT count(*) FROM ({by_rid} EXCEPT ALL {by_id}))",
+        params * 4,
+    ).fetchall()
+    return int(row[0][0]) if row else 0
