@@ -20,7 +20,8 @@ with stored rows still waiting for their partner (a partner may arrive in a late
 the stored row then gets its pair id. Pairing follows the definition exactly: a model and
 ``request_id`` whose rows include a control and a shadow row gives all of them (``(request_id,
 arm)`` is unique, so two) one new id. The first ingest into a store written by an older
-canarykit adds the column and pairs every stored row.
+canarykit adds the column and pairs every stored row; so does the first ingest after rows
+were written around canarykit (the table's row count moved since the last pairing).
 
 A verdict believes the pair ids only when ``trace_pairing.paired_rows`` equals the table's
 row count (:func:`pair_ids_complete`): rows written by an older canarykit or inserted by SQL
@@ -132,23 +133,24 @@ def pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 def prepare_store(con: duckdb.DuckDBPyConnection) -> bool:
     """Add the pair column and table when missing (inside the ingest's transaction).
 
-    Returns whether the store's rows were never paired (an older store, or a new one): then
-    every stored row is a candidate, not only the partners of the new rows.
+    Returns whether the store must be paired afresh: a store no pairing ingest has written
+    (an older one, or a new one), or one whose row count moved since the last pairing ingest
+    (rows written around canarykit). Then every stored row is a candidate, not only the rows
+    still waiting for a partner.
     """
-    backfill = False
     if not _has_pair_column(con):
         con.execute(f"ALTER TABLE traces ADD COLUMN {PAIR_COLUMN} BIGINT")
-        backfill = True
     if not _has_table(con, PAIR_TABLE):
         con.execute(
             f"CREATE TABLE {PAIR_TABLE} (next_pair_id BIGINT NOT NULL, paired_rows BIGINT NOT NULL)"
         )
-        backfill = True
     row = con.execute(f"SELECT count(*) FROM {PAIR_TABLE}").fetchall()
     if not row or not row[0][0]:
         con.execute(f"INSERT INTO {PAIR_TABLE} VALUES (1, -1)")
-        backfill = True
-    return backfill
+    row = con.execute(
+        f"SELECT (SELECT max(paired_rows) FROM {PAIR_TABLE}), (SELECT count(*) FROM traces)"
+    ).fetchall()
+    return not row or int(row[0][0]) != int(row[0][1])
 
 
 def pair_rows(
@@ -156,7 +158,7 @@ def pair_rows(
     new_rows: Sequence[str],
     *,
     new_arms: set[str],
-    backfill: bool,
+    afresh: bool,
 ) -> str | None:
     """Find the pairs this ingest completes; give the stored ones their id; return the table.
 
@@ -169,8 +171,9 @@ def pair_rows(
         them), with columns ``model``, ``request_id`` and ``arm``.
     new_arms : set of str
         The arms among the new rows.
-    backfill : bool
-        Pair every stored row (a store no pairing ingest has written yet).
+    afresh : bool
+        Pair the whole store again (:func:`prepare_store`): every stored pair id is cleared
+        and every stored control and shadow row is a candidate.
 
     Returns
     -------
@@ -178,24 +181,26 @@ def pair_rows(
         A temporary table ``(model, request_id, pair_id)`` for the new rows to join at insert,
         or ``None`` when no new row completes a pair.
     """
+    if afresh:
+        con.execute(f"UPDATE traces SET {PAIR_COLUMN} = NULL WHERE {PAIR_COLUMN} IS NOT NULL")
     waiting = _waiting_arms(con)
     new_paired = new_arms & {"control", "shadow"}
     # a pair needs a shadow row and a control row: new ones, or stored ones still waiting
-    if not new_paired or not ({"control", "shadow"} <= (new_paired | waiting)):
-        if backfill and {"control", "shadow"} <= waiting:
-            _pair_stored_only(con)
+    if not ({"control", "shadow"} <= (new_paired | waiting)):
         return None
+    parts = []
     union = " UNION ALL ".join(
         f"SELECT model, request_id, arm, FALSE AS stored FROM ({sql}) n WHERE arm IN {PAIRED_ARMS}"
         for sql in new_rows
     )
-    parts = [union]
+    if new_paired:
+        parts.append(union)
     if waiting:
         stored = (
             f"SELECT model, request_id, arm, TRUE FROM traces WHERE {PAIR_COLUMN} IS NULL "
             f"AND arm IN {PAIRED_ARMS}"
         )
-        if not backfill:
+        if not afresh:
             # only the stored rows that can pair with a new one (a semi-join on the new keys)
             stored += f" AND (model, request_id) IN (SELECT (model, request_id) FROM ({union}))"
         parts.append(stored)
@@ -208,25 +213,18 @@ def pair_rows(
         "HAVING count(*) FILTER (WHERE arm = 'control') > 0 "
         "AND count(*) FILTER (WHERE arm = 'shadow') > 0"
     )
-    _set_stored_ids(con, "WHERE p.stored")
-    _advance(con, "__canarykit_pairs")
-    return "__canarykit_pairs"
-
-
-def _pair_stored_only(con: duckdb.DuckDBPyConnection) -> None:
-    """Backfill of a store whose new rows complete no pair: pair the stored rows only."""
-    first = _next_pair_id(con)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE __canarykit_pairs AS "
-        f"SELECT model, request_id, TRUE AS stored, "
-        f"CAST({first} + row_number() OVER () - 1 AS BIGINT) AS pair_id "
-        f"FROM traces WHERE {PAIR_COLUMN} IS NULL AND arm IN {PAIRED_ARMS} "
-        "GROUP BY model, request_id HAVING count(*) FILTER (WHERE arm = 'control') > 0 "
-        "AND count(*) FILTER (WHERE arm = 'shadow') > 0"
+        f"UPDATE traces SET {PAIR_COLUMN} = p.pair_id FROM (SELECT * FROM __canarykit_pairs "
+        f"WHERE stored) p WHERE traces.model = p.model AND traces.request_id = p.request_id "
+        f"AND traces.arm IN {PAIRED_ARMS} AND traces.{PAIR_COLUMN} IS NULL"
     )
-    _set_stored_ids(con, "")
-    _advance(con, "__canarykit_pairs")
-    con.execute("DROP TABLE __canarykit_pairs")
+    row = con.execute("SELECT max(pair_id) FROM __canarykit_pairs").fetchall()
+    if row and row[0][0] is not None:
+        con.execute(
+            f"UPDATE {PAIR_TABLE} SET next_pair_id = greatest(next_pair_id, ?)",
+            [int(row[0][0]) + 1],
+        )
+    return "__canarykit_pairs"
 
 
 def _waiting_arms(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -240,24 +238,6 @@ def _waiting_arms(con: duckdb.DuckDBPyConnection) -> set[str]:
 def _next_pair_id(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute(f"SELECT max(next_pair_id) FROM {PAIR_TABLE}").fetchall()
     return int(row[0][0]) if row and row[0][0] is not None else 1
-
-
-def _set_stored_ids(con: duckdb.DuckDBPyConnection, where: str) -> None:
-    con.execute(
-        f"UPDATE traces SET {PAIR_COLUMN} = p.pair_id FROM (SELECT * FROM __canarykit_pairs p "
-        f"{where}) p WHERE traces.model = p.model AND traces.request_id = p.request_id "
-        f"AND traces.arm IN {PAIRED_ARMS} AND traces.{PAIR_COLUMN} IS NULL"
-    )
-
-
-def _advance(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Move ``next_pair_id`` past the ids ``table`` used."""
-    row = con.execute(f"SELECT max(pair_id) FROM {table}").fetchall()
-    if row and row[0][0] is not None:
-        con.execute(
-            f"UPDATE {PAIR_TABLE} SET next_pair_id = greatest(next_pair_id, ?)",
-            [int(row[0][0]) + 1],
-        )
 
 
 def finish(con: duckdb.DuckDBPyConnection, table: str | None) -> None:

@@ -277,7 +277,7 @@ class TraceStore:
                     "AND t.arm = s.arm)"
                 )
             )
-            backfill = prepare_store(self._con)
+            afresh = prepare_store(self._con)
             batches: list[Batch] = []
             for _, select in normalized:
                 # the catalogue (look_cache.py): which models and times this batch touches
@@ -290,7 +290,7 @@ class TraceStore:
                 self._con,
                 [f"SELECT s.* FROM ({select}) s{guard}" for _, select in normalized],
                 new_arms={str(b[2]) for b in batches if b[3]},
-                backfill=backfill,
+                afresh=afresh,
             )
             columns, join = "*", ""
             if pairs is not None:
