@@ -8,11 +8,11 @@ sums (``fsum``, compensated).
 
 Two ways to find the pairs, with the same result:
 
-- **by pair id** (the fast path): every ingest gives both rows of a pair the same integer
-  ``__pair_id`` (:mod:`canarykit.traces.pairing`), so the pairs come from a join on one
-  integer column; the joined pairs are materialised once (a ``MATERIALIZED`` CTE) and read by
-  the grouped table and by the sums. Used when the store's pairing is complete
-  (:func:`~canarykit.traces.pairing.pair_ids_complete`);
+- **by the stored pairing** (the fast path): every ingest gives both rows of a pair the same
+  integer ``__pair_id`` and copies the shadow partner's score, time and version onto the
+  control row (:mod:`canarykit.traces.pairing`), so the pairs are the control rows with a
+  partner: two plain scans (the grouped table, the sums), no join. Used when the store's
+  pairing is complete (:func:`~canarykit.traces.pairing.pair_ids_complete`);
 - **by request_id** (the definition, and the fallback): a hash join on the ``request_id``
   strings, for stores written by an older canarykit, files read in place, other engines, and
   replays (:func:`~canarykit.traces.pairing.reference_pairing`), which check that the pair ids
@@ -104,32 +104,36 @@ def _arm_sql(selection: Selection, arm: str, key: str, columns: str) -> tuple[st
 def _by_pair_id(
     con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan
 ) -> PairedSummary:
-    key = f"{PAIR_COLUMN} AS pair"
-    c_sql, c_params = _arm_sql(selection, "control", key, "score AS sc, label")
-    s_sql, s_params = _arm_sql(selection, "shadow", key, "score AS ss")
+    # the control rows of the baseline that have a shadow partner of the candidate, both in
+    # the window (the shadow arm's) and scored: the partner's score, time and version are
+    # copies on the row
+    own, own_params = _window("ts", selection)
+    partner, partner_params = _window("__pair_ts", selection)
+    pairs = (
+        f"SELECT score AS sc, __pair_score AS ss, label FROM traces WHERE model = ? "
+        f"AND {own} AND arm = 'control' AND version = ? AND score IS NOT NULL "
+        f"AND {PAIR_COLUMN} IS NOT NULL AND __pair_version = ? AND __pair_score IS NOT NULL "
+        f"AND {partner}"
+    )
+    params = [selection.model, *own_params, selection.baseline, selection.candidate]
+    params += partner_params
     t = plan.decision_threshold
     nb = plan.paired_n_bins
-    # the join's output is materialised once and read twice: grouped (the joint table with
-    # the decisions, so the 2×2 table is a sum over it) and whole (the compensated sums over
-    # every pair, as the definition computes them); one integer hash join, no strings
-    sql = (
-        f"WITH p AS MATERIALIZED (SELECT {bin_sql('sc', nb)} AS bc, {bin_sql('ss', nb)} AS bs, "
+    # two plain scans of the control rows, no join: the joint table with the decisions (so
+    # the 2×2 table is a sum over it), and the compensated sums over every pair
+    got = con.execute(
+        f"SELECT {bin_sql('sc', nb)} AS bc, {bin_sql('ss', nb)} AS bs, "
         f"CASE WHEN label IS NULL THEN -1 ELSE CAST(label AS INTEGER) END AS lab, "
-        f"CAST(sc >= {t!r} AS INTEGER) AS dc, CAST(ss >= {t!r} AS INTEGER) AS ds, ss - sc AS d "
-        f"FROM ({c_sql} AND {PAIR_COLUMN} IS NOT NULL) c "
-        f"JOIN ({s_sql} AND {PAIR_COLUMN} IS NOT NULL) s USING (pair)) "
-        "SELECT 0 AS part, bc, bs, lab, dc, ds, count(*) AS n, 0.0 AS s1, 0.0 AS s2 "
-        "FROM p GROUP BY bc, bs, lab, dc, ds "
-        "UNION ALL SELECT 1, -1, -1, -1, -1, -1, count(*), fsum(d), fsum(d * d) FROM p"
+        f"CAST(sc >= {t!r} AS INTEGER) AS dc, CAST(ss >= {t!r} AS INTEGER) AS ds, "
+        f"count(*) AS n FROM ({pairs}) GROUP BY ALL",
+        params,
+    ).fetchnumpy()
+    total = con.execute(
+        f"SELECT count(*), fsum(ss - sc), fsum((ss - sc) * (ss - sc)) FROM ({pairs})", params
+    ).fetchall()[0]
+    bc, bs, lab, dc, ds, counts = (
+        np.asarray(got[c], dtype=np.int64) for c in ("bc", "bs", "lab", "dc", "ds", "n")
     )
-    got = con.execute(sql, [*c_params, *s_params]).fetchnumpy()
-    part = np.asarray(got["part"])
-    cells = part == 0
-    total = int(np.flatnonzero(~cells)[0])
-    n = np.asarray(got["n"], dtype=np.int64)
-    s1, s2 = got["s1"][total], got["s2"][total]
-    bc, bs, lab = (np.asarray(got[c], dtype=np.int64)[cells] for c in ("bc", "bs", "lab"))
-    dc, ds, counts = (np.asarray(got[c], dtype=np.int64)[cells] for c in ("dc", "ds", "n"))
     agreement = np.zeros((2, 2), np.int64)
     np.add.at(agreement, (dc, ds), counts)
     # the joint table (bc, bs, label): labelled pairs, summed over the decisions
@@ -138,15 +142,27 @@ def _by_pair_id(
     keys, inverse = np.unique(key_arr, return_inverse=True)
     summed = np.bincount(inverse, weights=counts[keep], minlength=len(keys)).astype(np.int64)
     return PairedSummary(
-        n_pairs=int(n[total]),
+        n_pairs=int(total[0]),
         agreement=agreement,
-        sum_diff=_or_zero(s1),
-        sum_sq_diff=_or_zero(s2),
+        sum_diff=_or_zero(total[1]),
+        sum_sq_diff=_or_zero(total[2]),
         bin_control=keys // 2 // nb,
         bin_candidate=keys // 2 % nb,
         label=(keys % 2).astype(bool),
         count=summed,
     )
+
+
+def _window(column: str, selection: Selection) -> tuple[str, list[Any]]:
+    """The shadow arm's time condition (as the definition applies it) on ``column``."""
+    parts, params = [], []
+    if selection.since is not None:
+        parts.append(f"{column} >= CAST(? AS TIMESTAMP)")
+        params.append(selection.since)
+    if selection.until is not None:
+        parts.append(f"{column} < CAST(? AS TIMESTAMP)")
+        params.append(selection.until)
+    return (" AND ".join(parts) or "TRUE"), params
 
 
 def _or_zero(value: Any) -> float:

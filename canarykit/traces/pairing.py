@@ -57,6 +57,7 @@ import duckdb
 
 __all__ = [
     "PAIR_COLUMN",
+    "PAIR_COLUMNS",
     "PAIR_TABLE",
     "contradicting_pairs",
     "pair_counts",
@@ -67,6 +68,17 @@ __all__ = [
 
 PAIR_COLUMN = "__pair_id"
 """The column of ``traces`` holding the pair id (reserved prefix: never an input column)."""
+PAIR_COLUMNS = {
+    PAIR_COLUMN: "BIGINT",
+    "__pair_score": "DOUBLE",
+    "__pair_ts": "TIMESTAMP",
+    "__pair_version": "VARCHAR",
+}
+"""canarykit's own columns of ``traces``: the pair id (control and shadow rows), and on the
+control row its shadow partner's score, time and version."""
+UNPAIRABLE = -2
+"""``paired_rows`` of a store holding a request twice in one arm (written around canarykit):
+its verdicts pair by ``request_id``."""
 PAIR_TABLE = "trace_pairing"
 """The one-row table: next unused pair id, rows of ``traces`` when last paired."""
 PAIRED_ARMS = "('control', 'shadow')"
@@ -97,13 +109,17 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0][0])
 
 
-def _has_pair_column(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'traces' AND column_name = ? "
-        "AND database_name = current_database() AND schema_name = current_schema()",
-        [PAIR_COLUMN],
+def _missing_pair_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'traces' "
+        "AND database_name = current_database() AND schema_name = current_schema()"
     ).fetchall()
-    return bool(row and row[0][0])
+    present = {str(r[0]) for r in rows}
+    return [c for c in PAIR_COLUMNS if c not in present]
+
+
+def _has_pair_column(con: duckdb.DuckDBPyConnection) -> bool:
+    return not _missing_pair_columns(con)
 
 
 def pair_ids_complete(con: duckdb.DuckDBPyConnection) -> bool:
@@ -138,8 +154,8 @@ def prepare_store(con: duckdb.DuckDBPyConnection) -> bool:
     (rows written around canarykit). Then every stored row is a candidate, not only the rows
     still waiting for a partner.
     """
-    if not _has_pair_column(con):
-        con.execute(f"ALTER TABLE traces ADD COLUMN {PAIR_COLUMN} BIGINT")
+    for name in _missing_pair_columns(con):
+        con.execute(f"ALTER TABLE traces ADD COLUMN {name} {PAIR_COLUMNS[name]}")
     if not _has_table(con, PAIR_TABLE):
         con.execute(
             f"CREATE TABLE {PAIR_TABLE} (next_pair_id BIGINT NOT NULL, paired_rows BIGINT NOT NULL)"
@@ -182,48 +198,69 @@ def pair_rows(
         or ``None`` when no new row completes a pair.
     """
     if afresh:
-        con.execute(f"UPDATE traces SET {PAIR_COLUMN} = NULL WHERE {PAIR_COLUMN} IS NOT NULL")
+        cleared = ", ".join(f"{c} = NULL" for c in PAIR_COLUMNS)
+        con.execute(f"UPDATE traces SET {cleared} WHERE {PAIR_COLUMN} IS NOT NULL")
+        con.execute(f"UPDATE {PAIR_TABLE} SET paired_rows = -1")
     waiting = _waiting_arms(con)
     new_paired = new_arms & {"control", "shadow"}
     # a pair needs a shadow row and a control row: new ones, or stored ones still waiting
     if not ({"control", "shadow"} <= (new_paired | waiting)):
         return None
     parts = []
+    keys = "model, request_id, arm, score, ts, version"
     union = " UNION ALL ".join(
-        f"SELECT model, request_id, arm, FALSE AS stored FROM ({sql}) n WHERE arm IN {PAIRED_ARMS}"
+        f"SELECT {keys}, FALSE AS stored FROM ({sql}) n WHERE arm IN {PAIRED_ARMS}"
         for sql in new_rows
     )
     if new_paired:
         parts.append(union)
     if waiting:
         stored = (
-            f"SELECT model, request_id, arm, TRUE FROM traces WHERE {PAIR_COLUMN} IS NULL "
-            f"AND arm IN {PAIRED_ARMS}"
+            f"SELECT {keys}, TRUE FROM traces WHERE {PAIR_COLUMN} IS NULL AND arm IN {PAIRED_ARMS}"
         )
         if not afresh:
             # only the stored rows that can pair with a new one (a semi-join on the new keys)
             stored += f" AND (model, request_id) IN (SELECT (model, request_id) FROM ({union}))"
         parts.append(stored)
     first = _next_pair_id(con)
+    shadow = "FILTER (WHERE arm = 'shadow')"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __canarykit_pairs AS "
         f"SELECT model, request_id, bool_or(stored) AS stored, "
-        f"CAST({first} + row_number() OVER () - 1 AS BIGINT) AS pair_id "
+        f"CAST({first} + row_number() OVER () - 1 AS BIGINT) AS pair_id, "
+        f"max(score) {shadow} AS s_score, max(ts) {shadow} AS s_ts, "
+        f"max(version) {shadow} AS s_version, count(*) {shadow} AS n_shadow, "
+        "count(*) FILTER (WHERE arm = 'control') AS n_control "
         f"FROM ({' UNION ALL '.join(parts)}) GROUP BY model, request_id "
         "HAVING count(*) FILTER (WHERE arm = 'control') > 0 "
-        "AND count(*) FILTER (WHERE arm = 'shadow') > 0"
+        f"AND count(*) {shadow} > 0"
+    )
+    copies = ", ".join(
+        f"{c} = CASE WHEN traces.arm = 'control' THEN p.{v} END"
+        for c, v in (
+            ("__pair_score", "s_score"),
+            ("__pair_ts", "s_ts"),
+            ("__pair_version", "s_version"),
+        )
     )
     con.execute(
-        f"UPDATE traces SET {PAIR_COLUMN} = p.pair_id FROM (SELECT * FROM __canarykit_pairs "
-        f"WHERE stored) p WHERE traces.model = p.model AND traces.request_id = p.request_id "
-        f"AND traces.arm IN {PAIRED_ARMS} AND traces.{PAIR_COLUMN} IS NULL"
+        f"UPDATE traces SET {PAIR_COLUMN} = p.pair_id, {copies} FROM (SELECT * FROM "
+        "__canarykit_pairs WHERE stored) p WHERE traces.model = p.model AND traces.request_id "
+        f"= p.request_id AND traces.arm IN {PAIRED_ARMS} AND traces.{PAIR_COLUMN} IS NULL"
     )
-    row = con.execute("SELECT max(pair_id) FROM __canarykit_pairs").fetchall()
+    row = con.execute(
+        "SELECT max(pair_id), count(*) FILTER (WHERE n_shadow > 1 OR n_control > 1) "
+        "FROM __canarykit_pairs"
+    ).fetchall()
     if row and row[0][0] is not None:
         con.execute(
             f"UPDATE {PAIR_TABLE} SET next_pair_id = greatest(next_pair_id, ?)",
             [int(row[0][0]) + 1],
         )
+    if row and row[0][1]:
+        # a request twice in one arm (rows written around canarykit): one copy per control
+        # row cannot stand for the pairs of a string join, so this store is read by request_id
+        con.execute(f"UPDATE {PAIR_TABLE} SET paired_rows = {UNPAIRABLE}")
     return "__canarykit_pairs"
 
 
@@ -244,33 +281,48 @@ def finish(con: duckdb.DuckDBPyConnection, table: str | None) -> None:
     """After the insert: drop the temporary table, record that every row has been paired."""
     if table is not None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(f"UPDATE {PAIR_TABLE} SET paired_rows = (SELECT count(*) FROM traces)")
+    con.execute(
+        f"UPDATE {PAIR_TABLE} SET paired_rows = (SELECT count(*) FROM traces) "
+        f"WHERE paired_rows <> {UNPAIRABLE}"
+    )
 
 
-def contradicting_pairs(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    model: str,
-    baseline: str,
-    candidate: str,
-) -> int:
-    """How many requests the pair ids pair differently from ``request_id`` equality.
+def insert_columns(table: str | None) -> tuple[str, str]:
+    """The select list and join for the new rows (``s``) of an insert: pair id and copies."""
+    if table is None:
+        return "*", ""
+    copies = ", ".join(
+        f"CASE WHEN s.arm = 'control' THEN p.{v} END AS {c}"
+        for c, v in (
+            ("__pair_score", "s_score"),
+            ("__pair_ts", "s_ts"),
+            ("__pair_version", "s_version"),
+        )
+    )
+    return (
+        f"s.*, p.pair_id AS {PAIR_COLUMN}, {copies}",
+        f" LEFT JOIN {table} p ON p.model = s.model AND p.request_id = s.request_id "
+        f"AND s.arm IN {PAIRED_ARMS}",
+    )
 
-    Compares, for the model's baseline control rows and candidate shadow rows, the pairs by
-    pair id with the pairs by ``request_id`` (both with any score): the count of pairs found
-    by one and not the other. 0 for a store whose pair ids were written only by ingests.
+
+def contradicting_pairs(con: duckdb.DuckDBPyConnection, *, model: str) -> int:
+    """How many of the model's control rows the stored pairing contradicts.
+
+    A control row contradicts the definition when it has a pair id but no shadow row of its
+    ``request_id`` exists, or has none while one exists, or when its copies of the partner's
+    score, time or version differ from the shadow row's. 0 for a store whose pairing only
+    ingests wrote (and for a store without pair columns).
     """
     if not (_has_table(con, PAIR_TABLE) and _has_pair_column(con)):
         return 0
-    side = "SELECT request_id, {col} AS pair FROM traces WHERE model = ? AND arm = '{arm}' AND version = ?"
-    c = side.format(col=PAIR_COLUMN, arm="control")
-    s = side.format(col=PAIR_COLUMN, arm="shadow")
-    by_id = f"SELECT c.request_id AS rc, s.request_id AS rs FROM ({c}) c JOIN ({s}) s USING (pair)"
-    by_rid = f"SELECT c.request_id AS rc, s.request_id AS rs FROM ({c}) c JOIN ({s}) s USING (request_id)"
-    params = [model, baseline, model, candidate]
     row = con.execute(
-        f"SELECT (SELECT count(*) FROM ({by_id} EXCEPT ALL {by_rid})) + "
-        f"(SELECT count(*) FROM ({by_rid} EXCEPT ALL {by_id}))",
-        params * 4,
+        f"SELECT count(*) FROM (SELECT * FROM traces WHERE model = ? AND arm = 'control') c "
+        "LEFT JOIN (SELECT request_id, score, ts, version FROM traces WHERE model = ? "
+        "AND arm = 'shadow') s USING (request_id) "
+        f"WHERE (c.{PAIR_COLUMN} IS NULL) <> (s.request_id IS NULL) "
+        f"OR (c.{PAIR_COLUMN} IS NOT NULL AND (c.__pair_score IS DISTINCT FROM s.score "
+        "OR c.__pair_ts IS DISTINCT FROM s.ts OR c.__pair_version IS DISTINCT FROM s.version))",
+        [model, model],
     ).fetchall()
     return int(row[0][0]) if row else 0

@@ -48,8 +48,9 @@ from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.look_cache import Batch, record_batches
-from canarykit.traces.pairing import PAIR_COLUMN, pair_rows, prepare_store
 from canarykit.traces.pairing import finish as finish_pairing
+from canarykit.traces.pairing import insert_columns as pairing_columns
+from canarykit.traces.pairing import pair_rows, prepare_store
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
     InputSource,
@@ -292,13 +293,7 @@ class TraceStore:
                 new_arms={str(b[2]) for b in batches if b[3]},
                 afresh=afresh,
             )
-            columns, join = "*", ""
-            if pairs is not None:
-                columns = f"s.*, p.pair_id AS {PAIR_COLUMN}"
-                join = (
-                    f" LEFT JOIN {pairs} p ON p.model = s.model AND p.request_id = s.request_id "
-                    "AND s.arm IN ('control', 'shadow')"
-                )
+            columns, join = pairing_columns(pairs)
             # rows stored clustered by model and time (within each batch): a query for one
             # model or one time window skips the other row groups by their zone maps
             order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""

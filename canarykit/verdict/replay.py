@@ -204,21 +204,16 @@ def _pairing_warnings(original: Verdict, source: Any) -> list[str]:
         return []  # files read in place and Spark tables hold no pair ids
     store = open_source(source)
     try:
-        broken = contradicting_pairs(
-            store.connection,
-            model=original.model,
-            baseline=original.baseline,
-            candidate=original.candidate,
-        )
+        broken = contradicting_pairs(store.connection, model=original.model)
     finally:
         if store is not source:
             store.close()
     if not broken:
         return []
     return [
-        f"pairing: {broken} control/shadow pair(s) by {PAIR_COLUMN} contradict request_id "
-        "equality (pair ids edited outside canarykit); this replay paired by request_id, and "
-        "verdicts made since the edit may differ from it"
+        f"pairing: the stored pairing ({PAIR_COLUMN} and the partner copies) of {broken} "
+        "control row(s) contradicts request_id equality (edited outside canarykit); this "
+        "replay paired by request_id, and verdicts made since the edit may differ from it"
     ]
 
 

@@ -163,19 +163,32 @@ def test_a_row_inserted_by_sql_makes_the_verdict_pair_by_request_id_until_the_ne
         store.ingest(table)
         con = store.connection
         # a duplicate control row (the string join pairs it too), written around canarykit
+        dup = con.execute("SELECT min(request_id) FROM traces WHERE arm = 'control'").fetchall()
         con.execute(
             f"INSERT INTO traces BY NAME SELECT * EXCLUDE ({PAIR_COLUMN}) REPLACE "
-            "(score * 0.5 AS score) FROM traces WHERE arm = 'control' LIMIT 1"
+            "(score * 0.5 AS score) FROM traces WHERE arm = 'control' AND request_id = ?",
+            [dup[0][0]],
         )
         assert not pair_ids_complete(con)
         with reference_pairing():
             expected = paired_pass(con, SEL, SummaryPlan())
         assert expected.n_pairs == 1001
         assert paired_pass(con, SEL, SummaryPlan()) == expected
-        # the next ingest sees the row count moved and pairs the store afresh: the duplicate
-        # and its request's shadow row share one pair id, as the string join pairs them
+        # the next ingest sees the row count moved and pairs the store afresh; a request twice
+        # in one arm cannot be stood for by one copy per control row: the store stays read by
+        # request_id (and equal to the definition)
         store.ingest(generate_traces("shadow", n_requests=10, seed=99, start="2026-02-01"))
+        assert not pair_ids_complete(con)
+        assert_same_as_definition(store)
+        # deleting the duplicate (by SQL again) and ingesting pairs the store afresh
+        con.execute(
+            "DELETE FROM traces WHERE rowid = (SELECT max(rowid) FROM traces "
+            "WHERE arm = 'control' AND request_id = ?)",
+            [dup[0][0]],
+        )
+        store.ingest(generate_traces("shadow", n_requests=10, seed=98, start="2026-03-01"))
         assert pair_ids_complete(con)
+        assert pair_counts(con) == (1020, 0)
         assert_same_as_definition(store)
 
 
@@ -200,36 +213,37 @@ def test_a_store_without_pair_ids_is_read_by_request_id_and_paired_at_its_next_i
         assert_same_as_definition(store)
 
 
-def test_pair_ids_edited_by_sql_are_caught_by_replay(tmp_path):
+@pytest.mark.parametrize(
+    ("edit", "broken"),
+    [
+        # the shadow score copied onto the control row, flipped: agreement and the paired AUC
+        # change, the data digest (which covers the contract columns) does not
+        ("__pair_score = 1 - __pair_score WHERE arm = 'control'", 3000),
+        # a third of the pairs unpaired
+        (f"{PAIR_COLUMN} = NULL WHERE arm = 'control' AND {PAIR_COLUMN} % 3 = 0", 1000),
+    ],
+)
+def test_a_pairing_edited_by_sql_is_caught_by_replay(tmp_path, edit, broken):
     db = tmp_path / "shadow.duckdb"
     with TraceStore(db) as store:
         store.ingest(_shadow(n=3000, seed=21))
     honest = evaluate(db, log=False)
     with TraceStore(db) as store:
-        # pair each shadow row with another request's control row: agreement and the
-        # paired AUC change, the data digest (which covers the contract columns) does not
-        store.connection.execute(
-            f"UPDATE traces SET {PAIR_COLUMN} = {PAIR_COLUMN} % 3000 + 1 WHERE arm = 'shadow'"
-        )
+        store.connection.execute(f"UPDATE traces SET {edit}")
         assert pair_ids_complete(store.connection)  # a row count cannot see an edit
-        assert (
-            contradicting_pairs(
-                store.connection, model="risk-default", baseline="v2.2.4", candidate="v2.3.0"
-            )
-            == 6000
-        )
+        assert contradicting_pairs(store.connection, model="risk-default") == broken
     distorted = evaluate(db, log=False)
     assert distorted.data_digest == honest.data_digest
-    assert distorted.check("shadow_agreement").estimate != honest.check("shadow_agreement").estimate
-    # a verdict made on the edited pair ids: replay pairs by request_id and differs
+    assert distorted.to_dict()["checks"] != honest.to_dict()["checks"]
+    # a verdict made on the edited pairing: replay pairs by request_id and differs
     result = replay(distorted, db)
     assert not result.identical
-    assert any(d.startswith("checks[shadow_agreement]") for d in result.differences)
-    assert any("contradict request_id" in w for w in result.warnings)
+    assert any(d.startswith("checks[") for d in result.differences)
+    assert any("contradicts request_id" in w for w in result.warnings)
     # a verdict made before the edit still replays identically, with the warning
     before = replay(honest, db)
     assert before.identical, before.differences
-    assert any("contradict request_id" in w for w in before.warnings)
+    assert any("contradicts request_id" in w for w in before.warnings)
 
 
 def test_an_honest_store_replays_without_a_pairing_warning(tmp_path):
