@@ -1,34 +1,42 @@
-"""Pairing at ingest: control and shadow rows of one request share an integer pair id.
+"""Pairing at ingest: control and shadow rows of one request, paired once and written down.
 
 In shadow mode the same request is scored by the production model (``arm = 'control'``) and
 the shadow model (``arm = 'shadow'``); the paired checks need both scores side by side. The
-definition pairs rows of the same model by ``request_id`` equality (a string join). Every
-ingest also writes the pairing down, so that a verdict joins on one integer instead
-(:mod:`canarykit.traces.paired`):
+definition pairs rows of the same model by ``request_id`` equality (a hash join on strings).
+Every ingest also writes the pairing down, so that a verdict reads the pairs from the control
+rows alone, with no join (:mod:`canarykit.traces.paired`):
 
 ``traces.__pair_id`` (BIGINT)
     Equal on the control and the shadow row of one request of one model, NULL on every other
-    row (canary rows, and rows whose partner has not arrived yet). The ``__`` prefix is
-    reserved (no input may bring such a column), so it never collides with a segment column;
-    it is not part of the trace contract and :meth:`TraceStore.select` leaves it out.
+    row (canary rows, and rows whose partner has not arrived yet).
+``traces.__pair_score``, ``__pair_ts``, ``__pair_version``
+    On a paired control row: its shadow partner's ``score``, ``ts`` and ``version`` (NULL on
+    every other row). Stored rows never change after ingest except their ``label``, which the
+    paired table reads from the control row itself.
 ``trace_pairing`` (one row: ``next_pair_id``, ``paired_rows``)
     The next unused pair id, and the number of rows ``traces`` held when an ingest last
     paired it.
 
+The ``__`` prefix is reserved (no input may bring such a column), so these never collide with
+a segment column; they are not part of the trace contract and :meth:`TraceStore.select` and
+``--by`` leave them out.
+
 An ingest pairs, in its own transaction, the new control and shadow rows with each other and
 with stored rows still waiting for their partner (a partner may arrive in a later batch);
-the stored row then gets its pair id. Pairing follows the definition exactly: a model and
-``request_id`` whose rows include a control and a shadow row gives all of them (``(request_id,
-arm)`` is unique, so two) one new id. The first ingest into a store written by an older
-canarykit adds the column and pairs every stored row; so does the first ingest after rows
-were written around canarykit (the table's row count moved since the last pairing).
+the stored row then gets its pair id (and, a control row, the copies). Pairing follows the
+definition: a model and ``request_id`` whose rows include a control and a shadow row is one
+pair (``(request_id, arm)`` is unique). The first ingest into a store written by an older
+canarykit adds the columns and pairs every stored row; so does the first ingest after rows
+were written around canarykit (the table's row count moved since the last pairing). A request
+stored twice in one arm (only SQL can do that) cannot be stood for by one copy per control
+row: such a store is marked unpairable and read by ``request_id``.
 
-A verdict believes the pair ids only when ``trace_pairing.paired_rows`` equals the table's
-row count (:func:`pair_ids_complete`): rows written by an older canarykit or inserted by SQL
-make it read the pairs by ``request_id`` until the next ingest pairs them. Pair ids edited by
-SQL are not seen by that count: ``canarykit replay`` pairs by ``request_id`` (the
+A verdict believes the stored pairing only when ``trace_pairing.paired_rows`` equals the
+table's row count (:func:`pair_ids_complete`): rows written by an older canarykit or inserted
+by SQL make it read the pairs by ``request_id`` until the next ingest pairs them. A pairing
+edited by SQL is not seen by that count: ``canarykit replay`` pairs by ``request_id`` (the
 definition, :func:`reference_pairing`) and reports the verdict that differs, and
-:func:`contradicting_pairs` names how many pairs the edit broke (``docs/security.md``).
+:func:`contradicting_pairs` counts the control rows the edit broke (``docs/security.md``).
 
 Examples
 --------
