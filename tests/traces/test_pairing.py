@@ -19,7 +19,7 @@ import pytest
 from canarykit.errors import InvalidInputError
 from canarykit.summaries.document import to_dict
 from canarykit.traces import TraceStore
-from canarykit.traces.generate import generate_traces
+from canarykit.traces.generate import generate_traces, split_late_labels
 from canarykit.traces.paired import paired_pass
 from canarykit.traces.pairing import (
     PAIR_COLUMN,
@@ -302,3 +302,35 @@ def test_two_concurrent_ingests_of_the_two_arms_pair_every_request(tmp_path):
         assert pair_counts(store.connection) == (4000, 0)
         assert pair_ids_complete(store.connection)
         assert_same_as_definition(store)
+
+
+def test_partners_with_other_times_and_late_labels_follow_the_definition():
+    """The window cuts a pair by both rows' times; labels arriving later are read fresh."""
+    table, labels = split_late_labels(_shadow(n=2000, seed=17))
+    ts = table.column("ts")
+    shadow = pc.equal(table.column("arm"), "shadow")
+    # shadow rows scored 40 s after their control row: a window end splits some pairs
+    later = pc.if_else(shadow, pc.add(ts, pa.scalar(40_000_000, pa.duration("us"))), ts)
+    table = table.set_column(table.schema.get_field_index("ts"), "ts", later)
+    with TraceStore() as store:
+        store.ingest(table)
+        times = sorted(ts.to_pylist())
+        window = Selection(
+            model="risk-default",
+            baseline="v2.2.4",
+            candidate="v2.3.0",
+            mode="shadow",
+            since=times[300].isoformat(),
+            until=times[1500].isoformat(),
+        )
+        assert_same_as_definition(store, window, verdict=False)
+        split = store.connection.execute(
+            "SELECT count(*) FROM traces WHERE arm = 'control' AND ts >= ? AND ts < ? "
+            "AND NOT (__pair_ts >= ? AND __pair_ts < ?)",
+            [window.since, window.until] * 2,
+        ).fetchall()[0][0]
+        assert split > 0  # pairs cut by the window end: the control row in, the shadow out
+        store.ingest_labels(labels.slice(0, len(labels) // 2))
+        assert pair_ids_complete(store.connection)
+        assert_same_as_definition(store)
+        assert_same_as_definition(store, window, verdict=False)
