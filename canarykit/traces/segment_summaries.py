@@ -119,7 +119,7 @@ def check_by(by: Sequence[str], columns: Sequence[str], *, where: str = "--by") 
             f"{where} {','.join(names)}: at most {MAX_BY_COLUMNS} columns (intersections "
             "beyond that leave too little data per segment)"
         )
-    present = set(columns)
+    present = {c for c in columns if not c.startswith("__")}  # "__": canarykit's own columns
     for b in names:
         if b in NOT_SEGMENTS:
             raise InvalidInputError(

@@ -47,6 +47,9 @@ from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
 from canarykit.traces.look_cache import Batch, record_batches
+from canarykit.traces.pairing import finish as finish_pairing
+from canarykit.traces.pairing import insert_columns as pairing_columns
+from canarykit.traces.pairing import pair_rows, prepare_store
 from canarykit.traces.parsing import normalized_select
 from canarykit.traces.schema import CONTRACT_COLUMNS
 from canarykit.traces.sources import (
@@ -274,8 +277,7 @@ class TraceStore:
                     "AND t.arm = s.arm)"
                 )
             )
-            # rows stored clustered by model and time (within each batch): a query for one
-            # model or one time window skips the other row groups by their zone maps
+            afresh = prepare_store(self._con)
             batches: list[Batch] = []
             for _, select in normalized:
                 # the catalogue (look_cache.py): which models and times this batch touches
@@ -283,10 +285,23 @@ class TraceStore:
                     f"SELECT s.model, s.version, s.arm, count(*), min(s.ts), max(s.ts) "
                     f"FROM ({select}) s{guard} GROUP BY s.model, s.version, s.arm"
                 ).fetchall()
-                order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
+            # shadow mode: control and shadow rows of one request get one pair id (pairing.py)
+            pairs = pair_rows(
+                self._con,
+                [f"SELECT s.* FROM ({select}) s{guard}" for _, select in normalized],
+                new_arms={str(b[2]) for b in batches if b[3]},
+                afresh=afresh,
+            )
+            columns, join = pairing_columns(pairs)
+            # rows stored clustered by model and time (within each batch): a query for one
+            # model or one time window skips the other row groups by their zone maps
+            order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
+            for _, select in normalized:
                 self._con.execute(
-                    f"INSERT INTO traces BY NAME SELECT * FROM ({select}) s{guard}{order}"
+                    f"INSERT INTO traces BY NAME SELECT {columns} FROM ({select}) s"
+                    f"{join}{guard}{order}"
                 )
+            finish_pairing(self._con, pairs)
             ingest_id = self._log_ingest("traces", sources, total - skipped, skipped)
             record_batches(self._con, ingest_id, "traces", batches)
             self._con.commit()
@@ -361,7 +376,9 @@ class TraceStore:
     ) -> pa.Table:
         """The rows of ``window`` as an Arrow table, ordered by ``ts, arm, request_id``."""
         where, params = (window or TraceWindow()).where()
-        cols = "*" if columns is None else ", ".join(quote_ident(c) for c in columns)
+        if columns is None:  # every column but canarykit's own (the pair id: pairing.py)
+            columns = [c for c in self._table_columns("traces") if not c.startswith("__")]
+        cols = ", ".join(quote_ident(c) for c in columns)
         try:
             return self._con.sql(
                 f"SELECT {cols} FROM traces WHERE {where} ORDER BY ts, arm, request_id",

@@ -19,8 +19,9 @@ re-evaluated per row and nothing is materialised):
    buckets leave DuckDB (sorted in numpy), read with latency range predicates (one per run of
    needed buckets) so the bucket key is computed only for rows inside them; an arm whose needed
    buckets hold very many values reads them as distinct values with counts (a GROUP BY);
-5. shadow mode only: the paired table (a join on ``request_id``) with the joint score-bin
-   table, the 2×2 decision agreement table and the paired score-difference sums.
+5. shadow mode only: the paired table (pairs by ``request_id``; joined on the integer pair
+   id every ingest assigns, :mod:`canarykit.traces.paired`) with the joint score-bin table,
+   the 2×2 decision agreement table and the paired score-difference sums.
 
 The data digest (``canarykit.data/1 duckdb-hash``) is the SHA-256 of one line
 ``arm:n:sum:xor`` per arm with rows (sorted), where ``sum`` and ``xor`` are the sum (exact,
@@ -57,13 +58,13 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from canarykit.traces.paired import PairedSummary, paired_pass
 from canarykit.traces.partial_summaries import ArmPartial, PartialSummaries
 from canarykit.traces.rank_values import MAX_BUCKET_VALUES, order_statistics
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summary_passes import (
     SKETCH_RELATIVE_ACCURACY,
     ZERO_KEY,
-    bin_sql,
     coarse_buckets,
     partial_summaries,
 )
@@ -196,20 +197,6 @@ class ArmSummary:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PairedSummary:
-    """Shadow mode: requests scored by both models."""
-
-    n_pairs: int
-    agreement: npt.NDArray[np.int64]  # [control decision, shadow decision]
-    sum_diff: float
-    sum_sq_diff: float
-    bin_control: npt.NDArray[np.int64]
-    bin_candidate: npt.NDArray[np.int64]
-    label: npt.NDArray[np.bool_]
-    count: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Summaries:
     """Everything the checks need, plus the digest of the rows they came from."""
 
@@ -318,7 +305,7 @@ def complete(
         control=built[0],
         candidate=built[1],
         data_digest=_digest(digest, getattr(con, "DIGEST_SCHEME", "duckdb-hash")),
-        paired=_paired_pass(con, selection, plan) if selection.mode == "shadow" else None,
+        paired=paired_pass(con, selection, plan) if selection.mode == "shadow" else None,
         missing_columns=missing,
     )
 
@@ -366,53 +353,3 @@ def _digest(parts: list[str], scheme: str = "duckdb-hash") -> str:
     # "spark-xxhash64": canarykit.engines.spark), so digests of different engines never collide
     text = f"canarykit.data/1 {scheme}\n" + "\n".join(sorted(parts))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def _paired_pass(
-    con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan
-) -> PairedSummary:
-    time_sql, time_params = selection.time_condition("shadow")
-    cond = f"model = ? AND {time_sql}"
-    params_one = [selection.model, *time_params]
-    pairs = (
-        f"SELECT c.score AS sc, s.score AS ss, c.label AS label "
-        f"FROM (SELECT request_id, score, label FROM traces WHERE {cond} AND arm = 'control' "
-        f"AND version = ? AND score IS NOT NULL) c "
-        f"JOIN (SELECT request_id, score FROM traces WHERE {cond} AND arm = 'shadow' "
-        f"AND version = ? AND score IS NOT NULL) s USING (request_id)"
-    )
-    params = [*params_one, selection.baseline, *params_one, selection.candidate]
-    t = plan.decision_threshold
-    sql = (
-        f"SELECT bc, bs, label, dc, ds, GROUPING_ID(bc, bs, label, dc, ds) AS gid, "
-        f"count(*), fsum(ss - sc), fsum((ss - sc) * (ss - sc)) "
-        f"FROM (SELECT *, {bin_sql('sc', plan.paired_n_bins)} AS bc, "
-        f"{bin_sql('ss', plan.paired_n_bins)} AS bs, "
-        f"sc >= {t!r} AS dc, ss >= {t!r} AS ds FROM ({pairs})) "
-        f"GROUP BY GROUPING SETS ((bc, bs, label), (dc, ds), ())"
-    )
-    agreement = np.zeros((2, 2), np.int64)
-    n_pairs, s1, s2 = 0, 0.0, 0.0
-    joint: list[tuple[int, int, int, int]] = []
-    for bcv, bsv, label, dc, ds, gid, n, sd, sq in con.execute(sql, params).fetchall():
-        if gid == 0b00011:  # (bc, bs, label)
-            if label is not None:
-                joint.append((int(bcv), int(bsv), int(bool(label)), int(n)))
-        elif gid == 0b11100:  # (dc, ds)
-            agreement[int(dc), int(ds)] += int(n)
-        else:  # grand total
-            n_pairs, s1, s2 = int(n), float(sd or 0.0), float(sq or 0.0)
-    arr = np.array(joint, dtype=np.int64).reshape(-1, 4)
-    # GROUP BY returns groups in any order: sorted, the table (and every sum over it) is the
-    # same on every run
-    arr = arr[np.lexsort((arr[:, 2], arr[:, 1], arr[:, 0]))]
-    return PairedSummary(
-        n_pairs=n_pairs,
-        agreement=agreement,
-        sum_diff=s1,
-        sum_sq_diff=s2,
-        bin_control=arr[:, 0],
-        bin_candidate=arr[:, 1],
-        label=arr[:, 2].astype(bool),
-        count=arr[:, 3],
-    )

@@ -13,6 +13,11 @@ uses DuckDB's ``hash()``, so another DuckDB major version may not reproduce it).
 The summaries are recomputed by the engine the verdict records (``engine.name``): a verdict
 made with ``--engine spark`` is replayed on Spark (``spark=`` or the active/a local session),
 since its data digest is Spark's row hash; without pyspark that replay is refused in one line.
+
+In shadow mode the replay pairs control and shadow rows by ``request_id`` (the definition),
+not by the pair ids an ingest stored (:mod:`canarykit.traces.pairing`), and warns when those
+pair ids contradict ``request_id`` equality: a pair id edited by SQL before a verdict shows
+up as differences in the paired checks, and one edited after it as the warning.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from typing import Any
 
 from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import load_policy_snapshot
-from canarykit.verdict.evaluate import evaluate, open_source
+from canarykit.traces.pairing import PAIR_COLUMN, contradicting_pairs, reference_pairing
+from canarykit.traces.store import TraceStore
+from canarykit.verdict.evaluate import evaluate, is_duckdb_file, open_source
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.segment_look import replay_segment_look
 from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict, engine_versions
@@ -172,17 +179,42 @@ def replay(
         return _replay_on_spark(original, source, policy, spark)
     chosen = _policy_for(original, source, policy)
     sel = original.selection
-    if original.rollout is not None and original.rollout.rollout_id is not None:
-        # a look: rebuild looks 1..k of its step in order (the state they carry)
-        store = open_source(source)
-        try:
-            replayed = replay_segment_look(store, chosen, original, sel.get("by"))
-        finally:
-            if store is not source:
-                store.close()
-    else:
-        replayed = _evaluate_selection(original, source, chosen, by=sel.get("by"))
-    return _compared(original, replayed)
+    # shadow mode: pair by request_id (the definition), never by the stored pair ids, so a
+    # pair id edited outside canarykit cannot reproduce the verdict it distorted
+    with reference_pairing():
+        if original.rollout is not None and original.rollout.rollout_id is not None:
+            # a look: rebuild looks 1..k of its step in order (the state they carry)
+            store = open_source(source)
+            try:
+                replayed = replay_segment_look(store, chosen, original, sel.get("by"))
+            finally:
+                if store is not source:
+                    store.close()
+        else:
+            replayed = _evaluate_selection(original, source, chosen, by=sel.get("by"))
+    return _compared(original, replayed, _pairing_warnings(original, source))
+
+
+def _pairing_warnings(original: Verdict, source: Any) -> list[str]:
+    """A warning when the store's pair ids contradict request_id equality (shadow mode)."""
+    if original.mode != "shadow" or not (
+        isinstance(source, TraceStore)
+        or (isinstance(source, str | Path) and is_duckdb_file(source))
+    ):
+        return []  # files read in place and Spark tables hold no pair ids
+    store = open_source(source)
+    try:
+        broken = contradicting_pairs(store.connection, model=original.model)
+    finally:
+        if store is not source:
+            store.close()
+    if not broken:
+        return []
+    return [
+        f"pairing: the stored pairing ({PAIR_COLUMN} and the partner copies) of {broken} "
+        "control row(s) contradicts request_id equality (edited outside canarykit); this "
+        "replay paired by request_id, and verdicts made since the edit may differ from it"
+    ]
 
 
 def _evaluate_selection(original: Verdict, source: Any, policy: Policy, **options: Any) -> Verdict:
@@ -232,14 +264,16 @@ def _replay_on_spark(
     return _compared(original, replayed)
 
 
-def _compared(original: Verdict, replayed: Verdict) -> ReplayResult:
+def _compared(
+    original: Verdict, replayed: Verdict, extra_warnings: list[str] | None = None
+) -> ReplayResult:
     a, b = original.to_dict(), replayed.to_dict()
     for key in NON_COMPUTED_FIELDS:
         a.pop(key, None)
         b.pop(key, None)
     differences: list[str] = []
     _diff(a, b, "", differences)
-    warnings = [w for w in (engine_warning(original),) if w]
+    warnings = [w for w in (engine_warning(original),) if w] + list(extra_warnings or [])
     was, now = original.engine.get("version"), replayed.engine.get("version")
     if original.engine.get("name") == "spark" and was is not None and was != now:
         warnings.append(
