@@ -86,7 +86,7 @@ CLOSING_NOTE = {
     "batch only.",
     "startup": "- *startup*: `--help` imports only the parser; an evaluation imports numpy, "
     "scipy.special, DuckDB, PyYAML and regopy (no scipy.stats or scipy.optimize, pandas, "
-    "pyarrow or the promotion layer). numpy, scipy.special and DuckDB alone take about 0.45 s "
+    "pyarrow or the promotion layer). numpy, scipy.special and DuckDB alone take about 0.35 s "
     "to import on this machine (scipy.special parses its docstrings at import), the floor of "
     "the 10,000-row figure; the rest is the evaluation (opening the store, four passes, checks, "
     "Rego).",
