@@ -63,6 +63,9 @@ def parse_step_segment(raw: Any, errors: list[str], *, prefix: str) -> Segment:
         if column in NOT_SEGMENTS:
             errors.append(f"{where}.{column}: a column of the trace contract, not a segment")
             continue
+        if column.startswith("__"):
+            errors.append(f"{where}.{column}: names starting with '__' are canarykit's own columns")
+            continue
         vals = [values] if isinstance(values, str) else values
         if (
             not isinstance(vals, list)

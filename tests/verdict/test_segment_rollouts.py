@@ -121,6 +121,16 @@ def test_segment_steps_are_validated():
                 "rollout": {"steps": [{"share": 0.5, "window_minutes": 5, "segment": {"ts": "x"}}]},
             }
         )
+    # the pairing columns canarykit adds at ingest (traces/pairing.py) are not segments either
+    with pytest.raises(PolicyError, match=r"segment\.__pair_id: names starting with '__'"):
+        parse_policy(
+            {
+                **base,
+                "rollout": {
+                    "steps": [{"share": 0.5, "window_minutes": 5, "segment": {"__pair_id": "1"}}]
+                },
+            }
+        )
 
 
 def test_dashboard_names_the_segment_of_the_step():
