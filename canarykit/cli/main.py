@@ -31,6 +31,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from canarykit import __version__
 from canarykit.errors import MESSAGE_LIMIT, CanaryError, GateDeniedError, one_line, shorten
@@ -86,7 +87,15 @@ EPILOG = "exit status:\n" + "\n".join(f"  {code:>5}  {meaning}" for code, meanin
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one bounded line and exit 2 (as argparse's)."""
+    """ArgumentParser whose usage errors are one bounded line and exit 2 (as argparse's).
+
+    Options must be spelled out: argparse would take ``--mode shadow`` for ``--model shadow``
+    (a prefix), and a gating command must not guess what was meant.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, one_line(f"canarykit: error: {message}") + "\n")

@@ -390,3 +390,10 @@ def test_a_table_without_the_optional_columns_still_gets_a_verdict(
     captured = capsys.readouterr()
     assert code in (0, 1, 3), captured.err
     assert "Traceback" not in captured.err
+
+
+def test_an_abbreviated_option_is_refused_not_guessed(tmp_path) -> None:
+    # argparse would read --mode as a prefix of --model; a gating command must not guess
+    result = _run("evaluate", str(tmp_path / "none.duckdb"), "--mode", "shadow")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --mode shadow" in result.stderr
