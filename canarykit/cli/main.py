@@ -181,6 +181,15 @@ def _crash_report(err: BaseException, argv: Sequence[str] | None) -> str:
     return f"no details written ({folder}: no free file name)"
 
 
+def _out_of_memory(err: BaseException) -> bool:
+    """DuckDB's OutOfMemoryException (duckdb is not imported here: startup)."""
+    kind = type(err)
+    return kind.__name__ == "OutOfMemoryException" and kind.__module__.split(".")[0] in (
+        "duckdb",
+        "_duckdb",
+    )
+
+
 def _internal_error(err: BaseException, argv: Sequence[str] | None) -> int:
     where = _crash_report(err, argv)
     head = f"canarykit: internal error: {shorten(type(err).__name__, 40)}: "
@@ -245,6 +254,13 @@ def _run(argv: Sequence[str] | None) -> int:
         _error(str(err))
         return EXIT_USAGE
     except Exception as err:  # a bug: never let it look like a decision (exit 1 = STOP)
+        if _out_of_memory(err):
+            _error(
+                "out of memory: DuckDB needed more than its memory limit for work it cannot "
+                "spill to disk; raise CANARYKIT_MEMORY_LIMIT (default 600MB), e.g. "
+                f"CANARYKIT_MEMORY_LIMIT=4GB ({shorten(one_line(str(err)), 80)})"
+            )
+            return EXIT_INTERNAL
         return _internal_error(err, argv)
     return status
 

@@ -115,8 +115,9 @@ class TraceStore:
         DuckDB file (created if missing) or ``":memory:"``.
     read_only : bool
         Open an existing file without the right to write.
-    memory_limit : str
-        DuckDB memory limit; larger work spills to a temporary directory.
+    memory_limit : str, optional
+        DuckDB memory limit (default ``CANARYKIT_MEMORY_LIMIT`` or 600MB); larger work spills
+        to a temporary directory.
     lock_timeout : float, optional
         DuckDB lets one process at a time open a file for writing (and none read while it
         does): when another process holds the file, wait up to this many seconds (default
@@ -126,7 +127,7 @@ class TraceStore:
 
     path: str | Path = ":memory:"
     read_only: bool = False
-    memory_limit: str = "600MB"
+    memory_limit: str | None = None
     lock_timeout: float | None = None
     _con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
     _tmpdir: str = field(init=False, repr=False)
@@ -141,7 +142,7 @@ class TraceStore:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, ignore_errors=True)
         self._con = _connect(target, read_only=self.read_only, timeout=self.lock_timeout)
         self._con.execute("SET TimeZone = 'UTC'")
-        self._con.execute(f"SET memory_limit = {quote_literal(self.memory_limit)}")
+        self.memory_limit = _memory_limit(self._con, self.memory_limit)
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
         self._con.execute("SET preserve_insertion_order = false")
         # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
@@ -154,7 +155,7 @@ class TraceStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
-    def from_files(cls, inputs: Any, *, memory_limit: str = "600MB") -> TraceStore:
+    def from_files(cls, inputs: Any, *, memory_limit: str | None = None) -> TraceStore:
         """A read-only store over files or tables read in place, after the checks of an ingest.
 
         The files are not copied: table ``traces`` is a view that parses them on every query.
@@ -169,8 +170,9 @@ class TraceStore:
             What :func:`~canarykit.traces.sources.resolve_inputs` accepts: Parquet/CSV files,
             directories and globs (one scan for all the files, Hive partitions as columns),
             Arrow tables, datasets and streams, pandas/polars frames, DuckDB relations.
-        memory_limit : str
-            DuckDB memory limit; larger work spills to a temporary directory.
+        memory_limit : str, optional
+            DuckDB memory limit (default ``CANARYKIT_MEMORY_LIMIT`` or 600MB); larger work
+            spills to a temporary directory.
 
         Raises
         ------
@@ -444,6 +446,25 @@ def _say(progress: Progress | None, message: str) -> None:
 
 
 DEFAULT_LOCK_TIMEOUT = 120.0
+DEFAULT_MEMORY_LIMIT = "600MB"
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> str:
+    """Set DuckDB's memory limit: ``limit``, else ``CANARYKIT_MEMORY_LIMIT``, else 600MB."""
+    source = "memory_limit"
+    if limit is None:
+        limit = os.environ.get("CANARYKIT_MEMORY_LIMIT")
+        source = "CANARYKIT_MEMORY_LIMIT"
+    if limit is None:
+        limit = DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute(f"SET memory_limit = {quote_literal(limit)}")
+    except duckdb.Error:
+        con.close()
+        raise StorageError(
+            f"{source}: must be a memory size such as 600MB or 4GB, got {limit[:40]!r}"
+        ) from None
+    return limit
 
 
 def _lock_timeout(timeout: float | None) -> float:

@@ -282,6 +282,8 @@ def validate_source(
             for r in _rules(columns)
             if not r.screen or has_control_text(con, view, r.column, r.screen)
         ]
+    except duckdb.OutOfMemoryException:
+        raise  # the machine's limit, not the input's fault (the CLI says how to raise it)
     except duckdb.Error as err:
         raise InvalidInputError(
             f"{source.name}: cannot be read: {str(err).splitlines()[0]}"
@@ -289,6 +291,8 @@ def validate_source(
     counts_sql = ", ".join(f"count(*) FILTER (WHERE {r.condition})" for r in rules)
     try:
         row = con.execute(f"SELECT count(*), {counts_sql} FROM {view}").fetchall()[0]
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error as err:
         raise InvalidInputError(
             f"{source.name}: cannot be read: {str(err).splitlines()[0]}"

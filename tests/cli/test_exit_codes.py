@@ -397,3 +397,32 @@ def test_an_abbreviated_option_is_refused_not_guessed(tmp_path) -> None:
     result = _run("evaluate", str(tmp_path / "none.duckdb"), "--mode", "shadow")
     assert result.returncode == 2
     assert "unrecognized arguments: --mode shadow" in result.stderr
+
+
+def _run_with(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "canarykit", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_the_memory_limit_comes_from_the_environment(traces: Path) -> None:
+    bad = _run_with({"CANARYKIT_MEMORY_LIMIT": "lots"}, "evaluate", str(traces))
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "canarykit: error: CANARYKIT_MEMORY_LIMIT: must be a memory size such as 600MB or 4GB, "
+        "got 'lots'"
+    ]
+    # too small for the work: one line naming the setting, never a decision's exit code
+    tiny = _run_with({"CANARYKIT_MEMORY_LIMIT": "1MB"}, "evaluate", str(traces))
+    assert tiny.returncode == 70
+    (line,) = tiny.stderr.strip().splitlines()
+    assert line.startswith("canarykit: error: out of memory: ")
+    assert "CANARYKIT_MEMORY_LIMIT" in line
+    roomy = _run_with({"CANARYKIT_MEMORY_LIMIT": "2GB"}, "evaluate", str(traces))
+    assert roomy.returncode == 0, roomy.stderr
