@@ -9,6 +9,7 @@ declares what it imports and nothing more.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -49,12 +50,16 @@ def traces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``canarykit ARGV`` in a fresh interpreter; ``env`` is added to this process's."""
     return subprocess.run(
         [sys.executable, "-m", "canarykit", *argv],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, **env} if env else None,
         check=False,
     )
 
@@ -399,30 +404,18 @@ def test_an_abbreviated_option_is_refused_not_guessed(tmp_path) -> None:
     assert "unrecognized arguments: --mode shadow" in result.stderr
 
 
-def _run_with(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "canarykit", *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=False,
-    )
-
-
 def test_the_memory_limit_comes_from_the_environment(traces: Path) -> None:
-    bad = _run_with({"CANARYKIT_MEMORY_LIMIT": "lots"}, "evaluate", str(traces))
+    bad = _run("evaluate", str(traces), env={"CANARYKIT_MEMORY_LIMIT": "lots"})
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "canarykit: error: CANARYKIT_MEMORY_LIMIT: must be a memory size such as 600MB or 4GB, "
         "got 'lots'"
     ]
     # too small for the work: one line naming the setting, never a decision's exit code
-    tiny = _run_with({"CANARYKIT_MEMORY_LIMIT": "1MB"}, "evaluate", str(traces))
+    tiny = _run("evaluate", str(traces), env={"CANARYKIT_MEMORY_LIMIT": "1MB"})
     assert tiny.returncode == 70
     (line,) = tiny.stderr.strip().splitlines()
     assert line.startswith("canarykit: error: out of memory: ")
     assert "CANARYKIT_MEMORY_LIMIT" in line
-    roomy = _run_with({"CANARYKIT_MEMORY_LIMIT": "2GB"}, "evaluate", str(traces))
+    roomy = _run("evaluate", str(traces), env={"CANARYKIT_MEMORY_LIMIT": "2GB"})
     assert roomy.returncode == 0, roomy.stderr
