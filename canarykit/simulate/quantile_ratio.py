@@ -28,12 +28,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from canarykit.stats.count_mixtures import mixture_tuning
 from canarykit.stats.order_statistics import OrderStatistics
 from canarykit.stats.quantile_ratio import (
     _arm,
     _t_fail,
     _t_pass,
-    _tuning,
     quantile_ratio_cs,
     quantile_ratio_rank_requests,
 )
@@ -258,7 +258,7 @@ def look_decisions(
     first_pass = np.full(n_paths, -1, dtype=np.int64)
     first_fail = np.full(n_paths, -1, dtype=np.int64)
     lvl_p, lvl_f = math.log(1.0 / ALPHA_PASS), math.log(1.0 / ALPHA_FAIL)
-    tune_c, tune_t = _tuning(ALPHA_PASS, ALPHA_FAIL, n_control, n_candidate)
+    tune_c, tune_t = mixture_tuning(ALPHA_PASS, ALPHA_FAIL, n_control, n_candidate)
     for start, j, cum_c, cum_t in _paths(
         arms,
         n_paths=n_paths,

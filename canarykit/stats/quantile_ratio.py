@@ -36,11 +36,10 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from canarykit.errors import InvalidInputError
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
-from canarykit.stats.boundaries import _beta_binomial_r, beta_binomial_log_mixture
+from canarykit.stats.count_mixtures import count_log_mixture, mixture_tuning
 from canarykit.stats.order_statistics import OrderStatistics, RankRequest
 from canarykit.stats.quantile_ab import P_FLOOR
 from canarykit.stats.quantiles import _estimate_rank
@@ -99,106 +98,6 @@ class QuantileRatioCSResult(IntervalResult):
     alpha_fail: float = math.nan
 
 
-# --------------------------------------------------------------------------- mixtures
-
-
-def _tuning(
-    alpha_pass: float, alpha_fail: float, t_opt_control: float, t_opt_candidate: float
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """``alpha_opt`` of the (too-small, too-large) mixtures of the control and the candidate.
-
-    A test at level α needs a total evidence ``z ≈ √(2 ln(1/(2α)))``; at the minimising ``x``
-    the arms share it in proportion to their variances, ``z_arm² = z² · share_arm`` with
-    ``share_control = t_opt_candidate / (t_opt_control + t_opt_candidate)``. A one-sided
-    mixture is tightest for ``z_arm`` when tuned at ``alpha_opt`` with
-    ``ln(1/(2·alpha_opt)) = share · ln(1/(2α))``, i.e. ``alpha_opt = ½ (2α)^share``.
-    """
-    share_c = t_opt_candidate / (t_opt_control + t_opt_candidate)
-    share_t = t_opt_control / (t_opt_control + t_opt_candidate)
-
-    def a_opt(alpha: float, share: float) -> float:
-        return 0.5 * (2.0 * min(alpha, 0.25)) ** share
-
-    return (
-        (a_opt(alpha_pass, share_c), a_opt(alpha_fail, share_c)),
-        (a_opt(alpha_fail, share_t), a_opt(alpha_pass, share_t)),
-    )
-
-
-def _log_incomplete_beta_cf(
-    a: FloatArray, b: FloatArray, x: float, iterations: int = 2000
-) -> FloatArray:
-    """``ln B_x(a, b)`` (non-regularised) by Lentz's continued fraction, in log space.
-
-    ``B_x(a, b) = x^a (1−x)^b / a · cf`` (Numerical Recipes ``betacf``); used where
-    ``betainc`` underflows, which happens only for ``x`` far below the mean ``a/(a+b)``, where
-    the fraction converges quickly.
-    """
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = np.ones_like(a)
-    d = 1.0 - qab * x / qap
-    d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
-    h = d.copy()
-    for m in range(1, iterations + 1):
-        m2 = 2.0 * m
-        for aa in (
-            m * (b - m) * x / ((qam + m2) * (a + m2)),
-            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
-        ):
-            d = 1.0 + aa * d
-            d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
-            c = 1.0 + aa / c
-            c = np.where(np.abs(c) < tiny, tiny, c)
-            step = d * c
-            h = h * step
-        if np.all(np.abs(step - 1.0) < 1e-15):
-            break
-    return np.asarray(a * math.log(x) + b * math.log1p(-x) - np.log(a) + np.log(h))
-
-
-def _log_mixture(
-    count: npt.ArrayLike, n: int, p: float, t_opt: float, alpha_opt: float, *, upper: bool
-) -> FloatArray:
-    """One-sided beta-binomial log-mixture of ``S = count − n·p`` at ``V = n·p(1−p)``.
-
-    ``upper``: evidence that the count is too large (``g = p, h = 1−p``), non-decreasing in the
-    count; otherwise evidence that it is too small (``g = 1−p, h = p`` and ``−S``), non-increasing.
-    Values come from :func:`~canarykit.stats.boundaries.beta_binomial_log_mixture`, except
-    where its incomplete beta function underflows (counts far on the side of no evidence, whose
-    log-mixture decreases only like ``−ln|S|``): those are recomputed with the same formula and
-    a log-space continued fraction, so the tables stay finite.
-    """
-    v = n * p * (1.0 - p)
-    v_opt = t_opt * p * (1.0 - p)
-    a_opt = alpha_opt
-    g, h = (p, 1.0 - p) if upper else (1.0 - p, p)
-    s = np.asarray(count, dtype=float) - n * p
-    s = s if upper else -s
-    out = np.array(
-        beta_binomial_log_mixture(s, v, v_opt, g, h, a_opt, one_sided=True), dtype=float, ndmin=1
-    )
-    gh = g + h
-    x = h / gh
-    r = _beta_binomial_r(v_opt, a_opt, g, h, True)
-    s1 = np.atleast_1d(s)
-    a = (r + v - g * s1) / (g * gh)
-    b = (r + v + h * s1) / (h * gh)
-    bad = special.betainc(a, b, x) < 1e-250
-    if np.any(bad):
-        a0, b0 = r / (g * gh), r / (h * gh)
-        norm = math.log(float(special.betainc(a0, b0, x))) + float(special.betaln(a0, b0))
-        sb = s1[bad]
-        out[bad] = (
-            v / (g * h) * math.log(gh)
-            - ((v + h * sb) / (h * gh)) * math.log(g)
-            - ((v - g * sb) / (g * gh)) * math.log(h)
-            + _log_incomplete_beta_cf(a[bad], b[bad], x)
-            - norm
-        )
-    return out.reshape(np.shape(s))
-
-
 def _tables(
     n: int, k: FloatArray, p: float, t_opt: float, alpha_opt_low: float, alpha_opt_up: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -211,8 +110,8 @@ def _tables(
     ext_hi = np.concatenate((k - 1.0, [float(n)]))
     ext_lo = np.concatenate(([0.0], k))
     return (
-        _log_mixture(ext_hi, n, p, t_opt, alpha_opt_low, upper=False),
-        _log_mixture(ext_lo, n, p, t_opt, alpha_opt_up, upper=True),
+        count_log_mixture(ext_hi, n, p, t_opt, alpha_opt_low, upper=False),
+        count_log_mixture(ext_lo, n, p, t_opt, alpha_opt_up, upper=True),
     )
 
 
@@ -357,10 +256,10 @@ def _band(
     """Counts ``[c_lo, c_hi]`` where both of an arm's mixtures are below their caps."""
 
     def low(c: float) -> float:
-        return float(_log_mixture(c, n, p, t_opt, alpha_opt_low, upper=False)) - cap_low
+        return float(count_log_mixture(c, n, p, t_opt, alpha_opt_low, upper=False)) - cap_low
 
     def up(c: float) -> float:
-        return float(_log_mixture(c, n, p, t_opt, alpha_opt_up, upper=True)) - cap_up
+        return float(count_log_mixture(c, n, p, t_opt, alpha_opt_up, upper=True)) - cap_up
 
     mid = n * p
     c_lo = 0.0 if low(0.0) <= 0.0 else float(brentq(low, 0.0, mid, xtol=0.25))
@@ -447,12 +346,12 @@ def quantile_ratio_rank_requests(
         raise InvalidInputError(f"grid_size must be >= 2, got {grid_size!r}")
     cap = max(math.log(1.0 / P_FLOOR), math.log(1.0 / a_p), math.log(1.0 / a_f)) + 1.0
 
-    tune_c, tune_t = _tuning(a_p, a_f, to_c, to_t)
+    tune_c, tune_t = mixture_tuning(a_p, a_f, to_c, to_t)
 
     def floor(n: int, t_opt: float, alpha_opt: float, count: int, upper: bool) -> float:
         if n == 0:
             return 0.0
-        return min(0.0, float(_log_mixture(count, n, p, t_opt, alpha_opt, upper=upper)))
+        return min(0.0, float(count_log_mixture(count, n, p, t_opt, alpha_opt, upper=upper)))
 
     # an arm's too-small mixture is paired with the other arm's too-large one (smallest at
     # count 0) and vice versa (pass: control too-small × candidate too-large; fail: the mirror)
@@ -629,7 +528,7 @@ def quantile_ratio_cs(
     thr = None if threshold is None else check_positive("threshold", threshold)
     lvl_p, lvl_f = math.log(1.0 / a_p), math.log(1.0 / a_f)
 
-    tune_c, tune_t = _tuning(a_p, a_f, to_c, to_t)
+    tune_c, tune_t = mixture_tuning(a_p, a_f, to_c, to_t)
     c = _arm(control, p, to_c, *tune_c)
     t = _arm(candidate, p, to_t, *tune_t)
     upper = _upper_bound(c, t, lvl_p)

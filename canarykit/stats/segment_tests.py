@@ -44,8 +44,8 @@ from scipy import special
 
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.boundaries import normal_log_mixture
+from canarykit.stats.count_mixtures import count_log_mixture
 from canarykit.stats.error_rate import lindon_malek_log_bf, ratio_to_theta
-from canarykit.stats.quantile_ratio import _log_mixture
 
 __all__ = [
     "auc_drop_log_e",
@@ -99,7 +99,7 @@ def exceedance_log_e(
     t_opt = check_positive("t_opt", t_opt)
     if n == 0:
         return 0.0
-    out = _log_mixture(np.asarray([float(k)]), n, p0, t_opt, alpha_opt, upper=True)
+    out = count_log_mixture(np.asarray([float(k)]), n, p0, t_opt, alpha_opt, upper=True)
     return float(out[0])
 
 
