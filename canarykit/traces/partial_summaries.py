@@ -7,12 +7,16 @@ histograms and the confusion counts. The figures of two disjoint slices of rows 
 *merge* into exactly the figures of their union — integers and extremes, no rounding — so a
 look at ``[since, t₂)`` is the look at ``[since, t₁)`` merged with the slice ``[t₁, t₂)``.
 
-What does not merge is read from the whole window at every look: the exact order statistics
-(only the values of the few latency buckets that hold the wanted ranks, located with the
-merged bucket counts) and, in shadow mode, the paired table (a join).
+The exact order statistics merge too while the arm's latencies take few distinct values (a
+latency logged in milliseconds to 0.1 ms has a few thousand): a look then keeps the count of
+every distinct value (``values``, at most ``MAX_DISTINCT_VALUES``) and answers any rank from
+it. Past that many the arm's ``values`` become ``None`` for the rest of the step, and each look
+reads the values of the few latency buckets that hold the wanted ranks from the whole window
+(located with the merged bucket counts). In shadow mode the paired table is read at every look.
 
-A :class:`PartialSummaries` serialises to bytes (:meth:`PartialSummaries.to_bytes`) so that a
-look recorded in a trace store can carry it to the next look (:mod:`canarykit.traces.look_cache`).
+A :class:`PartialSummaries` serialises to bytes (:meth:`PartialSummaries.to_bytes`: a JSON
+header and the arrays' raw bytes, compressed) so that a look recorded in a trace store can
+carry it to the next look (:mod:`canarykit.traces.look_cache`).
 
 Examples
 --------
@@ -25,8 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import zlib
@@ -36,9 +38,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FORMAT", "ArmPartial", "PartialSummaries", "merge_confusion"]
+__all__ = ["FORMAT", "MAX_DISTINCT_VALUES", "ArmPartial", "PartialSummaries", "merge_confusion"]
 
-FORMAT = "canarykit.partial_summaries/1"
+FORMAT = "canarykit.partial_summaries/2"
+MAX_DISTINCT_VALUES = 50_000
+"""Per arm: the most distinct latency values whose counts a look keeps (beyond: ``None``)."""
 
 # confusion counts of one feature set: (groups, label, decision) -> count
 Confusion = dict[tuple[tuple[str | None, ...], bool, bool], int]
@@ -60,6 +64,24 @@ def _add_arrays(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArr
     return a + b
 
 
+def merge_values(a: dict[float, int] | None, b: dict[float, int] | None) -> dict[float, int] | None:
+    """Sum two value counts; ``None`` when either is unknown or the sum has too many values.
+
+    Examples
+    --------
+    >>> merge_values({1.5: 2}, {1.5: 1, 3.0: 4})
+    {1.5: 3, 3.0: 4}
+    >>> merge_values({1.5: 2}, None) is None
+    True
+    """
+    if a is None or b is None:
+        return None
+    out = dict(a)
+    for value, count in b.items():
+        out[value] = out.get(value, 0) + count
+    return out if len(out) <= MAX_DISTINCT_VALUES else None
+
+
 def merge_confusion(a: Confusion, b: Confusion) -> Confusion:
     """Sum two confusion tables cell by cell."""
     out = dict(a)
@@ -74,6 +96,8 @@ class ArmPartial:
 
     ``min_latency`` and ``max_latency`` are the extreme non-NULL latencies: the order
     statistics of rank 1 and ``n_latency``, which therefore never need their buckets read.
+    ``values`` counts each distinct non-NULL latency when known (``None``: not kept, or more
+    than ``MAX_DISTINCT_VALUES``); with it every order statistic is known without a read.
     """
 
     n: int = 0
@@ -92,6 +116,7 @@ class ArmPartial:
     positives: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     negatives: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     confusion: dict[tuple[str, ...], Confusion] = field(default_factory=dict)
+    values: dict[float, int] | None = None
 
     def merge(self, other: ArmPartial) -> ArmPartial:
         """The figures of both slices (disjoint sets of rows) together."""
@@ -121,16 +146,12 @@ class ArmPartial:
                 fs: merge_confusion(self.confusion.get(fs, {}), other.confusion.get(fs, {}))
                 for fs in feature_sets
             },
+            values=merge_values(self.values, other.values),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; bucket counts and the non-zero histogram bins as base64 int64."""
-
-        def sparse(a: npt.NDArray[np.int64]) -> dict[str, Any]:
-            nz = np.flatnonzero(a)
-            return {"size": int(a.size), "index": _b64(nz), "count": _b64(a[nz])}
-
-        return {
+    def to_parts(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """JSON-ready scalars and confusion cells, and the arrays (see :meth:`to_bytes`)."""
+        header = {
             "n": self.n,
             "errors": self.errors,
             "n_latency": self.n_latency,
@@ -142,11 +163,7 @@ class ArmPartial:
             "max_latency": self.max_latency,
             "hsum": str(self.hsum),
             "hxor": str(self.hxor),
-            "bucket_keys": _b64(np.fromiter(self.buckets.keys(), np.int64, len(self.buckets))),
-            "bucket_counts": _b64(np.fromiter(self.buckets.values(), np.int64, len(self.buckets))),
-            "scores": sparse(self.scores),
-            "positives": sparse(self.positives),
-            "negatives": sparse(self.negatives),
+            "has_values": self.values is not None,
             "confusion": [
                 {
                     "features": list(fs),
@@ -155,20 +172,33 @@ class ArmPartial:
                 for fs, cells in self.confusion.items()
             ],
         }
+        values = self.values or {}
+        arrays = {
+            "bucket_keys": np.fromiter(self.buckets.keys(), np.int64, len(self.buckets)),
+            "bucket_counts": np.fromiter(self.buckets.values(), np.int64, len(self.buckets)),
+            "scores": self.scores,
+            "positives": self.positives,
+            "negatives": self.negatives,
+            "value": np.fromiter(values.keys(), np.float64, len(values)),
+            "value_count": np.fromiter(values.values(), np.int64, len(values)),
+        }
+        return header, arrays
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArmPartial:
-        """Inverse of :meth:`to_dict`."""
-
-        def dense(s: dict[str, Any]) -> npt.NDArray[np.int64]:
-            a = np.zeros(int(s["size"]), np.int64)
-            a[_unb64(s["index"])] = _unb64(s["count"])
-            return a
+    def from_parts(cls, d: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> ArmPartial:
+        """Inverse of :meth:`to_parts`."""
 
         def moment(v: str | None) -> dt.datetime | None:
             return None if v is None else dt.datetime.fromisoformat(v)
 
-        keys, counts = _unb64(d["bucket_keys"]), _unb64(d["bucket_counts"])
+        def counts(name: str) -> npt.NDArray[np.int64]:
+            return arrays[name].astype(np.int64)
+
+        values = None
+        if d["has_values"]:
+            values = dict(
+                zip(arrays["value"].tolist(), arrays["value_count"].tolist(), strict=True)
+            )
         return cls(
             n=int(d["n"]),
             errors=int(d["errors"]),
@@ -181,25 +211,31 @@ class ArmPartial:
             max_latency=None if d["max_latency"] is None else float(d["max_latency"]),
             hsum=int(d["hsum"]),
             hxor=int(d["hxor"]),
-            buckets=dict(zip(keys.tolist(), counts.tolist(), strict=True)),
-            scores=dense(d["scores"]),
-            positives=dense(d["positives"]),
-            negatives=dense(d["negatives"]),
+            buckets=dict(
+                zip(arrays["bucket_keys"].tolist(), arrays["bucket_counts"].tolist(), strict=True)
+            ),
+            scores=counts("scores"),
+            positives=counts("positives"),
+            negatives=counts("negatives"),
             confusion={
                 tuple(e["features"]): {
                     (tuple(g), bool(lab), bool(dec)): int(c) for g, lab, dec, c in e["cells"]
                 }
                 for e in d["confusion"]
             },
+            values=values,
         )
 
 
-def _b64(a: npt.NDArray[np.int64]) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<i8").tobytes()).decode()
-
-
-def _unb64(text: str) -> npt.NDArray[np.int64]:
-    return np.frombuffer(base64.b64decode(text), dtype="<i8").astype(np.int64)
+def _narrow(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Non-negative integer counts in the narrowest of uint8/16/32 that holds them (else as is)."""
+    if a.dtype.kind != "i" or a.size == 0 or int(a.min()) < 0:
+        return a
+    top = int(a.max())
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return a.astype(dtype)
+    return a
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,7 +253,11 @@ class PartialSummaries:
         )
 
     def to_bytes(self) -> bytes:
-        """Compressed JSON (``FORMAT``), for a look's record.
+        """``FORMAT``, compressed: a JSON header, then the arrays' little-endian bytes.
+
+        The header holds the scalars, the confusion cells and, per array, its dtype and
+        length; histogram and bucket counts are stored in the narrowest unsigned type that
+        holds them. Floats and integers come back exactly.
 
         Examples
         --------
@@ -225,23 +265,42 @@ class PartialSummaries:
         >>> PartialSummaries.from_bytes(p.to_bytes()).control.n
         3
         """
-        doc = {
-            "format": FORMAT,
-            "control": self.control.to_dict(),
-            "candidate": self.candidate.to_dict(),
-        }
-        return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+        header: dict[str, Any] = {"format": FORMAT, "arrays": []}
+        chunks: list[bytes] = []
+        for arm in ("control", "candidate"):
+            fields, arrays = getattr(self, arm).to_parts()
+            header[arm] = fields
+            for name, array in arrays.items():
+                narrow = _narrow(np.asarray(array))
+                stored = np.ascontiguousarray(narrow, dtype=narrow.dtype.newbyteorder("<"))
+                header["arrays"].append([arm, name, stored.dtype.str, int(stored.size)])
+                chunks.append(stored.tobytes())
+        head = json.dumps(header, separators=(",", ":")).encode()
+        return zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), 1)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> PartialSummaries | None:
         """Inverse of :meth:`to_bytes`; ``None`` for anything else (the look then reads all)."""
         try:
-            doc = json.loads(zlib.decompress(blob))
-            if doc.get("format") != FORMAT:
+            raw = zlib.decompress(blob)
+            size = int.from_bytes(raw[:4], "little")
+            header = json.loads(raw[4 : 4 + size])
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                return None
+            arrays: dict[str, dict[str, npt.NDArray[Any]]] = {"control": {}, "candidate": {}}
+            offset = 4 + size
+            for arm, name, dtype, length in header["arrays"]:
+                kind = np.dtype(dtype)
+                end = offset + kind.itemsize * int(length)
+                if end > len(raw):
+                    return None
+                arrays[arm][name] = np.frombuffer(raw[offset:end], dtype=kind)
+                offset = end
+            if offset != len(raw):
                 return None
             return cls(
-                control=ArmPartial.from_dict(doc["control"]),
-                candidate=ArmPartial.from_dict(doc["candidate"]),
+                control=ArmPartial.from_parts(header["control"], arrays["control"]),
+                candidate=ArmPartial.from_parts(header["candidate"], arrays["candidate"]),
             )
-        except (ValueError, KeyError, TypeError, zlib.error, binascii.Error):
+        except (ValueError, KeyError, TypeError, zlib.error):
             return None

@@ -9,6 +9,11 @@ columns and are sorted per bucket in numpy. An arm whose needed buckets hold mor
 ``MAX_BUCKET_VALUES`` values is read as distinct values with their counts, by a ``GROUP BY``
 that spills to disk under the store's memory limit (a 100 M-row window's needed buckets do not
 fit as one row per value, nor does ``quantile_disc`` over the whole arm).
+
+The looks of a rollout step avoid even that read while an arm's latencies take few distinct
+values: :func:`latency_value_counts` counts the distinct values of the rows a look adds, the
+counts merge from look to look (:class:`~canarykit.traces.partial_summaries.ArmPartial`), and
+:func:`ranks_from_values` answers every rank from them.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from canarykit.traces.summary_passes import (
 if TYPE_CHECKING:
     from canarykit.traces.summaries import Selection
 
-__all__ = ["MAX_BUCKET_VALUES", "StaleCountsError", "bucket_ranges_sql", "order_statistics"]
+__all__ = [
+    "MAX_BUCKET_VALUES",
+    "StaleCountsError",
+    "bucket_ranges_sql",
+    "latency_value_counts",
+    "order_statistics",
+    "ranks_from_values",
+]
 
 MAX_BUCKET_VALUES = 2_000_000
 """Per arm: above this many values in the needed buckets they are fetched as (value, count)."""
@@ -86,6 +98,63 @@ def bucket_ranges_sql(
     if run:
         parts.append(_range(run[0], run[-1], factor))
     return "(" + " OR ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+
+def latency_value_counts(
+    con: duckdb.DuckDBPyConnection, selection: Selection, arm: str, limit: int
+) -> dict[float, int] | None:
+    """Count of each distinct non-NULL latency of ``arm``'s rows, or ``None`` past ``limit``.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from canarykit.traces.summaries import Selection
+    >>> con = duckdb.connect()
+    >>> _ = con.execute(
+    ...     "CREATE TABLE traces AS SELECT * FROM (VALUES ('m', 'v1', 'control', 2.5), "
+    ...     "('m', 'v1', 'control', 2.5), ('m', 'v1', 'control', NULL), ('m', 'v1', 'control', 7.0))"
+    ...     " t(model, version, arm, latency_ms)")
+    >>> sel = Selection(model="m", baseline="v1", candidate="v2", mode="canary")
+    >>> latency_value_counts(con, sel, "control", 10)
+    {2.5: 2, 7.0: 1}
+    >>> latency_value_counts(con, sel, "control", 1) is None
+    True
+    """
+    where, params = selection.arm_where(arm)
+    cols = con.execute(
+        f"SELECT latency_ms AS v, count(*) AS c FROM traces WHERE {where} "
+        f"AND latency_ms IS NOT NULL GROUP BY latency_ms LIMIT {int(limit) + 1}",
+        params,
+    ).fetchnumpy()
+    if len(cols["v"]) > limit:
+        return None
+    values = np.asarray(cols["v"], dtype=np.float64)
+    counts = np.asarray(cols["c"], dtype=np.int64)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
+
+
+def ranks_from_values(
+    values: dict[float, int], ranks: npt.NDArray[np.int64], *, arm: str, n: int
+) -> npt.NDArray[np.float64]:
+    """The 1-based ``ranks`` of the latencies counted in ``values`` (``n`` of them in all).
+
+    Raises :class:`StaleCountsError` when the counts do not add up to ``n``.
+
+    Examples
+    --------
+    >>> ranks_from_values({3.0: 2, 1.0: 1}, np.array([1, 2, 3]), arm="control", n=3)
+    array([1., 3., 3.])
+    """
+    sorted_values = np.array(sorted(values), dtype=np.float64)
+    cum = np.cumsum(np.array([values[v] for v in sorted_values.tolist()], dtype=np.int64))
+    if (int(cum[-1]) if cum.size else 0) != n:
+        raise StaleCountsError(
+            f"traces: the latency values of arm {arm} do not add up to its count "
+            "(rows changed while the window was read)"
+        )
+    if ranks.size == 0:
+        return np.zeros(0)
+    return sorted_values[np.searchsorted(cum, ranks, side="left")]
 
 
 def order_statistics(

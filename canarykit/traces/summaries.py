@@ -32,7 +32,9 @@ combined exactly across buckets, so the value is the one the single per-arm pass
 Passes 1–3 give figures that merge exactly across slices of rows
 (:mod:`canarykit.traces.partial_summaries`, SQL in :mod:`canarykit.traces.summary_passes`):
 :func:`summarize_since` reads only the rows after an earlier look and merges them with that
-look's figures, which is how a rollout's looks cost in proportion to their new data.
+look's figures, which is how a rollout's looks cost in proportion to their new data. A look
+also counts each distinct latency of its new rows (while an arm has at most
+``MAX_DISTINCT_VALUES`` of them); merged, those counts answer step 4 without a read.
 
 Examples
 --------
@@ -59,8 +61,14 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.traces.paired import PairedSummary, paired_pass
-from canarykit.traces.partial_summaries import ArmPartial, PartialSummaries
-from canarykit.traces.rank_values import MAX_BUCKET_VALUES, order_statistics
+from canarykit.traces.partial_summaries import MAX_DISTINCT_VALUES, ArmPartial, PartialSummaries
+from canarykit.traces.rank_values import (
+    MAX_BUCKET_VALUES,
+    StaleCountsError,
+    latency_value_counts,
+    order_statistics,
+    ranks_from_values,
+)
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summary_passes import (
     SKETCH_RELATIVE_ACCURACY,
@@ -246,7 +254,7 @@ def summarize_since(
     plan, missing = _usable_plan(store.connection, plan)
     con = store.connection
     if previous is None or previous_until is None:
-        partial = partial_summaries(con, selection, plan)
+        partial = _with_values(con, selection, partial_summaries(con, selection, plan), None)
     else:
         if selection.since is not None and previous_until < selection.since:
             raise ValueError("previous_until: before the selection's start")
@@ -254,8 +262,40 @@ def summarize_since(
         grows = [selection.candidate_arm]
         if selection.control_window is None:
             grows.insert(0, "control")
-        partial = previous.merge(partial_summaries(con, delta, plan, arms=grows))
+        added = _with_values(con, delta, partial_summaries(con, delta, plan, arms=grows), previous)
+        partial = previous.merge(added)
     return complete(store, selection, plan, partial, missing=missing), partial
+
+
+def _with_values(
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    partial: PartialSummaries,
+    previous: PartialSummaries | None,
+) -> PartialSummaries:
+    """``partial`` with the distinct latency counts of its rows (:mod:`.rank_values`).
+
+    They are read for an arm with rows whose ``previous`` figures still keep them; an arm
+    without rows here counts none. A count that disagrees with the pass that counted the
+    same rows means they changed in between (:class:`StaleCountsError`).
+    """
+    arms = {"control": partial.control, selection.candidate_arm: partial.candidate}
+    before = {} if previous is None else {"control": previous.control}
+    if previous is not None:
+        before[selection.candidate_arm] = previous.candidate
+    out = {}
+    for arm, figures in arms.items():
+        values: dict[float, int] | None = {}
+        if arm in before and before[arm].values is None:
+            values = None
+        elif figures.n_latency:
+            values = latency_value_counts(con, selection, arm, MAX_DISTINCT_VALUES)
+            if values is not None and sum(values.values()) != figures.n_latency:
+                raise StaleCountsError(
+                    f"traces: the latency values of arm {arm} changed while the window was read"
+                )
+        out[arm] = replace(figures, values=values)
+    return PartialSummaries(control=out["control"], candidate=out[selection.candidate_arm])
 
 
 def _usable_plan(
@@ -288,6 +328,10 @@ def complete(
     built: list[ArmSummary] = []
     for (arm, figures), ranks in zip(arms.items(), wanted, strict=True):
         ranks_arr = np.asarray(sorted(set(int(r) for r in ranks)), dtype=np.int64)
+        if figures.values is not None:
+            values = ranks_from_values(figures.values, ranks_arr, arm=arm, n=figures.n_latency)
+            built.append(_arm_summary(arm, figures, ranks_arr, values))
+            continue
         values = order_statistics(
             con,
             selection,
