@@ -22,6 +22,7 @@ from canarykit.simulate.rollout import MODEL, SCENARIOS, START, rollout_traffic
 from canarykit.traces import TraceStore, summary_passes
 from canarykit.traces.generate import generate_traces
 from canarykit.traces.look_cache import catalogued_models, load_cached
+from canarykit.traces.partial_summaries import PartialSummaries
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
 from canarykit.verdict import evaluate, look
 from canarykit.verdict.policy import load_policy
@@ -187,6 +188,38 @@ def test_an_edit_by_sql_is_found_by_replay(traffic, tmp_path):
     result = replay(v, store)
     assert not result.identical
     assert "data_digest" in json.dumps(result.differences, default=str)
+
+
+def test_forged_look_figures_are_found_by_replay(traffic, tmp_path):
+    """The look record's latency value counts edited by SQL (all on the slowest value, the
+    total kept so that they still add up): the next look believes them, replay does not."""
+    table = traffic["aa"]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN)
+    store = TraceStore()
+    store.ingest(_slice(table, -60, 10))
+    start_rollout(store, model=MODEL, at=iso(0), plan=plan, **_versions(table))
+    honest = evaluate(store, until=iso(5))
+    assert replay(honest, store).identical
+    con = store.connection
+    rollout_id, step, blob = con.execute(
+        "SELECT rollout_id, step, figures FROM look_summaries"
+    ).fetchall()[0]
+    figures = PartialSummaries.from_bytes(bytes(blob))
+    assert figures is not None
+    assert figures.control.values is not None  # latencies to 0.1 ms: few values, kept
+    slowest = {figures.control.max_latency: figures.control.n_latency}
+    forged = dataclasses.replace(
+        figures, control=dataclasses.replace(figures.control, values=slowest)
+    )
+    con.execute(
+        "UPDATE look_summaries SET figures = ? WHERE rollout_id = ? AND step = ?",
+        [forged.to_bytes(), rollout_id, step],
+    )
+    v = evaluate(store, until=iso(10))
+    result = replay(v, store)
+    assert not result.identical
+    assert "latency" in json.dumps(result.differences, default=str)
 
 
 def _fields_equal(a, b) -> None:
