@@ -48,7 +48,7 @@ from canarykit.traces.rollouts import (
     end_rollout,
     get_rollout,
     list_looks,
-    list_rollouts,
+    open_models,
 )
 from canarykit.traces.store import TraceStore
 from canarykit.traces.traffic import stored_models
@@ -220,7 +220,7 @@ def start_rollout(
 
 def _current(store: TraceStore, model: str | None) -> RolloutRecord:
     if model is None:
-        models = sorted({r.model for r in list_rollouts(store) if r.is_open})
+        models = open_models(store)
         if len(models) != 1:
             raise InvalidInputError(
                 "--model: required"

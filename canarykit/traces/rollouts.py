@@ -58,8 +58,10 @@ __all__ = [
     "current_rollout",
     "end_rollout",
     "get_rollout",
+    "last_look",
     "list_looks",
     "list_rollouts",
+    "open_models",
     "record_look",
     "set_step_tuning",
 ]
@@ -558,6 +560,17 @@ def current_rollout(store: TraceStore, model: str) -> RolloutRecord | None:
     return _load(store.connection, int(rows[0][0])) if rows[0][0] is not None else None
 
 
+def open_models(store: TraceStore) -> list[str]:
+    """The models with an open rollout, sorted (one query, however many rollouts are kept)."""
+    if not _has_tables(store):
+        return []
+    rows = store.connection.execute(
+        "SELECT DISTINCT model FROM rollouts WHERE status IN (?, ?, ?) ORDER BY model",
+        list(OPEN_STATUSES),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def list_rollouts(store: TraceStore, *, model: str | None = None) -> list[RolloutRecord]:
     """Every rollout (of ``model``), newest first."""
     if not _has_tables(store):
@@ -576,13 +589,26 @@ def list_rollouts(store: TraceStore, *, model: str | None = None) -> list[Rollou
 
 def list_looks(store: TraceStore, rollout_id: int, *, step: int | None = None) -> list[LookRecord]:
     """The looks of a rollout (of one step), in order."""
+    return _looks(store, rollout_id, step=step)
+
+
+def last_look(store: TraceStore, rollout_id: int, *, step: int) -> LookRecord | None:
+    """The latest look of a step, or ``None`` (reads one row, not the step's every verdict)."""
+    looks = _looks(store, rollout_id, step=step, last=True)
+    return looks[0] if looks else None
+
+
+def _looks(
+    store: TraceStore, rollout_id: int, *, step: int | None, last: bool = False
+) -> list[LookRecord]:
     if not _has_tables(store):
         return []
     where = "rollout_id = ?" + (" AND step = ?" if step is not None else "")
     params: list[Any] = [rollout_id] + ([step] if step is not None else [])
+    order = "step DESC, look DESC LIMIT 1" if last else "step, look"
     rows = store.connection.execute(
         f"SELECT rollout_id, step, look, until, decision, state_json, verdict_json, created_at "
-        f"FROM rollout_looks WHERE {where} ORDER BY step, look",
+        f"FROM rollout_looks WHERE {where} ORDER BY {order}",
         params,
     ).fetchall()
     return [

@@ -22,7 +22,7 @@ from canarykit.errors import InvalidInputError, PolicyError
 from canarykit.traces.decision_log import append_decision, load_policy_snapshot
 from canarykit.traces.lake import LakeFilter, is_delta_table, lake_files
 from canarykit.traces.look_cache import catalogued_groups
-from canarykit.traces.rollouts import RolloutRecord, current_rollout, list_rollouts
+from canarykit.traces.rollouts import RolloutRecord, current_rollout, open_models
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Mode, Selection, summarize
 from canarykit.traces.traffic import stored_models
@@ -371,11 +371,11 @@ _SNAPSHOT_POLICIES: dict[str, Policy] = {}
 
 def _open_rollout(store: TraceStore, model: str | None) -> RolloutRecord | None:
     """The open rollout of ``model`` (or of the store's only model), if any."""
-    open_models = sorted({r.model for r in list_rollouts(store) if r.is_open})
-    if not open_models:
+    with_rollout = open_models(store)
+    if not with_rollout:
         return None
     if model is None:
-        models = sorted(set(stored_models(store)) | set(open_models))
+        models = sorted(set(stored_models(store)) | set(with_rollout))
         if len(models) != 1:
             raise InvalidInputError(
                 f"source holds several models ({', '.join(models)}): pass --model"

@@ -40,7 +40,7 @@ from canarykit.traces.look_cache import (
     save_cached,
 )
 from canarykit.traces.rank_values import StaleCountsError
-from canarykit.traces.rollouts import RolloutRecord, StepRecord, list_looks, record_look
+from canarykit.traces.rollouts import RolloutRecord, StepRecord, last_look, record_look
 from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection, Summaries, SummaryPlan, summarize_since
@@ -348,8 +348,8 @@ def evaluate_look(
     they are recorded (segment verdicts, :mod:`canarykit.verdict.segment_look`).
     """
     step = record.current_step
-    looks = list_looks(store, record.rollout_id, step=step.step)
-    state = StepState.from_dict(looks[-1].state) if looks else StepState.empty()
+    recorded = last_look(store, record.rollout_id, step=step.step)
+    state = StepState.from_dict(recorded.state) if recorded is not None else StepState.empty()
     last = _parse(state.untils[-1], name="previous look") if state.untils else None
     if until is None:
         latest = latest_timestamp(store, record.model, since=step.started_at)
