@@ -12,7 +12,9 @@ latency logged in milliseconds to 0.1 ms has a few thousand): a look then keeps 
 every distinct value (``values``, at most ``MAX_DISTINCT_VALUES``) and answers any rank from
 it. Past that many the arm's ``values`` become ``None`` for the rest of the step, and each look
 reads the values of the few latency buckets that hold the wanted ranks from the whole window
-(located with the merged bucket counts). In shadow mode the paired table is read at every look.
+(located with the merged bucket counts). In shadow mode the paired table merges too
+(:class:`PairedPartial`: a pair counts in the slice that completes it) when the store's pairing
+is complete; otherwise each look pairs its whole window by ``request_id``.
 
 A :class:`PartialSummaries` serialises to bytes (:meth:`PartialSummaries.to_bytes`: a JSON
 header and the arrays' raw bytes, compressed) so that a look recorded in a trace store can
@@ -38,7 +40,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FORMAT", "MAX_DISTINCT_VALUES", "ArmPartial", "PartialSummaries", "merge_confusion"]
+__all__ = [
+    "FORMAT",
+    "MAX_DISTINCT_VALUES",
+    "ArmPartial",
+    "PairedPartial",
+    "PartialSummaries",
+    "merge_confusion",
+]
 
 FORMAT = "canarykit.partial_summaries/2"
 MAX_DISTINCT_VALUES = 50_000
@@ -238,18 +247,101 @@ def _narrow(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return a
 
 
+PairKey = tuple[int, int, int]  # (control score bin, shadow score bin, label 0/1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairedPartial:
+    """Shadow mode: the paired figures of the pairs a slice *completes* (mergeable).
+
+    A pair belongs to the slice in which its later row falls, so the pairs of ``[since, t₁)``
+    and those completed in ``[t₁, t₂)`` are together exactly the pairs of ``[since, t₂)``
+    (:func:`canarykit.traces.paired.paired_partial`). Counts and tables merge exactly; the
+    score-difference sums are DuckDB's compensated ``fsum`` per slice, added across slices
+    (no check reads them; a full recomputation may differ in their last bits).
+
+    Examples
+    --------
+    >>> a = PairedPartial(n_pairs=2, agreement=((1, 0), (0, 1)), joint={(3, 4, 1): 2})
+    >>> b = PairedPartial(n_pairs=1, agreement=((0, 1), (0, 0)), joint={(3, 4, 1): 1})
+    >>> m = a.merge(b)
+    >>> m.n_pairs, m.agreement, m.joint
+    (3, ((1, 1), (0, 1)), {(3, 4, 1): 3})
+    """
+
+    n_pairs: int = 0
+    agreement: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
+    sum_diff: float = 0.0
+    sum_sq_diff: float = 0.0
+    joint: dict[PairKey, int] = field(default_factory=dict)
+
+    def merge(self, other: PairedPartial) -> PairedPartial:
+        """The pairs of both slices together."""
+        joint = dict(self.joint)
+        for key, count in other.joint.items():
+            joint[key] = joint.get(key, 0) + count
+        (a, b), (c, d) = self.agreement
+        (e, f), (g, h) = other.agreement
+        return PairedPartial(
+            n_pairs=self.n_pairs + other.n_pairs,
+            agreement=((a + e, b + f), (c + g, d + h)),
+            sum_diff=self.sum_diff + other.sum_diff,
+            sum_sq_diff=self.sum_sq_diff + other.sum_sq_diff,
+            joint=joint,
+        )
+
+    def to_parts(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """JSON-ready scalars (the sums as exact hexadecimal floats), and the joint table."""
+        keys = sorted(self.joint)
+        header = {
+            "n_pairs": self.n_pairs,
+            "agreement": [list(row) for row in self.agreement],
+            "sum_diff": float(self.sum_diff).hex(),
+            "sum_sq_diff": float(self.sum_sq_diff).hex(),
+        }
+        arrays = {
+            "bin_control": np.array([k[0] for k in keys], np.int64),
+            "bin_candidate": np.array([k[1] for k in keys], np.int64),
+            "label": np.array([k[2] for k in keys], np.int64),
+            "count": np.array([self.joint[k] for k in keys], np.int64),
+        }
+        return header, arrays
+
+    @classmethod
+    def from_parts(cls, d: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> PairedPartial:
+        """Inverse of :meth:`to_parts`."""
+        (a, b), (c, e) = d["agreement"]
+        columns = (arrays[n].tolist() for n in ("bin_control", "bin_candidate", "label"))
+        keys = [(int(x), int(y), int(z)) for x, y, z in zip(*columns, strict=True)]
+        return cls(
+            n_pairs=int(d["n_pairs"]),
+            agreement=((int(a), int(b)), (int(c), int(e))),
+            sum_diff=float.fromhex(d["sum_diff"]),
+            sum_sq_diff=float.fromhex(d["sum_sq_diff"]),
+            joint=dict(zip(keys, (int(n) for n in arrays["count"].tolist()), strict=True)),
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PartialSummaries:
     """Both arms' mergeable figures over the rows of one slice of a selection."""
 
     control: ArmPartial
     candidate: ArmPartial
+    paired: PairedPartial | None = None
 
     def merge(self, other: PartialSummaries) -> PartialSummaries:
-        """The figures of two disjoint slices together (exact: see the module docstring)."""
+        """The figures of two disjoint slices together (exact: see the module docstring).
+
+        The paired figures (shadow mode) merge when both slices have them, else are dropped.
+        """
+        paired = None
+        if self.paired is not None and other.paired is not None:
+            paired = self.paired.merge(other.paired)
         return PartialSummaries(
             control=self.control.merge(other.control),
             candidate=self.candidate.merge(other.candidate),
+            paired=paired,
         )
 
     def to_bytes(self) -> bytes:
@@ -267,8 +359,10 @@ class PartialSummaries:
         """
         header: dict[str, Any] = {"format": FORMAT, "arrays": []}
         chunks: list[bytes] = []
-        for arm in ("control", "candidate"):
-            fields, arrays = getattr(self, arm).to_parts()
+        parts = {arm: getattr(self, arm).to_parts() for arm in ("control", "candidate")}
+        if self.paired is not None:
+            parts["paired"] = self.paired.to_parts()
+        for arm, (fields, arrays) in parts.items():
             header[arm] = fields
             for name, array in arrays.items():
                 narrow = _narrow(np.asarray(array))
@@ -287,7 +381,9 @@ class PartialSummaries:
             header = json.loads(raw[4 : 4 + size])
             if not isinstance(header, dict) or header.get("format") != FORMAT:
                 return None
-            arrays: dict[str, dict[str, npt.NDArray[Any]]] = {"control": {}, "candidate": {}}
+            arrays: dict[str, dict[str, npt.NDArray[Any]]] = {
+                part: {} for part in ("control", "candidate", "paired")
+            }
             offset = 4 + size
             for arm, name, dtype, length in header["arrays"]:
                 kind = np.dtype(dtype)
@@ -298,9 +394,13 @@ class PartialSummaries:
                 offset = end
             if offset != len(raw):
                 return None
+            paired = header.get("paired")
             return cls(
                 control=ArmPartial.from_parts(header["control"], arrays["control"]),
                 candidate=ArmPartial.from_parts(header["candidate"], arrays["candidate"]),
+                paired=None
+                if paired is None
+                else PairedPartial.from_parts(paired, arrays["paired"]),
             )
         except (ValueError, KeyError, TypeError, zlib.error):
             return None

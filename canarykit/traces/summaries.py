@@ -34,7 +34,9 @@ Passes 1–3 give figures that merge exactly across slices of rows
 :func:`summarize_since` reads only the rows after an earlier look and merges them with that
 look's figures, which is how a rollout's looks cost in proportion to their new data. A look
 also counts each distinct latency of its new rows (while an arm has at most
-``MAX_DISTINCT_VALUES`` of them); merged, those counts answer step 4 without a read.
+``MAX_DISTINCT_VALUES`` of them); merged, those counts answer step 4 without a read. In
+shadow mode the pairs a slice completes (the later row of the pair in the slice) merge into
+the paired table of step 5, while the store's pairing is complete.
 
 Examples
 --------
@@ -60,7 +62,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from canarykit.traces.paired import PairedSummary, paired_pass
+from canarykit.traces.paired import PairedSummary, paired_partial, paired_pass, summary_of
 from canarykit.traces.partial_summaries import MAX_DISTINCT_VALUES, ArmPartial, PartialSummaries
 from canarykit.traces.rank_values import (
     MAX_BUCKET_VALUES,
@@ -253,8 +255,11 @@ def summarize_since(
     """
     plan, missing = _usable_plan(store.connection, plan)
     con = store.connection
+    shadow = selection.mode == "shadow"
     if previous is None or previous_until is None:
         partial = _with_values(con, selection, partial_summaries(con, selection, plan), None)
+        if shadow:
+            partial = replace(partial, paired=paired_partial(con, selection, plan))
     else:
         if selection.since is not None and previous_until < selection.since:
             raise ValueError("previous_until: before the selection's start")
@@ -263,6 +268,11 @@ def summarize_since(
         if selection.control_window is None:
             grows.insert(0, "control")
         added = _with_values(con, delta, partial_summaries(con, delta, plan, arms=grows), previous)
+        if shadow and previous.paired is not None:
+            # the pairs the new rows complete (their partner may be older): the whole window
+            # with the later row of the pair in the slice
+            pairs = paired_partial(con, selection, plan, after=previous_until)
+            added = replace(added, paired=pairs)
         partial = previous.merge(added)
     return complete(store, selection, plan, partial, missing=missing), partial
 
@@ -349,9 +359,18 @@ def complete(
         control=built[0],
         candidate=built[1],
         data_digest=_digest(digest, getattr(con, "DIGEST_SCHEME", "duckdb-hash")),
-        paired=paired_pass(con, selection, plan) if selection.mode == "shadow" else None,
+        paired=_paired(con, selection, plan, partial),
         missing_columns=missing,
     )
+
+
+def _paired(
+    con: duckdb.DuckDBPyConnection, selection: Selection, plan: SummaryPlan, p: PartialSummaries
+) -> PairedSummary | None:
+    """Shadow mode's paired table: from merged figures when a look kept them, else a pass."""
+    if selection.mode != "shadow":
+        return None
+    return summary_of(p.paired) if p.paired is not None else paired_pass(con, selection, plan)
 
 
 def _arm_summary(

@@ -19,7 +19,7 @@ import pytest
 
 from canarykit.traces import TraceStore, partial_summaries, rank_values, summaries
 from canarykit.traces.generate import generate_traces
-from canarykit.traces.partial_summaries import ArmPartial, PartialSummaries
+from canarykit.traces.partial_summaries import ArmPartial, PairedPartial, PartialSummaries
 from canarykit.traces.rank_values import StaleCountsError, ranks_from_values
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
 
@@ -172,9 +172,22 @@ def _partial(values: dict[float, int] | None, big: bool) -> ArmPartial:
 @pytest.mark.parametrize("big", [False, True])
 def test_the_look_record_round_trips_exactly(big):
     values = {0.1: 1, 1 / 3: 4, 812.25: 2**33 if big else 6, float(np.nextafter(2.0, 3.0)): 1}
-    p = PartialSummaries(control=_partial(values, big), candidate=_partial(None, big))
+    paired = PairedPartial(
+        n_pairs=9,
+        agreement=((4, 1), (2, 2**40 if big else 2)),
+        sum_diff=-0.1053000000000008,
+        sum_sq_diff=float(np.nextafter(0.0425, 1.0)),
+        joint={(0, 999, 1): 3, (17, 3, 0): 2**35 if big else 6},
+    )
+    p = PartialSummaries(
+        control=_partial(values, big), candidate=_partial(None, big), paired=paired
+    )
     back = PartialSummaries.from_bytes(p.to_bytes())
     assert back is not None
+    assert back.paired == paired
+    assert (
+        PartialSummaries.from_bytes(dataclasses.replace(p, paired=None).to_bytes()).paired is None
+    )
     for a, b in ((p.control, back.control), (p.candidate, back.candidate)):
         for f in dataclasses.fields(a):
             x, y = getattr(a, f.name), getattr(b, f.name)
