@@ -25,7 +25,7 @@ CLOSING_NOTE = {
     "UHUGEINT); a digest of another definition would break the replay of every earlier verdict.",
     "looks": "- *ten looks*: a recorded look reads only the rows after the previous one for its "
     "counts, histograms, confusion tables and latency value counts (while an arm's latencies "
-    "take at most 50,000 distinct values, every order statistic comes from the merged counts, "
+    "take at most 20,000 distinct values, every order statistic comes from the merged counts, "
     "so no look reads the whole window), so over ten looks every row is read about once — "
     "close to one evaluation by itself, which leaves each look about 0.05 × one evaluation for "
     "everything else. Reading a slice costs more per row than reading the whole window (each "

@@ -46,11 +46,13 @@ __all__ = [
     "ArmPartial",
     "PairedPartial",
     "PartialSummaries",
+    "ValueCounts",
     "merge_confusion",
+    "merge_values",
 ]
 
 FORMAT = "canarykit.partial_summaries/2"
-MAX_DISTINCT_VALUES = 50_000
+MAX_DISTINCT_VALUES = 20_000
 """Per arm: the most distinct latency values whose counts a look keeps (beyond: ``None``)."""
 
 # confusion counts of one feature set: (groups, label, decision) -> count
@@ -73,22 +75,80 @@ def _add_arrays(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArr
     return a + b
 
 
-def merge_values(a: dict[float, int] | None, b: dict[float, int] | None) -> dict[float, int] | None:
+@dataclass(frozen=True, slots=True, eq=False)
+class ValueCounts:
+    """Distinct values (sorted, ascending) and how many rows hold each: exact order statistics.
+
+    Examples
+    --------
+    >>> c = ValueCounts.of([3.0, 1.5, 3.0], [1, 2, 4])
+    >>> c.values.tolist(), c.counts.tolist(), c.total
+    ([1.5, 3.0], [2, 5], 7)
+    >>> c.merge(ValueCounts.of([2.0], [1])).values.tolist()
+    [1.5, 2.0, 3.0]
+    """
+
+    values: npt.NDArray[np.float64]
+    counts: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, values: Any, counts: Any) -> ValueCounts:
+        """From values and counts in any order (equal values are added; ``-0.0`` is ``0.0``)."""
+        v = np.asarray(values, dtype=np.float64) + 0.0
+        c = np.asarray(counts, dtype=np.int64)
+        unique, inverse = np.unique(v, return_inverse=True)
+        # float weights are exact while a count stays below 2**53 rows
+        summed = np.bincount(inverse.ravel(), weights=c, minlength=unique.size)
+        return cls(values=unique, counts=summed.astype(np.int64))
+
+    @classmethod
+    def empty(cls) -> ValueCounts:
+        """No values."""
+        return cls(values=np.zeros(0), counts=np.zeros(0, np.int64))
+
+    @property
+    def total(self) -> int:
+        """The number of rows counted."""
+        return int(self.counts.sum())
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValueCounts):
+            return NotImplemented
+        return np.array_equal(self.values, other.values) and np.array_equal(
+            self.counts, other.counts
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def merge(self, other: ValueCounts) -> ValueCounts:
+        """The counts of both sets of rows."""
+        if not len(other):
+            return self
+        if not len(self):
+            return other
+        return ValueCounts.of(
+            np.concatenate([self.values, other.values]),
+            np.concatenate([self.counts, other.counts]),
+        )
+
+
+def merge_values(a: ValueCounts | None, b: ValueCounts | None) -> ValueCounts | None:
     """Sum two value counts; ``None`` when either is unknown or the sum has too many values.
 
     Examples
     --------
-    >>> merge_values({1.5: 2}, {1.5: 1, 3.0: 4})
-    {1.5: 3, 3.0: 4}
-    >>> merge_values({1.5: 2}, None) is None
+    >>> merge_values(ValueCounts.of([1.5], [2]), ValueCounts.of([1.5, 3.0], [1, 4])).counts
+    array([3, 4])
+    >>> merge_values(ValueCounts.of([1.5], [2]), None) is None
     True
     """
     if a is None or b is None:
         return None
-    out = dict(a)
-    for value, count in b.items():
-        out[value] = out.get(value, 0) + count
-    return out if len(out) <= MAX_DISTINCT_VALUES else None
+    merged = a.merge(b)
+    return merged if len(merged) <= MAX_DISTINCT_VALUES else None
 
 
 def merge_confusion(a: Confusion, b: Confusion) -> Confusion:
@@ -125,7 +185,7 @@ class ArmPartial:
     positives: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     negatives: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     confusion: dict[tuple[str, ...], Confusion] = field(default_factory=dict)
-    values: dict[float, int] | None = None
+    values: ValueCounts | None = None
 
     def merge(self, other: ArmPartial) -> ArmPartial:
         """The figures of both slices (disjoint sets of rows) together."""
@@ -181,15 +241,15 @@ class ArmPartial:
                 for fs, cells in self.confusion.items()
             ],
         }
-        values = self.values or {}
+        values = self.values if self.values is not None else ValueCounts.empty()
         arrays = {
             "bucket_keys": np.fromiter(self.buckets.keys(), np.int64, len(self.buckets)),
             "bucket_counts": np.fromiter(self.buckets.values(), np.int64, len(self.buckets)),
             "scores": self.scores,
             "positives": self.positives,
             "negatives": self.negatives,
-            "value": np.fromiter(values.keys(), np.float64, len(values)),
-            "value_count": np.fromiter(values.values(), np.int64, len(values)),
+            "value": values.values,
+            "value_count": values.counts,
         }
         return header, arrays
 
@@ -205,8 +265,9 @@ class ArmPartial:
 
         values = None
         if d["has_values"]:
-            values = dict(
-                zip(arrays["value"].tolist(), arrays["value_count"].tolist(), strict=True)
+            values = ValueCounts(
+                values=arrays["value"].astype(np.float64),
+                counts=arrays["value_count"].astype(np.int64),
             )
         return cls(
             n=int(d["n"]),

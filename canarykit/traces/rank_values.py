@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.errors import StorageError
+from canarykit.traces.partial_summaries import ValueCounts
 from canarykit.traces.summary_passes import (
     FINE_FACTOR,
     ZERO_KEY,
@@ -102,7 +103,7 @@ def bucket_ranges_sql(
 
 def latency_value_counts(
     con: duckdb.DuckDBPyConnection, selection: Selection, arm: str, limit: int
-) -> dict[float, int] | None:
+) -> ValueCounts | None:
     """Count of each distinct non-NULL latency of ``arm``'s rows, or ``None`` past ``limit``.
 
     Examples
@@ -115,8 +116,9 @@ def latency_value_counts(
     ...     "('m', 'v1', 'control', 2.5), ('m', 'v1', 'control', NULL), ('m', 'v1', 'control', 7.0))"
     ...     " t(model, version, arm, latency_ms)")
     >>> sel = Selection(model="m", baseline="v1", candidate="v2", mode="canary")
-    >>> latency_value_counts(con, sel, "control", 10)
-    {2.5: 2, 7.0: 1}
+    >>> c = latency_value_counts(con, sel, "control", 10)
+    >>> c.values.tolist(), c.counts.tolist()
+    ([2.5, 7.0], [2, 1])
     >>> latency_value_counts(con, sel, "control", 1) is None
     True
     """
@@ -128,13 +130,11 @@ def latency_value_counts(
     ).fetchnumpy()
     if len(cols["v"]) > limit:
         return None
-    values = np.asarray(cols["v"], dtype=np.float64)
-    counts = np.asarray(cols["c"], dtype=np.int64)
-    return dict(zip(values.tolist(), counts.tolist(), strict=True))
+    return ValueCounts.of(cols["v"], cols["c"])
 
 
 def ranks_from_values(
-    values: dict[float, int], ranks: npt.NDArray[np.int64], *, arm: str, n: int
+    values: ValueCounts, ranks: npt.NDArray[np.int64], *, arm: str, n: int
 ) -> npt.NDArray[np.float64]:
     """The 1-based ``ranks`` of the latencies counted in ``values`` (``n`` of them in all).
 
@@ -142,19 +142,18 @@ def ranks_from_values(
 
     Examples
     --------
-    >>> ranks_from_values({3.0: 2, 1.0: 1}, np.array([1, 2, 3]), arm="control", n=3)
+    >>> counts = ValueCounts.of([3.0, 1.0], [2, 1])
+    >>> ranks_from_values(counts, np.array([1, 2, 3]), arm="control", n=3)
     array([1., 3., 3.])
     """
-    sorted_values = np.array(sorted(values), dtype=np.float64)
-    cum = np.cumsum(np.array([values[v] for v in sorted_values.tolist()], dtype=np.int64))
-    if (int(cum[-1]) if cum.size else 0) != n:
+    if values.total != n:
         raise StaleCountsError(
             f"traces: the latency values of arm {arm} do not add up to its count "
             "(rows changed while the window was read)"
         )
     if ranks.size == 0:
         return np.zeros(0)
-    return sorted_values[np.searchsorted(cum, ranks, side="left")]
+    return values.values[np.searchsorted(np.cumsum(values.counts), ranks, side="left")]
 
 
 def order_statistics(

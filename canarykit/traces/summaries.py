@@ -63,7 +63,12 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.traces.paired import PairedSummary, paired_partial, paired_pass, summary_of
-from canarykit.traces.partial_summaries import MAX_DISTINCT_VALUES, ArmPartial, PartialSummaries
+from canarykit.traces.partial_summaries import (
+    MAX_DISTINCT_VALUES,
+    ArmPartial,
+    PartialSummaries,
+    ValueCounts,
+)
 from canarykit.traces.rank_values import (
     MAX_BUCKET_VALUES,
     StaleCountsError,
@@ -295,12 +300,12 @@ def _with_values(
         before[selection.candidate_arm] = previous.candidate
     out = {}
     for arm, figures in arms.items():
-        values: dict[float, int] | None = {}
+        values: ValueCounts | None = ValueCounts.empty()
         if arm in before and before[arm].values is None:
             values = None
         elif figures.n_latency:
             values = latency_value_counts(con, selection, arm, MAX_DISTINCT_VALUES)
-            if values is not None and sum(values.values()) != figures.n_latency:
+            if values is not None and values.total != figures.n_latency:
                 raise StaleCountsError(
                     f"traces: the latency values of arm {arm} changed while the window was read"
                 )

@@ -19,7 +19,12 @@ import pytest
 
 from canarykit.traces import TraceStore, partial_summaries, rank_values, summaries
 from canarykit.traces.generate import generate_traces
-from canarykit.traces.partial_summaries import ArmPartial, PairedPartial, PartialSummaries
+from canarykit.traces.partial_summaries import (
+    ArmPartial,
+    PairedPartial,
+    PartialSummaries,
+    ValueCounts,
+)
 from canarykit.traces.rank_values import StaleCountsError, ranks_from_values
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
 
@@ -123,29 +128,30 @@ def test_a_value_count_that_disagrees_with_the_pass_is_stale(monkeypatch):
 
     def one_row_short(con, selection, arm, limit):
         values = original(con, selection, arm, limit)
-        first = next(iter(values))
-        return {**values, first: values[first] - 1}
+        return ValueCounts(values=values.values, counts=values.counts - (values.counts > 1))
 
     monkeypatch.setattr(summaries, "latency_value_counts", one_row_short)
     with pytest.raises(StaleCountsError):
         summarize_since(store, sel, PLAN, None, None)
     with pytest.raises(StaleCountsError):
-        ranks_from_values({1.0: 2}, np.array([1]), arm="control", n=3)
+        ranks_from_values(ValueCounts.of([1.0], [2]), np.array([1]), arm="control", n=3)
 
 
 def test_ranks_from_values_brute_force():
     rng = np.random.default_rng(11)
     for _ in range(200):
         x = rng.choice(rng.uniform(0, 100, 20).round(1), size=int(rng.integers(1, 60)))
-        values: dict[float, int] = {}
-        for v in x.tolist():
-            values[v] = values.get(v, 0) + 1
+        # counted in two halves and merged, as two looks do
+        half = x.size // 2
+        values = ValueCounts.of(x[:half], np.ones(half, np.int64)).merge(
+            ValueCounts.of(x[half:], np.ones(x.size - half, np.int64))
+        )
         ranks = np.arange(1, x.size + 1)
         got = ranks_from_values(values, ranks, arm="canary", n=x.size)
         np.testing.assert_array_equal(got, np.sort(x))
 
 
-def _partial(values: dict[float, int] | None, big: bool) -> ArmPartial:
+def _partial(values: ValueCounts | None, big: bool) -> ArmPartial:
     scores = np.zeros(10, np.int64)
     scores[[0, 9]] = [3, 2**40 if big else 7]
     return ArmPartial(
@@ -171,7 +177,9 @@ def _partial(values: dict[float, int] | None, big: bool) -> ArmPartial:
 
 @pytest.mark.parametrize("big", [False, True])
 def test_the_look_record_round_trips_exactly(big):
-    values = {0.1: 1, 1 / 3: 4, 812.25: 2**33 if big else 6, float(np.nextafter(2.0, 3.0)): 1}
+    values = ValueCounts.of(
+        [0.1, 1 / 3, 812.25, float(np.nextafter(2.0, 3.0))], [1, 4, 2**33 if big else 6, 1]
+    )
     paired = PairedPartial(
         n_pairs=9,
         agreement=((4, 1), (2, 2**40 if big else 2)),
@@ -196,15 +204,17 @@ def test_the_look_record_round_trips_exactly(big):
                 np.testing.assert_array_equal(x, y)
             else:
                 assert x == y, f.name
-    assert back.control.values is not None
-    assert list(back.control.values) == list(values)
+    assert back.control.values == values
+    assert back.control.values.values.dtype == np.float64
 
 
 def test_a_damaged_or_foreign_record_is_ignored():
     import json
     import zlib
 
-    good = PartialSummaries(control=_partial({1.0: 1}, False), candidate=ArmPartial()).to_bytes()
+    good = PartialSummaries(
+        control=_partial(ValueCounts.of([1.0], [1]), False), candidate=ArmPartial()
+    ).to_bytes()
     raw = zlib.decompress(good)
     assert PartialSummaries.from_bytes(zlib.compress(raw[:-3])) is None  # truncated arrays
     assert PartialSummaries.from_bytes(zlib.compress(raw + b"\0")) is None  # trailing bytes

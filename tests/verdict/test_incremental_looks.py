@@ -22,7 +22,7 @@ from canarykit.simulate.rollout import MODEL, SCENARIOS, START, rollout_traffic
 from canarykit.traces import TraceStore, summary_passes
 from canarykit.traces.generate import generate_traces
 from canarykit.traces.look_cache import catalogued_models, load_cached
-from canarykit.traces.partial_summaries import PartialSummaries
+from canarykit.traces.partial_summaries import PartialSummaries, ValueCounts
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
 from canarykit.verdict import evaluate, look
 from canarykit.verdict.policy import load_policy
@@ -208,7 +208,7 @@ def test_forged_look_figures_are_found_by_replay(traffic, tmp_path):
     figures = PartialSummaries.from_bytes(bytes(blob))
     assert figures is not None
     assert figures.control.values is not None  # latencies to 0.1 ms: few values, kept
-    slowest = {figures.control.max_latency: figures.control.n_latency}
+    slowest = ValueCounts.of([figures.control.max_latency], [figures.control.n_latency])
     forged = dataclasses.replace(
         figures, control=dataclasses.replace(figures.control, values=slowest)
     )
