@@ -32,13 +32,13 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from canarykit.traces.packing import pack, unpack
 
 __all__ = [
     "FORMAT",
@@ -297,17 +297,6 @@ class ArmPartial:
         )
 
 
-def _narrow(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Non-negative integer counts in the narrowest of uint8/16/32 that holds them (else as is)."""
-    if a.dtype.kind != "i" or a.size == 0 or int(a.min()) < 0:
-        return a
-    top = int(a.max())
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(dtype).max:
-            return a.astype(dtype)
-    return a
-
-
 PairKey = tuple[int, int, int]  # (control score bin, shadow score bin, label 0/1)
 
 
@@ -418,50 +407,27 @@ class PartialSummaries:
         >>> PartialSummaries.from_bytes(p.to_bytes()).control.n
         3
         """
-        header: dict[str, Any] = {"format": FORMAT, "arrays": []}
-        chunks: list[bytes] = []
         parts = {arm: getattr(self, arm).to_parts() for arm in ("control", "candidate")}
         if self.paired is not None:
             parts["paired"] = self.paired.to_parts()
-        for arm, (fields, arrays) in parts.items():
-            header[arm] = fields
-            for name, array in arrays.items():
-                narrow = _narrow(np.asarray(array))
-                stored = np.ascontiguousarray(narrow, dtype=narrow.dtype.newbyteorder("<"))
-                header["arrays"].append([arm, name, stored.dtype.str, int(stored.size)])
-                chunks.append(stored.tobytes())
-        head = json.dumps(header, separators=(",", ":")).encode()
-        return zlib.compress(len(head).to_bytes(4, "little") + head + b"".join(chunks), 1)
+        header = {group: fields for group, (fields, _) in parts.items()}
+        return pack(FORMAT, header, {group: arrays for group, (_, arrays) in parts.items()})
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> PartialSummaries | None:
         """Inverse of :meth:`to_bytes`; ``None`` for anything else (the look then reads all)."""
+        unpacked = unpack(blob, FORMAT)
+        if unpacked is None:
+            return None
+        header, arrays = unpacked
         try:
-            raw = zlib.decompress(blob)
-            size = int.from_bytes(raw[:4], "little")
-            header = json.loads(raw[4 : 4 + size])
-            if not isinstance(header, dict) or header.get("format") != FORMAT:
-                return None
-            arrays: dict[str, dict[str, npt.NDArray[Any]]] = {
-                part: {} for part in ("control", "candidate", "paired")
-            }
-            offset = 4 + size
-            for arm, name, dtype, length in header["arrays"]:
-                kind = np.dtype(dtype)
-                end = offset + kind.itemsize * int(length)
-                if end > len(raw):
-                    return None
-                arrays[arm][name] = np.frombuffer(raw[offset:end], dtype=kind)
-                offset = end
-            if offset != len(raw):
-                return None
             paired = header.get("paired")
             return cls(
-                control=ArmPartial.from_parts(header["control"], arrays["control"]),
-                candidate=ArmPartial.from_parts(header["candidate"], arrays["candidate"]),
+                control=ArmPartial.from_parts(header["control"], arrays.get("control", {})),
+                candidate=ArmPartial.from_parts(header["candidate"], arrays.get("candidate", {})),
                 paired=None
                 if paired is None
-                else PairedPartial.from_parts(paired, arrays["paired"]),
+                else PairedPartial.from_parts(paired, arrays.get("paired", {})),
             )
-        except (ValueError, KeyError, TypeError, zlib.error):
+        except (ValueError, KeyError, TypeError):
             return None
