@@ -51,6 +51,7 @@ __all__ = [
     "plan_key",
     "record_batches",
     "save_cached",
+    "untouched_since",
 ]
 
 _CREATE = (
@@ -220,6 +221,17 @@ def is_fresh(
     """
     if cached.key != plan_key(plan):
         return False
+    return untouched_since(con, cached.seq, selection, cached.until)
+
+
+def untouched_since(
+    con: duckdb.DuckDBPyConnection, seq: int, selection: Selection, until: dt.datetime
+) -> bool:
+    """Whether no ingest after ``seq`` wrote ``selection``'s model inside its window before
+    ``until`` (each in the catalogue; an ingest without catalogue rows counts as touching).
+
+    The window starts at the earlier of the selection's start and its control window's.
+    """
     start: dt.datetime | None = None
     if selection.since is not None:
         start = dt.datetime.fromisoformat(selection.since)
@@ -232,6 +244,6 @@ def is_fresh(
         "EXISTS (SELECT 1 FROM trace_batches b WHERE b.ingest_id = i.ingest_id "
         "AND (b.model = ? OR b.model IS NULL) AND b.min_ts < ? "
         "AND (CAST(? AS TIMESTAMP) IS NULL OR b.max_ts >= ?)))",
-        [cached.seq, selection.model, cached.until, start, start],
+        [seq, selection.model, until, start, start],
     )
     return rows is not None and int(rows[0][0]) == 0

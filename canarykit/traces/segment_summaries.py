@@ -49,6 +49,7 @@ __all__ = [
     "SegmentSummaries",
     "check_by",
     "summarize_segments",
+    "too_many_segments",
 ]
 
 MAX_BY_COLUMNS = 3
@@ -135,8 +136,20 @@ def check_by(by: Sequence[str], columns: Sequence[str], *, where: str = "--by") 
     return names
 
 
-def _count_segments(store: TraceStore, selection: Selection, seg_sql: str, limit: int) -> int:
-    where, params = selection.where()
+def too_many_segments(names: Sequence[str], max_segments: int) -> InvalidInputError:
+    """The one-line error of a ``--by`` that makes more than ``max_segments`` segments."""
+    return InvalidInputError(
+        f"--by {','.join(names)}: more than {max_segments} segments in the window "
+        f"(policy segments.max_segments); choose coarser columns"
+    )
+
+
+def _count_segments(
+    store: TraceStore, selection: Selection, seg_sql: str, limit: int, arms: Sequence[str]
+) -> int:
+    conditions = [selection.arm_where(arm) for arm in arms]
+    where = " OR ".join(f"({c})" for c, _ in conditions)
+    params = [p for _, ps in conditions for p in ps]
     row = store.connection.execute(
         f"SELECT count(*) FROM (SELECT DISTINCT {seg_sql} FROM traces WHERE {where} "
         f"LIMIT {int(limit) + 1})",
@@ -155,8 +168,11 @@ def summarize_segments(
     n_bins: int = 100,
     max_segments: int = 64,
     relative_accuracy: float = SEGMENT_RELATIVE_ACCURACY,
+    arms: Sequence[str] | None = None,
 ) -> SegmentSummaries:
     """Per-segment aggregates of ``selection`` (see the module docstring).
+
+    ``arms`` (default both) limits the rows read to those arms; the others count nothing.
 
     Raises
     ------
@@ -167,22 +183,26 @@ def summarize_segments(
     present = [str(r[0]) for r in con.execute("DESCRIBE traces").fetchall()]
     names = check_by(by, present)
     cols = ", ".join(quote_ident(b) for b in names)
-    n_found = _count_segments(store, selection, cols, max_segments)
-    if n_found > max_segments:
-        raise InvalidInputError(
-            f"--by {','.join(names)}: more than {max_segments} segments in the window "
-            f"(policy segments.max_segments); choose coarser columns"
+    every = ("control", selection.candidate_arm)
+    read = [arm for arm in every if arms is None or arm in arms]
+    if not read:
+        return SegmentSummaries(
+            by=names, segments={}, n_bins=n_bins, relative_accuracy=relative_accuracy
         )
+    n_found = _count_segments(store, selection, cols, max_segments, read)
+    if n_found > max_segments:
+        raise too_many_segments(names, max_segments)
     seg = [f"CAST({quote_ident(b)} AS VARCHAR) AS s{i}" for i, b in enumerate(names)]
     seg_keys = ", ".join(f"s{i}" for i in range(len(names)))
     thresholds = sorted({float(t) for t in latency_thresholds})
     parts, params = [], []
-    arms = ("control", selection.candidate_arm)
     bin_sql = (
         f"CASE WHEN score IS NULL OR label IS NULL THEN NULL ELSE "
         f"LEAST(CAST(floor(score * {n_bins}) AS INTEGER), {n_bins - 1}) END"
     )
-    for i, arm in enumerate(arms):
+    for i, arm in enumerate(every):
+        if arm not in read:
+            continue
         where, arm_params = selection.arm_where(arm)
         parts.append(
             f"SELECT {i} AS a, {', '.join(seg)}, {_key_sql(relative_accuracy)} AS k, error, latency_ms, "

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from canarykit.errors import InvalidInputError
+from canarykit.traces.segment_figures import Keep
 from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
@@ -48,6 +49,7 @@ def apply_segments(
     carried: Carried = (),
     carried_from_step: int | None = None,
     carried_windows: tuple[tuple[int, str, str], ...] = (),
+    keep: Keep | None = None,
 ) -> Verdict:
     """``verdict`` with its ``segments`` table; STOP when a segment fails and ``on_fail: stop``.
 
@@ -55,7 +57,8 @@ def apply_segments(
     a rollout step that targets one), so a replay of the verdict recomputes them bit for bit.
     ``carried`` (with the step it comes from and the earlier steps' windows, recorded for
     replay) multiplies earlier rollout steps' e-values in
-    (:mod:`canarykit.verdict.segment_look`).
+    (:mod:`canarykit.verdict.segment_look`). ``keep``: a rollout look's step, whose segment
+    summaries are kept from look to look (:mod:`canarykit.traces.segment_figures`).
     """
     names = parse_by(by)
     sel = verdict.selection
@@ -81,6 +84,7 @@ def apply_segments(
         has_control=has_control,
         carried=carried,
         carried_from_step=carried_from_step,
+        keep=keep,
     )
     if carried_windows:
         segments = dataclasses.replace(segments, carried_windows=tuple(carried_windows))

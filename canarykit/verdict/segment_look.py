@@ -47,6 +47,7 @@ import itertools
 from collections.abc import Sequence
 
 from canarykit.traces.rollouts import RolloutRecord
+from canarykit.traces.segment_figures import Keep
 from canarykit.traces.segment_selection import canary_outside_segment, restrict_to_segment
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
@@ -126,6 +127,8 @@ def carried_into(
     plan: Sequence[RolloutStep],
     windows: Sequence[Window],
     by: Sequence[str],
+    *,
+    keep: Keep | None = None,
 ) -> CarryIn:
     """The log e-values a step carries in from the steps before it.
 
@@ -141,6 +144,9 @@ def carried_into(
         whole window ``[start, end)`` (ISO, naive UTC), ``end`` the start of the next step.
     by : sequence of str
         Segment columns.
+    keep : Keep, optional
+        The look's rollout (its ``step`` is ignored): each earlier step's segment summaries
+        are kept under that step, so its whole window is read once, not at every look.
 
     Returns
     -------
@@ -179,6 +185,7 @@ def carried_into(
             has_control=planned.has_control or control_window is not None,
             carried=carried,
             carried_from_step=from_step,
+            keep=None if keep is None else dataclasses.replace(keep, step=step),
         )
         carried, from_step = table.carry(), step
     return carried, from_step, tuple((int(k), str(a), str(b)) for k, a, b in windows)
@@ -189,11 +196,16 @@ def look_amend(
     policy: Policy,
     by: str | Sequence[str] | None,
     windows: Sequence[Window] = (),
+    *,
+    kept: bool = False,
+    write: bool = False,
 ) -> Amend:
     """The look hook: the segment plan's leak check, then the ``--by`` segment table.
 
     ``windows``: the earlier steps' whole windows; their segment e-values are carried into
     every look's (:func:`carried_into`, computed once); e-BH at ``segments.alpha``.
+    ``kept``: segment summaries are kept from look to look in the store (read, and written
+    when ``write``: a recorded look); a replay passes neither and reads every window.
     """
     names = parse_by(by) if by is not None else None
     memo: dict[str, CarryIn] = {}
@@ -201,8 +213,11 @@ def look_amend(
     def amend(verdict: Verdict, state: StepState, ctx: LookContext) -> tuple[Verdict, StepState]:
         amended = _leak_check(store, verdict, ctx)
         if names is not None:
+            keep = Keep(rollout_id=ctx.rollout_id, step=ctx.step, write=write) if kept else None
             if "in" not in memo:
-                memo["in"] = carried_into(store, policy, verdict, ctx.plan, windows, names)
+                memo["in"] = carried_into(
+                    store, policy, verdict, ctx.plan, windows, names, keep=keep
+                )
             values, from_step, spans = memo["in"]
             amended = apply_segments(
                 store,
@@ -213,6 +228,7 @@ def look_amend(
                 carried=values,
                 carried_from_step=from_step,
                 carried_windows=spans,
+                keep=keep,
             )
         return _latch(verdict, amended, state, ctx)
 
@@ -237,9 +253,9 @@ def evaluate_segment_look(
         return evaluate_look(store, record, policy, until=until, log=log)
     entered = sorted((s.step, s.started_at.isoformat()) for s in record.steps if s.step <= step)
     windows = tuple((a[0], a[1], b[1]) for a, b in itertools.pairwise(entered))
-    return evaluate_look(
-        store, record, policy, until=until, log=log, amend=look_amend(store, policy, by, windows)
-    )
+    write = log and not store.read_only
+    amend = look_amend(store, policy, by, windows, kept=True, write=write)
+    return evaluate_look(store, record, policy, until=until, log=log, amend=amend)
 
 
 def replay_segment_look(

@@ -63,7 +63,8 @@ from canarykit.stats.segment_tests import (
     exceedance_log_e,
 )
 from canarykit.stats.sketch import LatencySketch, quantile_cs_from_sketch
-from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries, summarize_segments
+from canarykit.traces.segment_figures import Keep, summarize_segments_kept
+from canarykit.traces.segment_summaries import SegmentArm, SegmentSummaries
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
 from canarykit.verdict.policy import CheckSpec, Policy
@@ -274,6 +275,7 @@ def evaluate_segments(
     has_control: bool = True,
     carried: Carried = (),
     carried_from_step: int | None = None,
+    keep: Keep | None = None,
 ) -> SegmentVerdict:
     """Per-segment checks of ``selection`` with e-BH across segments and checks.
 
@@ -294,6 +296,9 @@ def evaluate_segments(
     carried, carried_from_step : optional
         Log e-values of earlier rollout steps, multiplied into this step's
         (:func:`segment_table`).
+    keep : Keep, optional
+        A rollout look's step: its segment summaries are kept from look to look
+        (:mod:`canarykit.traces.segment_figures`); the table is the same.
 
     Returns
     -------
@@ -303,9 +308,10 @@ def evaluate_segments(
     sp = policy.segments
     specs = segment_checks(policy, selection.mode, has_control=has_control)
     thresholds = [s.threshold for s in specs if s.kind == "latency_quantile"]
-    summ = summarize_segments(
+    summ = summarize_segments_kept(
         store,
         selection,
+        keep,
         by=by,
         latency_thresholds=thresholds,
         scores=any(s.kind == "auc_delta" for s in specs),
