@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from promotion_world import MODEL, make_world
 
-from canarykit.promotion import gates, production, session
+from canarykit.promotion import gates, session, startup_actions
 from canarykit.promotion.gates import evaluate_gate
 
 
@@ -31,7 +31,7 @@ def allowed_inputs() -> tuple[tuple[str, Any], ...]:
 
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as mp:
         mp.setattr(session, "evaluate_gate", recorder)
-        mp.setattr(production, "evaluate_gate", recorder)
+        mp.setattr(startup_actions, "evaluate_gate", recorder)
         with make_world(Path(folder)) as world:
             world.approved("v1")
             chg = world.chg("CHG-A", ["v1"], type="Standard")
