@@ -144,7 +144,9 @@ def case_looks(parquet: str, workdir: str) -> dict[str, float]:
 
     The looks run as a batch job runs them: a rollout is started on a copy of the store and each
     look is recorded (so the next one reads only the rows after it). ``plain`` is the same ten
-    windows evaluated without a rollout (each reads its whole window).
+    windows evaluated without a rollout (each reads its whole window). ``by`` is ten looks of
+    another rollout with ``--by region`` (segment tables, their summaries kept from look to
+    look), against ``one_by``, one evaluation of the whole window with ``--by region``.
     """
     import datetime as dt
     import shutil
@@ -178,7 +180,16 @@ def case_looks(parquet: str, workdir: str) -> dict[str, float]:
     for until in untils:
         evaluate(path, log=False, until=until)
     plain = time.perf_counter() - start
-    return {"seconds": seconds, "one": one, "plain": plain, "rows": 0}
+    one_by = _median_seconds(lambda: evaluate(path, log=False, by="region"))
+    shutil.copyfile(path, rollout)
+    with TraceStore(rollout) as store:
+        start_rollout(store, model="risk-default", at=first.isoformat() + "Z")
+    start = time.perf_counter()
+    for until in untils:
+        evaluate(rollout, until=until, by="region")
+    by = time.perf_counter() - start
+    Path(rollout).unlink()
+    return {"seconds": seconds, "one": one, "plain": plain, "by": by, "one_by": one_by, "rows": 0}
 
 
 def case_parquet(parquet: str, workdir: str) -> dict[str, float]:

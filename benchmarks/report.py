@@ -160,6 +160,16 @@ def _ratios(main: dict[str, dict[str, float]]) -> list[str]:
                     None,
                 )
             )
+        if "by" in lk:
+            lines.append(
+                _ratio_row(
+                    f"{LOOKS} looks with `--by region` (segment summaries kept) vs one "
+                    "evaluation with `--by region`",
+                    lk["by"],
+                    lk["one_by"],
+                    None,
+                )
+            )
     if "parquet" in main:
         lines.append(
             _ratio_row(
