@@ -14,8 +14,9 @@ tables hold it, next to ``traces`` and ``decision_log``:
     one row per look: the ``until`` it read up to, the decision, the carried sequential state
     (JSON) and the verdict.
 
-This module only stores and reads records; what a look computes lives in
-:mod:`canarykit.verdict.look`. Times are naive UTC, like ``traces.ts``.
+This module writes the records; the records and every read are in
+:mod:`canarykit.traces.rollout_records` (and importable from here); what a look computes lives
+in :mod:`canarykit.verdict.look`. Times are naive UTC, like ``traces.ts``.
 
 Statuses: ``active`` (looks evaluate the current step), ``stopped`` (a look STOPped: every
 later look repeats that STOP until the rollout is aborted or a new rollout starts),
@@ -41,12 +42,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import duckdb
 
 from canarykit.errors import InvalidInputError, StorageError
+from canarykit.traces.rollout_records import (
+    OPEN_STATUSES,
+    LookRecord,
+    RolloutRecord,
+    StepRecord,
+    current_rollout,
+    get_rollout,
+    last_look,
+    list_looks,
+    list_rollouts,
+    load_record,
+    open_models,
+)
 from canarykit.traces.store import TraceStore
 
 __all__ = [
@@ -66,7 +79,6 @@ __all__ = [
     "set_step_tuning",
 ]
 
-OPEN_STATUSES = ("active", "stopped", "completed")
 T = TypeVar("T")
 
 _CREATE = (
@@ -86,123 +98,12 @@ _CREATE = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepRecord:
-    """One step a rollout has entered."""
-
-    step: int
-    share: float
-    window_minutes: float
-    control_window_minutes: float | None
-    started_at: dt.datetime
-    rate: float | None
-    tuning: dict[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "step": self.step,
-            "share": self.share,
-            "window_minutes": self.window_minutes,
-            "control_window_minutes": self.control_window_minutes,
-            "started_at": _iso(self.started_at),
-            "rate": self.rate,
-            "tuning": self.tuning,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LookRecord:
-    """One recorded look at a step."""
-
-    rollout_id: int
-    step: int
-    look: int
-    until: dt.datetime
-    decision: str
-    state: dict[str, Any]
-    verdict_json: str
-    created_at: dt.datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (the verdict as an object)."""
-        return {
-            "rollout_id": self.rollout_id,
-            "step": self.step,
-            "look": self.look,
-            "until": _iso(self.until),
-            "decision": self.decision,
-            "created_at": _iso(self.created_at),
-            "verdict": json.loads(self.verdict_json),
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RolloutRecord:
-    """A rollout, its plan and the steps entered so far (newest last)."""
-
-    rollout_id: int
-    model: str
-    baseline: str
-    candidate: str
-    policy_digest: str
-    plan: tuple[dict[str, Any], ...]
-    rate: float | None
-    started_at: dt.datetime
-    status: str
-    ended_at: dt.datetime | None
-    end_reason: str | None
-    stop_step: int | None
-    stop_look: int | None
-    stop_reasons: tuple[str, ...]
-    steps: tuple[StepRecord, ...]
-
-    @property
-    def current_step(self) -> StepRecord:
-        """The step traffic is at now (the last one entered)."""
-        return self.steps[-1]
-
-    @property
-    def is_open(self) -> bool:
-        """Whether looks still evaluate this rollout (``active`` or ``stopped``)."""
-        return self.status in OPEN_STATUSES
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "rollout_id": self.rollout_id,
-            "model": self.model,
-            "baseline": self.baseline,
-            "candidate": self.candidate,
-            "policy_digest": self.policy_digest,
-            "plan": [dict(s) for s in self.plan],
-            "rate": self.rate,
-            "started_at": _iso(self.started_at),
-            "status": self.status,
-            "ended_at": _iso(self.ended_at),
-            "end_reason": self.end_reason,
-            "stop": (
-                {"step": self.stop_step, "look": self.stop_look, "reasons": list(self.stop_reasons)}
-                if self.stop_step is not None
-                else None
-            ),
-            "steps": [s.to_dict() for s in self.steps],
-        }
-
-
 def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _has_tables(store: TraceStore) -> bool:
-    row = store.connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rollouts'"
-    ).fetchall()
-    return bool(row[0][0])
 
 
 def _writable(store: TraceStore) -> duckdb.DuckDBPyConnection:
@@ -346,7 +247,7 @@ def add_step(
     """
 
     def body(con: duckdb.DuckDBPyConnection) -> None:
-        record = _load(con, rollout_id)
+        record = load_record(con, rollout_id)
         if record is None:
             raise InvalidInputError(f"rollout {rollout_id}: no such rollout")
         if record.status == "stopped":
@@ -421,7 +322,7 @@ def record_look(
     """
 
     def body(con: duckdb.DuckDBPyConnection) -> int:
-        record = _load(con, rollout_id)
+        record = load_record(con, rollout_id)
         if record is None or not record.is_open or record.current_step.step != step:
             raise InvalidInputError(
                 f"rollout {rollout_id}: step {step} is no longer the current step of an open "
@@ -483,7 +384,7 @@ def end_rollout(store: TraceStore, rollout_id: int, *, status: str, reason: str)
         raise InvalidInputError("--reason: say why the rollout ends (it is kept in the record)")
 
     def body(con: duckdb.DuckDBPyConnection) -> None:
-        record = _load(con, rollout_id)
+        record = load_record(con, rollout_id)
         if record is None:
             raise InvalidInputError(f"rollout {rollout_id}: no such rollout")
         if not record.is_open:
@@ -494,133 +395,3 @@ def end_rollout(store: TraceStore, rollout_id: int, *, status: str, reason: str)
         )
 
     _transaction(store, body)
-
-
-# -- reading ------------------------------------------------------------------------------------
-def _load(con: duckdb.DuckDBPyConnection, rollout_id: int) -> RolloutRecord | None:
-    rows = con.execute(
-        "SELECT rollout_id, model, baseline, candidate, policy_digest, plan_json, rate, "
-        "started_at, status, ended_at, end_reason, stop_step, stop_look, stop_reasons_json "
-        "FROM rollouts WHERE rollout_id = ?",
-        [rollout_id],
-    ).fetchall()
-    if not rows:
-        return None
-    r = rows[0]
-    steps = con.execute(
-        "SELECT step, share, window_minutes, control_window_minutes, started_at, rate, tuning_json "
-        "FROM rollout_steps WHERE rollout_id = ? ORDER BY step",
-        [rollout_id],
-    ).fetchall()
-    return RolloutRecord(
-        rollout_id=int(r[0]),
-        model=r[1],
-        baseline=r[2],
-        candidate=r[3],
-        policy_digest=r[4],
-        plan=tuple(json.loads(r[5])),
-        rate=r[6],
-        started_at=r[7],
-        status=r[8],
-        ended_at=r[9],
-        end_reason=r[10],
-        stop_step=r[11],
-        stop_look=r[12],
-        stop_reasons=tuple(json.loads(r[13])) if r[13] else (),
-        steps=tuple(
-            StepRecord(
-                step=int(s[0]),
-                share=float(s[1]),
-                window_minutes=float(s[2]),
-                control_window_minutes=s[3],
-                started_at=s[4],
-                rate=s[5],
-                tuning=json.loads(s[6]) if s[6] else None,
-            )
-            for s in steps
-        ),
-    )
-
-
-def get_rollout(store: TraceStore, rollout_id: int) -> RolloutRecord | None:
-    """The rollout with this id, or ``None``."""
-    if not _has_tables(store):
-        return None
-    return _load(store.connection, rollout_id)
-
-
-def current_rollout(store: TraceStore, model: str) -> RolloutRecord | None:
-    """The open (``active`` or ``stopped``) rollout of ``model``, or ``None``."""
-    if not _has_tables(store):
-        return None
-    rows = store.connection.execute(
-        "SELECT max(rollout_id) FROM rollouts WHERE model = ? AND status IN (?, ?, ?)",
-        [model, *OPEN_STATUSES],
-    ).fetchall()
-    return _load(store.connection, int(rows[0][0])) if rows[0][0] is not None else None
-
-
-def open_models(store: TraceStore) -> list[str]:
-    """The models with an open rollout, sorted (one query, however many rollouts are kept)."""
-    if not _has_tables(store):
-        return []
-    rows = store.connection.execute(
-        "SELECT DISTINCT model FROM rollouts WHERE status IN (?, ?, ?) ORDER BY model",
-        list(OPEN_STATUSES),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def list_rollouts(store: TraceStore, *, model: str | None = None) -> list[RolloutRecord]:
-    """Every rollout (of ``model``), newest first."""
-    if not _has_tables(store):
-        return []
-    where, params = ("WHERE model = ?", [model]) if model else ("", [])
-    ids = store.connection.execute(
-        f"SELECT rollout_id FROM rollouts {where} ORDER BY rollout_id DESC", params
-    ).fetchall()
-    out = []
-    for (rid,) in ids:
-        record = _load(store.connection, int(rid))
-        if record is not None:
-            out.append(record)
-    return out
-
-
-def list_looks(store: TraceStore, rollout_id: int, *, step: int | None = None) -> list[LookRecord]:
-    """The looks of a rollout (of one step), in order."""
-    return _looks(store, rollout_id, step=step)
-
-
-def last_look(store: TraceStore, rollout_id: int, *, step: int) -> LookRecord | None:
-    """The latest look of a step, or ``None`` (reads one row, not the step's every verdict)."""
-    looks = _looks(store, rollout_id, step=step, last=True)
-    return looks[0] if looks else None
-
-
-def _looks(
-    store: TraceStore, rollout_id: int, *, step: int | None, last: bool = False
-) -> list[LookRecord]:
-    if not _has_tables(store):
-        return []
-    where = "rollout_id = ?" + (" AND step = ?" if step is not None else "")
-    params: list[Any] = [rollout_id] + ([step] if step is not None else [])
-    order = "step DESC, look DESC LIMIT 1" if last else "step, look"
-    rows = store.connection.execute(
-        f"SELECT rollout_id, step, look, until, decision, state_json, verdict_json, created_at "
-        f"FROM rollout_looks WHERE {where} ORDER BY {order}",
-        params,
-    ).fetchall()
-    return [
-        LookRecord(
-            rollout_id=int(r[0]),
-            step=int(r[1]),
-            look=int(r[2]),
-            until=r[3],
-            decision=r[4],
-            state=json.loads(r[5]),
-            verdict_json=r[6],
-            created_at=r[7],
-        )
-        for r in rows
-    ]

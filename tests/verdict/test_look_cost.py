@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from canarykit.rollout import abort_rollout, start_rollout
-from canarykit.traces import TraceStore, rollouts
+from canarykit.traces import TraceStore, rollout_records, rollouts
 from canarykit.traces.generate import generate_traces
 from canarykit.verdict import evaluate
 
@@ -41,7 +41,7 @@ def history(tmp_path_factory):
 def test_a_look_reads_one_rollout_and_one_earlier_look(history, monkeypatch):
     loads: list[int] = []
     fetched: list[tuple[int | None, bool]] = []
-    load, looks = rollouts._load, rollouts._looks
+    load, looks = rollout_records.load_record, rollout_records.read_looks
 
     def spy_load(con, rollout_id):
         loads.append(rollout_id)
@@ -51,8 +51,9 @@ def test_a_look_reads_one_rollout_and_one_earlier_look(history, monkeypatch):
         fetched.append((step, last))
         return looks(store, rollout_id, step=step, last=last)
 
-    monkeypatch.setattr(rollouts, "_load", spy_load)
-    monkeypatch.setattr(rollouts, "_looks", spy_looks)
+    for module in (rollout_records, rollouts):  # the reads, and record_look's own
+        monkeypatch.setattr(module, "load_record", spy_load)
+    monkeypatch.setattr(rollout_records, "read_looks", spy_looks)
     verdicts = []
     for minute in range(3, 31, 3):
         loads.clear()
