@@ -22,7 +22,9 @@ no database-engine wording, values cut to 80 characters, at most 300 characters.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
+import gc
 import importlib
 import os
 import platform
@@ -209,6 +211,21 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _freeze_at_exit() -> None:
+    """Leave the objects alive at exit out of the interpreter's final garbage collections.
+
+    Python's shutdown runs full cyclic collections over every object the imports created
+    (numpy, scipy, DuckDB): ~50 ms of a ``canarykit evaluate`` for nothing, since the process
+    memory goes back to the system anyway. Nothing canarykit needs runs there: stores are
+    closed explicitly, temporary folders are removed by their own exit handlers, and the
+    garbage left at exit is parser objects. Registered once, by :func:`main`.
+    """
+    gc.freeze()
+
+
+_EXIT_HOOK: list[bool] = []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used by ``python -m canarykit``).
 
@@ -223,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status (:data:`EXIT_STATUS`). Usage errors, ``--help`` and ``--version``
         raise :class:`SystemExit` as argparse does.
     """
+    if not _EXIT_HOOK:
+        _EXIT_HOOK.append(True)
+        atexit.register(_freeze_at_exit)
     try:
         return _run(argv)
     except BrokenPipeError:  # the reader left (`| head`): nothing more to say to anyone
