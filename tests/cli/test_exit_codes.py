@@ -335,6 +335,23 @@ def test_version_and_help_answer_without_heavy_imports() -> None:
         assert result.stderr.strip() == "[]", argv
 
 
+def test_the_command_skips_the_final_garbage_collections_once() -> None:
+    # an exit handler registered before main runs after main's (last in, first out)
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0, len(hooks), file=sys.stderr))\n"
+        "import canarykit.cli.main as m\n"
+        "hooks = m._EXIT_HOOK\n"
+        "m.main(['log', '--db', 'no-such-store.duckdb'])\n"
+        "m.main(['log', '--db', 'no-such-store.duckdb'])\n"
+        "print(gc.get_freeze_count(), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.splitlines()[-2:] == ["0", "True 1"]
+
+
 def test_constants_repeated_for_a_light_parser_match_the_promotion_layer() -> None:
     from canarykit.promotion import session, startup
 
