@@ -5,8 +5,8 @@ parse the docstring of every special function and load ``numpy.f2py``, ``numpy.m
 ``numpy.testing``. The statistics modules read their special functions through this module
 (``from canarykit.stats import _special as special`` then ``special.betaln(...)``), so importing
 them costs nothing and scipy loads at the first call, or before it in a thread started by
-:func:`prefetch`: ``canarykit evaluate`` starts one once its own modules are imported, and the
-import then runs while DuckDB opens the store and reads it (DuckDB releases the GIL).
+:func:`prefetch`: ``canarykit evaluate`` starts one once its own modules are imported, and
+scipy then loads while DuckDB opens the store and reads it (DuckDB releases the GIL).
 
 The functions are scipy's own, read from ``scipy.special`` at every access: the numbers are
 unchanged, and a patched ``scipy.special`` is seen as before.
