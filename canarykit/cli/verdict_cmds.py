@@ -81,8 +81,10 @@ def register(subparsers: Any) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from canarykit.stats._special import prefetch
     from canarykit.verdict.evaluate import evaluate
 
+    prefetch()  # scipy.special (0.1 s) loads while DuckDB opens and reads the store
     signer = signer_from(args)  # a bad key or option fails before anything is evaluated
     verdict = evaluate(
         args.source,

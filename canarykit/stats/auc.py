@@ -58,9 +58,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import alpha_from_level
 from canarykit.stats.auc_variance import (
     DEFAULT_PLANNED_SE,

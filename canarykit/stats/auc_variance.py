@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import alpha_from_level
 from canarykit.stats.boundaries import normal_mixture_bound
 
@@ -327,7 +327,7 @@ def auc_delta_half_width(
     var = np.asarray(variance, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         if not sequential:
-            return np.asarray(float(ndtri(1 - alpha / 2)) * np.sqrt(var))
+            return np.asarray(float(special.ndtri(1 - alpha / 2)) * np.sqrt(var))
         info = 1.0 / var
         u = normal_mixture_bound(info, alpha, 1.0 / planned_se**2, alpha, one_sided=False)
         return np.asarray(u / info)

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.boundaries import FloatOrArray
 from canarykit.stats.roots import brentq

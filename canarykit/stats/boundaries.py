@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import check_open_unit, check_positive
 from canarykit.stats.roots import brentq
 

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import alpha_from_level
 from canarykit.stats.result import IntervalResult
 
@@ -142,7 +142,7 @@ def delong_auc(
     if math.isnan(var):
         note = "fewer than two positives or negatives: AUC variance not estimable"
     else:
-        half = float(ndtri(1 - alpha / 2)) * math.sqrt(var)
+        half = float(special.ndtri(1 - alpha / 2)) * math.sqrt(var)
         lo, hi = auc - half, auc + half
     return IntervalResult(
         method="DeLong AUC, normal",

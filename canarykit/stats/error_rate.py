@@ -35,9 +35,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.bernoulli import bernoulli_confidence_interval
 from canarykit.stats.result import IntervalResult

@@ -50,9 +50,9 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats.boundaries import normal_mixture_bound
 from canarykit.stats.result import IntervalResult
 from canarykit.stats.shadow import clopper_pearson, proportion_confidence_sequence
@@ -426,7 +426,7 @@ def gap_delta_bounds(
     d = (r[..., ii] - r[..., jj]).reshape(flat)  # (..., arm, R·P)
     vd = (v[..., ii] + v[..., jj]).reshape(flat)
     a = alpha / (d.shape[-1] ** 2 / 2.0)  # union bound over ALL distinct contrasts
-    z = float(ndtri(1.0 - a / 2.0))
+    z = float(special.ndtri(1.0 - a / 2.0))
 
     def half(v1: Any, v2: Any) -> Any:  # symmetric, increasing in both variances
         var = (np.sqrt(v1) + np.sqrt(v2)) ** 2 if paired else v1 + v2

@@ -24,9 +24,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats._checks import check_count, check_open_unit
 from canarykit.stats.quantiles import OrderStatistics, RankRequest, _estimate_rank
 from canarykit.stats.result import IntervalResult

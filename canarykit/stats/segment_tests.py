@@ -40,8 +40,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from canarykit.stats import _special as special
 from canarykit.stats._checks import check_count, check_open_unit, check_positive
 from canarykit.stats.boundaries import normal_log_mixture
 from canarykit.stats.count_mixtures import count_log_mixture

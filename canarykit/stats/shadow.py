@@ -27,10 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
-from scipy.special import betaln, ndtri
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats.result import IntervalResult
 
 __all__ = [
@@ -99,7 +98,7 @@ def proportion_confidence_sequence(
     pa, pb = prior
     if not (pa > 0 and pb > 0):
         raise InvalidInputError(f"prior: Beta parameters must be > 0, got {prior!r}")
-    const = betaln(pa + s, pb + t - s) - betaln(pa, pb)
+    const = special.betaln(pa + s, pb + t - s) - special.betaln(pa, pb)
     target = np.log(1.0 / a_lvl)
     tiny = 1e-300
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -296,7 +295,7 @@ def paired_score_shift(
         )
     mean = sum_diff / n
     var = max(0.0, (sum_sq_diff - n * mean * mean) / (n - 1))
-    half = float(ndtri(1 - (1 - confidence_level) / 2)) * math.sqrt(var / n)
+    half = float(special.ndtri(1 - (1 - confidence_level) / 2)) * math.sqrt(var / n)
     return IntervalResult(
         method=method,
         estimate=mean,

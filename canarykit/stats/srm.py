@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import gammaln
 
 from canarykit.errors import InvalidInputError
+from canarykit.stats import _special as special
 from canarykit.stats.result import Bound, IntervalResult, Status
 
 __all__ = [
@@ -78,7 +78,7 @@ def _check_k(k: float) -> float:
 
 
 def _log_beta(v: NDArray[np.float64]) -> Any:
-    return gammaln(v).sum(axis=-1) - gammaln(v.sum(axis=-1))
+    return special.gammaln(v).sum(axis=-1) - special.gammaln(v.sum(axis=-1))
 
 
 def srm_log_bayes_factor(counts: ArrayLike, planned: ArrayLike, *, k: float = DEFAULT_K) -> Any:

@@ -30,8 +30,6 @@ from canarykit.traces.validation import check_stored_timestamps
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.from_summaries import summary_plan, verdict_from_summaries
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
-from canarykit.verdict.segment_decision import apply_segments
-from canarykit.verdict.segment_look import evaluate_segment_look
 from canarykit.verdict.verdict import Verdict
 
 DUCKDB_MAGIC = b"DUCK"
@@ -324,6 +322,8 @@ def evaluate(
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)
             # segment plan steps and --by tables hook into the look
+            from canarykit.verdict.segment_look import evaluate_segment_look  # rollouts only
+
             return evaluate_segment_look(store, record, rollout_policy, until, log, by)
         chosen = policy if isinstance(policy, Policy) else load_policy(policy)
         verdict = _evaluate_store(
@@ -337,6 +337,8 @@ def evaluate(
             split=split,
         )
         if by is not None:
+            from canarykit.verdict.segment_decision import apply_segments  # --by only
+
             verdict = apply_segments(store, chosen, verdict, by)
         if log and not store.read_only and is_duckdb_file(store.path):
             append_decision(store, verdict.to_dict(), verdict.to_json(), chosen.files)

@@ -33,7 +33,6 @@ from canarykit.traces.pairing import PAIR_COLUMN, contradicting_pairs, reference
 from canarykit.traces.store import TraceStore
 from canarykit.verdict.evaluate import evaluate, is_duckdb_file, open_source
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
-from canarykit.verdict.segment_look import replay_segment_look
 from canarykit.verdict.verdict import NON_COMPUTED_FIELDS, Verdict, engine_versions
 
 __all__ = ["ReplayResult", "engine_warning", "load_verdict", "replay"]
@@ -186,6 +185,8 @@ def replay(
             # a look: rebuild looks 1..k of its step in order (the state they carry)
             store = open_source(source)
             try:
+                from canarykit.verdict.segment_look import replay_segment_look  # looks only
+
                 replayed = replay_segment_look(store, chosen, original, sel.get("by"))
             finally:
                 if store is not source:

@@ -23,7 +23,7 @@ import pytest
 
 import canarykit.cli.store_cmds as store_cmds
 from canarykit.cli import common
-from canarykit.cli.main import EXIT_STATUS, main
+from canarykit.cli.main import COMMAND_GC_THRESHOLD, EXIT_STATUS, main
 from canarykit.errors import InvalidInputError, one_line
 from canarykit.traces.generate import generate_traces
 from canarykit.verdict.verdict import Verdict, engine_versions
@@ -333,6 +333,31 @@ def test_version_and_help_answer_without_heavy_imports() -> None:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert result.stderr.strip() == "[]", argv
+
+
+def test_the_command_tunes_the_garbage_collector_and_restores_it() -> None:
+    # an exit handler registered before main runs after main's (last in, first out)
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0, len(hooks), file=sys.stderr))\n"
+        "import canarykit.cli.main as m\n"
+        "hooks = m._EXIT_HOOK\n"
+        "gc.set_threshold(700, 10, 10)\n"
+        "def tell(*t):\n"
+        "    print('set', *t, file=sys.stderr)\n"
+        "    gc.set_threshold(*t)\n"
+        "m.gc = type(sys)('gc')\n"
+        "m.gc.__dict__.update(get_threshold=gc.get_threshold, set_threshold=tell, freeze=gc.freeze)\n"
+        "m.main(['log', '--db', 'no-such-store.duckdb'])\n"
+        "m.main(['log', '--db', 'no-such-store.duckdb'])\n"
+        "print(gc.get_freeze_count(), gc.get_threshold(), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("canarykit:")]
+    during = f"set {COMMAND_GC_THRESHOLD} 10 10"
+    assert lines == [during, "set 700 10 10", during, "set 700 10 10", "0 (700, 10, 10)", "True 1"]
 
 
 def test_constants_repeated_for_a_light_parser_match_the_promotion_layer() -> None:
