@@ -147,11 +147,11 @@ class TraceStore:
         self._con.execute("SET preserve_insertion_order = false")
         # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
         self.show_progress_bar(False)
-        if not self.read_only and not self._has_table("traces"):
+        if not self._has_table("traces"):
+            if self.read_only:
+                raise StorageError(f"{target}: has no traces table")
             self._con.execute(_CREATE_TRACES)
             self._con.execute(_CREATE_INGESTS)
-        elif not self._has_table("traces"):
-            raise StorageError(f"{target}: has no traces table")
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
