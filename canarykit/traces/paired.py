@@ -189,12 +189,12 @@ def _pair_id_partial(
     agreement = np.zeros((2, 2), np.int64)
     np.add.at(agreement, (dc, ds), counts)
     # the joint table (bc, bs, label): labelled pairs, summed over the decisions
-    joint: dict[tuple[int, int, int], int] = {}
     keep = lab >= 0
-    keys = zip(bc[keep].tolist(), bs[keep].tolist(), lab[keep].tolist(), strict=True)
-    for key, n in zip(keys, counts[keep].tolist(), strict=True):
-        joint[key] = joint.get(key, 0) + int(n)
-    return PairedPartial(
+    return PairedPartial.of_cells(
+        bc[keep],
+        bs[keep],
+        lab[keep],
+        counts[keep],
         n_pairs=int(total[0]),
         agreement=(
             (int(agreement[0, 0]), int(agreement[0, 1])),
@@ -202,23 +202,21 @@ def _pair_id_partial(
         ),
         sum_diff=_or_zero(total[1]),
         sum_sq_diff=_or_zero(total[2]),
-        joint=joint,
     )
 
 
 def summary_of(partial: PairedPartial) -> PairedSummary:
     """The paired table of merged figures (the joint table sorted by bins and label)."""
-    keys = sorted(partial.joint)
-    arr = np.array(keys, dtype=np.int64).reshape(-1, 3)
+    bin_control, bin_candidate, label, count = partial.cells()
     return PairedSummary(
         n_pairs=partial.n_pairs,
         agreement=np.array(partial.agreement, dtype=np.int64),
         sum_diff=partial.sum_diff,
         sum_sq_diff=partial.sum_sq_diff,
-        bin_control=arr[:, 0],
-        bin_candidate=arr[:, 1],
-        label=arr[:, 2].astype(bool),
-        count=np.array([partial.joint[k] for k in keys], dtype=np.int64),
+        bin_control=bin_control,
+        bin_candidate=bin_candidate,
+        label=label.astype(bool),
+        count=count,
     )
 
 

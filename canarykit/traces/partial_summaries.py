@@ -297,10 +297,20 @@ class ArmPartial:
         )
 
 
-PairKey = tuple[int, int, int]  # (control score bin, shadow score bin, label 0/1)
+JOINT_BASE = 1 << 21
+"""Score bins per side the paired joint table can hold (its cells are encoded in one integer)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+def _sum_by_key(
+    keys: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    unique, inverse = np.unique(np.asarray(keys, dtype=np.int64), return_inverse=True)
+    summed = np.zeros(unique.size, np.int64)
+    np.add.at(summed, inverse.ravel(), np.asarray(counts, dtype=np.int64))
+    return unique, summed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PairedPartial:
     """Shadow mode: the paired figures of the pairs a slice *completes* (mergeable).
 
@@ -308,28 +318,60 @@ class PairedPartial:
     and those completed in ``[t₁, t₂)`` are together exactly the pairs of ``[since, t₂)``
     (:func:`canarykit.traces.paired.paired_partial`). Counts and tables merge exactly; the
     score-difference sums are DuckDB's compensated ``fsum`` per slice, added across slices
-    (no check reads them; a full recomputation may differ in their last bits).
+    (no check reads them; a full recomputation may differ in their last bits). The joint table
+    (labelled pairs per control bin, shadow bin and label) is kept as sorted encoded cells,
+    ``(bin_control · JOINT_BASE + bin_candidate) · 2 + label``, and their counts.
 
     Examples
     --------
-    >>> a = PairedPartial(n_pairs=2, agreement=((1, 0), (0, 1)), joint={(3, 4, 1): 2})
-    >>> b = PairedPartial(n_pairs=1, agreement=((0, 1), (0, 0)), joint={(3, 4, 1): 1})
+    >>> a = PairedPartial.of_cells([3], [4], [1], [2], n_pairs=2, agreement=((1, 0), (0, 1)))
+    >>> b = PairedPartial.of_cells([3, 0], [4, 9], [1, 0], [1, 5], n_pairs=1,
+    ...                            agreement=((0, 1), (0, 0)))
     >>> m = a.merge(b)
-    >>> m.n_pairs, m.agreement, m.joint
-    (3, ((1, 1), (0, 1)), {(3, 4, 1): 3})
+    >>> m.n_pairs, m.agreement, [c.tolist() for c in m.cells()]
+    (3, ((1, 1), (0, 1)), [[0, 3], [9, 4], [0, 1], [5, 3]])
     """
 
     n_pairs: int = 0
     agreement: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
     sum_diff: float = 0.0
     sum_sq_diff: float = 0.0
-    joint: dict[PairKey, int] = field(default_factory=dict)
+    joint_keys: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    joint_counts: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @classmethod
+    def of_cells(
+        cls, bin_control: Any, bin_candidate: Any, label: Any, count: Any, **figures: Any
+    ) -> PairedPartial:
+        """From joint-table cells in any order (repeated cells are added)."""
+        bc, bs, lab = (np.asarray(x, dtype=np.int64) for x in (bin_control, bin_candidate, label))
+        keys, counts = _sum_by_key((bc * JOINT_BASE + bs) * 2 + lab, np.asarray(count))
+        return cls(joint_keys=keys, joint_counts=counts, **figures)
+
+    def cells(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """The joint table, sorted: (bin_control, bin_candidate, label, count)."""
+        k = self.joint_keys
+        return k // 2 // JOINT_BASE, k // 2 % JOINT_BASE, k % 2, self.joint_counts
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PairedPartial):
+            return NotImplemented
+        return (
+            (self.n_pairs, self.agreement) == (other.n_pairs, other.agreement)
+            and float(self.sum_diff).hex() == float(other.sum_diff).hex()
+            and float(self.sum_sq_diff).hex() == float(other.sum_sq_diff).hex()
+            and np.array_equal(self.joint_keys, other.joint_keys)
+            and np.array_equal(self.joint_counts, other.joint_counts)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def merge(self, other: PairedPartial) -> PairedPartial:
         """The pairs of both slices together."""
-        joint = dict(self.joint)
-        for key, count in other.joint.items():
-            joint[key] = joint.get(key, 0) + count
+        keys, counts = _sum_by_key(
+            np.concatenate([self.joint_keys, other.joint_keys]),
+            np.concatenate([self.joint_counts, other.joint_counts]),
+        )
         (a, b), (c, d) = self.agreement
         (e, f), (g, h) = other.agreement
         return PairedPartial(
@@ -337,38 +379,31 @@ class PairedPartial:
             agreement=((a + e, b + f), (c + g, d + h)),
             sum_diff=self.sum_diff + other.sum_diff,
             sum_sq_diff=self.sum_sq_diff + other.sum_sq_diff,
-            joint=joint,
+            joint_keys=keys,
+            joint_counts=counts,
         )
 
     def to_parts(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         """JSON-ready scalars (the sums as exact hexadecimal floats), and the joint table."""
-        keys = sorted(self.joint)
         header = {
             "n_pairs": self.n_pairs,
             "agreement": [list(row) for row in self.agreement],
             "sum_diff": float(self.sum_diff).hex(),
             "sum_sq_diff": float(self.sum_sq_diff).hex(),
         }
-        arrays = {
-            "bin_control": np.array([k[0] for k in keys], np.int64),
-            "bin_candidate": np.array([k[1] for k in keys], np.int64),
-            "label": np.array([k[2] for k in keys], np.int64),
-            "count": np.array([self.joint[k] for k in keys], np.int64),
-        }
-        return header, arrays
+        return header, {"joint_keys": self.joint_keys, "joint_counts": self.joint_counts}
 
     @classmethod
     def from_parts(cls, d: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> PairedPartial:
         """Inverse of :meth:`to_parts`."""
         (a, b), (c, e) = d["agreement"]
-        columns = (arrays[n].tolist() for n in ("bin_control", "bin_candidate", "label"))
-        keys = [(int(x), int(y), int(z)) for x, y, z in zip(*columns, strict=True)]
         return cls(
             n_pairs=int(d["n_pairs"]),
             agreement=((int(a), int(b)), (int(c), int(e))),
             sum_diff=float.fromhex(d["sum_diff"]),
             sum_sq_diff=float.fromhex(d["sum_sq_diff"]),
-            joint=dict(zip(keys, (int(n) for n in arrays["count"].tolist()), strict=True)),
+            joint_keys=arrays["joint_keys"].astype(np.int64),
+            joint_counts=arrays["joint_counts"].astype(np.int64),
         )
 
 

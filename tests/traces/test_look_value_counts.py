@@ -180,12 +180,15 @@ def test_the_look_record_round_trips_exactly(big):
     values = ValueCounts.of(
         [0.1, 1 / 3, 812.25, float(np.nextafter(2.0, 3.0))], [1, 4, 2**33 if big else 6, 1]
     )
-    paired = PairedPartial(
+    paired = PairedPartial.of_cells(
+        [0, 17],
+        [999, 3],
+        [1, 0],
+        [3, 2**35 if big else 6],
         n_pairs=9,
         agreement=((4, 1), (2, 2**40 if big else 2)),
         sum_diff=-0.1053000000000008,
         sum_sq_diff=float(np.nextafter(0.0425, 1.0)),
-        joint={(0, 999, 1): 3, (17, 3, 0): 2**35 if big else 6},
     )
     p = PartialSummaries(
         control=_partial(values, big), candidate=_partial(None, big), paired=paired
