@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.stats import _special as special
-from canarykit.stats.boundaries import _beta_binomial_r, beta_binomial_log_mixture
+from canarykit.stats.beta_binomial_bounds import _beta_binomial_r, beta_binomial_log_mixture
 
 __all__ = ["count_log_mixture", "log_incomplete_beta_cf", "mixture_tuning"]
 
