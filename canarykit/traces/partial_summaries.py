@@ -47,8 +47,10 @@ __all__ = [
     "PairedPartial",
     "PartialSummaries",
     "ValueCounts",
+    "add_arrays",
     "merge_confusion",
     "merge_values",
+    "sum_by_key",
 ]
 
 FORMAT = "canarykit.partial_summaries/2"
@@ -67,7 +69,22 @@ def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _add_arrays(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def sum_by_key(keys: Any, counts: Any) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+    """Distinct ``keys`` (sorted, their dtype kept) and the exact sum of ``counts`` of each.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in sum_by_key(np.array([7, 2, 7]), np.array([1, 5, 3]))]
+    [[2, 7], [5, 4]]
+    """
+    unique, inverse = np.unique(np.asarray(keys), return_inverse=True)
+    summed = np.zeros(unique.size, np.int64)
+    np.add.at(summed, inverse.ravel(), np.asarray(counts, dtype=np.int64))
+    return unique, summed
+
+
+def add_arrays(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Two count arrays added (an empty one stands for zeros); a new array."""
     if a.size == 0:
         return b.copy()
     if b.size == 0:
@@ -94,12 +111,8 @@ class ValueCounts:
     @classmethod
     def of(cls, values: Any, counts: Any) -> ValueCounts:
         """From values and counts in any order (equal values are added; ``-0.0`` is ``0.0``)."""
-        v = np.asarray(values, dtype=np.float64) + 0.0
-        c = np.asarray(counts, dtype=np.int64)
-        unique, inverse = np.unique(v, return_inverse=True)
-        # float weights are exact while a count stays below 2**53 rows
-        summed = np.bincount(inverse.ravel(), weights=c, minlength=unique.size)
-        return cls(values=unique, counts=summed.astype(np.int64))
+        unique, summed = sum_by_key(np.asarray(values, dtype=np.float64) + 0.0, counts)
+        return cls(values=unique, counts=summed)
 
     @classmethod
     def empty(cls) -> ValueCounts:
@@ -208,9 +221,9 @@ class ArmPartial:
             hsum=self.hsum + other.hsum,
             hxor=self.hxor ^ other.hxor,
             buckets=dict(sorted(buckets.items())),
-            scores=_add_arrays(self.scores, other.scores),
-            positives=_add_arrays(self.positives, other.positives),
-            negatives=_add_arrays(self.negatives, other.negatives),
+            scores=add_arrays(self.scores, other.scores),
+            positives=add_arrays(self.positives, other.positives),
+            negatives=add_arrays(self.negatives, other.negatives),
             confusion={
                 fs: merge_confusion(self.confusion.get(fs, {}), other.confusion.get(fs, {}))
                 for fs in feature_sets
@@ -301,15 +314,6 @@ JOINT_BASE = 1 << 21
 """Score bins per side the paired joint table can hold (its cells are encoded in one integer)."""
 
 
-def _sum_by_key(
-    keys: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    unique, inverse = np.unique(np.asarray(keys, dtype=np.int64), return_inverse=True)
-    summed = np.zeros(unique.size, np.int64)
-    np.add.at(summed, inverse.ravel(), np.asarray(counts, dtype=np.int64))
-    return unique, summed
-
-
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PairedPartial:
     """Shadow mode: the paired figures of the pairs a slice *completes* (mergeable).
@@ -345,7 +349,7 @@ class PairedPartial:
     ) -> PairedPartial:
         """From joint-table cells in any order (repeated cells are added)."""
         bc, bs, lab = (np.asarray(x, dtype=np.int64) for x in (bin_control, bin_candidate, label))
-        keys, counts = _sum_by_key((bc * JOINT_BASE + bs) * 2 + lab, np.asarray(count))
+        keys, counts = sum_by_key((bc * JOINT_BASE + bs) * 2 + lab, np.asarray(count))
         return cls(joint_keys=keys, joint_counts=counts, **figures)
 
     def cells(self) -> tuple[npt.NDArray[np.int64], ...]:
@@ -368,7 +372,7 @@ class PairedPartial:
 
     def merge(self, other: PairedPartial) -> PairedPartial:
         """The pairs of both slices together."""
-        keys, counts = _sum_by_key(
+        keys, counts = sum_by_key(
             np.concatenate([self.joint_keys, other.joint_keys]),
             np.concatenate([self.joint_counts, other.joint_counts]),
         )

@@ -43,10 +43,10 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import numpy.typing as npt
 
 from canarykit.traces.look_cache import ingest_seq, untouched_since
 from canarykit.traces.packing import pack, unpack
+from canarykit.traces.partial_summaries import add_arrays, sum_by_key
 from canarykit.traces.segment_summaries import (
     SEGMENT_RELATIVE_ACCURACY,
     SegmentArm,
@@ -56,6 +56,7 @@ from canarykit.traces.segment_summaries import (
 )
 from canarykit.traces.store import TraceStore
 from canarykit.traces.summaries import Selection
+from canarykit.traces.window import parse_utc_timestamp
 
 __all__ = ["FORMAT", "Keep", "from_bytes", "merge_segments", "summarize_segments_kept", "to_bytes"]
 
@@ -76,27 +77,11 @@ class Keep:
     write: bool = True
 
 
-def _add_counts(
-    keys_a: npt.NDArray[np.int64],
-    counts_a: npt.NDArray[np.int64],
-    keys_b: npt.NDArray[np.int64],
-    counts_b: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    keys = np.concatenate([keys_a, keys_b]).astype(np.int64)
-    counts = np.concatenate([counts_a, counts_b]).astype(np.int64)
-    unique, inverse = np.unique(keys, return_inverse=True)
-    summed = np.zeros(unique.size, np.int64)
-    np.add.at(summed, inverse.ravel(), counts)
-    return unique, summed
-
-
 def merge_arm(a: SegmentArm, b: SegmentArm) -> SegmentArm:
     """One arm of one segment over both slices (exact: every figure is a count)."""
-    keys, counts = _add_counts(a.keys, a.counts, b.keys, b.counts)
-
-    def hist(x: npt.NDArray[np.int64], y: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return y.copy() if x.size == 0 else x.copy() if y.size == 0 else x + y
-
+    keys, counts = sum_by_key(
+        np.concatenate([a.keys, b.keys]), np.concatenate([a.counts, b.counts])
+    )
     return SegmentArm(
         n=a.n + b.n,
         errors=a.errors + b.errors,
@@ -105,8 +90,8 @@ def merge_arm(a: SegmentArm, b: SegmentArm) -> SegmentArm:
         keys=keys,
         counts=counts,
         zero_count=a.zero_count + b.zero_count,
-        positives=hist(a.positives, b.positives),
-        negatives=hist(a.negatives, b.negatives),
+        positives=add_arrays(a.positives, b.positives),
+        negatives=add_arrays(a.negatives, b.negatives),
     )
 
 
@@ -193,7 +178,7 @@ def from_bytes(blob: bytes) -> SegmentSummaries | None:
 
 
 def _moment(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    return dt.datetime.fromisoformat(parse_utc_timestamp(text))
 
 
 def _key(selection: Selection, keep: Keep, params: dict[str, Any]) -> str:
@@ -203,8 +188,8 @@ def _key(selection: Selection, keep: Keep, params: dict[str, Any]) -> str:
         selection.baseline,
         selection.candidate,
         selection.mode,
-        None if selection.since is None else _moment(selection.since).isoformat(),
-        [_moment(t).isoformat() for t in selection.control_window]
+        None if selection.since is None else parse_utc_timestamp(selection.since),
+        [parse_utc_timestamp(t) for t in selection.control_window]
         if selection.control_window
         else None,
         repr(getattr(selection, "segment", ())),
