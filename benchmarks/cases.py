@@ -2,20 +2,32 @@
 a fresh subprocess, so that its peak resident memory is its own).
 
 Every case takes the Parquet file of the run and the data folder; ratios are taken side by
-side in one process (:func:`_interleaved`), so both timings see the same machine load.
+side in one process (:func:`benchmarks.timing.interleaved`), so both timings see the same
+machine load. The cases that compare two ways of doing one job (ten looks vs one evaluation,
+Parquet vs store, shadow vs canary, one of many models) are in
+:mod:`benchmarks.comparison_cases`.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from benchmarks.comparison_cases import (
+    case_ingest_shadow,
+    case_looks,
+    case_models,
+    case_parquet,
+    case_shadow,
+)
+from benchmarks.timing import REPEATS, interleaved, median_seconds, peak_rss_mb, store_path
+
+__all__ = ["CASES", "REPEATS", "peak_rss_mb"]
 
 FLOOR_SQL = (
     "SELECT arm, count(*), sum(CAST(error AS INTEGER)), avg(latency_ms), avg(score), "
@@ -36,32 +48,13 @@ DIGEST_SQL = (
     "SELECT arm, sum(CAST(h AS HUGEINT)), bit_xor(h) FROM (SELECT arm, hash(request_id, ts, "
     'model, version, arm, latency_ms, error, score, label, "group") AS h FROM traces) GROUP BY arm'
 )
-REPEATS = 3
-LOOKS = 10
-MODELS = 20
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``, which a
-    child inherits from its parent's high-water mark on Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _store_path(parquet: str, workdir: str) -> Path:
-    return Path(workdir) / (Path(parquet).stem + ".duckdb")
 
 
 def case_ingest(parquet: str, workdir: str) -> dict[str, float]:
     """Ingest the Parquet file into a new DuckDB store (validation included)."""
     from canarykit.traces import TraceStore
 
-    db = _store_path(parquet, workdir)
+    db = store_path(parquet, workdir)
     for p in (db, Path(f"{db}.wal")):
         p.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -70,34 +63,11 @@ def case_ingest(parquet: str, workdir: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "rows": report.rows_ingested}
 
 
-def _median_seconds(run: object, repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _interleaved(runs: dict[str, Any], repeats: int = REPEATS) -> dict[str, float]:
-    """Median seconds of each callable, run in turn ``repeats`` times (after one warm-up each),
-    so that every ratio compares timings taken under the same machine load."""
-    for run in runs.values():
-        run()
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def case_floor(parquet: str, workdir: str) -> dict[str, float]:
     """The floors and the digest alone, over the same store file (medians, interleaved)."""
     import duckdb
 
-    con = duckdb.connect(str(_store_path(parquet, workdir)), read_only=True)
+    con = duckdb.connect(str(store_path(parquet, workdir)), read_only=True)
     rows = con.execute(FLOOR_SQL).fetchall()
     out: dict[str, float] = {"rows": sum(int(r[1]) for r in rows)}
     for name, sql in (
@@ -106,7 +76,7 @@ def case_floor(parquet: str, workdir: str) -> dict[str, float]:
         ("needed", NEEDED_FLOOR_SQL),
         ("digest", DIGEST_SQL),
     ):
-        out[name] = _median_seconds(lambda sql=sql: con.execute(sql).fetchall())
+        out[name] = median_seconds(lambda sql=sql: con.execute(sql).fetchall())
     return out
 
 
@@ -133,158 +103,9 @@ def case_ingest_bare(parquet: str, workdir: str) -> dict[str, float]:
         with TraceStore(db) as store:
             store.ingest(parquet)
 
-    out = _interleaved({"seconds": bare, "ingest": ingest}, repeats=1)
+    out = interleaved({"seconds": bare, "ingest": ingest}, repeats=1)
     fresh()
     return {**out, "rows": 0}
-
-
-def case_looks(parquet: str, workdir: str) -> dict[str, float]:
-    """Ten looks of a rollout at a growing window (until = 10 %, 20 %, … of the span) vs one
-    evaluation of the whole window.
-
-    The looks run as a batch job runs them: a rollout is started on a copy of the store and each
-    look is recorded (so the next one reads only the rows after it). ``plain`` is the same ten
-    windows evaluated without a rollout (each reads its whole window). ``by`` is ten looks of
-    another rollout with ``--by region`` (segment tables, their summaries kept from look to
-    look), against ``one_by``, one evaluation of the whole window with ``--by region``.
-    """
-    import datetime as dt
-    import shutil
-
-    import duckdb
-
-    from canarykit.rollout import start_rollout
-    from canarykit.traces import TraceStore
-    from canarykit.verdict.evaluate import evaluate
-
-    path = str(_store_path(parquet, workdir))
-    con = duckdb.connect(path, read_only=True)
-    first, last = con.execute("SELECT min(ts), max(ts) FROM traces").fetchall()[0]
-    con.close()
-    span = last - first
-    untils = [
-        (first + span * (i / LOOKS) + dt.timedelta(microseconds=1)).isoformat() + "Z"
-        for i in range(1, LOOKS + 1)
-    ]
-    one = _median_seconds(lambda: evaluate(path, log=False))
-    rollout = str(Path(workdir) / "looks.duckdb")
-    shutil.copyfile(path, rollout)
-    with TraceStore(rollout) as store:
-        start_rollout(store, model="risk-default", at=first.isoformat() + "Z")
-    start = time.perf_counter()
-    for until in untils:
-        evaluate(rollout, until=until)
-    seconds = time.perf_counter() - start
-    Path(rollout).unlink()
-    start = time.perf_counter()
-    for until in untils:
-        evaluate(path, log=False, until=until)
-    plain = time.perf_counter() - start
-    one_by = _median_seconds(lambda: evaluate(path, log=False, by="region"))
-    shutil.copyfile(path, rollout)
-    with TraceStore(rollout) as store:
-        start_rollout(store, model="risk-default", at=first.isoformat() + "Z")
-    start = time.perf_counter()
-    for until in untils:
-        evaluate(rollout, until=until, by="region")
-    by = time.perf_counter() - start
-    Path(rollout).unlink()
-    return {"seconds": seconds, "one": one, "plain": plain, "by": by, "one_by": one_by, "rows": 0}
-
-
-def case_parquet(parquet: str, workdir: str) -> dict[str, float]:
-    """The default verdict on the Parquet file read in place (validation included)."""
-    from canarykit.verdict.evaluate import evaluate
-
-    store = str(_store_path(parquet, workdir))
-    return {
-        **_interleaved(
-            {
-                "seconds": lambda: evaluate(parquet, log=False),
-                "store": lambda: evaluate(store, log=False),
-            }
-        ),
-        "rows": 0,
-    }
-
-
-def _shadow_store(parquet: str, workdir: str) -> str:
-    return str(_store_path(parquet, workdir)).replace("identical", "shadow")
-
-
-def case_ingest_shadow(parquet: str, workdir: str) -> dict[str, float]:
-    """Ingest the shadow-mode Parquet file into a new store (pairing included).
-
-    Its own process, so that the shadow verdict's peak RSS (``case_shadow``) is the verdict's.
-    """
-    from canarykit.traces import TraceStore
-
-    shadow = _shadow_store(parquet, workdir)
-    for p in (Path(shadow), Path(f"{shadow}.wal")):
-        p.unlink(missing_ok=True)
-    start = time.perf_counter()
-    with TraceStore(shadow) as store:
-        store.ingest(parquet.replace("identical", "shadow"))
-    return {"seconds": time.perf_counter() - start, "rows": 0}
-
-
-def case_shadow(parquet: str, workdir: str) -> dict[str, float]:
-    """The default verdict on a shadow-mode store of the same number of rows
-    (``case_ingest_shadow`` built it, paired at ingest)."""
-    from canarykit.verdict.evaluate import evaluate
-
-    shadow = _shadow_store(parquet, workdir)
-    canary = str(_store_path(parquet, workdir))
-    evaluate(shadow, log=False)
-    shadow_rss = peak_rss_mb()  # before the canary evaluations share this process
-    return {
-        "shadow_rss_mb": shadow_rss,
-        **_interleaved(
-            {
-                "seconds": lambda: evaluate(shadow, log=False),
-                "canary": lambda: evaluate(canary, log=False),
-            }
-        ),
-        "rows": 0,
-    }
-
-
-def case_models(parquet: str, workdir: str) -> dict[str, float]:
-    """One of 20 models interleaved in time vs a store of that model's rows alone.
-
-    Both stores are made by ``TraceStore.ingest`` (which clusters rows by model and time) from
-    Parquet files whose rows are ordered by time, the 20 models interleaved.
-    """
-    import duckdb
-
-    from canarykit.traces import TraceStore
-    from canarykit.verdict.evaluate import evaluate
-
-    stem = Path(parquet).stem
-    many = Path(workdir) / f"models-{stem}.duckdb"
-    alone = Path(workdir) / f"alone-{stem}.duckdb"
-    if not alone.exists():
-        con = duckdb.connect()
-        for db, where in ((many, ""), (alone, "WHERE model = 'm00'")):
-            source = db.with_suffix(".parquet")
-            con.execute(
-                "COPY (SELECT * FROM (SELECT * REPLACE ('m' || lpad(CAST(hash(request_id) % "
-                f"{MODELS} AS VARCHAR), 2, '0') AS model) FROM read_parquet('{parquet}')) "
-                f"{where} ORDER BY ts) TO '{source}' (FORMAT parquet, ROW_GROUP_SIZE 256000)"
-            )
-            with TraceStore(db) as store:
-                store.ingest(str(source))
-            source.unlink()
-        con.close()
-    return {
-        **_interleaved(
-            {
-                "seconds": lambda: evaluate(str(many), model="m00", log=False),
-                "alone": lambda: evaluate(str(alone), model="m00", log=False),
-            }
-        ),
-        "rows": 0,
-    }
 
 
 def case_startup(parquet: str, workdir: str) -> dict[str, float]:
@@ -309,7 +130,7 @@ def case_startup(parquet: str, workdir: str) -> dict[str, float]:
         ("version", [*exe, "--version"]),
         ("small", [*exe, "evaluate", str(small), "--no-log"]),
     ):
-        out[name] = _median_seconds(
+        out[name] = median_seconds(
             lambda cmd=cmd: subprocess.run(cmd, capture_output=True, check=False, env=env), 5
         )
     return out
@@ -321,10 +142,10 @@ def case_verdict(parquet: str, workdir: str) -> dict[str, float]:
 
     from canarykit.verdict.evaluate import evaluate
 
-    path = str(_store_path(parquet, workdir))
+    path = str(store_path(parquet, workdir))
     con = duckdb.connect(path, read_only=True)
     verdict = evaluate(path, log=False)
-    paired = _interleaved(
+    paired = interleaved(
         {
             "seconds": lambda: evaluate(path, log=False),
             "needed": lambda: con.execute(NEEDED_FLOOR_SQL).fetchall(),
@@ -360,7 +181,7 @@ def case_tea(parquet: str, workdir: str) -> dict[str, float]:
     """
     from canarykit.verdict.evaluate import evaluate
 
-    path = str(_store_path(parquet, workdir))
+    path = str(store_path(parquet, workdir))
     try:
         import duckdb
         import tea_tasting as tt
@@ -379,7 +200,7 @@ def case_tea(parquet: str, workdir: str) -> dict[str, float]:
         experiment.analyze(frame, control="control")
 
     return {
-        **_interleaved({"seconds": tea, "canarykit": lambda: evaluate(path, log=False)}),
+        **interleaved({"seconds": tea, "canarykit": lambda: evaluate(path, log=False)}),
         "rows": 0,
     }
 
@@ -399,7 +220,7 @@ def case_fairness(parquet: str, workdir: str) -> dict[str, float]:
 
     from canarykit.stats.fairness import ConfusionCounts, fairness_gap_delta
 
-    con = duckdb.connect(str(_store_path(parquet, workdir)), read_only=True)
+    con = duckdb.connect(str(store_path(parquet, workdir)), read_only=True)
     start = time.perf_counter()
     rows = con.execute(
         'SELECT arm, "group", label, score >= 0.5, count(*) FROM traces '

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import platform
 
-from benchmarks.cases import LOOKS, MODELS, REPEATS
+from benchmarks.comparison_cases import LOOKS, MODELS
 from benchmarks.naive import BOOTSTRAP_RESAMPLES
+from benchmarks.timing import REPEATS
 
 CLOSING_NOTE = {
     "needed": "- *verdict vs the needed-columns floor*: the verdict reads the window in three plain "
@@ -153,6 +154,16 @@ def _ratios(main: dict[str, dict[str, float]]) -> list[str]:
                 f"{LOOKS} looks of a rollout vs one evaluation", lk["seconds"], lk["one"], 1.5
             )
         )
+        if "reads" in lk:
+            lines.append(
+                _ratio_row(
+                    f"floor of {LOOKS} looks: each opens the store, reads its slice, merges "
+                    "(no statistics, records or policy) vs one evaluation",
+                    lk["reads"],
+                    lk["one"],
+                    None,
+                )
+            )
         if "plain" in lk:
             lines.append(
                 _ratio_row(
@@ -181,6 +192,30 @@ def _ratios(main: dict[str, dict[str, float]]) -> list[str]:
                 1.5,
             )
         )
+        pq = main["parquet"]
+        if "validate" in pq:
+            lines += [
+                _ratio_row(
+                    "floor of Parquet in place: opening the file (contract rules, id screen, "
+                    "unique-key proof) alone vs the store's verdict",
+                    pq["validate"],
+                    pq["store"],
+                    None,
+                ),
+                _ratio_row(
+                    "the unique-key proof alone, 64-bit key hashes already in memory, vs the "
+                    "store's verdict",
+                    pq["keys"],
+                    pq["store"],
+                    None,
+                ),
+                _ratio_row(
+                    "needed-columns floor read from the Parquet file vs from the store",
+                    pq["decode_file"],
+                    pq["decode_store"],
+                    None,
+                ),
+            ]
     if "shadow" in main:
         sh = main["shadow"]
         lines.append(_ratio_row("shadow vs canary", sh["seconds"], sh["canary"], 1.5))
