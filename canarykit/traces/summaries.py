@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -272,7 +272,15 @@ def summarize_since(
         grows = [selection.candidate_arm]
         if selection.control_window is None:
             grows.insert(0, "control")
-        added = _with_values(con, delta, partial_summaries(con, delta, plan, arms=grows), previous)
+        # an arm whose counts are kept has them counted by the slice's first pass itself
+        counted = [a for a in grows if _arm_of(previous, a).values is not None]
+        added = _with_values(
+            con,
+            delta,
+            partial_summaries(con, delta, plan, arms=grows, count_values=counted),
+            previous,
+            counted,
+        )
         if shadow and previous.paired is not None:
             # the pairs the new rows complete (their partner may be older): the whole window
             # with the later row of the pair in the slice
@@ -287,12 +295,14 @@ def _with_values(
     selection: Selection,
     partial: PartialSummaries,
     previous: PartialSummaries | None,
+    counted: Collection[str] = (),
 ) -> PartialSummaries:
     """``partial`` with the distinct latency counts of its rows (:mod:`.rank_values`).
 
-    They are read for an arm with rows whose ``previous`` figures still keep them; an arm
-    without rows here counts none. A count that disagrees with the pass that counted the
-    same rows means they changed in between (:class:`StaleCountsError`).
+    They are read for an arm with rows whose ``previous`` figures still keep them (the arms in
+    ``counted`` have them from ``partial``'s own pass already); an arm without rows here counts
+    none. A count that disagrees with the pass that counted the same rows means they changed
+    in between (:class:`StaleCountsError`).
     """
     arms = {"control": partial.control, selection.candidate_arm: partial.candidate}
     before = {} if previous is None else {"control": previous.control}
@@ -303,6 +313,10 @@ def _with_values(
         values: ValueCounts | None = ValueCounts.empty()
         if arm in before and before[arm].values is None:
             values = None
+        elif arm in counted:
+            values = figures.values
+            if values is not None and len(values) > MAX_DISTINCT_VALUES:
+                values = None
         elif figures.n_latency:
             values = latency_value_counts(con, selection, arm, MAX_DISTINCT_VALUES)
             if values is not None and values.total != figures.n_latency:
@@ -311,6 +325,10 @@ def _with_values(
                 )
         out[arm] = replace(figures, values=values)
     return PartialSummaries(control=out["control"], candidate=out[selection.candidate_arm])
+
+
+def _arm_of(partial: PartialSummaries, arm: str) -> ArmPartial:
+    return partial.control if arm == "control" else partial.candidate
 
 
 def _usable_plan(

@@ -8,7 +8,7 @@ merge exactly across slices of rows (:class:`~canarykit.traces.partial_summaries
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -16,7 +16,14 @@ import numpy as np
 import numpy.typing as npt
 
 from canarykit.errors import InvalidInputError
-from canarykit.traces.partial_summaries import ArmPartial, Confusion, PartialSummaries
+from canarykit.traces.partial_summaries import (
+    MAX_DISTINCT_VALUES,
+    ArmPartial,
+    Confusion,
+    PartialSummaries,
+    ValueCounts,
+    sum_by_key,
+)
 from canarykit.traces.sources import quote_ident
 
 if TYPE_CHECKING:
@@ -61,14 +68,14 @@ def sketch_multiplier(factor: int = 1) -> float:
     return m * factor
 
 
-def latency_key_sql(factor: int = 1) -> str:
-    """The DDSketch bucket key of ``latency_ms`` (``⌈ln x / ln γ⌉``; ``ZERO_KEY`` for 0).
+def latency_key_sql(factor: int = 1, column: str = "latency_ms") -> str:
+    """The DDSketch bucket key of ``column`` (``⌈ln x / ln γ⌉``; ``ZERO_KEY`` for 0).
 
     With ``factor`` (a power of two) the key of ``factor`` finer sub-buckets per bucket.
     """
     return (
-        f"CASE WHEN latency_ms > 0 THEN CAST(CEIL(LN(latency_ms) * {sketch_multiplier(factor)!r}) "
-        f"AS BIGINT) WHEN latency_ms = 0 THEN {ZERO_KEY} END"
+        f"CASE WHEN {column} > 0 THEN CAST(CEIL(LN({column}) * {sketch_multiplier(factor)!r}) "
+        f"AS BIGINT) WHEN {column} = 0 THEN {ZERO_KEY} END"
     )
 
 
@@ -105,13 +112,18 @@ def bin_sql(column: str, n_bins: int) -> str:
 
 
 def arms_union(
-    selection: Selection, arms: Sequence[str], columns: str, condition: str = ""
+    selection: Selection,
+    arms: Sequence[str],
+    columns: str | Callable[[str], str],
+    condition: str = "",
 ) -> tuple[str, list[Any]]:
-    """``UNION ALL`` of the arms' rows: ``a`` (the arm's position in ``arms``) and ``columns``."""
+    """``UNION ALL`` of the arms' rows: ``a`` (the arm's position in ``arms``) and ``columns``
+    (the same for every arm, or a function of the arm)."""
     parts, params = [], []
     for i, arm in enumerate(arms):
         where, arm_params = selection.arm_where(arm)
-        parts.append(f"SELECT {i} AS a, {columns} FROM traces WHERE {where}{condition}")
+        cols = columns(arm) if callable(columns) else columns
+        parts.append(f"SELECT {i} AS a, {cols} FROM traces WHERE {where}{condition}")
         params += arm_params
     return " UNION ALL ".join(parts), params
 
@@ -133,13 +145,19 @@ def partial_summaries(
     plan: SummaryPlan,
     *,
     arms: Sequence[str] | None = None,
+    count_values: Collection[str] = (),
 ) -> PartialSummaries:
-    """Passes 1–3 over ``selection``'s rows of ``arms`` (default both); other arms are empty."""
+    """Passes 1–3 over ``selection``'s rows of ``arms`` (default both); other arms are empty.
+
+    Pass 1 also counts each distinct latency of the arms in ``count_values`` (``values`` of
+    their :class:`ArmPartial`; ``None`` past ``MAX_DISTINCT_VALUES``): it then groups their rows
+    by value instead of by sub-bucket, and each value's sub-bucket key is computed once.
+    """
     every = ["control", selection.candidate_arm]
     read = [a for a in every if arms is None or a in arms]
     figures: dict[str, dict[str, Any]] = {arm: {} for arm in every}
     if read:
-        for arm, values in _arm_pass(con, selection, read, plan).items():
+        for arm, values in _arm_pass(con, selection, read, plan, count_values).items():
             figures[arm].update(values)
         for arm, values in _score_pass(con, selection, read, plan).items():
             figures[arm].update(values)
@@ -156,22 +174,37 @@ def partial_summaries(
 
 
 def _arm_pass(
-    con: duckdb.DuckDBPyConnection, selection: Selection, arms: list[str], plan: SummaryPlan
+    con: duckdb.DuckDBPyConnection,
+    selection: Selection,
+    arms: list[str],
+    plan: SummaryPlan,
+    count_values: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Pass 1: per (arm, latency sub-bucket) counts, time and latency range, digest parts."""
+    """Pass 1: per (arm, latency sub-bucket) counts, time and latency range, digest parts.
+
+    The rows of an arm in ``count_values`` are grouped by latency value (``k`` NULL inside,
+    the value's key computed per group outside), the others by sub-bucket (``v`` NULL).
+    """
     columns = list(DIGEST_COLUMNS) + sorted({f for fs in plan.feature_sets for f in fs})
     hashed = f"hash({', '.join(quote_ident(c) for c in columns)})"
-    union, params = arms_union(
-        selection,
-        arms,
-        f"{latency_key_sql(FINE_FACTOR)} AS k, error, latency_ms, score, label, ts, {hashed} AS h",
-    )
+    rest = f"error, latency_ms, score, label, ts, {hashed} AS h"
+
+    def keys(arm: str) -> str:
+        if arm in count_values:
+            return f"CAST(NULL AS BIGINT) AS k, latency_ms AS v, {rest}"
+        return f"{latency_key_sql(FINE_FACTOR)} AS k, CAST(NULL AS DOUBLE) AS v, {rest}"
+
+    union, params = arms_union(selection, arms, keys)
     try:
         rows = con.execute(
-            "SELECT a, k, count(*), count(*) FILTER (WHERE error), count(latency_ms), "
-            "count(score), count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL), "
-            "min(ts), max(ts), min(latency_ms), max(latency_ms), sum(CAST(h AS HUGEINT)), "
-            f"bit_xor(h) FROM ({union}) GROUP BY a, k",
+            f"SELECT a, coalesce(k, {latency_key_sql(FINE_FACTOR, 'v')}) AS k, v, n, errors, "
+            "n_lat, scored, labelled, t0, t1, lo, hi, hsum, hxor FROM (SELECT a, k, v, "
+            "count(*) AS n, count(*) FILTER (WHERE error) AS errors, count(latency_ms) AS n_lat, "
+            "count(score) AS scored, "
+            "count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL) AS labelled, "
+            "min(ts) AS t0, max(ts) AS t1, min(latency_ms) AS lo, max(latency_ms) AS hi, "
+            "sum(CAST(h AS HUGEINT)) AS hsum, bit_xor(h) AS hxor "
+            f"FROM ({union}) GROUP BY a, k, v)",
             params,
         ).fetchall()
     except duckdb.BinderException as err:
@@ -181,30 +214,40 @@ def _arm_pass(
         by_arm.setdefault(arms[int(row[0])], []).append(row)
     out: dict[str, dict[str, Any]] = {}
     for arm, group in by_arm.items():
-        # columns: a, k, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor
-        starts = [r[7] for r in group if r[7] is not None]
-        ends = [r[8] for r in group if r[8] is not None]
-        lows = [float(r[9]) for r in group if r[9] is not None]
-        highs = [float(r[10]) for r in group if r[10] is not None]
+        # columns: a, k, v, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor
+        starts = [r[8] for r in group if r[8] is not None]
+        ends = [r[9] for r in group if r[9] is not None]
+        lows = [float(r[10]) for r in group if r[10] is not None]
+        highs = [float(r[11]) for r in group if r[11] is not None]
         hxor = 0
         for r in group:
-            hxor ^= int(r[12])
+            hxor ^= int(r[13])
+        counted = [(int(r[1]), int(r[5])) for r in group if r[1] is not None and r[5]]
+        bucket_keys, bucket_counts = sum_by_key(
+            np.array([k for k, _ in counted], dtype=np.int64),
+            np.array([c for _, c in counted], dtype=np.int64),
+        )
         out[arm] = {
-            "n": sum(int(r[2]) for r in group),
-            "errors": sum(int(r[3]) for r in group),
-            "n_latency": sum(int(r[4]) for r in group),
-            "scored": sum(int(r[5]) for r in group),
-            "labelled": sum(int(r[6]) for r in group),
+            "n": sum(int(r[3]) for r in group),
+            "errors": sum(int(r[4]) for r in group),
+            "n_latency": sum(int(r[5]) for r in group),
+            "scored": sum(int(r[6]) for r in group),
+            "labelled": sum(int(r[7]) for r in group),
             "start": min(starts) if starts else None,
             "end": max(ends) if ends else None,
             "min_latency": min(lows) if lows else None,
             "max_latency": max(highs) if highs else None,
-            "hsum": sum(int(r[11]) for r in group),
+            "hsum": sum(int(r[12]) for r in group),
             "hxor": hxor,
-            "buckets": dict(
-                sorted((int(r[1]), int(r[4])) for r in group if r[1] is not None and r[4])
-            ),
+            "buckets": dict(zip(bucket_keys.tolist(), bucket_counts.tolist(), strict=True)),
         }
+        if arm in count_values:
+            valued = [(float(r[2]), int(r[5])) for r in group if r[2] is not None]
+            out[arm]["values"] = (
+                ValueCounts.of([v for v, _ in valued], [c for _, c in valued])
+                if len(valued) <= MAX_DISTINCT_VALUES
+                else None
+            )
     return out
 
 

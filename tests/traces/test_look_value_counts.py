@@ -27,6 +27,7 @@ from canarykit.traces.partial_summaries import (
 )
 from canarykit.traces.rank_values import StaleCountsError, ranks_from_values
 from canarykit.traces.summaries import Selection, SummaryPlan, summarize, summarize_since
+from canarykit.traces.summary_passes import ZERO_KEY
 
 START = dt.datetime(2026, 3, 2, 9, 0)
 
@@ -225,3 +226,32 @@ def test_a_damaged_or_foreign_record_is_ignored():
     old = json.dumps({"format": "canarykit.partial_summaries/1", "control": {}}).encode()
     assert PartialSummaries.from_bytes(zlib.compress(old)) is None  # an older format
     assert PartialSummaries.from_bytes(b"") is None
+
+
+@pytest.mark.parametrize("continuous", [False, True])
+def test_the_first_pass_counts_values_as_the_separate_count_does(continuous):
+    """Pass 1 grouped by value (an arm whose counts are kept) gives the same figures, buckets
+    and value counts as the grouping by sub-bucket plus the separate value count (NULL and
+    zero latencies included)."""
+    from canarykit.traces.rank_values import latency_value_counts
+    from canarykit.traces.summary_passes import partial_summaries as passes
+
+    store, sel, _ = _store(continuous=continuous)
+    store.connection.execute(
+        "UPDATE traces SET latency_ms = CASE WHEN hash(request_id) % 50 = 0 THEN NULL "
+        "WHEN hash(request_id) % 50 = 1 THEN 0.0 ELSE latency_ms END"
+    )
+    plan = SummaryPlan(feature_sets=(("group",),))
+    plain = passes(store.connection, sel, plan)
+    fused = passes(store.connection, sel, plan, count_values=("control", "canary"))
+    for arm, a, b in (
+        ("control", plain.control, fused.control),
+        ("canary", plain.candidate, fused.candidate),
+    ):
+        assert a.values is None
+        assert ZERO_KEY in b.buckets and b.n_latency < b.n
+        for f in dataclasses.fields(a):
+            if f.name != "values":
+                x, y = getattr(a, f.name), getattr(b, f.name)
+                assert (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y), f.name
+        assert b.values == latency_value_counts(store.connection, sel, arm, 10**9)

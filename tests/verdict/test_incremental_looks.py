@@ -80,9 +80,9 @@ def _job(table: pa.Table, plan_path, *, cache: bool, monkeypatch, reads: list | 
         if reads is not None:
             original = summary_passes.partial_summaries
 
-            def spy(con, selection, plan, *, arms=None):
+            def spy(con, selection, plan, *, arms=None, count_values=()):
                 reads.append((selection.since, selection.until, tuple(arms or ())))
-                return original(con, selection, plan, arms=arms)
+                return original(con, selection, plan, arms=arms, count_values=count_values)
 
             m.setattr("canarykit.traces.summaries.partial_summaries", spy)
         store = TraceStore()
