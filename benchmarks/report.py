@@ -24,25 +24,6 @@ CLOSING_NOTE = {
     "at ingest), and combining the stored hash with them exactly as `hash()` does costs more "
     "in SQL than hashing the row (0.28 s with 64-bit arithmetic in 32-bit halves, 19 s with "
     "UHUGEINT); a digest of another definition would break the replay of every earlier verdict.",
-    "looks": "- *ten looks*: a recorded look reads only the rows after the previous one for its "
-    "counts, histograms, confusion tables and latency value counts (while an arm's latencies "
-    "take at most 20,000 distinct values, every order statistic comes from the merged counts, "
-    "so no look reads the whole window), so over ten looks every row is read about once — "
-    "close to one evaluation by itself, which leaves each look about 0.05 × one evaluation for "
-    "everything else. Reading a slice costs more per row than reading the whole window (each "
-    "of the four passes pays its own query start and partial row groups: 0.10 s per 1 M-row "
-    "slice against 0.073 s per 1 M rows in one pass), and each look pays a fixed cost of "
-    "about 0.1 s: opening and closing the store (with its checkpoint), the rollout record, "
-    "the freshness query, the checks, Rego, and writing the look and its figures. The same ten "
-    "windows evaluated without a rollout read everything each time (the row below it).",
-    "parquet": "- *Parquet in place*: every evaluation validates the files (one SQL pass over "
-    "the contract rules, a byte screen of the ids for control characters, one hash aggregate "
-    "proving the keys unique), then each summary pass decodes the Parquet columns again: "
-    "decoding costs about 3× reading the same columns from the store (the needed-columns "
-    "floor on the file vs the store). A one-time copy of the columns into memory was measured "
-    "(2.3 s and 2.3 GB peak RSS for 10 M rows, over the 1 GB budget) and is not used; folding "
-    "the rule counts into the first pass would validate only the selected rows. A batch job "
-    "that looks repeatedly should `ingest` once.",
     "shadow": "- *shadow vs canary*: pairing happens at ingest (`traces/pairing.py`: a pair id "
     "on both rows, the shadow partner's score, time and version copied onto the control row), "
     "so the paired pass is two scans of the control rows with no join (the `request_id` hash "
@@ -106,7 +87,61 @@ def _missed(main: dict[str, dict[str, float]]) -> list[str]:
         if "startup" in main
         else None,
     }
-    return [CLOSING_NOTE[k] for k, r in ratios.items() if r is not None and r[0] > r[1]]
+    notes = {**CLOSING_NOTE, "looks": _looks_note(main), "parquet": _parquet_note(main)}
+    return [notes[k] for k, r in ratios.items() if r is not None and r[0] > r[1]]
+
+
+def _looks_note(main: dict[str, dict[str, float]]) -> str:
+    """Why ten looks miss 1.5× one evaluation, with this run's floor of ten looks."""
+    lk = main.get("looks", {})
+    floor = (
+        f" In this run that floor alone costs {lk['reads'] / lk['one']:.2f}× one evaluation, "
+        f"which leaves {max(1.5 - lk['reads'] / lk['one'], 0.0) * lk['one'] / LOOKS * 1000:.0f} "
+        "ms per look for everything else within the 1.5× target; the looks took "
+        f"{(lk['seconds'] - lk['reads']) / LOOKS * 1000:.0f} ms each beyond it."
+        if "reads" in lk
+        else ""
+    )
+    return (
+        "- *ten looks*: a recorded look reads only the rows after the previous one, in three "
+        "queries (pass 1 — counts, extremes, digest and, while an arm's latencies take at most "
+        "20,000 distinct values, the count of each value, which answers every order statistic "
+        "without reading the window —, score histograms, confusion counts), so over ten looks "
+        "every row is read about once. The floor of ten looks (the row above: each look opens "
+        "the store, reads its slice and merges it, and nothing else) is therefore about one "
+        "evaluation plus ten openings of DuckDB (about 14 ms each, an in-memory database "
+        "included) and ten queries' start and partial row groups per pass." + floor + " What "
+        "is beyond it: closing the store with its checkpoint of the written look (about 10 ms), "
+        "the rollout record and freshness queries, the checks' statistics (about 20 ms), Rego "
+        "(about 10 ms) and writing the look with its figures. The same ten windows evaluated "
+        "without a rollout read everything each time (their row in the table)."
+    )
+
+
+def _parquet_note(main: dict[str, dict[str, float]]) -> str:
+    """Why Parquet in place misses 1.5× the store, with this run's floors."""
+    pq = main.get("parquet", {})
+    floors = (
+        f" In this run opening the file alone costs {pq['validate'] / pq['store']:.2f}× the "
+        f"store's whole verdict, the unique-key proof alone {pq['keys'] / pq['store']:.2f}× "
+        "even with the key hashes already in memory, and decoding the needed columns from the "
+        f"file {pq['decode_file'] / pq['decode_store']:.1f}× reading them from the store."
+        if "validate" in pq
+        else ""
+    )
+    return (
+        "- *Parquet in place*: a file read in place is checked as an ingest would check it on "
+        "every evaluation — every contract rule in one SQL pass, a byte screen of the ids for "
+        "control characters, and a proof that the `(request_id, arm)` keys are unique (one "
+        "hash aggregate over as many key hashes as rows, the exact comparison only when two "
+        "hashes collide) — and then each summary pass decodes the Parquet columns again."
+        + floors
+        + " The floors are the three rows after it in the table. A one-time copy of the needed columns with "
+        "the key hashes into memory was measured at 10 M rows: 1.24 s and 1.5 GB peak RSS "
+        "(over the 1 GB budget), before the unique-key proof on the copy; it would not bring "
+        "the file within 1.5× either and is not used. A store ingested once has none of these "
+        "costs: a batch job that looks repeatedly should `ingest`."
+    )
 
 
 def _ratio_row(name: str, seconds: float, reference: float, target: float | None) -> str:
