@@ -7,6 +7,7 @@ merge exactly across slices of rows (:class:`~canarykit.traces.partial_summaries
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 SKETCH_RELATIVE_ACCURACY = 0.01
+_EPOCH = dt.datetime(1970, 1, 1)
 ZERO_KEY = -(2**62)  # bucket of latency 0 (below every positive key)
 # pass 1 counts FINE_FACTOR sub-buckets per DDSketch bucket: the order statistics then read
 # only the values of the (16× narrower) sub-buckets that hold the wanted ranks
@@ -196,56 +198,65 @@ def _arm_pass(
 
     union, params = arms_union(selection, arms, keys)
     try:
-        rows = con.execute(
-            f"SELECT a, coalesce(k, {latency_key_sql(FINE_FACTOR, 'v')}) AS k, v, n, errors, "
-            "n_lat, scored, labelled, t0, t1, lo, hi, hsum, hxor FROM (SELECT a, k, v, "
+        cols = con.execute(
+            # per (arm, sub-bucket or value) group: its latency count (the buckets and values);
+            # per arm (k and v NULL, ``total``): every other figure, summed over its groups
+            "SELECT a, k, v, n_lat, GROUPING(k, v) = 3 AS total, sum(n) AS n, "
+            "sum(errors) AS errors, sum(scored) AS scored, sum(labelled) AS labelled, "
+            "epoch_us(min(t0)) AS t0, epoch_us(max(t1)) AS t1, min(lo) AS lo, max(hi) AS hi, "
+            "CAST(sum(hsum) AS VARCHAR) AS hsum, bit_xor(hxor) AS hxor, sum(n_lat) AS n_latency "
+            f"FROM (SELECT a, coalesce(k, {latency_key_sql(FINE_FACTOR, 'v')}) AS k, v, n, "
+            "errors, n_lat, scored, labelled, t0, t1, lo, hi, hsum, hxor FROM (SELECT a, k, v, "
             "count(*) AS n, count(*) FILTER (WHERE error) AS errors, count(latency_ms) AS n_lat, "
             "count(score) AS scored, "
             "count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL) AS labelled, "
-            "min(ts) AS t0, max(ts) AS t1, min(latency_ms) AS lo, max(latency_ms) AS hi, "
+            "CAST(min(ts) AS TIMESTAMP) AS t0, CAST(max(ts) AS TIMESTAMP) AS t1, "
+            "min(latency_ms) AS lo, max(latency_ms) AS hi, "
             "sum(CAST(h AS HUGEINT)) AS hsum, bit_xor(h) AS hxor "
-            f"FROM ({union}) GROUP BY a, k, v)",
+            f"FROM ({union}) GROUP BY a, k, v)) "
+            "GROUP BY GROUPING SETS ((a, k, v, n_lat), (a))",
             params,
-        ).fetchall()
+        ).fetchnumpy()
     except duckdb.BinderException as err:
         raise InvalidInputError(f"traces: {str(err).splitlines()[0]}") from None
-    by_arm: dict[str, list[Any]] = {}
-    for row in rows:
-        by_arm.setdefault(arms[int(row[0])], []).append(row)
+    a_col = np.asarray(cols["a"], dtype=np.int64)
+    total = np.asarray(np.ma.filled(cols["total"], False), dtype=bool)
+    k_col, k_known = _column(cols["k"], ~total)
+    v_col, v_known = _column(cols["v"], ~total)
+    n_lat = np.asarray(np.ma.filled(cols["n_lat"], 0), dtype=np.int64)[~total]
+    a_groups = a_col[~total]
     out: dict[str, dict[str, Any]] = {}
-    for arm, group in by_arm.items():
-        # columns: a, k, v, n, errors, n_lat, scored, labelled, start, end, low, high, hsum, hxor
-        starts = [r[8] for r in group if r[8] is not None]
-        ends = [r[9] for r in group if r[9] is not None]
-        lows = [float(r[10]) for r in group if r[10] is not None]
-        highs = [float(r[11]) for r in group if r[11] is not None]
-        hxor = 0
-        for r in group:
-            hxor ^= int(r[13])
-        counted = [(int(r[1]), int(r[5])) for r in group if r[1] is not None and r[5]]
-        bucket_keys, bucket_counts = sum_by_key(
-            np.array([k for k, _ in counted], dtype=np.int64),
-            np.array([c for _, c in counted], dtype=np.int64),
-        )
+    for row in np.flatnonzero(total):
+        i = int(a_col[row])
+        arm = arms[i]
+
+        def figure(name: str, row: int = int(row)) -> Any:
+            value = cols[name][row]
+            return None if value is np.ma.masked or value is None else value
+
+        mine = a_groups == i
+        counted = mine & k_known & (n_lat > 0)
+        bucket_keys, bucket_counts = sum_by_key(k_col[counted].astype(np.int64), n_lat[counted])
+        t0, t1, lo, hi = (figure(c) for c in ("t0", "t1", "lo", "hi"))
         out[arm] = {
-            "n": sum(int(r[3]) for r in group),
-            "errors": sum(int(r[4]) for r in group),
-            "n_latency": sum(int(r[5]) for r in group),
-            "scored": sum(int(r[6]) for r in group),
-            "labelled": sum(int(r[7]) for r in group),
-            "start": min(starts) if starts else None,
-            "end": max(ends) if ends else None,
-            "min_latency": min(lows) if lows else None,
-            "max_latency": max(highs) if highs else None,
-            "hsum": sum(int(r[12]) for r in group),
-            "hxor": hxor,
+            "n": int(figure("n")),
+            "errors": int(figure("errors")),
+            "n_latency": int(figure("n_latency")),
+            "scored": int(figure("scored")),
+            "labelled": int(figure("labelled")),
+            "start": None if t0 is None else _EPOCH + dt.timedelta(microseconds=int(t0)),
+            "end": None if t1 is None else _EPOCH + dt.timedelta(microseconds=int(t1)),
+            "min_latency": None if lo is None else float(lo),
+            "max_latency": None if hi is None else float(hi),
+            "hsum": int(figure("hsum")),
+            "hxor": int(figure("hxor")),
             "buckets": dict(zip(bucket_keys.tolist(), bucket_counts.tolist(), strict=True)),
         }
         if arm in count_values:
-            valued = [(float(r[2]), int(r[5])) for r in group if r[2] is not None]
+            valued = mine & v_known
             out[arm]["values"] = (
-                ValueCounts.of([v for v, _ in valued], [c for _, c in valued])
-                if len(valued) <= MAX_DISTINCT_VALUES
+                ValueCounts.of(v_col[valued].astype(np.float64), n_lat[valued])
+                if int(valued.sum()) <= MAX_DISTINCT_VALUES
                 else None
             )
     return out
