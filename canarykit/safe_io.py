@@ -9,6 +9,9 @@ whole folder written once, :func:`publish_folder`):
   step works relative to that open folder, so swapping the folder for a link midway changes
   nothing;
 - a file that is a symbolic link is refused (never written through, never replaced);
+- an existing character device or named pipe (``--out /dev/null``) is written into, never
+  replaced (a rename over it would leave a regular file in the device's place); a block
+  device or socket is refused;
 - the data goes to a new temporary file in the same folder, created with
   ``O_CREAT | O_EXCL | O_NOFOLLOW`` (it cannot be a planted file or link), is ``fsync``-ed and
   renamed over the target atomically: a reader sees the old file or the new one, never half of
@@ -108,16 +111,43 @@ def _open_folder(folder: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def _check_target(name: str, dir_fd: int, shown: Path) -> None:
-    """Refuse a target that is a link or a folder (never follow, never replace either)."""
+def _check_target(name: str, dir_fd: int, shown: Path) -> bool:
+    """Refuse a target that is a link, a folder or a block device (never follow, never replace
+    any); ``True`` when it is a character device or a named pipe, written into in place."""
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
-        return
+        return False
     if stat.S_ISLNK(st.st_mode):
         raise _link_error(shown)
     if stat.S_ISDIR(st.st_mode):
         raise InvalidInputError(f"{shown}: is a folder; cannot write a file there")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInputError(
+            f"{shown}: is not a regular file (a device or socket); canarykit writes only files, "
+            "character devices such as /dev/null and named pipes"
+        )
+    return False
+
+
+def _write_special(name: str, data: bytes, dir_fd: int, shown: str) -> None:
+    """Write ``data`` into an existing character device or named pipe (never replace it: a
+    rename over ``/dev/null`` would leave a regular file in its place)."""
+    try:
+        fd = os.open(name, os.O_WRONLY | _NOFOLLOW, dir_fd=dir_fd)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise StorageError(
+            f"{shown}: cannot write ({err.strerror or type(err).__name__})"
+        ) from None
 
 
 def _write_new(name: str, data: bytes, dir_fd: int, mode: int) -> None:
@@ -179,7 +209,11 @@ def write_file(
     folder = target.parent
     _make_parents(folder)
     with _open_folder(folder) as dir_fd:
-        _check_target(target.name, dir_fd, target)
+        if _check_target(target.name, dir_fd, target):
+            if exclusive:
+                raise InvalidInputError(f"{shown}: exists already (it is written once)")
+            _write_special(target.name, payload, dir_fd, shown)
+            return target
         tmp = f".{target.name}.{secrets.token_hex(6)}.tmp"
         try:
             _write_new(tmp, payload, dir_fd, bits)
