@@ -49,7 +49,7 @@ from pathlib import Path
 
 from canarykit.errors import InvalidInputError, StorageError
 
-__all__ = ["publish_folder", "write_file"]
+__all__ = ["check_output_path", "publish_folder", "write_file"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -162,6 +162,52 @@ def _write_new(name: str, data: bytes, dir_fd: int, mode: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def check_output_path(path: str | Path, *, what: str | None = None) -> None:
+    """Refuse now, before any work is done, a file :func:`write_file` would refuse later.
+
+    A command that records something (a verdict in the store's log, a rollout look) and only
+    then writes its output file must not fail at the end with its record already made: it
+    checks the path first. Nothing is created. ``"-"`` (stdout) passes.
+
+    Raises
+    ------
+    InvalidInputError
+        ``path`` or an existing folder on its way is a symbolic link, ``path`` is a folder or a
+        block device or socket, or an existing part of its folder is a file.
+    StorageError
+        The nearest existing folder cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> check_output_path(folder / "new" / "verdict.json")
+    >>> check_output_path(folder, what="--out")
+    Traceback (most recent call last):
+    ...
+    canarykit.errors.InvalidInputError: .../...: is a folder; cannot write a file there
+    """
+    if str(path) == "-":
+        return
+    target = Path(path)
+    existing = target.parent
+    while not os.path.lexists(existing) and existing.parent != existing:
+        existing = existing.parent
+    if existing == target.parent:
+        with _open_folder(existing) as dir_fd:
+            _check_target(target.name, dir_fd, target)
+        folder = existing
+    else:
+        if existing.is_symlink():
+            raise _link_error(existing)
+        if not existing.is_dir():
+            raise InvalidInputError(f"{existing}: is not a folder (on the way to {target})")
+        folder = existing
+    if not os.access(folder, os.W_OK | os.X_OK):
+        shown = f"{what} {target}" if what else str(target)
+        raise StorageError(f"{shown}: cannot write (no permission to write in {folder})")
 
 
 def write_file(

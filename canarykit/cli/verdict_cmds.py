@@ -81,11 +81,16 @@ def register(subparsers: Any) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from canarykit.safe_io import check_output_path
     from canarykit.stats._special import prefetch
     from canarykit.verdict.evaluate import evaluate
 
     prefetch()  # scipy.special (0.1 s) loads while DuckDB opens and reads the store
     signer = signer_from(args)  # a bad key or option fails before anything is evaluated
+    # an output that cannot be written fails before the verdict is logged or a look recorded
+    for path, what in ((args.out, "--out"), (signer.out if signer else None, "--attest-out")):
+        if path is not None:
+            check_output_path(path, what=what)
     verdict = evaluate(
         args.source,
         policy=args.policy,
