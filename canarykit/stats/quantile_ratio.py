@@ -46,6 +46,7 @@ from canarykit.stats.count_mixtures import mixture_tuning
 from canarykit.stats.order_statistics import OrderStatistics
 from canarykit.stats.quantile_ratio_ranks import _check_alphas, quantile_ratio_rank_requests
 from canarykit.stats.quantile_ratio_statistics import RATIO_TOL as RATIO_TOL
+from canarykit.stats.quantile_ratio_statistics import FloatArray as FloatArray
 from canarykit.stats.quantile_ratio_statistics import (
     _arm,
     _lower_bound,
