@@ -11,6 +11,11 @@ Rank-request flow, as for the other quantile checks: :func:`quantile_ratio_rank_
 which order statistics each arm needs, the store fetches exactly those, and
 :func:`quantile_ratio_cs` runs on them (a full sorted sample is also accepted and is exact).
 
+The result and the test are here; the pass and fail statistics and their inversion
+(:mod:`canarykit.stats.quantile_ratio_statistics`) and the rank requests
+(:mod:`canarykit.stats.quantile_ratio_ranks`) have their own modules, and every name is
+importable from this one.
+
 Examples
 --------
 >>> import numpy as np
@@ -32,36 +37,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
 
 from canarykit.errors import InvalidInputError
-from canarykit.stats._checks import check_count, check_open_unit, check_positive
-from canarykit.stats.count_mixtures import count_log_mixture, mixture_tuning
-from canarykit.stats.order_statistics import OrderStatistics, RankRequest
-from canarykit.stats.quantile_ab import P_FLOOR
+from canarykit.stats._checks import check_open_unit, check_positive
+from canarykit.stats.count_mixtures import mixture_tuning
+from canarykit.stats.order_statistics import OrderStatistics
+from canarykit.stats.quantile_ratio_ranks import _check_alphas, quantile_ratio_rank_requests
+from canarykit.stats.quantile_ratio_statistics import RATIO_TOL as RATIO_TOL
+from canarykit.stats.quantile_ratio_statistics import FloatArray as FloatArray
+from canarykit.stats.quantile_ratio_statistics import (
+    _arm,
+    _lower_bound,
+    _t_fail,
+    _t_pass,
+    _upper_bound,
+)
 from canarykit.stats.quantiles import _estimate_rank
 from canarykit.stats.result import IntervalResult
-from canarykit.stats.roots import brentq
 
 __all__ = ["QuantileRatioCSResult", "quantile_ratio_cs", "quantile_ratio_rank_requests"]
-
-FloatArray = npt.NDArray[np.float64]
-
-RATIO_TOL = 1e-9
-"""Relative tolerance of the comparisons ``r·x_control`` vs ``x_candidate``, always applied in the
-conservative direction (the pass test runs at ``r·(1 − tol)``, the fail test at ``r·(1 + tol)``):
-a decimal threshold such as 1.10 is not a binary float and ``r·x`` is rounded, so without it a
-candidate whose p99 is exactly 1.10 × the control's (latencies on a 0.1 ms grid) could land on
-the wrong side of the scaled control by a rounding error of 1e-16 and be passed or failed."""
-
-_TAIL_RATIO = 1.2
-"""Geometric spacing of the ranks requested outside an arm's band (log-mixture error ≤ ln 1.2)."""
-
-_BISECT_RTOL = 1e-10
-
 
 # --------------------------------------------------------------------------- result
 
@@ -96,280 +92,6 @@ class QuantileRatioCSResult(IntervalResult):
     log_e_fail: float = math.nan
     alpha_pass: float = math.nan
     alpha_fail: float = math.nan
-
-
-def _tables(
-    n: int, k: FloatArray, p: float, t_opt: float, alpha_opt_low: float, alpha_opt_up: float
-) -> tuple[FloatArray, FloatArray]:
-    """Log-mixtures at the ends of every count bracket the known ranks ``k`` allow.
-
-    Returns ``(low_at_hi, up_at_lo)``: the non-increasing (too-small) mixture at the bracket
-    upper ends ``[k₁−1, …, k_m−1, n]`` and the non-decreasing (too-large) mixture at the lower
-    ends ``[0, k₁, …, k_m]`` — the conservative end for each.
-    """
-    ext_hi = np.concatenate((k - 1.0, [float(n)]))
-    ext_lo = np.concatenate(([0.0], k))
-    return (
-        count_log_mixture(ext_hi, n, p, t_opt, alpha_opt_low, upper=False),
-        count_log_mixture(ext_lo, n, p, t_opt, alpha_opt_up, upper=True),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Arm:
-    """One arm's known order statistics and its two mixture tables."""
-
-    n: int
-    lo: FloatArray
-    hi: FloatArray
-    low_at_hi: FloatArray
-    up_at_lo: FloatArray
-
-
-@lru_cache(maxsize=256)
-def _tables_cached(
-    n: int, ranks: bytes, p: float, t_opt: float, alpha_opt_low: float, alpha_opt_up: float
-) -> tuple[FloatArray, FloatArray]:
-    k = np.frombuffer(ranks, dtype=np.int64).astype(float)
-    return _tables(n, k, p, t_opt, alpha_opt_low, alpha_opt_up)
-
-
-_CACHE_MAX_RANKS = 4096
-"""Rank-request grids (the same ranks at every look of every check) are cached; samples are not."""
-
-
-def _arm(
-    os: OrderStatistics, p: float, t_opt: float, alpha_opt_low: float, alpha_opt_up: float
-) -> _Arm:
-    ranks = np.ascontiguousarray(os.ranks, dtype=np.int64)
-    if ranks.size <= _CACHE_MAX_RANKS:
-        low, up = _tables_cached(os.n, ranks.tobytes(), p, t_opt, alpha_opt_low, alpha_opt_up)
-    else:
-        low, up = _tables(os.n, ranks.astype(float), p, t_opt, alpha_opt_low, alpha_opt_up)
-    return _Arm(
-        n=os.n,
-        lo=np.asarray(os.values, dtype=float),
-        hi=np.asarray(os.high, dtype=float),
-        low_at_hi=low,
-        up_at_lo=up,
-    )
-
-
-# --------------------------------------------------------------------------- the two statistics
-
-
-def _t_pass(c: _Arm, t: _Arm, r: float) -> float:
-    """``T_pass(r) = min_x [log M⁻_c(#{r·X_c ≤ x}) + log M⁺_t(#{X_t < x})]`` (conservative).
-
-    The control's count ``≤ x`` enters through its bracket's upper end, the candidate's strict
-    count through its lower end; both are step functions of ``x`` (right- and left-continuous),
-    so the minimum over all real ``x`` is attained at one of their jump points.
-    """
-    y = c.lo * (r * (1.0 - RATIO_TOL))
-    x = np.concatenate((y, t.hi, [math.inf]))
-    a = c.low_at_hi[np.searchsorted(y, x, side="right")]
-    b = t.up_at_lo[np.searchsorted(t.hi, x, side="left")]
-    return float(np.min(a + b))
-
-
-def _t_fail(c: _Arm, t: _Arm, r: float) -> float:
-    """``T_fail(r) = min_x [log M⁻_t(#{X_t ≤ x}) + log M⁺_c(#{r·X_c < x})]`` (conservative)."""
-    y = c.hi * (r * (1.0 + RATIO_TOL))
-    x = np.concatenate((t.lo, y, [math.inf]))
-    d = t.low_at_hi[np.searchsorted(t.lo, x, side="right")]
-    e = c.up_at_lo[np.searchsorted(y, x, side="left")]
-    return float(np.min(d + e))
-
-
-def _ratio_range(c: _Arm, t: _Arm) -> tuple[float, float] | None:
-    """Ratios below/above which the order of ``r·X_c`` and ``X_t`` no longer changes."""
-    pc = np.concatenate((c.lo, c.hi))
-    pt = np.concatenate((t.lo, t.hi))
-    pc = pc[pc > 0.0]
-    pt = pt[pt > 0.0]
-    if pc.size == 0 or pt.size == 0:
-        return None
-    return float(pt.min() / pc.max()) / 4.0, float(pt.max() / pc.min()) * 4.0
-
-
-def _upper_bound(c: _Arm, t: _Arm, level: float) -> float:
-    """``U = inf{r : T_pass(r) ≥ level}`` (a point where the pass test rejects; T_pass ↑ in r)."""
-    rng = _ratio_range(c, t)
-    if rng is None:
-        return 0.0 if _t_pass(c, t, 1.0) >= level else math.inf
-    lo, hi = rng
-    if _t_pass(c, t, hi) < level:
-        return math.inf
-    if _t_pass(c, t, lo) >= level:
-        return 0.0
-    while hi > lo * (1.0 + _BISECT_RTOL):
-        mid = math.sqrt(lo * hi)
-        if _t_pass(c, t, mid) >= level:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _lower_bound(c: _Arm, t: _Arm, level: float) -> float:
-    """``L = sup{r : T_fail(r) ≥ level}`` (a point where the fail test rejects; T_fail ↓ in r)."""
-    rng = _ratio_range(c, t)
-    if rng is None:
-        return math.inf if _t_fail(c, t, 1.0) >= level else 0.0
-    lo, hi = rng
-    if _t_fail(c, t, lo) < level:
-        return 0.0
-    if _t_fail(c, t, hi) >= level:
-        return math.inf
-    while hi > lo * (1.0 + _BISECT_RTOL):
-        mid = math.sqrt(lo * hi)
-        if _t_fail(c, t, mid) >= level:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-# --------------------------------------------------------------------------- rank requests
-
-
-def _check_alphas(alpha_pass: float, alpha_fail: float) -> tuple[float, float]:
-    a_p = check_open_unit("alpha_pass", alpha_pass)
-    a_f = check_open_unit("alpha_fail", alpha_fail)
-    if not a_p + a_f < 1.0:
-        raise InvalidInputError(
-            f"alpha_pass + alpha_fail must be < 1, got {alpha_pass!r} + {alpha_fail!r}"
-        )
-    return a_p, a_f
-
-
-@lru_cache(maxsize=1024)
-def _band(
-    n: int,
-    p: float,
-    t_opt: float,
-    alpha_opt_low: float,
-    alpha_opt_up: float,
-    cap_low: float,
-    cap_up: float,
-) -> tuple[float, float]:
-    """Counts ``[c_lo, c_hi]`` where both of an arm's mixtures are below their caps."""
-
-    def low(c: float) -> float:
-        return float(count_log_mixture(c, n, p, t_opt, alpha_opt_low, upper=False)) - cap_low
-
-    def up(c: float) -> float:
-        return float(count_log_mixture(c, n, p, t_opt, alpha_opt_up, upper=True)) - cap_up
-
-    mid = n * p
-    c_lo = 0.0 if low(0.0) <= 0.0 else float(brentq(low, 0.0, mid, xtol=0.25))
-    c_hi = float(n) if up(float(n)) <= 0.0 else float(brentq(up, mid, n, xtol=0.25))
-    return c_lo, c_hi
-
-
-def _arm_ranks(n: int, p: float, band: tuple[float, float], size: int) -> tuple[int, ...]:
-    """Even grid over the band, geometric tails down to rank 1 and up to rank n, the estimate."""
-    if n <= size:
-        return tuple(range(1, n + 1))
-    c_lo, c_hi = band
-    ranks = {int(r) for r in np.round(np.linspace(c_lo, c_hi, size))}
-    mid = n * p
-    for start, sign, stop in ((mid - c_lo, -1.0, mid), (c_hi - mid, 1.0, n - mid)):
-        d = max(start, 1.0)
-        while d < stop:
-            d *= _TAIL_RATIO
-            ranks.add(round(mid + sign * min(d, stop)))
-    ranks.update((1, n, _estimate_rank(n, p)))
-    return tuple(sorted(r for r in ranks if 1 <= r <= n))
-
-
-def quantile_ratio_rank_requests(
-    n_control: int,
-    n_candidate: int,
-    p: float,
-    *,
-    alpha_pass: float,
-    alpha_fail: float,
-    t_opt_control: float,
-    t_opt_candidate: float,
-    grid_size: int = 512,
-) -> tuple[RankRequest, RankRequest]:
-    """Ranks :func:`quantile_ratio_cs` needs from (control, candidate).
-
-    Parameters
-    ----------
-    n_control, n_candidate : int
-        Arm sizes at this look.
-    p : float
-        Quantile level in (0, 1), e.g. 0.99.
-    alpha_pass, alpha_fail : float
-        Error levels of the pass and fail tests (as given to :func:`quantile_ratio_cs`).
-    t_opt_control, t_opt_candidate : float
-        Each arm's tuning sample size (fixed before data).
-    grid_size : int, default 512
-        Ranks on the even grid of each arm's band; arms with ``n ≤ grid_size`` are requested
-        in full (then the test is exact).
-
-    Returns
-    -------
-    (RankRequest, RankRequest)
-        Sorted 1-based ranks for the control and the candidate.
-
-    Notes
-    -----
-    Each arm has two one-sided mixtures, a "count too small" one (non-increasing in the count)
-    and a "count too large" one (non-decreasing). With ``Λ = max(ln 10⁶, ln 1/α_pass,
-    ln 1/α_fail) + 1`` the arm's *band* is the set of counts where the too-small mixture is
-    ``≤ Λ − m₁`` and the too-large one ``≤ Λ − m₂``, where ``m₁, m₂`` are the smallest values
-    the other arm's partner mixture can take (so outside the band the statistic exceeds ``Λ``
-    whatever the other arm does, or the arm's mixture is in its slowly varying logarithmic
-    tail). The band gets an even grid of ``grid_size`` ranks (so ``T`` is exact there up to
-    the grid step); outside, ranks at geometrically growing distances from ``n·p`` (ratio 1.2,
-    costing at most ``ln 1.2`` in the tails), ranks 1 and ``n``, and the sample-quantile rank
-    ``max(1, ⌈n·p⌉)``.
-
-    Examples
-    --------
-    >>> c, t = quantile_ratio_rank_requests(171_000, 300, 0.99, alpha_pass=0.05,
-    ...     alpha_fail=0.003, t_opt_control=171_000, t_opt_candidate=9_000)
-    >>> len(t.ranks), 512 < len(c.ranks) < 700, 169_290 in c.ranks
-    (300, True, True)
-    """
-    n_c = check_count("n_control", n_control)
-    n_t = check_count("n_candidate", n_candidate)
-    p = check_open_unit("p", p)
-    a_p, a_f = _check_alphas(alpha_pass, alpha_fail)
-    to_c = check_positive("t_opt_control", t_opt_control)
-    to_t = check_positive("t_opt_candidate", t_opt_candidate)
-    size = check_count("grid_size", grid_size)
-    if size < 2:
-        raise InvalidInputError(f"grid_size must be >= 2, got {grid_size!r}")
-    cap = max(math.log(1.0 / P_FLOOR), math.log(1.0 / a_p), math.log(1.0 / a_f)) + 1.0
-
-    tune_c, tune_t = mixture_tuning(a_p, a_f, to_c, to_t)
-
-    def floor(n: int, t_opt: float, alpha_opt: float, count: int, upper: bool) -> float:
-        if n == 0:
-            return 0.0
-        return min(0.0, float(count_log_mixture(count, n, p, t_opt, alpha_opt, upper=upper)))
-
-    # an arm's too-small mixture is paired with the other arm's too-large one (smallest at
-    # count 0) and vice versa (pass: control too-small × candidate too-large; fail: the mirror)
-    out = []
-    for n, t_opt, tune, n_o, t_opt_o, tune_o in (
-        (n_c, to_c, tune_c, n_t, to_t, tune_t),
-        (n_t, to_t, tune_t, n_c, to_c, tune_c),
-    ):
-        if n == 0:
-            out.append(RankRequest(n=0, ranks=()))
-            continue
-        band = (0.0, float(n))
-        if n > size:
-            cap_low = cap - floor(n_o, t_opt_o, tune_o[1], 0, True)
-            cap_up = cap - floor(n_o, t_opt_o, tune_o[0], n_o, False)
-            band = _band(n, p, t_opt, tune[0], tune[1], cap_low, cap_up)
-        out.append(RankRequest(n=n, ranks=_arm_ranks(n, p, band, size)))
-    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- the test
