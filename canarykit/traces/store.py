@@ -30,9 +30,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-import sys
 import tempfile
-import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable
@@ -57,6 +55,10 @@ from canarykit.traces.sources import (
     quote_ident,
     quote_literal,
     resolve_inputs,
+)
+from canarykit.traces.store_connection import connect as connect_store
+from canarykit.traces.store_connection import (
+    set_memory_limit,
 )
 from canarykit.traces.validation import check_stored_timestamps, validate_source
 from canarykit.traces.window import TraceWindow
@@ -140,9 +142,9 @@ class TraceStore:
         # spill space for large ingests; removed when the store is closed or collected
         self._tmpdir = tempfile.mkdtemp(prefix="canarykit-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmpdir, ignore_errors=True)
-        self._con = _connect(target, read_only=self.read_only, timeout=self.lock_timeout)
+        self._con = connect_store(target, read_only=self.read_only, timeout=self.lock_timeout)
         self._con.execute("SET TimeZone = 'UTC'")
-        self.memory_limit = _memory_limit(self._con, self.memory_limit)
+        self.memory_limit = set_memory_limit(self._con, self.memory_limit)
         self._con.execute(f"SET temp_directory = {quote_literal(self._tmpdir)}")
         self._con.execute("SET preserve_insertion_order = false")
         # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
@@ -443,79 +445,6 @@ class TraceStore:
 def _say(progress: Progress | None, message: str) -> None:
     if progress is not None:
         progress(message)
-
-
-DEFAULT_LOCK_TIMEOUT = 120.0
-DEFAULT_MEMORY_LIMIT = "600MB"
-
-
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> str:
-    """Set DuckDB's memory limit: ``limit``, else ``CANARYKIT_MEMORY_LIMIT``, else 600MB."""
-    source = "memory_limit"
-    if limit is None:
-        limit = os.environ.get("CANARYKIT_MEMORY_LIMIT")
-        source = "CANARYKIT_MEMORY_LIMIT"
-    if limit is None:
-        limit = DEFAULT_MEMORY_LIMIT
-    try:
-        con.execute(f"SET memory_limit = {quote_literal(limit)}")
-    except duckdb.Error:
-        con.close()
-        raise StorageError(
-            f"{source}: must be a memory size such as 600MB or 4GB, got {limit[:40]!r}"
-        ) from None
-    return limit
-
-
-def _lock_timeout(timeout: float | None) -> float:
-    if timeout is not None:
-        return max(float(timeout), 0.0)
-    raw = os.environ.get("CANARYKIT_LOCK_TIMEOUT")
-    if raw is None:
-        return DEFAULT_LOCK_TIMEOUT
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        raise StorageError(
-            f"CANARYKIT_LOCK_TIMEOUT: must be a number of seconds, got {raw[:40]!r}"
-        ) from None
-
-
-def _is_lock_conflict(err: duckdb.Error) -> bool:
-    """A lock held by another process, or its write-ahead log caught mid-checkpoint (retry)."""
-    text = str(err).lower()
-    if "wal" in text and ("older version" in text or "checkpoint iteration" in text):
-        return True  # another process checkpointed between our reads of the file and its log
-    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
-
-
-def _connect(target: str, *, read_only: bool, timeout: float | None) -> duckdb.DuckDBPyConnection:
-    """Open ``target``, waiting (bounded) while another process holds its lock."""
-    limit = _lock_timeout(timeout)
-    started = time.monotonic()
-    delay, told = 0.05, False
-    while True:
-        try:
-            return duckdb.connect(target, read_only=read_only)
-        except duckdb.Error as err:
-            if not _is_lock_conflict(err):
-                raise StorageError(
-                    f"{target}: cannot open as a DuckDB trace store: {str(err).splitlines()[0]}"
-                ) from None
-            waited = time.monotonic() - started
-            if waited >= limit:
-                raise StorageError(
-                    f"{target}: another process has held the store for {waited:.0f} s "
-                    f"(lock timeout {limit:g} s; set CANARYKIT_LOCK_TIMEOUT to wait longer)"
-                ) from None
-            if not told:
-                print(
-                    f"canarykit: {target} is in use by another process; waiting up to {limit:g} s",
-                    file=sys.stderr,
-                )
-                told = True
-            time.sleep(min(delay, max(limit - waited, 0.0)))
-            delay = min(delay * 1.5, 1.0)
 
 
 def ingest_new_or_existing(

@@ -61,6 +61,7 @@ __all__ = [
     "MAX_ROWS_SHOWN",
     "Rule",
     "check_stored_timestamps",
+    "check_stored_values",
     "first_rows",
     "format_violation",
     "locate_violation",
@@ -381,44 +382,81 @@ def check_partition_columns(con: duckdb.DuckDBPyConnection, source: InputSource)
             )
 
 
-def check_stored_timestamps(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Refuse to read a store whose ``traces`` hold a ``ts`` outside the accepted range.
+# values no ingest accepts, each a predicate DuckDB answers from the column statistics on a
+# healthy store (NaN sorts above +inf in DuckDB, so ``>= 'inf'`` catches both)
+_STORED_RULES = (
+    ("ts", None, f"must be in {TS_RANGE_TEXT}"),
+    (
+        "latency_ms",
+        "latency_ms < 0 OR latency_ms >= CAST('inf' AS DOUBLE)",
+        "must be >= 0 and finite",
+    ),
+    ("score", "score < 0 OR score > 1", "must be in [0, 1] (finite)"),
+)
 
-    Such rows cannot come from an ingest (it validates the range); they were written by SQL
-    or an older canarykit, and reading them back would fail. The check reads only the
-    column's statistics on a healthy store (well under a millisecond at 10 M rows); traces
-    read in place (a view) were validated when the view was made and are not scanned again.
+
+def check_stored_values(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Refuse to read a store whose ``traces`` hold a value no ingest accepts.
+
+    A ``ts`` outside the accepted range, a negative or non-finite ``latency_ms``, a ``score``
+    outside [0, 1] or NaN: such rows cannot come from an ingest (it validates every rule); they
+    were written by SQL or an older canarykit, and reading them would fail or, worse, count
+    them silently (a negative score bin wraps around). The check reads only the columns'
+    statistics on a healthy store (about a millisecond at 10 M rows); traces read in place (a
+    view) were validated when the view was made and are not scanned again.
 
     Raises
     ------
     StorageError
-        One line naming the store, the number of rows, the first one and the range.
+        One line naming the store, the column and rule, the number of rows and the first one.
 
     Examples
     --------
     >>> import duckdb
     >>> con = duckdb.connect()
     >>> _ = con.execute("CREATE TABLE traces AS SELECT 'r1' AS request_id, 'control' AS arm, "
-    ...                 "TIMESTAMP '3000-01-01' AS ts")
-    >>> check_stored_timestamps(con, "s.duckdb")
+    ...                 "TIMESTAMP '3000-01-01' AS ts, 5.0::DOUBLE AS latency_ms, 0.5::DOUBLE AS score")
+    >>> check_stored_values(con, "s.duckdb")
     Traceback (most recent call last):
     ...
     canarykit.errors.StorageError: s.duckdb: column ts: must be in [1970-01-01, 2200-01-01) UTC (1 stored row, first: request_id 'r1', arm 'control'); the store was written outside canarykit ingest: delete or correct these rows
+    >>> _ = con.execute("UPDATE traces SET ts = TIMESTAMP '2026-01-01', latency_ms = 'nan'")
+    >>> check_stored_values(con, "s.duckdb")
+    Traceback (most recent call last):
+    ...
+    canarykit.errors.StorageError: s.duckdb: column latency_ms: must be >= 0 and finite (1 stored row, first: request_id 'r1', arm 'control'); the store was written outside canarykit ingest: delete or correct these rows
     """
     view = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = 'traces' AND NOT internal"
     ).fetchall()[0]
     if view and view[0]:
         return
-    bad = ts_range_condition("ts")
-    row = con.execute(
-        f"SELECT count(*), arg_min(request_id, ts), arg_min(arm, ts) FROM traces WHERE {bad}"
-    ).fetchall()[0]
-    if not row or not row[0]:
+    present = {str(r[0]) for r in con.execute("DESCRIBE traces").fetchall()}
+    rules = [
+        (column, ts_range_condition("ts") if sql is None else sql, rule)
+        for column, sql, rule in _STORED_RULES
+        if column in present
+    ]
+    if not rules:
         return
-    count, request_id, arm = int(row[0]), clip_value(row[1]), clip_value(row[2])
-    raise StorageError(
-        f"{name}: column ts: must be in {TS_RANGE_TEXT} ({count} stored "
-        f"row{'s' if count != 1 else ''}, first: request_id {request_id}, arm {arm}); the store "
-        "was written outside canarykit ingest: delete or correct these rows"
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {sql}), arg_min(request_id, ts) FILTER (WHERE {sql}), "
+        f"arg_min(arm, ts) FILTER (WHERE {sql})"
+        for _, sql, _ in rules
     )
+    anywhere = " OR ".join(f"({sql})" for _, sql, _ in rules)
+    row = con.execute(f"SELECT {counts} FROM traces WHERE {anywhere}").fetchall()[0]
+    for k, (column, _, rule) in enumerate(rules):
+        count = int(row[3 * k] or 0)
+        if not count:
+            continue
+        request_id, arm = clip_value(row[3 * k + 1]), clip_value(row[3 * k + 2])
+        raise StorageError(
+            f"{name}: column {column}: {rule} ({count} stored "
+            f"row{'s' if count != 1 else ''}, first: request_id {request_id}, arm {arm}); the "
+            "store was written outside canarykit ingest: delete or correct these rows"
+        )
+
+
+check_stored_timestamps = check_stored_values
+"""The earlier name of :func:`check_stored_values` (it checked ``ts`` alone)."""
