@@ -73,7 +73,12 @@ def _opened(source: TraceStore | str | Path, *, writable: bool) -> Iterator[Trac
         yield source
         return
     if not is_duckdb_file(source):
-        raise InvalidInputError(f"{source}: no such DuckDB trace store (rollouts live in one)")
+        if not Path(source).exists():
+            raise InvalidInputError(f"{source}: no such DuckDB trace store (rollouts live in one)")
+        raise InvalidInputError(
+            f"{source}: not a DuckDB trace store (rollouts live in one; ingest the traces into "
+            "a store first)"
+        )
     store = TraceStore(source, read_only=not writable)
     try:
         yield store

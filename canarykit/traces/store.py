@@ -137,7 +137,7 @@ class TraceStore:
 
     def __post_init__(self) -> None:
         target = str(self.path)
-        if self.read_only and target != ":memory:" and not Path(target).is_file():
+        if self.read_only and target != ":memory:" and not os.path.lexists(target):
             raise StorageError(f"{target}: no such trace store")
         # spill space for large ingests; removed when the store is closed or collected
         self._tmpdir = tempfile.mkdtemp(prefix="canarykit-")

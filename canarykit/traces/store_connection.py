@@ -12,13 +12,67 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 
 from canarykit.errors import StorageError
 from canarykit.traces.sources import quote_literal
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DEFAULT_MEMORY_LIMIT", "connect", "set_memory_limit"]
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_MEMORY_LIMIT",
+    "DUCKDB_MAGIC",
+    "connect",
+    "is_duckdb_file",
+    "set_memory_limit",
+]
+
+DUCKDB_MAGIC = b"DUCK"
+# never download a DuckDB extension at run time (opening a SQLite file as a store made DuckDB
+# try to fetch sqlite_scanner from the network); the built-in ones (parquet, json, icu) load
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
+
+
+def is_duckdb_file(path: str | Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (by its header).
+
+    Examples
+    --------
+    >>> is_duckdb_file("no-such-file.duckdb")
+    False
+    """
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return False
+        with p.open("rb") as handle:
+            header = handle.read(16)
+    except OSError:
+        return False
+    return header[8:12] == DUCKDB_MAGIC
+
+
+def _check_store_file(target: str) -> None:
+    """Refuse, in canarykit's words, a path that exists and is no DuckDB database."""
+    if target == ":memory:" or not os.path.lexists(target):
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise StorageError(f"{target}: is a folder, not a DuckDB trace store")
+    if not path.is_file():
+        raise StorageError(f"{target}: is not a regular file, not a DuckDB trace store")
+    if path.stat().st_size == 0:
+        raise StorageError(
+            f"{target}: is an empty file, not a DuckDB trace store (remove it: ingest creates "
+            "the store)"
+        )
+    if not is_duckdb_file(path):
+        raise StorageError(
+            f"{target}: not a DuckDB trace store (no DuckDB header); Parquet and CSV files are "
+            "read in place by evaluate, or ingested into a store with ingest FILE --db STORE"
+        )
+
 
 DEFAULT_LOCK_TIMEOUT = 120.0
 DEFAULT_MEMORY_LIMIT = "600MB"
@@ -72,12 +126,13 @@ def _is_lock_conflict(err: duckdb.Error) -> bool:
 
 def connect(target: str, *, read_only: bool, timeout: float | None) -> duckdb.DuckDBPyConnection:
     """Open ``target``, waiting (bounded) while another process holds its lock."""
+    _check_store_file(target)
     limit = _lock_timeout(timeout)
     started = time.monotonic()
     delay, told = 0.05, False
     while True:
         try:
-            return duckdb.connect(target, read_only=read_only)
+            return duckdb.connect(target, read_only=read_only, config=_CONFIG)
         except duckdb.Error as err:
             if not _is_lock_conflict(err):
                 raise StorageError(

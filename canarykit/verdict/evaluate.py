@@ -24,6 +24,7 @@ from canarykit.traces.lake import LakeFilter, is_delta_table, lake_files
 from canarykit.traces.look_cache import catalogued_groups
 from canarykit.traces.rollouts import RolloutRecord, current_rollout, open_models
 from canarykit.traces.store import TraceStore
+from canarykit.traces.store_connection import is_duckdb_file
 from canarykit.traces.summaries import Mode, Selection, summarize
 from canarykit.traces.traffic import stored_models
 from canarykit.traces.validation import check_stored_timestamps
@@ -32,8 +33,6 @@ from canarykit.verdict.from_summaries import summary_plan, verdict_from_summarie
 from canarykit.verdict.policy import Policy, load_policy, policy_from_files
 from canarykit.verdict.verdict import Verdict
 
-DUCKDB_MAGIC = b"DUCK"
-
 __all__ = [
     "evaluate",
     "open_source",
@@ -41,25 +40,6 @@ __all__ = [
     "summary_plan",
     "verdict_from_summaries",
 ]
-
-
-def is_duckdb_file(path: str | Path) -> bool:
-    """Whether ``path`` is a DuckDB database file (by its header).
-
-    Examples
-    --------
-    >>> is_duckdb_file("no-such-file.duckdb")
-    False
-    """
-    p = Path(path)
-    try:
-        if not p.is_file():
-            return False
-        with p.open("rb") as handle:
-            header = handle.read(16)
-    except OSError:
-        return False
-    return header[8:12] == DUCKDB_MAGIC
 
 
 def open_source(
