@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -78,6 +79,35 @@ def _first_line(text: str) -> str:
     return (lines[0] if lines else "parse failed")[:160]
 
 
+_ERROR_MESSAGE = re.compile(r"\(errormsg \d+:([^)\n]*)\)")
+_ERROR_AT = re.compile(r"\(error \d+:[^|\n]*\|(\d+)\|")
+
+
+def _rego_message(detail: str, text: str) -> str:
+    """The engine's message for a module that does not parse, with its line and column.
+
+    regopy raises an S-expression (``(rego-errorseq (error 8:a.rego|43|2 (errormsg 24:…)``):
+    its ``errormsg`` is the message and the number after the file the byte offset.
+
+    Examples
+    --------
+    >>> detail = "(rego-errorseq (error 8:org.rego|43|2 (errormsg 24:Invalid boolean operator)"
+    >>> _rego_message(detail, "package canarykit.decision\\n\\nx if { input.x == }\\n")
+    'Invalid boolean operator (line 3, column 16)'
+    """
+    found = _ERROR_MESSAGE.search(detail)
+    if found is None:
+        return _first_line(detail)
+    message = found.group(1).strip() or "parse failed"
+    at = _ERROR_AT.search(detail)
+    if at is not None:
+        before = text.encode("utf-8")[: int(at.group(1))].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        message += f" (line {line}, column {column})"
+    return message[:160]
+
+
 def _interpreter(modules: Sequence[tuple[str, str]]) -> Any:
     import regopy
 
@@ -88,7 +118,9 @@ def _interpreter(modules: Sequence[tuple[str, str]]) -> Any:
                 interpreter.add_module(name, text)
             except Exception as err:  # regopy.RegoError, or anything the binding raises
                 detail = printed[0] if printed and printed[0].strip() else str(err)
-                raise PolicyError(f"{name}: not valid Rego: {_first_line(detail)}") from None
+                raise PolicyError(
+                    f"{name}: not valid Rego: {_rego_message(detail, text)}"
+                ) from None
     return interpreter
 
 

@@ -144,3 +144,30 @@ def test_quotes_and_backslashes_in_names_do_not_break_the_engine():
     assert decision == "STOP"
     assert "could not be evaluated" not in " ".join(reasons)
     assert reasons[0].startswith("lat")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("package canarykit.decision\n\nx if { input.x == }\n", "(line 3, column 16)"),
+        ("package canarykit.decision\nthis is not rego\n", "(line 2,"),
+    ],
+)
+def test_a_rego_syntax_error_says_what_and_where(tmp_path, text, where, capfd):
+    """The engine's message and position, not its S-expression (``(rego-errorseq``): found
+    by a README walk-through with an extra module holding ``input.x ==``."""
+    from canarykit.verdict.policy import default_policy_path
+
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    for f in default_policy_path().iterdir():
+        if f.is_file():
+            (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "org.rego").write_text(text)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(folder)
+    message = str(caught.value)
+    assert message.startswith("org.rego: not valid Rego: ")
+    assert "rego-errorseq" not in message
+    assert where in message
+    assert capfd.readouterr().out == ""
