@@ -195,7 +195,7 @@ def test_read_only_store_refuses_writes(tmp_path):
 def test_not_a_duckdb_file_is_a_storage_error(tmp_path):
     junk = tmp_path / "junk.duckdb"
     junk.write_text("hello")
-    with pytest.raises(StorageError, match="cannot open"):
+    with pytest.raises(StorageError, match="not a DuckDB trace store"):
         TraceStore(junk)
 
 
