@@ -13,6 +13,7 @@ from typing import Literal
 import duckdb
 
 from canarykit.errors import InvalidInputError
+from canarykit.traces.arrival import LABEL_INGEST_COLUMN
 from canarykit.traces.parsing import parsed_expressions
 from canarykit.traces.schema import ARMS
 from canarykit.traces.sources import InputSource, quote_literal
@@ -20,6 +21,7 @@ from canarykit.traces.violations import MAX_ROWS_SHOWN, first_rows, format_viola
 
 __all__ = ["LabelPlan", "LabelReport", "plan_label_update"]
 
+_SET_LABEL = "SET label = l.label"
 _MATCH = "t.request_id = l.request_id AND (l.arm IS NULL OR t.arm = l.arm)"
 
 
@@ -53,6 +55,12 @@ class LabelPlan:
     rows_updated: int
     rows_unchanged: int
     labels_unknown: int
+
+    def update_sql_for(self, ingest_id: int) -> str:
+        """The update, writing ``ingest_id`` as the arrival of every label it sets."""
+        return self.update_sql.replace(
+            _SET_LABEL, f"{_SET_LABEL}, {LABEL_INGEST_COLUMN} = {int(ingest_id)}", 1
+        )
 
 
 def _label_select(con: duckdb.DuckDBPyConnection, src: InputSource, *, numbered: bool) -> str:
@@ -166,9 +174,7 @@ def plan_label_update(
             f"{names}: column label: differs from the label already stored ({conflicts} rows, "
             f"first request_id: {', '.join(first)}); stored labels are never overwritten"
         )
-    update = (
-        f"UPDATE traces t SET label = l.label FROM ({union}) l WHERE {_MATCH} AND t.label IS NULL"
-    )
+    update = f"UPDATE traces t {_SET_LABEL} FROM ({union}) l WHERE {_MATCH} AND t.label IS NULL"
     touched = (
         f"SELECT t.model, NULL, NULL, count(*), min(t.ts), max(t.ts) FROM ({union}) l JOIN traces t "
         f"ON {_MATCH} WHERE t.label IS NULL GROUP BY t.model"

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from canarykit.errors import InvalidInputError, StorageError
+from canarykit.traces.arrival import INGEST_COLUMN, add_arrival_columns
 from canarykit.traces.info import StoreInfo, read_info
 from canarykit.traces.ingest_checks import check_against_store, check_inputs
 from canarykit.traces.labels import LabelReport, plan_label_update
@@ -297,16 +298,19 @@ class TraceStore:
                 afresh=afresh,
             )
             columns, join = pairing_columns(pairs)
+            # every row carries the id of the ingest that wrote it (traces/arrival.py)
+            add_arrival_columns(self._con)
+            ingest_id = self._log_ingest("traces", sources, total - skipped, skipped)
             # rows stored clustered by model and time (within each batch): a query for one
             # model or one time window skips the other row groups by their zone maps
             order = " ORDER BY s.model, s.ts" if CLUSTER_AT_INGEST else ""
             for _, select in normalized:
                 self._con.execute(
-                    f"INSERT INTO traces BY NAME SELECT {columns} FROM ({select}) s"
+                    f"INSERT INTO traces BY NAME SELECT {columns}, "
+                    f"{int(ingest_id)} AS {INGEST_COLUMN} FROM ({select}) s"
                     f"{join}{guard}{order}"
                 )
             finish_pairing(self._con, pairs)
-            ingest_id = self._log_ingest("traces", sources, total - skipped, skipped)
             record_batches(self._con, ingest_id, "traces", batches)
             self._con.commit()
         except BaseException:
@@ -353,8 +357,9 @@ class TraceStore:
         self._con.begin()
         try:
             batches = self._con.execute(plan.touched_sql).fetchall()
-            self._con.execute(plan.update_sql)
+            add_arrival_columns(self._con)
             ingest_id = self._log_ingest("labels", sources, plan.rows_updated, plan.labels_unknown)
+            self._con.execute(plan.update_sql_for(ingest_id))
             record_batches(self._con, ingest_id, "labels", batches)
             self._con.commit()
         except BaseException:

@@ -133,6 +133,14 @@ class Fields:
                 raise self.fail(f"{key}[{i}]", "must be a string", v)
         return tuple(values)
 
+    def integers(self, key: str, default: Any = _MISSING) -> tuple[int, ...]:
+        """A list of non-negative integers."""
+        values = self.items(key, default)
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise self.fail(f"{key}[{i}]", "must be a non-negative integer", v)
+        return tuple(values)
+
     def child(self, key: str, index: int | None = None) -> str:
         """The path of a nested object (for a nested :class:`Fields`)."""
         return self._path(key if index is None else f"{key}[{index}]")

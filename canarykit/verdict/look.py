@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from canarykit import __version__
 from canarykit.errors import InvalidInputError
 from canarykit.stats.auc_histogram import delong_from_histogram
+from canarykit.traces.arrival import as_of
 from canarykit.traces.decision_log import insert_decision
 from canarykit.traces.look_cache import (
     CachedLook,
@@ -233,6 +234,7 @@ def compute_look(
         decision=decision,
         checks=check_states,
         stop_reasons=reasons if decision == "STOP" else None,
+        ingest=figures.seq,
     )
     minutes_in = (until - since).total_seconds() / 60.0
     minutes_left = planned.window_minutes - minutes_in
@@ -275,6 +277,7 @@ def compute_look(
         not_applicable=skipped,
         plan=tuple(s.to_dict() for s in ctx.plan),
         look_untils=new_state.untils,
+        look_ingests=new_state.ingests,
         tuning=ctx.tuning.to_dict(),
         proceeded_look=new_state.proceeded_look,
         stopped=({"step": ctx.step, **new_state.stop} if new_state.stop is not None else None),
@@ -435,9 +438,17 @@ def replay_look(
     state = StepState.empty()
     replayed = verdict
     figures: CachedLook | None = None  # each look reads only the rows after the one before
-    for until in r.look_untils:
+    # each look read as of the last ingest it saw (late batches and labels came after it);
+    # a look recorded before looks kept their ingests reads the store as it is
+    complete = len(r.look_ingests) == len(r.look_untils)
+    ingests: tuple[int | None, ...] = r.look_ingests if complete else (None,) * len(r.look_untils)
+    for until, ingest in zip(r.look_untils, ingests, strict=True):
         moment = _parse(until, name="look")
-        replayed, state, figures = compute_look(store, policy, ctx, state, moment, figures)
-        if amend is not None:
-            replayed, state = amend(replayed, state, ctx)
+        with as_of(store.connection, ingest):
+            replayed, state, figures = compute_look(store, policy, ctx, state, moment, figures)
+            if amend is not None:
+                replayed, state = amend(replayed, state, ctx)
+    if not complete and replayed.rollout is not None:
+        # the record's partial list: not a figure of the look, nothing to recompute
+        replayed = replace(replayed, rollout=replace(replayed.rollout, look_ingests=r.look_ingests))
     return replayed

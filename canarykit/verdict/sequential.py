@@ -96,6 +96,9 @@ class StepState:
         Looks taken so far in the step.
     untils : tuple of str
         The ``until`` of each look (ISO, naive UTC): replaying them in order rebuilds the state.
+    ingests : tuple of int
+        The last ingest each look saw (:mod:`canarykit.traces.arrival`): replay reads the store
+        as of it. Shorter than ``untils`` when the step began before looks recorded it.
     decisions : tuple of str
         The decision of each look.
     checks : dict
@@ -108,6 +111,7 @@ class StepState:
 
     looks: int = 0
     untils: tuple[str, ...] = ()
+    ingests: tuple[int, ...] = ()
     decisions: tuple[str, ...] = ()
     checks: dict[str, CheckState] = field(default_factory=dict)
     proceeded_look: int | None = None
@@ -123,6 +127,7 @@ class StepState:
         return {
             "looks": self.looks,
             "untils": list(self.untils),
+            **({"ingests": list(self.ingests)} if self.ingests else {}),
             "decisions": list(self.decisions),
             "checks": {name: c.to_dict() for name, c in sorted(self.checks.items())},
             "proceeded_look": self.proceeded_look,
@@ -135,6 +140,7 @@ class StepState:
         return cls(
             looks=int(data.get("looks", 0)),
             untils=tuple(data.get("untils", ())),
+            ingests=tuple(int(i) for i in data.get("ingests", ())),
             decisions=tuple(data.get("decisions", ())),
             checks={
                 str(k): CheckState.from_dict(v) for k, v in dict(data.get("checks", {})).items()
@@ -150,8 +156,9 @@ class StepState:
         decision: str,
         checks: dict[str, CheckState],
         stop_reasons: Sequence[str] | None,
+        ingest: int | None = None,
     ) -> StepState:
-        """The state after one more look."""
+        """The state after one more look (``ingest``: the last ingest it saw)."""
         look = self.looks + 1
         stop = self.stop
         if stop is None and decision == "STOP":
@@ -163,6 +170,12 @@ class StepState:
             self,
             looks=look,
             untils=(*self.untils, until),
+            # kept only while every look of the step has one (replay as of each look)
+            ingests=(
+                (*self.ingests, ingest)
+                if ingest is not None and len(self.ingests) == len(self.untils)
+                else self.ingests
+            ),
             decisions=(*self.decisions, decision),
             checks=checks,
             proceeded_look=proceeded,

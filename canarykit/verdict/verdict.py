@@ -134,6 +134,7 @@ class Rollout:
     not_applicable: tuple[str, ...] = ()
     plan: tuple[dict[str, Any], ...] = ()
     look_untils: tuple[str, ...] = ()
+    look_ingests: tuple[int, ...] = ()
     tuning: dict[str, Any] | None = None
     proceeded_look: int | None = None
     stopped: dict[str, Any] | None = None
@@ -160,6 +161,7 @@ class Rollout:
                 not_applicable=list(self.not_applicable),
                 plan=[dict(p) for p in self.plan],
                 look_untils=list(self.look_untils),
+                **({"look_ingests": list(self.look_ingests)} if self.look_ingests else {}),
                 tuning=self.tuning,
                 proceeded_look=self.proceeded_look,
                 stopped=self.stopped,
@@ -193,6 +195,7 @@ class Rollout:
             not_applicable=f.texts("not_applicable", []),
             plan=tuple(plan),
             look_untils=f.texts("look_untils", []),
+            look_ingests=tuple(f.integers("look_ingests", [])),
             tuning=f.mapping("tuning", None, nullable=True),
             proceeded_look=f.integer("proceeded_look", None, nullable=True),
             stopped=stopped,
