@@ -178,6 +178,10 @@ class InputSource:
                 f"{self.name}: cannot be read as CSV: {_first_line(err)}"
             ) from None
         present = {str(r[0]) for r in header}
+        if len(present) == 1 and any(d in next(iter(present)) for d in ",;\t|"):
+            # the sniffer found no dialect and read each line as one field: say which row
+            for file in self.files:
+                _check_field_counts(file)
         contract = [c.name for c in CONTRACT_COLUMNS if c.name in present]
         types = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in contract)
         named = f", filename = {quote_literal(FILE_COLUMN)}" if with_file else ""
@@ -187,6 +191,36 @@ class InputSource:
         view = f"__canarykit_input_{id(self.data):x}"
         con.register(view, self.data)
         return quote_ident(view)
+
+
+def _check_field_counts(path: str) -> None:
+    """Refuse a CSV file whose rows do not all have as many fields as its header.
+
+    DuckDB's sniffer answers such a file by reading every line as one field, which would be
+    reported as missing columns; this names the first row that breaks the count instead.
+    """
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            sample = handle.read(65536)
+            handle.seek(0)
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+            except csv.Error:
+                dialect = csv.excel
+            rows = csv.reader(handle, dialect)
+            header = next(rows, None)
+            if header is None:
+                return
+            for number, row in enumerate(rows, start=1):
+                if row and len(row) != len(header):
+                    raise InvalidInputError(
+                        f"{path}: row {number}: {len(row)} fields where the header has "
+                        f"{len(header)} (every line of a CSV file needs the same number of fields)"
+                    )
+    except OSError as err:
+        raise InvalidInputError(f"{path}: cannot be read: {err.strerror or err}") from None
 
 
 def _set_options(hive: bool) -> str:
