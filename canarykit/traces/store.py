@@ -126,12 +126,17 @@ class TraceStore:
         does): when another process holds the file, wait up to this many seconds (default
         ``CANARYKIT_LOCK_TIMEOUT`` or 120), saying so once on stderr, then fail with a
         one-line :class:`StorageError`. ``0`` fails at once.
+    create : bool
+        Create the store's tables in a database that has none (default). ``False`` refuses a
+        DuckDB file without a ``traces`` table instead (evaluating one is a mistake, and
+        canarykit must not add its tables to somebody else's database).
     """
 
     path: str | Path = ":memory:"
     read_only: bool = False
     memory_limit: str | None = None
     lock_timeout: float | None = None
+    create: bool = True
     _con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
     _tmpdir: str = field(init=False, repr=False)
     _cleanup: weakref.finalize = field(init=False, repr=False)
@@ -151,8 +156,13 @@ class TraceStore:
         # DuckDB's own progress bar writes to stdout: off unless a terminal asks for it
         self.show_progress_bar(False)
         if not self._has_table("traces"):
-            if self.read_only:
-                raise StorageError(f"{target}: has no traces table")
+            if self.read_only or not self.create:
+                self._con.close()
+                self._cleanup()
+                raise StorageError(
+                    f"{target}: has no traces table (not a canarykit trace store; "
+                    "`canarykit ingest FILES --db STORE` makes one)"
+                )
             self._con.execute(_CREATE_TRACES)
             self._con.execute(_CREATE_INGESTS)
 

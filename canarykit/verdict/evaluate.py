@@ -81,7 +81,7 @@ def open_source(
         check_stored_timestamps(source.connection, str(source.path))
         return source
     if isinstance(source, str | Path) and is_duckdb_file(source):
-        store = TraceStore(source, read_only=not writable)
+        store = TraceStore(source, read_only=not writable, create=False)
         try:
             check_stored_timestamps(store.connection, str(source))
         except BaseException:
@@ -134,6 +134,19 @@ def _stored_groups(store: TraceStore, window: TraceWindow) -> list[_Group]:
     return [_Group(str(m), str(v), str(a)) for m, v, a in rows]
 
 
+def _source_name(store: TraceStore) -> str:
+    """The store's file, or "the source" for traces read in place."""
+    path = str(store.path)
+    return "the source" if path == ":memory:" else path
+
+
+def _window_text(since: str | None, until: str | None) -> str:
+    """`` in the window [since, until)`` as the user gave it (empty without a window)."""
+    if since is None and until is None:
+        return ""
+    return f" in the window [{since + 'Z' if since else '…'}, {until + 'Z' if until else '…'})"
+
+
 def resolve_selection(
     store: TraceStore,
     *,
@@ -152,18 +165,27 @@ def resolve_selection(
         )
     if model is None:
         if len(models) != 1:
-            raise InvalidInputError(
-                "source holds "
-                + (
-                    f"several models ({', '.join(models)}): pass --model"
-                    if models
-                    else "no traces in the window"
+            if models:
+                raise InvalidInputError(
+                    f"{_source_name(store)} holds several models ({', '.join(models)}): "
+                    "pass --model"
                 )
+            raise InvalidInputError(
+                f"{_source_name(store)} holds no traces{_window_text(since, until)}"
             )
         model = models[0]
     elif model not in models:
+        span = store.connection.execute(
+            "SELECT min(ts), max(ts) FROM traces WHERE model = ?", [model]
+        ).fetchall()[0]
+        if span[0] is not None and (since is not None or until is not None):
+            raise InvalidInputError(
+                f"--model {model!r}: no traces{_window_text(since, until)} (its traces run "
+                f"from {span[0].isoformat()}Z to {span[1].isoformat()}Z)"
+            )
         raise InvalidInputError(
-            f"--model {model!r}: not in the source (models: {', '.join(models) or 'none'})"
+            f"--model {model!r}: not in {_source_name(store)} "
+            f"(models{_window_text(since, until)}: {', '.join(models) or 'none'})"
         )
     mine = [g for g in groups if g.model == model]
     controls = sorted({g.version for g in mine if g.arm == "control"})

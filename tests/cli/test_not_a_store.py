@@ -74,3 +74,30 @@ def test_no_extension_is_downloaded(tmp_path):
     assert "[(False,)]" in out
     assert "refused" in out
     assert "download" not in out.lower()
+
+
+def test_a_duckdb_file_of_someone_else_is_not_evaluated_nor_changed(tmp_path, capsys):
+    import duckdb
+
+    other = tmp_path / "analytics.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE x AS SELECT 1 AS a")
+    con.close()
+    before = other.read_bytes()
+    assert main(["evaluate", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no traces table" in err
+    assert len(err.splitlines()) == 1
+    assert other.read_bytes() == before
+
+
+def test_an_empty_window_names_the_source_and_the_window(capsys):
+    assert main(["evaluate", str(SAMPLE), "--since", "2027-01-01T00:00:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no traces in the window [2027-01-01T00:00:00Z" in err
+    model = "clean-canary"
+    argv = ["evaluate", str(SAMPLE), "--model", model, "--since", "2027-01-01T00:00:00Z"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--model '{model}': no traces in the window" in err
+    assert "its traces run from" in err
