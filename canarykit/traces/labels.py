@@ -163,17 +163,26 @@ def plan_label_update(
     assert row is not None
     conflicts, unchanged, matched = int(row[0]), int(row[1]), int(row[2])
     if conflicts:
-        first = [
-            str(r[0])
-            for r in con.execute(
-                f"SELECT l.request_id {joined} WHERE t.label IS NOT NULL AND t.label <> l.label "
-                f"ORDER BY 1 LIMIT {MAX_ROWS_SHOWN}"
-            ).fetchall()
-        ]
-        raise InvalidInputError(
-            f"{names}: column label: differs from the label already stored ({conflicts} rows, "
-            f"first request_id: {', '.join(first)}); stored labels are never overwritten"
+        # named by the label file's rows (not the stored rows they match: a label without an
+        # arm matches every arm of its request)
+        clash = (
+            f"EXISTS (SELECT 1 FROM traces t WHERE {_MATCH} AND t.label IS NOT NULL "
+            "AND t.label <> l.label)"
         )
+        for src in sources:
+            numbered = f"({_label_select(con, src, numbered=True)}) l"
+            count = con.execute(f"SELECT count(*) FROM {numbered} WHERE {clash}").fetchall()[0][0]
+            if count:
+                raise InvalidInputError(
+                    format_violation(
+                        src.name,
+                        "label",
+                        "differs from the label already stored (stored labels are never "
+                        "overwritten)",
+                        int(count),
+                        first_rows(con, numbered, clash),
+                    )
+                )
     update = f"UPDATE traces t {_SET_LABEL} FROM ({union}) l WHERE {_MATCH} AND t.label IS NULL"
     touched = (
         f"SELECT t.model, NULL, NULL, count(*), min(t.ts), max(t.ts) FROM ({union}) l JOIN traces t "

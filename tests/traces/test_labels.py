@@ -56,10 +56,15 @@ def test_conflicting_label_is_rejected_and_store_unchanged(tmp_path):
     flipped["label"] = ~flipped["label"].astype(bool)
     with (
         TraceStore(db) as store,
-        pytest.raises(InvalidInputError, match="differs from the label already stored"),
+        pytest.raises(InvalidInputError, match="differs from the label already stored") as caught,
     ):
         store.ingest_labels(flipped)
     assert file_digest(db) == before
+    # counted and named by the label file's rows (README walk-through: the stored rows were
+    # counted, twice per request without an arm, and the same request_id repeated)
+    labelled = int(full["label"].is_valid().to_numpy(zero_copy_only=False).sum())
+    assert "column label: differs from the label already stored" in str(caught.value)
+    assert f"({labelled} rows, first: row 1, 2, 3" in str(caught.value)
 
 
 def test_unknown_requests_rejected_or_skipped():
