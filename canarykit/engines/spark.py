@@ -69,6 +69,16 @@ def spark_version() -> str:
         return "not installed"
 
 
+def refuse_non_parquet(files: list[str]) -> None:
+    """Refuse files Spark is not given here (CSV and the like), before any session starts."""
+    other = [f for f in files if not str(f).lower().endswith((".parquet", ".pq"))]
+    if other:
+        raise InvalidInputError(
+            f"{other[0]}: engine spark reads Parquet, Delta tables and Spark tables "
+            "(convert CSV to Parquet, or use engine duckdb)"
+        )
+
+
 def default_session() -> Any:
     """The active Spark session, or a new local one (``local[*]``, UI off) for the CLI."""
     _require_pyspark()
@@ -238,12 +248,7 @@ def _read_frame(spark: Any, source: Any, lake_filter: LakeFilter) -> tuple[Any, 
                 f"{text}: neither a path nor a table of the Spark session"
             ) from None
     files, base = lake_files(text, lake_filter)
-    csv = [f for f in files if not f.lower().endswith((".parquet", ".pq"))]
-    if csv:
-        raise InvalidInputError(
-            f"{csv[0]}: engine spark reads Parquet, Delta tables and Spark tables "
-            "(convert CSV to Parquet, or use engine duckdb)"
-        )
+    refuse_non_parquet(files)
     try:
         # partition values stay text, as DuckDB reads them (``version=1.10`` is not 1.1)
         with _conf(spark, "spark.sql.sources.partitionColumnTypeInference.enabled", "false"):

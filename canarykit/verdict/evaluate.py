@@ -363,8 +363,10 @@ def _evaluate_on_spark(
             "--engine spark: reads Parquet/Delta paths, Spark tables or DataFrames; "
             "a DuckDB trace store is evaluated by --engine duckdb"
         )
-    from canarykit.engines.spark import default_session, open_spark_traces
+    from canarykit.engines.spark import default_session, open_spark_traces, refuse_non_parquet
 
+    if isinstance(source, str | Path) and Path(source).exists() and not is_delta_table(source):
+        refuse_non_parquet(lake_files(source, lake_filter)[0])  # before Spark starts (seconds)
     session = spark if spark is not None else default_session()
     with open_spark_traces(session, source, lake_filter) as traces:
         # the passes read only .connection (duck-typed: SparkConnection answers like DuckDB)
