@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 SKETCH_RELATIVE_ACCURACY = 0.01
-_EPOCH = dt.datetime(1970, 1, 1)
 ZERO_KEY = -(2**62)  # bucket of latency 0 (below every positive key)
 # pass 1 counts FINE_FACTOR sub-buckets per DDSketch bucket: the order statistics then read
 # only the values of the (16× narrower) sub-buckets that hold the wanted ranks
@@ -201,16 +200,16 @@ def _arm_pass(
         cols = con.execute(
             # per (arm, sub-bucket or value) group: its latency count (the buckets and values);
             # per arm (k and v NULL, ``total``): every other figure, summed over its groups
-            "SELECT a, k, v, n_lat, GROUPING(k, v) = 3 AS total, sum(n) AS n, "
+            "SELECT a, k, v, n_lat, GROUPING_ID(a, k, v, n_lat) > 0 AS total, sum(n) AS n, "
             "sum(errors) AS errors, sum(scored) AS scored, sum(labelled) AS labelled, "
-            "epoch_us(min(t0)) AS t0, epoch_us(max(t1)) AS t1, min(lo) AS lo, max(hi) AS hi, "
+            "min(t0) AS t0, max(t1) AS t1, min(lo) AS lo, max(hi) AS hi, "
             "CAST(sum(hsum) AS VARCHAR) AS hsum, bit_xor(hxor) AS hxor, sum(n_lat) AS n_latency "
             f"FROM (SELECT a, coalesce(k, {latency_key_sql(FINE_FACTOR, 'v')}) AS k, v, n, "
             "errors, n_lat, scored, labelled, t0, t1, lo, hi, hsum, hxor FROM (SELECT a, k, v, "
             "count(*) AS n, count(*) FILTER (WHERE error) AS errors, count(latency_ms) AS n_lat, "
             "count(score) AS scored, "
             "count(*) FILTER (WHERE score IS NOT NULL AND label IS NOT NULL) AS labelled, "
-            "CAST(min(ts) AS TIMESTAMP) AS t0, CAST(max(ts) AS TIMESTAMP) AS t1, "
+            "min(ts) AS t0, max(ts) AS t1, "
             "min(latency_ms) AS lo, max(latency_ms) AS hi, "
             "sum(CAST(h AS HUGEINT)) AS hsum, bit_xor(h) AS hxor "
             f"FROM ({union}) GROUP BY a, k, v)) "
@@ -244,8 +243,8 @@ def _arm_pass(
             "n_latency": int(figure("n_latency")),
             "scored": int(figure("scored")),
             "labelled": int(figure("labelled")),
-            "start": None if t0 is None else _EPOCH + dt.timedelta(microseconds=int(t0)),
-            "end": None if t1 is None else _EPOCH + dt.timedelta(microseconds=int(t1)),
+            "start": _datetime(t0),
+            "end": _datetime(t1),
             "min_latency": None if lo is None else float(lo),
             "max_latency": None if hi is None else float(hi),
             "hsum": int(figure("hsum")),
@@ -260,6 +259,13 @@ def _arm_pass(
                 else None
             )
     return out
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    """A fetched timestamp as ``fetchall`` gives it: a naive ``datetime`` (or ``None``)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return np.datetime64(value, "us").item()
 
 
 def _score_pass(
