@@ -241,7 +241,8 @@ class LogVerification:
         if self.ok:
             lines = [f"audit log intact: {self.events} events, head {self.head_hash}"]
             lines += [
-                f"  anchored: {c.source} (event {c.seq}) signed by {', '.join(c.key_ids) or '?'}"
+                f"  anchored: {c.source}, covering events 1–{c.seq}, signed by "
+                f"{', '.join(c.key_ids) or '?'}"
                 for c in anchored
             ]
             if not self.checkpoints:
