@@ -419,9 +419,7 @@ def full_step_srm_test(
     if total > 0:
         lo, hi = _share_confidence_set(n, np.array([0.5, 0.5]), alpha)
     return SrmResult(
-        method=(
-            f"one-sided SRM e-test of a 100 % step (control share <= {tolerance:g}), k={k:g}"
-        ),
+        method=f"one-sided SRM e-test of a 100 % step (control share <= {tolerance:g}), k={k:g}",
         estimate=observed[-1],
         ci_low=lo,
         ci_high=hi,

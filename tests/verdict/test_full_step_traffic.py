@@ -92,7 +92,8 @@ def test_control_traffic_in_a_100_percent_step_is_a_sample_ratio_stop(store_with
     # the control rows are the sample-ratio check's only: never the absolute checks' rows
     for name in ("latency_p95", "error_rate"):
         c = first.check(name)
-        assert c.n_control == 0 and c.n_candidate == srm.n_candidate
+        assert c.n_control == 0
+        assert c.n_candidate == srm.n_candidate
     assert "sample_ratio" not in first.rollout.not_applicable
     assert all(v.decision == "STOP" for v in looks)
     assert f"{srm.n_control:,} control requests" in first.rollout.control
@@ -145,7 +146,8 @@ def test_a_handful_of_stragglers_at_the_switch_is_not_a_stop(store_with, traffic
     looks = full_step_looks(store)
     assert [v.decision for v in looks] == ["PROCEED"] * 4
     srm = looks[0].check("sample_ratio")
-    assert srm.status == "pass" and srm.n_control == 5
+    assert srm.status == "pass"
+    assert srm.n_control == 5
     assert 0.999 < looks[0].rollout.observed_split < 1.0
 
 
@@ -191,7 +193,8 @@ def test_a_recorded_control_window_still_serves_and_the_window_control_is_counte
 def test_the_gate_never_fails_without_control_rows():
     n = np.array([0, 1, 10, 100, 10_000, 10**7])
     log_e = np.asarray(full_step_log_e_value(np.zeros_like(n), n))
-    assert log_e[0] == 0.0 and (log_e[1:] < 0).all()  # e = 1 before any request, then < 1
+    assert log_e[0] == 0.0
+    assert (log_e[1:] < 0).all()
     assert full_step_srm_test(0, 10**7, alpha=1e-6).status == "pass"
     assert full_step_srm_test(0, 0).status == "inconclusive"
 
