@@ -34,8 +34,11 @@ from canarykit.stats.result import Bound, IntervalResult, Status
 
 __all__ = [
     "DEFAULT_K",
+    "FULL_STEP_TOLERANCE",
     "SrmResult",
     "SrmState",
+    "full_step_log_e_value",
+    "full_step_srm_test",
     "srm_log_bayes_factor",
     "srm_pvalue_path",
     "srm_test",
@@ -43,6 +46,9 @@ __all__ = [
 
 DEFAULT_K = 100.0
 """Dirichlet prior concentration (savvi default; the reference values assume it)."""
+FULL_STEP_TOLERANCE = 0.01
+"""Control share a 100 % step tolerates (in-flight requests and router propagation at the
+switch): the null of :func:`full_step_srm_test` is "at most this share still reaches control"."""
 
 
 def _planned(planned: ArrayLike) -> NDArray[np.float64]:
@@ -309,6 +315,125 @@ def srm_test(
         planned=tuple(float(x) for x in rho),
         observed=observed,
         counts=tuple(int(x) for x in n),
+    )
+
+
+def full_step_log_e_value(
+    n_control: ArrayLike,
+    n_candidate: ArrayLike,
+    *,
+    tolerance: float = FULL_STEP_TOLERANCE,
+    k: float = DEFAULT_K,
+) -> Any:
+    """Log e-value against "the control share is at most ``tolerance``" (one-sided).
+
+    The mixture of the likelihood ratios ``L(θ)/L(ε)`` over the control shares ``θ > ε``
+    (``ε = tolerance``), weighted by the SRM prior Beta(kε, k(1−ε)) truncated to ``θ > ε``:
+
+    ``log E = lnB(a+N_c, b+N_t) − lnB(a, b) + ln S(a+N_c, b+N_t) − ln S(a, b)
+    − N_c ln ε − N_t ln(1−ε)`` with ``a, b = kε, k(1−ε)`` and ``S(α, β) = P(Beta(α, β) > ε)``.
+
+    Each ratio ``L(θ)/L(ε)`` with ``θ > ε`` is a non-negative supermartingale under every
+    control share ``≤ ε`` (one request multiplies it by ``θ'θ/ε + (1−θ')(1−θ)/(1−ε) ≤ 1`` when
+    ``θ' ≤ ε``), so the mixture is an e-process for the composite null; it depends on the
+    cumulative counts only (batch == streaming). Without control rows it is below 1.
+
+    Examples
+    --------
+    >>> round(float(full_step_log_e_value(0, 10_000)), 3) < 0
+    True
+    >>> float(full_step_log_e_value(2_500, 7_500)) > 1_000
+    True
+    """
+    eps = float(tolerance)
+    if not 0.0 < eps < 1.0:
+        raise InvalidInputError(f"tolerance: must be in (0, 1), got {tolerance!r}")
+    kk = _check_k(k)
+    nc = np.asarray(n_control, dtype=np.float64)
+    nt = np.asarray(n_candidate, dtype=np.float64)
+    for name, v in (("n_control", nc), ("n_candidate", nt)):
+        if not np.isfinite(v).all() or (v < 0).any() or (v != np.round(v)).any():
+            raise InvalidInputError(f"{name}: must be non-negative integer counts")
+    a, b = kk * eps, kk * (1.0 - eps)
+    with np.errstate(divide="ignore"):
+        tail = np.log(special.betaincc(a + nc, b + nt, eps))
+        prior_tail = math.log(float(special.betaincc(a, b, eps)))
+    out = (
+        special.betaln(a + nc, b + nt)
+        - special.betaln(a, b)
+        + tail
+        - prior_tail
+        - nc * math.log(eps)
+        - nt * math.log1p(-eps)
+    )
+    return float(out) if np.ndim(out) == 0 else np.asarray(out)
+
+
+def full_step_srm_test(
+    n_control: int,
+    n_candidate: int,
+    *,
+    alpha: float = 0.05,
+    k: float = DEFAULT_K,
+    tolerance: float = FULL_STEP_TOLERANCE,
+) -> SrmResult:
+    """Sample-ratio gate of a 100 % step: the planned split is (0, 1), no control traffic.
+
+    :func:`srm_test` cannot test it: its Dirichlet(kρ) prior is degenerate at ``ρ = (0, 1)``,
+    where a single control row has likelihood 0 — infinite evidence, so one in-flight request
+    at the switch would fail the gate. This test is one-sided, against "at most
+    ``tolerance`` of the requests still reach control" (:func:`full_step_log_e_value`); the
+    p-value ``min(1, 1/E)`` is anytime-valid for that null (take the running minimum over
+    looks). A router that follows the plan sends no control rows, and then ``E < 1``: the
+    gate never fails, at any look. The reported confidence set of the candidate's share
+    inverts the Jeffreys (Beta(½, ½)) mixture as :func:`srm_test` inverts its own: it is a
+    description of the observed share (valid at every look), not the gate.
+
+    Examples
+    --------
+    >>> full_step_srm_test(0, 5_000).status, full_step_srm_test(3, 5_000).status
+    ('pass', 'pass')
+    >>> r = full_step_srm_test(22_568, 7_603, alpha=0.003)
+    >>> r.status, round(r.estimate, 3), r.planned
+    ('fail', 0.252, (0.0, 1.0))
+    """
+    if not 0.0 < alpha < 1.0:
+        raise InvalidInputError(f"alpha: must be in (0, 1), got {alpha!r}")
+    log_e = float(full_step_log_e_value(n_control, n_candidate, tolerance=tolerance, k=k))
+    pvalue = 1.0 if log_e <= 0.0 else math.exp(-log_e)
+    n = np.array([n_control, n_candidate], dtype=np.float64)
+    total = float(n.sum())
+    observed = tuple(float(x) for x in (n / total)) if total > 0 else (math.nan, math.nan)
+    status: Status
+    if total == 0:
+        status, note = "inconclusive", "no requests observed"
+    elif pvalue <= alpha:
+        status = "fail"
+        note = (
+            f"sample-ratio mismatch: more than {tolerance:.0%} of the 100 % step's requests "
+            "reach control"
+        )
+    else:
+        status, note = "pass", ""
+    lo = hi = math.nan
+    if total > 0:
+        lo, hi = _share_confidence_set(n, np.array([0.5, 0.5]), alpha)
+    return SrmResult(
+        method=f"one-sided SRM e-test of a 100 % step (control share <= {tolerance:g}), k={k:g}",
+        estimate=observed[-1],
+        ci_low=lo,
+        ci_high=hi,
+        confidence_level=1.0 - alpha,
+        pvalue=pvalue,
+        n_control=int(n_control),
+        n_candidate=int(n_candidate),
+        note=note,
+        status=status,
+        alpha=alpha,
+        log_bayes_factor=log_e,
+        planned=(0.0, 1.0),
+        observed=observed,
+        counts=(int(n_control), int(n_candidate)),
     )
 
 

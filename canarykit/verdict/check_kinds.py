@@ -28,7 +28,7 @@ from canarykit.stats.quantile_ratio import quantile_ratio_cs, quantile_ratio_ran
 from canarykit.stats.quantiles import OrderStatistics, quantile_cs, quantile_cs_rank_request
 from canarykit.stats.result import IntervalResult
 from canarykit.stats.shadow import clopper_pearson, shadow_agreement
-from canarykit.stats.srm import srm_test
+from canarykit.stats.srm import full_step_srm_test, srm_test
 from canarykit.traces.summaries import ArmSummary, Summaries
 from canarykit.verdict.policy import CheckSpec, Policy
 from canarykit.verdict.tuning import CheckTuning, StepTuning
@@ -319,6 +319,8 @@ def _shadow_agreement(spec: CheckSpec, s: Summaries, ct: CheckTuning) -> Interva
 def _sample_ratio(
     spec: CheckSpec, s: Summaries, ct: CheckTuning, *, share: float
 ) -> IntervalResult:
+    if share >= 1.0:  # a 100 % step: no control traffic planned (one-sided, with a tolerance)
+        return full_step_srm_test(s.control.n, s.candidate.n, alpha=ct.alpha_fail, k=ct.k)
     return srm_test([s.control.n, s.candidate.n], [1.0 - share, share], alpha=ct.alpha_fail, k=ct.k)
 
 

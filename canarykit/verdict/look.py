@@ -12,7 +12,9 @@
 4. a STOP is latched for the rest of the rollout; a PROCEED holds for the rest of the step
    unless a check fails; at a 100 % step only the absolute checks run (plus the relative
    latency and error checks against a control window recorded before the step, when the plan
-   asks for one);
+   asks for one) and the sample-ratio check, which counts the control rows of the step's own
+   window against the planned 100 % (:func:`canarykit.stats.srm.full_step_srm_test`; they
+   never enter the absolute checks);
 5. a CONTINUE carries a forecast of the time to decision; the look, its state and its verdict
    are recorded atomically with the decision log.
 
@@ -44,15 +46,30 @@ from canarykit.traces.rank_values import StaleCountsError
 from canarykit.traces.rollouts import RolloutRecord, StepRecord, last_look, record_look
 from canarykit.traces.segment_selection import restrict_to_segment
 from canarykit.traces.store import TraceStore
-from canarykit.traces.summaries import Selection, Summaries, SummaryPlan, summarize_since
+from canarykit.traces.summaries import (
+    ArmSummary,
+    Selection,
+    Summaries,
+    SummaryPlan,
+    summarize_since,
+)
+from canarykit.traces.summary_passes import execute
 from canarykit.traces.traffic import latest_timestamp, traffic_before
 from canarykit.traces.window import parse_utc_timestamp
-from canarykit.verdict.checks import evaluate_checks, latency_ranks
+from canarykit.verdict.checks import CheckOutcome, evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
 from canarykit.verdict.forecast import forecast_checks
 from canarykit.verdict.policy import Policy, RolloutStep, parse_steps
 from canarykit.verdict.sequential import StepState, carry_checks
-from canarykit.verdict.tuning import StepTuning, TrafficProfile, applicable_checks, step_tuning
+from canarykit.verdict.tuning import (
+    SRM_CONCENTRATION,
+    CheckTuning,
+    StepTuning,
+    TrafficProfile,
+    applicable_checks,
+    step_tuning,
+    stop_alphas,
+)
 from canarykit.verdict.verdict import Rollout, Verdict, created_now
 
 __all__ = ["LookContext", "compute_look", "evaluate_look", "plan_of", "replay_look", "tune_step"]
@@ -131,7 +148,7 @@ def tune_step(
         prevalence=before.positives / before.labelled if before.labelled else None,
         groups=before.groups,
     )
-    return step_tuning(
+    tuning = step_tuning(
         policy,
         "canary",
         share=planned.share,
@@ -141,6 +158,73 @@ def tune_step(
         steps=plan,
         profile=profile,
     )
+    return with_full_step_srm(policy, plan, planned, tuning)
+
+
+def with_full_step_srm(
+    policy: Policy, plan: tuple[RolloutStep, ...], planned: RolloutStep, tuning: StepTuning
+) -> StepTuning:
+    """``tuning`` plus the sample-ratio check at a 100 % step (unchanged at other steps).
+
+    A 100 % step plans no control traffic; control rows in its window mean the router has not
+    moved (DESIGN.md §9: a split other than the planned one is a sample-ratio failure). The
+    gate is :func:`canarykit.stats.srm.full_step_srm_test`, at the fail level the check has at
+    the plan's other steps. It spends nothing of the rollout's false-STOP budget
+    (:func:`canarykit.verdict.tuning.stop_alphas`): a router that follows the plan sends no
+    control row, and without one the test's e-value stays below 1 at every look.
+    """
+    if planned.has_control:
+        return tuning
+    budget = stop_alphas(policy, "canary", plan)
+    checks = dict(tuning.checks)
+    for spec in applicable_checks(policy, "canary", None):
+        if spec.kind != "sample_ratio":
+            continue
+        levels = [a for (name, _), a in budget.items() if name == spec.name]
+        runs = {name for name, _ in budget} | {spec.name}
+        checks[spec.name] = CheckTuning(
+            alpha_pass=policy.alpha,
+            alpha_fail=min(levels) if levels else policy.alpha / len(runs),
+            t_opt_control=spec.t_opt,
+            t_opt_candidate=spec.t_opt,
+            k=SRM_CONCENTRATION,
+        )
+    return replace(tuning, checks=checks)
+
+
+def _full_step_srm(
+    store: TraceStore,
+    policy: Policy,
+    selection: Selection,
+    summaries: Summaries,
+    tuning: StepTuning,
+    window_minutes: float,
+) -> tuple[list[CheckOutcome], int]:
+    """The sample-ratio outcomes of a 100 % step and the control rows of its window.
+
+    The control rows are the step's own ``[since, until)`` rows of the baseline (the
+    summaries' control arm, or a count when the control is read from a recorded window); the
+    check sees only those counts, the other checks never see them.
+    """
+    if selection.control_window is None:
+        n_control = summaries.control.n
+    else:
+        sql, params = replace(selection, control_window=None).arm_where("control")
+        row = execute(store.connection, f"SELECT count(*) FROM traces WHERE {sql}", params)
+        n_control = int(row.fetchone()[0])
+    srm = {n: c for n, c in tuning.checks.items() if policy.checks[n].kind == "sample_ratio"}
+    if not srm:
+        return [], n_control
+    counted = replace(summaries, control=ArmSummary(arm="control", n=n_control))
+    outcomes = evaluate_checks(
+        policy,
+        counted,
+        share=1.0,
+        tuning=replace(tuning, checks=srm),
+        window_minutes=window_minutes,
+        has_control=False,
+    )
+    return outcomes, n_control
 
 
 def _next(ctx: LookContext, decision: str) -> tuple[str, float | None]:
@@ -200,14 +284,28 @@ def compute_look(
     )
     summaries, figures = _summaries(store, selection, plan, until, previous)
     has_control = planned.has_control or control_window is not None
+    tuning, checked = ctx.tuning, summaries
+    full_step: list[CheckOutcome] = []
+    in_window_control = summaries.control.n
+    if not planned.has_control:
+        full_step, in_window_control = _full_step_srm(
+            store, policy, selection, summaries, tuning, planned.window_minutes
+        )
+        skip = {c.name for c in full_step}
+        tuning = replace(tuning, checks={n: c for n, c in tuning.checks.items() if n not in skip})
+        if control_window is None:  # the window's control rows are the sample-ratio check's
+            checked = replace(summaries, control=ArmSummary(arm="control"))
     fresh = evaluate_checks(
         policy,
-        summaries,
+        checked,
         share=planned.share,
-        tuning=ctx.tuning,
+        tuning=tuning,
         window_minutes=planned.window_minutes,
         has_control=has_control,
     )
+    if full_step:
+        order = {name: i for i, name in enumerate(policy.checks)}
+        fresh = sorted([*fresh, *full_step], key=lambda c: order[c.name])
     carried, check_states = carry_checks(state, fresh, policy)
     decision, reasons = decide(
         [c.to_dict() for c in carried],
@@ -238,8 +336,8 @@ def compute_look(
     )
     minutes_in = (until - since).total_seconds() / 60.0
     minutes_left = planned.window_minutes - minutes_in
-    total = summaries.control.n + summaries.candidate.n
-    observed = summaries.candidate.n / total if total and planned.has_control else None
+    total = in_window_control + summaries.candidate.n
+    observed = summaries.candidate.n / total if total else None
     action, next_split = _next(ctx, decision)
     forecast: tuple[dict[str, Any], ...] = ()
     if decision == "CONTINUE":
@@ -259,6 +357,11 @@ def compute_look(
         )
     else:
         control = "none (100 % step): absolute checks only"
+    if not planned.has_control and full_step:
+        control += (
+            f"; {in_window_control:,} control requests in the step's window, counted by the "
+            "sample-ratio check only"
+        )
     start, end = summaries.window
     rollout = Rollout(
         observed_split=observed,
