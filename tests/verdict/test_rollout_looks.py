@@ -118,11 +118,11 @@ def test_the_100_percent_step_runs_absolute_checks_only(store_with):
     run_step(store, 1, looks=1)
     run_step(store, 2, looks=1)
     v = run_step(store, 3, looks=2)[-1]
-    assert [c.name for c in v.checks] == ["latency_p95", "error_rate"]
+    assert [c.name for c in v.checks] == ["latency_p95", "error_rate", "sample_ratio"]
     assert v.rollout.control.startswith("none (100 % step)")
     assert "latency_p99" in v.rollout.not_applicable
-    assert "sample_ratio" in v.rollout.not_applicable
-    assert v.rollout.observed_split is None
+    assert v.check("sample_ratio").status == "pass"  # no control traffic planned, none seen
+    assert v.rollout.observed_split == 1.0
 
 
 def test_a_recorded_control_window_serves_the_100_percent_step(store_with, tmp_path):
@@ -137,7 +137,13 @@ def test_a_recorded_control_window_serves_the_100_percent_step(store_with, tmp_p
     run_step(store, 2, looks=1)
     v = run_step(store, 3, looks=6)[-1]
     names = [c.name for c in v.checks]
-    assert names == ["latency_p95", "latency_p99", "error_rate", "error_rate_delta"]
+    assert names == [
+        "latency_p95",
+        "latency_p99",
+        "error_rate",
+        "error_rate_delta",
+        "sample_ratio",
+    ]
     assert v.selection["control_window"] == [
         (START + dt.timedelta(minutes=30)).isoformat(),
         (START + dt.timedelta(minutes=60)).isoformat(),
