@@ -113,3 +113,27 @@ def test_decide_is_the_quality_gate():
         r.decide(0.05, bound="max")
     with pytest.raises(InvalidInputError, match="threshold"):
         r.decide(5.0)
+
+
+@pytest.mark.parametrize(("n_control", "n_candidate"), [(0, 50), (1, 200), (3, 100), (40, 900)])
+def test_the_full_step_e_value_equals_its_mixture_integral(n_control, n_candidate):
+    """Brute force: the closed form of ``full_step_log_e_value`` against numerical integration
+    of L(θ)/L(ε) over θ in (ε, 1) under the prior Beta(kε, k(1−ε)) truncated to θ > ε."""
+    import math
+
+    from scipy import integrate, stats
+
+    from canarykit.stats.srm import DEFAULT_K, FULL_STEP_TOLERANCE, full_step_log_e_value
+
+    eps, k = FULL_STEP_TOLERANCE, DEFAULT_K
+    prior = stats.beta(k * eps, k * (1 - eps))
+
+    def ratio(theta: float) -> float:
+        log_ratio = n_control * math.log(theta / eps) + n_candidate * math.log(
+            (1 - theta) / (1 - eps)
+        )
+        return math.exp(log_ratio) * prior.pdf(theta)
+
+    mass, _ = integrate.quad(ratio, eps, 1.0, limit=400, points=[2 * eps, 0.1])
+    expected = math.log(mass / prior.sf(eps))
+    assert full_step_log_e_value(n_control, n_candidate) == pytest.approx(expected, abs=1e-6)
