@@ -30,8 +30,10 @@ __all__ = [
 
 DUCKDB_MAGIC = b"DUCK"
 # never download a DuckDB extension at run time (opening a SQLite file as a store made DuckDB
-# try to fetch sqlite_scanner from the network); the built-in ones (parquet, json, icu) load
-_CONFIG: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
+# try to fetch sqlite_scanner from the network); the built-in ones (parquet, json, icu) load.
+# Set on the connection, not as a connect() option: DuckDB refuses a second connection to a
+# file with another configuration (a notebook's own duckdb.connect of the same store)
+_NO_DOWNLOADS = "SET autoinstall_known_extensions = false"
 
 
 def is_duckdb_file(path: str | Path) -> bool:
@@ -132,7 +134,9 @@ def connect(target: str, *, read_only: bool, timeout: float | None) -> duckdb.Du
     delay, told = 0.05, False
     while True:
         try:
-            return duckdb.connect(target, read_only=read_only, config=_CONFIG)
+            con = duckdb.connect(target, read_only=read_only)
+            con.execute(_NO_DOWNLOADS)
+            return con
         except duckdb.Error as err:
             if not _is_lock_conflict(err):
                 raise StorageError(

@@ -291,10 +291,15 @@ def compute_look(
         full_step, in_window_control = _full_step_srm(
             store, policy, selection, summaries, tuning, planned.window_minutes
         )
-        skip = {c.name for c in full_step}
-        tuning = replace(tuning, checks={n: c for n, c in tuning.checks.items() if n not in skip})
-        if control_window is None:  # the window's control rows are the sample-ratio check's
-            checked = replace(summaries, control=ArmSummary(arm="control"))
+        # a step tuned before the 100 % step had its sample-ratio check (an older record)
+        # keeps its old reading, so that its looks replay as they were recorded
+        if full_step:
+            skip = {c.name for c in full_step}
+            tuning = replace(
+                tuning, checks={n: c for n, c in tuning.checks.items() if n not in skip}
+            )
+            if control_window is None:  # the window's control rows are the check's alone
+                checked = replace(summaries, control=ArmSummary(arm="control"))
     fresh = evaluate_checks(
         policy,
         checked,
@@ -337,7 +342,9 @@ def compute_look(
     minutes_in = (until - since).total_seconds() / 60.0
     minutes_left = planned.window_minutes - minutes_in
     total = in_window_control + summaries.candidate.n
-    observed = summaries.candidate.n / total if total else None
+    observed = (
+        summaries.candidate.n / total if total and (planned.has_control or full_step) else None
+    )
     action, next_split = _next(ctx, decision)
     forecast: tuple[dict[str, Any], ...] = ()
     if decision == "CONTINUE":

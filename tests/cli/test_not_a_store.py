@@ -101,3 +101,24 @@ def test_an_empty_window_names_the_source_and_the_window(capsys):
     err = capsys.readouterr().err
     assert f"--model '{model}': no traces in the window" in err
     assert "its traces run from" in err
+
+
+def test_a_store_the_user_has_open_in_duckdb_is_evaluated(tmp_path):
+    """DuckDB refuses a second connection to a file with another configuration: canarykit's
+    no-download setting is applied on its connection, not as a connect() option, so a
+    notebook's own ``duckdb.connect`` of the store does not block an evaluation."""
+    import duckdb
+
+    from canarykit.traces import TraceStore
+    from canarykit.traces.generate import generate_traces
+    from canarykit.verdict import evaluate
+
+    db = tmp_path / "s.duckdb"
+    with TraceStore(db) as store:
+        store.ingest(generate_traces("identical", n_requests=500, seed=1))
+    mine = duckdb.connect(str(db), read_only=True)
+    try:
+        assert mine.execute("SELECT count(*) FROM traces").fetchall()[0][0] == 500
+        assert evaluate(str(db), log=False).decision in ("PROCEED", "CONTINUE", "STOP")
+    finally:
+        mine.close()
