@@ -215,3 +215,22 @@ def test_the_gate_detects_a_router_that_has_not_moved_and_a_partial_one():
     assert full_step_srm_test(750, 250, alpha=0.003).status == "fail"
     assert full_step_srm_test(300, 9_700, alpha=0.003).status == "fail"  # 3 % still on control
     assert full_step_srm_test(5, 9_995, alpha=0.003).status == "pass"  # stragglers
+
+
+@pytest.mark.parametrize("table", ["clean", "stuck"])
+def test_a_full_step_tuned_before_the_check_replays_as_recorded(store_with, monkeypatch, table):
+    """Looks of a 100 % step whose tuning was recorded before the step had its sample-ratio
+    check (an older canarykit) keep their old reading — no observed split, the window's
+    control rows as before — so that their replay stays identical."""
+    import canarykit.verdict.look as look
+
+    store = store_with(table)
+    with monkeypatch.context() as m:
+        m.setattr(look, "with_full_step_srm", lambda policy, plan, planned, tuning: tuning)
+        to_full_step(store)
+        old = full_step_looks(store, looks=2)
+    assert all("sample_ratio" not in {c.name for c in v.checks} for v in old)
+    assert all(v.rollout.observed_split is None for v in old)
+    for verdict in old:
+        result = replay(verdict, store)
+        assert result.identical, result.differences
