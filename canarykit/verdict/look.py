@@ -53,22 +53,19 @@ from canarykit.traces.summaries import (
     SummaryPlan,
     summarize_since,
 )
-from canarykit.traces.summary_passes import execute
 from canarykit.traces.traffic import latest_timestamp, traffic_before
 from canarykit.traces.window import parse_utc_timestamp
 from canarykit.verdict.checks import CheckOutcome, evaluate_checks, latency_ranks
 from canarykit.verdict.decide import decide
 from canarykit.verdict.forecast import forecast_checks
+from canarykit.verdict.full_step import full_step_srm, with_full_step_srm
 from canarykit.verdict.policy import Policy, RolloutStep, parse_steps
 from canarykit.verdict.sequential import StepState, carry_checks
 from canarykit.verdict.tuning import (
-    SRM_CONCENTRATION,
-    CheckTuning,
     StepTuning,
     TrafficProfile,
     applicable_checks,
     step_tuning,
-    stop_alphas,
 )
 from canarykit.verdict.verdict import Rollout, Verdict, created_now
 
@@ -161,72 +158,6 @@ def tune_step(
     return with_full_step_srm(policy, plan, planned, tuning)
 
 
-def with_full_step_srm(
-    policy: Policy, plan: tuple[RolloutStep, ...], planned: RolloutStep, tuning: StepTuning
-) -> StepTuning:
-    """``tuning`` plus the sample-ratio check at a 100 % step (unchanged at other steps).
-
-    A 100 % step plans no control traffic; control rows in its window mean the router has not
-    moved (DESIGN.md §9: a split other than the planned one is a sample-ratio failure). The
-    gate is :func:`canarykit.stats.srm.full_step_srm_test`, at the fail level the check has at
-    the plan's other steps. It spends nothing of the rollout's false-STOP budget
-    (:func:`canarykit.verdict.tuning.stop_alphas`): a router that follows the plan sends no
-    control row, and without one the test's e-value stays below 1 at every look.
-    """
-    if planned.has_control:
-        return tuning
-    budget = stop_alphas(policy, "canary", plan)
-    checks = dict(tuning.checks)
-    for spec in applicable_checks(policy, "canary", None):
-        if spec.kind != "sample_ratio":
-            continue
-        levels = [a for (name, _), a in budget.items() if name == spec.name]
-        runs = {name for name, _ in budget} | {spec.name}
-        checks[spec.name] = CheckTuning(
-            alpha_pass=policy.alpha,
-            alpha_fail=min(levels) if levels else policy.alpha / len(runs),
-            t_opt_control=spec.t_opt,
-            t_opt_candidate=spec.t_opt,
-            k=SRM_CONCENTRATION,
-        )
-    return replace(tuning, checks=checks)
-
-
-def _full_step_srm(
-    store: TraceStore,
-    policy: Policy,
-    selection: Selection,
-    summaries: Summaries,
-    tuning: StepTuning,
-    window_minutes: float,
-) -> tuple[list[CheckOutcome], int]:
-    """The sample-ratio outcomes of a 100 % step and the control rows of its window.
-
-    The control rows are the step's own ``[since, until)`` rows of the baseline (the
-    summaries' control arm, or a count when the control is read from a recorded window); the
-    check sees only those counts, the other checks never see them.
-    """
-    if selection.control_window is None:
-        n_control = summaries.control.n
-    else:
-        sql, params = replace(selection, control_window=None).arm_where("control")
-        row = execute(store.connection, f"SELECT count(*) FROM traces WHERE {sql}", params)
-        n_control = int(row.fetchone()[0])
-    srm = {n: c for n, c in tuning.checks.items() if policy.checks[n].kind == "sample_ratio"}
-    if not srm:
-        return [], n_control
-    counted = replace(summaries, control=ArmSummary(arm="control", n=n_control))
-    outcomes = evaluate_checks(
-        policy,
-        counted,
-        share=1.0,
-        tuning=replace(tuning, checks=srm),
-        window_minutes=window_minutes,
-        has_control=False,
-    )
-    return outcomes, n_control
-
-
 def _next(ctx: LookContext, decision: str) -> tuple[str, float | None]:
     if decision == "STOP":
         return "roll back", None
@@ -288,7 +219,7 @@ def compute_look(
     full_step: list[CheckOutcome] = []
     in_window_control = summaries.control.n
     if not planned.has_control:
-        full_step, in_window_control = _full_step_srm(
+        full_step, in_window_control = full_step_srm(
             store, policy, selection, summaries, tuning, planned.window_minutes
         )
         # a step tuned before the 100 % step had its sample-ratio check (an older record)
