@@ -249,9 +249,10 @@ def test_the_first_pass_counts_values_as_the_separate_count_does(continuous):
         ("canary", plain.candidate, fused.candidate),
     ):
         assert a.values is None
-        assert ZERO_KEY in b.buckets and b.n_latency < b.n
+        assert ZERO_KEY in b.buckets
+        assert b.n_latency < b.n
         for f in dataclasses.fields(a):
             if f.name != "values":
                 x, y = getattr(a, f.name), getattr(b, f.name)
-                assert (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y), f.name
+                assert np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y, f.name
         assert b.values == latency_value_counts(store.connection, sel, arm, 10**9)
