@@ -132,16 +132,21 @@ def _check_target(name: str, dir_fd: int, shown: Path) -> bool:
     return False
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 def _write_special(name: str, data: bytes, dir_fd: int, shown: str) -> None:
     """Write ``data`` into an existing character device or named pipe (never replace it: a
     rename over ``/dev/null`` would leave a regular file in its place)."""
     try:
         fd = os.open(name, os.O_WRONLY | _NOFOLLOW, dir_fd=dir_fd)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            _write_all(fd, data)
         finally:
             os.close(fd)
     except OSError as err:
@@ -155,10 +160,7 @@ def _write_new(name: str, data: bytes, dir_fd: int, mode: int) -> None:
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=dir_fd)
     try:
         os.fchmod(fd, mode)  # the mode asked for, whatever the umask did to O_CREAT's
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
