@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from canarykit.traces.rollouts import RolloutRecord, current_rollout, open_model
 from canarykit.traces.store import TraceStore
 from canarykit.traces.store_connection import is_duckdb_file
 from canarykit.traces.summaries import Mode, Selection, summarize
-from canarykit.traces.traffic import latest_timestamp, stored_models
+from canarykit.traces.traffic import stored_models
 from canarykit.traces.validation import check_stored_timestamps
 from canarykit.traces.window import TraceWindow, parse_utc_timestamp
 from canarykit.verdict.from_summaries import summary_plan, verdict_from_summaries
@@ -324,7 +323,6 @@ def evaluate(
         if record is not None:
             rollout_policy = _rollout_policy(store, record, policy)
             _check_look_arguments(record, baseline, candidate, since, split)
-            _check_look_not_ahead(store, record, until)
             # segment plan steps and --by tables hook into the look
             from canarykit.verdict.segment_look import evaluate_segment_look  # rollouts only
 
@@ -419,35 +417,6 @@ def _rollout_policy(store: TraceStore, record: RolloutRecord, given: Any) -> Pol
         )
     _SNAPSHOT_POLICIES[chosen.digest] = chosen
     return chosen
-
-
-LOOK_AHEAD_GRACE = dt.timedelta(hours=1)
-"""How far a look's ``--until`` may lie beyond both the clock and the model's latest trace."""
-
-
-def _check_look_not_ahead(store: TraceStore, record: RolloutRecord, until: str | None) -> None:
-    """Refuse a look whose ``--until`` lies ahead of the clock and of every stored trace.
-
-    A look is recorded and every later look of the step must move forward from it: a typo'd
-    year (``--until 2036-…``) would latch the step to 2036 until someone aborts the rollout.
-    The clock alone is not the rule (replayed or synthetic traffic may be dated later than
-    today); the bar is the later of the clock and the model's latest trace, plus an hour.
-    """
-    if until is None:
-        return
-    moment = dt.datetime.fromisoformat(until)  # naive UTC (parse_utc_timestamp)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if moment <= now + LOOK_AHEAD_GRACE:
-        return
-    latest = latest_timestamp(store, record.model)
-    if latest is not None and moment <= latest + LOOK_AHEAD_GRACE:
-        return
-    newest = "no traces" if latest is None else f"its latest trace is at {latest.isoformat()}Z"
-    raise InvalidInputError(
-        f"--until {until}Z: ahead of the clock ({now:%Y-%m-%dT%H:%M}Z) and of the "
-        f"traces of {record.model} ({newest}); a look is recorded and later looks must move "
-        "forward from it, so it cannot be taken ahead of its data"
-    )
 
 
 def _check_look_arguments(

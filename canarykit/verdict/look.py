@@ -377,6 +377,32 @@ def _summaries(
     return summaries, CachedLook(until, seq, plan_key(plan), figures)
 
 
+LOOK_AHEAD_GRACE = dt.timedelta(hours=1)
+"""How far a look's ``--until`` may lie beyond both the clock and the model's latest trace."""
+
+
+def _check_not_ahead(store: TraceStore, record: RolloutRecord, moment: dt.datetime) -> None:
+    """Refuse a look whose ``--until`` lies ahead of the clock and of every stored trace.
+
+    A look is recorded and every later look of the step must move forward from it: a typo'd
+    year (``--until 2036-…``) would latch the step to 2036 until someone aborts the rollout.
+    The clock alone is not the rule (replayed or synthetic traffic may be dated later than
+    today); the bar is the later of the clock and the model's latest trace, plus an hour.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if moment <= now + LOOK_AHEAD_GRACE:
+        return
+    latest = latest_timestamp(store, record.model)
+    if latest is not None and moment <= latest + LOOK_AHEAD_GRACE:
+        return
+    newest = "no traces" if latest is None else f"its latest trace is at {latest.isoformat()}Z"
+    raise InvalidInputError(
+        f"--until {_utc(moment)}: ahead of the clock ({now:%Y-%m-%dT%H:%M}Z) and of the "
+        f"traces of {record.model} ({newest}); a look is recorded and later looks must move "
+        "forward from it, so it cannot be taken ahead of its data"
+    )
+
+
 def evaluate_look(
     store: TraceStore,
     record: RolloutRecord,
@@ -412,6 +438,7 @@ def evaluate_look(
                 f"--until {_utc(moment)}: older than the previous look of step {step.step} "
                 f"(until {_utc(last)}); looks of a step must move forward in time"
             )
+        _check_not_ahead(store, record, moment)
     fixed = step.tuning is not None
     tuning = (
         StepTuning.from_dict(step.tuning) if step.tuning else tune_step(store, policy, record, step)
