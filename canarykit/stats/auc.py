@@ -98,6 +98,8 @@ __all__ = [
     "planned_auc_delta_se",
 ]
 
+MIN_ESTIMABLE_VARIANCE = 1e-24
+"""A DeLong variance of ΔAUC at or below this is zero up to rounding (not estimable)."""
 DEFAULT_MARGIN = -0.01
 """Policy margin for ``AUC(candidate) − AUC(control)`` (non-inferiority, ``bound="min"``)."""
 DEFAULT_MIN_CLASS_COUNT = 30
@@ -248,9 +250,13 @@ def auc_delta_from_moments(
             reasons.append(f"AUC({arm}) = {auc:g}: not an AUC")
         elif min(auc, 1.0 - auc) < 1e-12:
             reasons.append(f"AUC({arm}) = {auc:g}: DeLong variance degenerate")
-    if not (math.isfinite(variance) and variance > 0.0):
+    # a variance below 1e-24 (a standard error below 1e-12, which would take some 1e23 labelled
+    # units) is zero up to rounding: the arms' scores rank every pair alike, and whether the
+    # sum of placements lands on +1e-32 or −1e-32 depends on the order of summation alone
+    estimable = math.isfinite(variance) and variance > MIN_ESTIMABLE_VARIANCE
+    if not estimable:
         reasons.append(f"DeLong variance of ΔAUC is {variance:g}: not estimable")
-    se_delong = math.sqrt(variance) if math.isfinite(variance) and variance > 0 else math.nan
+    se_delong = math.sqrt(variance) if estimable else math.nan
     base: dict[str, Any] = dict(
         method=method,
         estimate=delta,

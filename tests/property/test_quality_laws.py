@@ -152,3 +152,20 @@ def test_srm_batch_equals_streaming_and_pvalues_non_increasing(increments, plann
     assert direct.pvalue == pytest.approx(path[-1], rel=1e-12, abs=1e-300)
     # the batch p-value (one look) is never below the streaming running minimum
     assert batched.pvalue >= state.pvalue - 1e-15
+
+
+def test_a_zero_variance_up_to_rounding_is_not_estimable_on_both_paths():
+    """The counterexample Hypothesis found in CI: both arms rank every labelled pair alike, so
+    the paired DeLong variance is zero — 1.2e-32 by the histogram sums, 0 by the sort. Both
+    paths now call it not estimable (below ``MIN_ESTIMABLE_VARIANCE``) instead of one of them
+    gating on a standard error of 1e-16."""
+    y = np.array([True, True, False, False, True, False])
+    sc = np.array([0.0, 2 / 3, 1 / 3, 0.0, 2 / 3, 1 / 3])
+    st_ = np.array([0.0, 2 / 3, 1 / 3, 0.0, 1.0, 1 / 3])
+    paired = paired_auc_delta_from_table(
+        *paired_score_table(y, sc, st_, 4), n_bins=4, min_class_count=2
+    )
+    ref = paired_auc_delta(y, bin_scores(sc, 4), bin_scores(st_, 4), min_class_count=2)
+    for result in (paired, ref):
+        assert math.isnan(result.se)
+        assert "not estimable" in result.note
